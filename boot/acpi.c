@@ -1,0 +1,108 @@
+/*
+ * boot/acpi.c - RSDP -> XSDT (or RSDT) -> MADT -> processor list.
+ * Every length read from the tables is checked before it is used: the
+ * tables come from firmware we do not trust to be well formed.
+ */
+#include "boot/acpi.h"
+#include "lib/string.h"
+
+bool acpi_checksum_ok(const void *p, size_t len)
+{
+	const u8 *b = p;
+	u8 sum = 0;
+
+	for (size_t i = 0; i < len; i++)
+		sum += b[i];
+	return sum == 0;
+}
+
+static const struct acpi_header *check_table(const void *p)
+{
+	const struct acpi_header *h = p;
+
+	if (!h || h->length < sizeof(*h) || h->length > (64u << 20))
+		return NULL;
+	return acpi_checksum_ok(h, h->length) ? h : NULL;
+}
+
+const struct acpi_header *acpi_find_table(const struct acpi_rsdp *rsdp, const char sig[4], acpi_map_fn map)
+{
+	const struct acpi_header *root;
+	unsigned entry_size;
+
+	if (!rsdp || memcmp(rsdp->signature, "RSD PTR ", 8) || !acpi_checksum_ok(rsdp, 20))
+		return NULL;
+	if (rsdp->revision >= 2 && rsdp->xsdt_address &&
+	    acpi_checksum_ok(rsdp, MIN(rsdp->length, sizeof(*rsdp)))) {
+		root = map(rsdp->xsdt_address, sizeof(struct acpi_header));
+		entry_size = 8;
+	} else {
+		root = map(rsdp->rsdt_address, sizeof(struct acpi_header));
+		entry_size = 4;
+	}
+	if (!root)
+		return NULL;
+	root = map((u64)(uintptr_t)root, root->length);
+	if (!check_table(root))
+		return NULL;
+	for (u32 off = sizeof(*root); off + entry_size <= root->length; off += entry_size) {
+		const u8 *e = (const u8 *)root + off;
+		u64 addr = 0;
+		const struct acpi_header *t;
+
+		memcpy(&addr, e, entry_size);
+		t = map(addr, sizeof(struct acpi_header));
+		if (!t || memcmp(t->signature, sig, 4))
+			continue;
+		t = map(addr, t->length);
+		if (check_table(t))
+			return t;
+	}
+	return NULL;
+}
+
+int acpi_madt_cpus(const struct acpi_header *madt, struct acpi_cpu *cpus, int max, u32 *lapic_addr)
+{
+	const u8 *p = (const u8 *)madt;
+	u32 off = sizeof(*madt) + 8;    /* local APIC address + flags */
+	int n = 0;
+
+	if (!madt || madt->length < off || memcmp(madt->signature, "APIC", 4))
+		return -1;
+	if (lapic_addr)
+		memcpy(lapic_addr, p + sizeof(*madt), 4);
+	while (off + 2 <= madt->length) {
+		u8 type = p[off], len = p[off + 1];
+		struct acpi_cpu cpu = { 0 };
+		u32 flags;
+		bool found = false;
+
+		if (len < 2 || off + len > madt->length)
+			return -1;
+		if (type == MADT_TYPE_LAPIC && len >= 8) {
+			cpu.uid = p[off + 2];
+			cpu.apic_id = p[off + 3];
+			memcpy(&flags, p + off + 4, 4);
+			found = flags & MADT_LAPIC_ENABLED;
+		} else if (type == MADT_TYPE_X2APIC && len >= 16) {
+			memcpy(&cpu.apic_id, p + off + 4, 4);
+			memcpy(&flags, p + off + 8, 4);
+			memcpy(&cpu.uid, p + off + 12, 4);
+			cpu.x2apic_entry = true;
+			found = flags & MADT_LAPIC_ENABLED;
+		}
+		if (found) {
+			bool dup = false;
+
+			for (int i = 0; i < n && i < max; i++)
+				dup |= cpus[i].apic_id == cpu.apic_id;
+			if (!dup) {
+				if (n < max)
+					cpus[n] = cpu;
+				n++;
+			}
+		}
+		off += len;
+	}
+	return n;
+}

@@ -1,0 +1,403 @@
+/*
+ * boot/efi_main.c - the UEFI application: check the CPU, gather everything
+ * while boot services exist (configuration, capability report, CPU list,
+ * memory), call ExitBootServices, take every CPU, hand over to hv_main().
+ *
+ * Order matters: nothing after ExitBootServices may call boot services, and
+ * all memory the run will ever use is allocated before it.
+ */
+#include <efi.h>
+#include <efilib.h>
+
+#include "boot/acpi.h"
+#include "boot/config.h"
+#include "boot/cpu.h"
+#include "boot/smp.h"
+#include "avic/apic_mode.h"
+#include "hv/console.h"
+#include "hv/host_apic.h"
+#include "hv/hv.h"
+#include "hv/mem.h"
+#include "hv/percpu.h"
+#include "svm/svm.h"
+#include "lib/printf.h"
+#include "lib/string.h"
+#include "lib/x86.h"
+
+#define HV_VERSION "0.1"
+#define MAX_MADT_CPUS 1024
+
+struct percpu *percpu_array;
+u32 nr_cpus = 1;
+extern void (*hv_platform_reset)(bool poweroff);
+
+static struct acpi_cpu madt_cpus[MAX_MADT_CPUS];
+static int madt_count;
+static u64 trampoline_pa;
+static u64 mem_top;
+static struct apic_mode_choice apic_choice;
+
+u32 this_cpu_index(void)
+{
+	/* GS base is 0 until cpu_setup_tables() (UEFI leaves it 0). */
+	return rdmsr(MSR_GS_BASE) ? this_cpu()->index : 0;
+}
+
+/* ---- the UEFI text console -------------------------------------------------- */
+
+static void conout_write(const char *s, size_t n)
+{
+	CHAR16 buf[129];
+
+	while (n) {
+		size_t k = MIN(n, 128);
+
+		for (size_t i = 0; i < k; i++)
+			buf[i] = (CHAR16)(u8)s[i];
+		buf[k] = 0;
+		ST->ConOut->OutputString(ST->ConOut, buf);
+		s += k;
+		n -= k;
+	}
+}
+
+/* ---- ending before ExitBootServices -------------------------------------------- */
+
+static EFI_STATUS fatal_before_ebs(const char *fmt, ...) __printf(1, 2);
+static EFI_STATUS fatal_before_ebs(const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	hv_printf("[cpu0] ERROR boot: %s\n", msg);
+	hv_printf("SUMMARY: 0 tests, 0 unexpected failures, 0 skipped\n");
+	hv_printf("Test result: ERROR\n");
+	if (hv_cfg.debug_exit)
+		outl(0xf4, 0x13);
+	/* On a real machine: leave the message on screen for a while, then return to the firmware. */
+	BS->Stall(10 * 1000 * 1000);
+	return EFI_UNSUPPORTED;
+}
+
+/* ---- configuration ------------------------------------------------------------ */
+
+static int read_cfg_file(EFI_LOADED_IMAGE *li, char *buf, size_t size)
+{
+	EFI_FILE_HANDLE root, f;
+	UINTN n = size - 1;
+
+	root = LibOpenRoot(li->DeviceHandle);
+	if (!root)
+		return -1;
+	if (root->Open(root, &f, L"\\EFI\\BOOT\\HV.CFG", EFI_FILE_MODE_READ, 0) != EFI_SUCCESS) {
+		root->Close(root);
+		return -1;
+	}
+	if (f->Read(f, &n, buf) != EFI_SUCCESS)
+		n = 0;
+	buf[n] = 0;
+	f->Close(f);
+	root->Close(root);
+	return (int)n;
+}
+
+/* Load options are UTF-16; only plain printable text is taken as options. */
+static bool load_options_text(EFI_LOADED_IMAGE *li, char *out, size_t size)
+{
+	const CHAR16 *w = li->LoadOptions;
+	size_t n = li->LoadOptionsSize / sizeof(CHAR16), o = 0, i = 0;
+
+	if (!w || !n)
+		return false;
+	for (; i < n && w[i]; i++)
+		if (w[i] > 0x7e || (w[i] < 0x20 && w[i] != '\t'))
+			return false;
+	n = i;
+	/* The shell passes the image path first: skip a first word ending in .efi. */
+	for (i = 0; i < n && w[i] != ' '; i++)
+		;
+	if (i >= 4 && (w[i - 1] | 0x20) == 'i' && (w[i - 2] | 0x20) == 'f' &&
+	    (w[i - 3] | 0x20) == 'e' && w[i - 4] == '.')
+		w += i, n -= i;
+	for (i = 0; i < n && o + 1 < size; i++)
+		out[o++] = (char)w[i];
+	out[o] = 0;
+	return o > 0;
+}
+
+/* ---- the capability report ------------------------------------------------------ */
+
+static void capability_report(void)
+{
+	const struct svm_caps *c = &svm_caps;
+	char line[256];
+	int n;
+
+	hv_printf("== capability report ==\n");
+	hv_printf("CPU: %s family 0x%x model 0x%x stepping %u%s%s\n", c->vendor, c->family,
+		  c->model, c->stepping, c->hypervisor ? ", nested under " : "",
+		  c->hypervisor ? (c->hv_signature[0] ? c->hv_signature : "a hypervisor") : "");
+	hv_printf("SVM: %s%s; SVM revision %u, %u ASIDs, %u physical address bits\n",
+		  c->svm ? "present" : "absent", c->svm_disabled ? ", DISABLED in firmware (VM_CR.SVMDIS)" : "",
+		  c->revision, c->nr_asids, c->max_phys_bits);
+	hv_printf("CPUID 0x8000000A EDX 0x%08x ECX 0x%08x:\n", c->edx, c->ecx);
+	line[0] = 0;
+	n = 0;
+	for (unsigned i = 0; i < svm_edx_features_count; i++) {
+		bool has = c->edx & BIT(svm_edx_features[i].bit);
+
+		n += snprintf(line + n, sizeof(line) - n, "  %s%s", has ? "+" : "-", svm_edx_features[i].name);
+		if (n > 62 || i + 1 == svm_edx_features_count) {
+			hv_printf("%s\n", line);
+			n = 0;
+			line[0] = 0;
+		}
+	}
+	for (unsigned i = 0; i < svm_ecx_features_count; i++)
+		hv_printf("  %s%s (ECX bit %u)\n", (c->ecx & BIT(svm_ecx_features[i].bit)) ? "+" : "-",
+			  svm_ecx_features[i].name, svm_ecx_features[i].bit);
+	hv_printf("  (+ present, - absent)\n");
+}
+
+static void cpu_list_report(u32 bsp_apic_id)
+{
+	char line[256];
+	int n = snprintf(line, sizeof(line), "CPUs: %d enabled in the ACPI MADT, APIC IDs:", madt_count);
+
+	for (int i = 0; i < madt_count && i < MAX_MADT_CPUS; i++) {
+		if (n > 200) {
+			hv_printf("%s\n", line);
+			n = snprintf(line, sizeof(line), "     ");
+		}
+		n += snprintf(line + n, sizeof(line) - n, " %u%s", madt_cpus[i].apic_id,
+			      madt_cpus[i].apic_id == bsp_apic_id ? "(bsp)" : "");
+	}
+	hv_printf("%s\n", line);
+}
+
+static const void *acpi_map(u64 phys, u64 len)
+{
+	(void)len;
+	return (const void *)(uintptr_t)phys;   /* UEFI identity-maps memory */
+}
+
+static EFI_GUID acpi20_guid = ACPI_20_TABLE_GUID;
+
+static void find_cpus(u32 bsp_apic_id)
+{
+	const struct acpi_rsdp *rsdp = NULL;
+	const struct acpi_header *madt;
+
+	for (UINTN i = 0; i < ST->NumberOfTableEntries; i++) {
+		EFI_CONFIGURATION_TABLE *t = &ST->ConfigurationTable[i];
+
+		if (!CompareGuid(&t->VendorGuid, &acpi20_guid))
+			rsdp = t->VendorTable;
+		else if (!rsdp && !CompareGuid(&t->VendorGuid, &AcpiTableGuid))
+			rsdp = t->VendorTable;
+	}
+	madt = acpi_find_table(rsdp, "APIC", acpi_map);
+	madt_count = madt ? acpi_madt_cpus(madt, madt_cpus, MAX_MADT_CPUS, NULL) : -1;
+	if (madt_count <= 0) {
+		hv_warn("acpi", "no usable MADT: running on the bootstrap CPU only");
+		madt_cpus[0].apic_id = bsp_apic_id;
+		madt_count = 1;
+	}
+}
+
+/* ---- after ExitBootServices ------------------------------------------------------ */
+
+static EFI_RESET_SYSTEM rt_reset;
+
+static void platform_reset(bool poweroff)
+{
+	rt_reset(poweroff ? EfiResetShutdown : EfiResetCold, EFI_SUCCESS, 0, NULL);
+}
+
+static u64 host_cr3;
+
+static void bsp_continue(void *unused) __noreturn;
+static void bsp_continue(void *unused)
+{
+	u32 max = hv_cfg.cpus ? MIN(hv_cfg.cpus, HV_MAX_CPUS) : HV_MAX_CPUS;
+
+	(void)unused;
+	nr_cpus = smp_start_aps(madt_cpus, madt_count, percpu_array[0].apic_id, trampoline_pa,
+				host_cr3, max);
+	hv_info("smp", "%u CPU%s online with SVM enabled", nr_cpus, nr_cpus == 1 ? "" : "s");
+	host_apic_timer_start(10000);
+	sti();
+	hv_main();
+}
+
+static void take_machine(void)
+{
+	struct percpu *bsp;
+
+	console_after_exit_boot_services();
+	/* 8259 PICs: mask everything; only the local APIC delivers to us. */
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
+
+	host_cr3 = host_page_tables_build(mem_top, svm_caps.page1gb, pool_alloc_page);
+	HV_CHECK(host_cr3 && host_cr3 < (1ULL << 32));
+	idt_build();
+	bsp = &percpu_array[0];
+	cpu_setup_tables(bsp, host_cr3);
+	host_apic_init_mode();
+	host_apic_cpu_init();
+	HV_CHECK(svm_cpu_enable(bsp->hsave_pa) == 0);
+	bsp->svm_ready = bsp->online = 1;
+	hv_info("boot", "ExitBootServices done; own GDT/IDT/TSS/page tables (identity map up to 0x%llx)",
+		(unsigned long long)mem_top);
+	host_apic_timer_calibrate(tsc_hz);
+	cpu_switch_stack(bsp->stack_top, bsp_continue, NULL);
+}
+
+/* ---- efi_main -------------------------------------------------------------------- */
+
+/* Not EFIAPI: gnu-efi's crt0 calls it with the SysV convention (qemu-tcg-facts.md). */
+EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab);
+EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
+{
+	static char cfg_text[4096];
+	EFI_LOADED_IMAGE *li = NULL;
+	EFI_MEMORY_DESCRIPTOR *map;
+	UINTN map_size = 0, map_key, desc_size;
+	UINT32 desc_ver;
+	EFI_STATUS st;
+	char err[160], desc[256];
+	u64 pool_pages, pool_pa, t0, t1, per_cpu_bytes;
+	u32 bsp_apic_id, ncpu;
+
+	InitializeLib(image, systab);
+	console_set_firmware_writer(conout_write);
+	config_defaults(&hv_cfg);
+	hv_printf("\navic-hv %s: a bare-metal AMD SVM hypervisor for interrupt virtualization tests\n",
+		  HV_VERSION);
+
+	BS->HandleProtocol(image, &LoadedImageProtocol, (void **)&li);
+	if (li) {
+		hv_image_base = (u64)(uintptr_t)li->ImageBase;
+		hv_image_size = li->ImageSize;
+		hv_info("boot", "image base 0x%llx size 0x%llx (gdb: add-symbol-file build/hv.so -o 0x%llx)",
+			(unsigned long long)hv_image_base, (unsigned long long)hv_image_size,
+			(unsigned long long)hv_image_base);
+		if (read_cfg_file(li, cfg_text, sizeof(cfg_text)) >= 0) {
+			if (config_parse(&hv_cfg, cfg_text, err, sizeof(err)))
+				return fatal_before_ebs("\\EFI\\BOOT\\HV.CFG: %s", err);
+			hv_info("boot", "read \\EFI\\BOOT\\HV.CFG");
+		}
+		if (load_options_text(li, cfg_text, sizeof(cfg_text))) {
+			if (config_parse(&hv_cfg, cfg_text, err, sizeof(err)))
+				return fatal_before_ebs("load options: %s", err);
+			hv_info("boot", "load options: %s", cfg_text);
+		}
+	}
+	hv_log_level_max = hv_cfg.verbose ? LOG_DEBUG : LOG_INFO;
+	config_describe(&hv_cfg, desc, sizeof(desc));
+	hv_info("boot", "config: %s", desc);
+
+	/* The CPU: reference §1.1 and §1.2. */
+	svm_detect(&svm_caps);
+	capability_report();
+	if (strcmp(svm_caps.vendor, "AuthenticAMD") && strcmp(svm_caps.vendor, "HygonGenuine"))
+		return fatal_before_ebs("CPU vendor '%s' is not AMD or Hygon: SVM is AMD's", svm_caps.vendor);
+	if (!svm_caps.svm)
+		return fatal_before_ebs("this CPU has no SVM (CPUID 0x80000001 ECX bit 2 is clear)");
+	if (svm_caps.svm_disabled)
+		return fatal_before_ebs("SVM disabled in firmware (VM_CR.SVMDIS is set%s): enable "
+					"\"SVM Mode\" / \"AMD-V\" in the firmware setup",
+					svm_caps.svm_locked ? " and locked" : "");
+	/* QEMU TCG runs nested paging even when this bit is clear; we go by the bit. */
+	if (!svm_has(SVM_FEAT_NP))
+		return fatal_before_ebs("this CPU has no nested paging (CPUID 0x8000000A EDX bit 0): "
+					"the hypervisor needs it");
+	if (svm_caps.nr_asids < 2)
+		return fatal_before_ebs("this CPU reports %u ASIDs; at least 2 are needed", svm_caps.nr_asids);
+
+	host_apic_init_mode();
+	bsp_apic_id = host_apic_id();
+	find_cpus(bsp_apic_id);
+	cpu_list_report(bsp_apic_id);
+	hv_printf("host APIC: %s mode\n", host_apic_x2apic() ? "x2APIC" : "xAPIC");
+	apic_mode_choose(&svm_caps, &apic_choice);
+	hv_printf("APIC virtualization: %s (%s)\n", apic_choice.name, apic_choice.reason);
+	hv_printf("NRIPS %s: %s\n", svm_has(SVM_FEAT_NRIPS) ? "present" : "absent",
+		  svm_has(SVM_FEAT_NRIPS) ? "next RIP from the VMCB" : "next RIP by decoding the instruction");
+	hv_printf("== end of capability report ==\n");
+
+	/* TSC frequency, against the firmware's timer. */
+	t0 = rdtsc();
+	BS->Stall(20000);
+	t1 = rdtsc();
+	tsc_hz = (t1 - t0) * 50;
+
+	/* Memory: a trampoline page below 1 MiB, and one pool below 4 GiB for everything else. */
+	trampoline_pa = 0x9ffff;
+	st = BS->AllocatePages(AllocateMaxAddress, EfiLoaderData, 1, &trampoline_pa);
+	if (st != EFI_SUCCESS || trampoline_pa < 0x1000)
+		return fatal_before_ebs("cannot reserve a page below 640 KiB for the AP trampoline");
+	ncpu = (u32)MIN((u32)madt_count, HV_MAX_CPUS);
+	per_cpu_bytes = HV_STACK_SIZE + 3 * HV_IST_SIZE + 3 * PAGE_SIZE + ALIGN_UP(sizeof(struct percpu), PAGE_SIZE);
+	pool_pages = (ncpu * per_cpu_bytes + ((u64)hv_cfg.guest_ram_mb << 20) + (16ULL << 20)) / PAGE_SIZE;
+	/* Page tables: one page per GiB below 4 GiB (and above, without 1 GiB pages), guessed generously. */
+	pool_pages += svm_caps.page1gb ? 16 : 1024;
+	pool_pa = 0xffffffff;
+	st = BS->AllocatePages(AllocateMaxAddress, EfiLoaderData, pool_pages, &pool_pa);
+	if (st != EFI_SUCCESS)
+		return fatal_before_ebs("cannot allocate %llu MiB below 4 GiB for the hypervisor",
+					(unsigned long long)(pool_pages >> 8));
+	pool_init(pool_pa, pool_pages * PAGE_SIZE);
+	percpu_array = pool_alloc_pages(ALIGN_UP(ncpu * sizeof(struct percpu), PAGE_SIZE) / PAGE_SIZE);
+	for (u32 i = 0; i < ncpu; i++) {
+		struct percpu *pc = &percpu_array[i];
+		u8 *stack = pool_alloc_pages((HV_STACK_SIZE + 3 * HV_IST_SIZE) / PAGE_SIZE);
+
+		pc->self = pc;
+		pc->index = i;
+		pc->stack_top = (u64)(uintptr_t)stack + HV_STACK_SIZE;
+		for (int k = 0; k < 3; k++)
+			pc->ist_top[k] = (u64)(uintptr_t)stack + HV_STACK_SIZE + (k + 1) * HV_IST_SIZE;
+		pc->hsave_pa = (u64)(uintptr_t)pool_alloc_page();
+		pc->host_save_pa = (u64)(uintptr_t)pool_alloc_page();
+	}
+	percpu_array[0].apic_id = bsp_apic_id;
+	rt_reset = RT->ResetSystem;
+	hv_platform_reset = platform_reset;
+	hv_info("boot", "pool %llu MiB at 0x%llx, trampoline at 0x%llx, TSC %llu MHz",
+		(unsigned long long)(pool_pages >> 8), (unsigned long long)pool_pa,
+		(unsigned long long)trampoline_pa, (unsigned long long)(tsc_hz / 1000000));
+
+	/* The memory map: its top bounds our identity map, its key lets us exit. */
+	BS->GetMemoryMap(&map_size, NULL, &map_key, &desc_size, &desc_ver);
+	map_size += 16 * desc_size;
+	if (BS->AllocatePool(EfiLoaderData, map_size, (void **)&map) != EFI_SUCCESS)
+		return fatal_before_ebs("cannot allocate the memory map");
+	hv_info("boot", "calling ExitBootServices; from here on output is on COM1 only");
+	for (int tries = 0; ; tries++) {
+		UINTN sz = map_size;
+
+		st = BS->GetMemoryMap(&sz, map, &map_key, &desc_size, &desc_ver);
+		if (st != EFI_SUCCESS)
+			return fatal_before_ebs("GetMemoryMap failed (%llu)", (unsigned long long)st);
+		mem_top = 4ULL << 30;
+		for (UINTN off = 0; off + desc_size <= sz; off += desc_size) {
+			EFI_MEMORY_DESCRIPTOR *d = (void *)((u8 *)map + off);
+			u64 end = d->PhysicalStart + d->NumberOfPages * PAGE_SIZE;
+
+			if (end > mem_top)
+				mem_top = end;
+		}
+		st = BS->ExitBootServices(image, map_key);
+		if (st == EFI_SUCCESS)
+			break;
+		if (tries == 2)
+			return fatal_before_ebs("ExitBootServices failed (%llu)", (unsigned long long)st);
+	}
+	take_machine();
+	return EFI_SUCCESS;     /* not reached */
+}

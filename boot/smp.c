@@ -1,0 +1,98 @@
+/*
+ * boot/smp.c - application processors are started by the hypervisor after
+ * ExitBootServices: EDK2's MP library parks them again in a loop of its own
+ * at ExitBootServices, so code started through MP services would not
+ * survive.  Sequence (APM Vol 2 §16.5 "Interprocessor Interrupts"; the
+ * timings are the classic MP-spec ones): INIT, 10 ms, STARTUP, 200 us, a
+ * second STARTUP if the AP has not checked in.
+ */
+#include "boot/smp.h"
+#include "boot/cpu.h"
+#include "hv/console.h"
+#include "hv/host_apic.h"
+#include "hv/hv.h"
+#include "hv/percpu.h"
+#include "svm/svm.h"
+#include "lib/string.h"
+#include "lib/x86.h"
+
+extern const u8 ap_trampoline_start[], ap_trampoline_end[];
+
+static u64 ap_cr3;
+
+static void ap_main(void *arg) __noreturn;
+static void ap_main(void *arg)
+{
+	struct percpu *pc = arg;
+
+	cpu_setup_tables(pc, ap_cr3);
+	host_apic_cpu_init();
+	if (svm_cpu_enable(pc->hsave_pa) == 0)
+		pc->svm_ready = 1;
+	host_apic_timer_start(10000);
+	pc->online = 1;
+	sti();
+	hv_ap_loop();
+}
+
+static bool wait_flag(volatile u32 *flag, u64 us)
+{
+	u64 end = rdtsc() + us_to_tsc(us);
+
+	while (!*flag && rdtsc() < end)
+		cpu_relax();
+	return *flag != 0;
+}
+
+u32 smp_start_aps(const struct acpi_cpu *cpus, int n, u32 bsp_apic_id, u64 tramp_pa,
+		  u64 cr3, u32 max_cpus)
+{
+	struct ap_trampoline_params *p = (void *)(uintptr_t)(tramp_pa + AP_TRAMPOLINE_PARAMS);
+	u32 online = 1;
+
+	HV_CHECK((u64)(ap_trampoline_end - ap_trampoline_start) <= AP_TRAMPOLINE_PARAMS + sizeof(*p) + 64);
+	HV_CHECK(tramp_pa < 0x100000 && !(tramp_pa & 0xfff) && cr3 < (1ULL << 32));
+	ap_cr3 = cr3;
+	memcpy((void *)(uintptr_t)tramp_pa, ap_trampoline_start, (size_t)(ap_trampoline_end - ap_trampoline_start));
+
+	for (int i = 0; i < n && online < max_cpus; i++) {
+		struct percpu *pc = &percpu_array[online];
+
+		if (cpus[i].apic_id == bsp_apic_id)
+			continue;
+		if (!host_apic_x2apic() && cpus[i].apic_id > 0xfe) {
+			hv_warn("smp", "CPU with APIC ID %u needs x2APIC mode; skipped", cpus[i].apic_id);
+			continue;
+		}
+		pc->index = online;
+		pc->apic_id = cpus[i].apic_id;
+		pc->online = 0;
+		p->cr3 = cr3;
+		p->entry = (u64)(uintptr_t)ap_main;
+		p->stack = pc->stack_top;
+		p->arg = (u64)(uintptr_t)pc;
+		p->started = 0;
+		p->efer = EFER_LME | (rdmsr(MSR_EFER) & EFER_NXE);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+
+		host_apic_send_ipi(pc->apic_id, APIC_ICR_DM_INIT | APIC_ICR_LEVEL_ASSERT);
+		udelay(10000);
+		host_apic_send_ipi(pc->apic_id, APIC_ICR_DM_STARTUP | (u32)(tramp_pa >> 12));
+		udelay(200);
+		if (!p->started) {
+			host_apic_send_ipi(pc->apic_id, APIC_ICR_DM_STARTUP | (u32)(tramp_pa >> 12));
+			udelay(200);
+		}
+		if (!wait_flag(&pc->online, 500000)) {
+			hv_warn("smp", "CPU with APIC ID %u did not start (trampoline %s); not used",
+				pc->apic_id, p->started ? "entered" : "not entered");
+			continue;
+		}
+		if (!pc->svm_ready) {
+			hv_warn("smp", "CPU with APIC ID %u could not enable SVM; not used", pc->apic_id);
+			continue;
+		}
+		online++;
+	}
+	return online;
+}

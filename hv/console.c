@@ -1,0 +1,127 @@
+/*
+ * hv/console.c - COM1 output and the log.
+ *
+ * Before ExitBootServices the firmware console is used (OVMF mirrors it to
+ * COM1, so writing COM1 too would print every line twice under QEMU); after
+ * it, we drive the 16550 at 0x3F8 ourselves.  The transmit loop is bounded
+ * so a machine without a UART at 0x3F8 (reads as 0xFF) never hangs.
+ */
+#include "hv/console.h"
+#include "hv/percpu.h"
+#include "lib/printf.h"
+#include "lib/string.h"
+#include "lib/x86.h"
+
+#define COM1_BASE 0x3f8
+#define COM1_LSR  (COM1_BASE + 5)
+#define LSR_THRE  BIT(5)
+
+int hv_log_level_max = LOG_INFO;
+
+static struct spinlock console_lock;
+static void (*firmware_write)(const char *s, size_t n);
+static bool boot_services_gone;
+
+void spin_lock(struct spinlock *l)
+{
+	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
+		while (l->locked)
+			cpu_relax();
+}
+
+void spin_unlock(struct spinlock *l)
+{
+	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+}
+
+void console_set_firmware_writer(void (*write)(const char *s, size_t n))
+{
+	firmware_write = write;
+}
+
+void console_after_exit_boot_services(void)
+{
+	firmware_write = NULL;
+	boot_services_gone = true;
+}
+
+void com1_write(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		for (unsigned spin = 0; spin < 100000; spin++)
+			if (inb(COM1_LSR) & LSR_THRE)
+				break;
+		outb(COM1_BASE, (u8)s[i]);
+	}
+}
+
+/* Output one buffer, turning "\n" into "\r\n". */
+static void emit(const char *s, size_t n)
+{
+	size_t start = 0;
+
+	for (size_t i = 0; i <= n; i++) {
+		if (i == n || s[i] == '\n') {
+			if (firmware_write) {
+				firmware_write(s + start, i - start);
+				if (i < n)
+					firmware_write("\r\n", 2);
+			} else {
+				com1_write(s + start, i - start);
+				if (i < n)
+					com1_write("\r\n", 2);
+			}
+			start = i + 1;
+		}
+	}
+}
+
+void hv_vprintf(const char *fmt, va_list ap)
+{
+	char buf[512];
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+
+	if (n >= (int)sizeof(buf))
+		n = sizeof(buf) - 1;
+	spin_lock(&console_lock);
+	emit(buf, n);
+	spin_unlock(&console_lock);
+}
+
+void hv_printf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	hv_vprintf(fmt, ap);
+	va_end(ap);
+}
+
+void hv_log(enum hv_log_level level, const char *subsys, const char *fmt, ...)
+{
+	static const char *const names[] = { "ERROR", "WARN", "INFO", "DEBUG" };
+	char buf[448];
+	va_list ap;
+
+	if ((int)level > hv_log_level_max)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	hv_printf("[cpu%u] %s %s: %s\n", this_cpu_index(), names[level], subsys, buf);
+}
+
+void hv_panic(const char *file, int line, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	cli();
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	/* Do not wait for a lock another CPU may hold forever. */
+	console_lock.locked = 0;
+	hv_printf("[cpu%u] PANIC %s:%d: %s\n", this_cpu_index(), file, line, buf);
+	hv_machine_panic_end();
+}

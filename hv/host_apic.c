@@ -1,0 +1,127 @@
+/*
+ * hv/host_apic.c - driver for the physical local APIC of each host CPU.
+ * See hv/host_apic.h.  APM Vol 2 §16.3 "Local APIC", §16.5 "Interprocessor
+ * Interrupts", §16.11 "x2APIC".
+ */
+#include "hv/host_apic.h"
+#include "hv/console.h"
+#include "lib/x86.h"
+
+u64 tsc_hz;
+static bool x2apic;
+static volatile u8 *xapic_base;
+static u32 timer_ticks_per_us_x1000;    /* APIC timer ticks (divide 16) per ms */
+
+void host_apic_init_mode(void)
+{
+	u64 base = rdmsr(MSR_IA32_APIC_BASE);
+
+	x2apic = (base & APIC_BASE_EXTD) != 0;
+	xapic_base = (volatile u8 *)(uintptr_t)(base & GENMASK(51, 12));
+}
+
+bool host_apic_x2apic(void)
+{
+	return x2apic;
+}
+
+u32 host_apic_read(u32 reg)
+{
+	if (x2apic)
+		return (u32)rdmsr(0x800 + (reg >> 4));
+	return *(volatile u32 *)(xapic_base + reg);
+}
+
+void host_apic_write(u32 reg, u32 val)
+{
+	if (x2apic)
+		wrmsr(0x800 + (reg >> 4), val);
+	else
+		*(volatile u32 *)(xapic_base + reg) = val;
+}
+
+u32 host_apic_id(void)
+{
+	u32 id = host_apic_read(APIC_REG_ID);
+
+	return x2apic ? id : id >> 24;
+}
+
+void host_apic_eoi(void)
+{
+	host_apic_write(APIC_REG_EOI, 0);
+}
+
+void host_apic_send_ipi(u32 apic_id, u32 icr_low)
+{
+	if (x2apic) {
+		/* One 64-bit write; no busy bit in x2APIC mode (APM2 §16.13). */
+		wrmsr(0x830, ((u64)apic_id << 32) | icr_low);
+		return;
+	}
+	for (unsigned i = 0; i < 1000000 && (host_apic_read(APIC_REG_ICR_LOW) & APIC_ICR_BUSY); i++)
+		cpu_relax();
+	host_apic_write(APIC_REG_ICR_HIGH, apic_id << 24);
+	host_apic_write(APIC_REG_ICR_LOW, icr_low);
+}
+
+void host_apic_cpu_init(void)
+{
+	host_apic_write(APIC_REG_SVR, APIC_SVR_ENABLE | HOST_VEC_SPURIOUS);
+	host_apic_write(APIC_REG_TPR, 0);
+	/*
+	 * LINT0 carries ExtINT from the 8259 in virtual-wire mode; the firmware's
+	 * timer may still tick through it.  We mask it (and the 8259 itself, see
+	 * boot/) so that only our own vectors arrive.
+	 */
+	host_apic_write(APIC_REG_LVT_LINT0, APIC_LVT_MASKED);
+	host_apic_write(APIC_REG_LVT_TIMER, APIC_LVT_MASKED);
+	host_apic_write(APIC_REG_LVT_ERROR, APIC_LVT_MASKED);
+	if (!x2apic)
+		host_apic_write(APIC_REG_ESR, 0);
+}
+
+u64 tsc_to_us(u64 ticks)
+{
+	return tsc_hz ? ticks / (tsc_hz / 1000000) : ticks;
+}
+
+u64 us_to_tsc(u64 us)
+{
+	return us * (tsc_hz / 1000000);
+}
+
+void udelay(u64 us)
+{
+	u64 end = rdtsc() + us_to_tsc(us);
+
+	while (rdtsc() < end)
+		cpu_relax();
+}
+
+void host_apic_timer_calibrate(u64 hz)
+{
+	u32 start = 0xffffffff, now;
+
+	tsc_hz = hz;
+	host_apic_write(APIC_REG_TIMER_DIV, 0x3);        /* divide by 16 */
+	host_apic_write(APIC_REG_LVT_TIMER, APIC_LVT_MASKED);
+	host_apic_write(APIC_REG_TIMER_INIT, start);
+	udelay(10000);
+	now = host_apic_read(APIC_REG_TIMER_CUR);
+	host_apic_write(APIC_REG_TIMER_INIT, 0);
+	timer_ticks_per_us_x1000 = (start - now) / 10;   /* ticks per ms */
+	if (!timer_ticks_per_us_x1000)
+		timer_ticks_per_us_x1000 = 1;
+	hv_info("apic", "timer: %u ticks/ms at divide 16, TSC %llu kHz",
+		timer_ticks_per_us_x1000, (unsigned long long)(tsc_hz / 1000));
+}
+
+void host_apic_timer_start(u32 period_us)
+{
+	u64 count = (u64)timer_ticks_per_us_x1000 * period_us / 1000;
+
+	host_apic_write(APIC_REG_TIMER_DIV, 0x3);
+	host_apic_write(APIC_REG_LVT_TIMER, APIC_LVT_TIMER_PERIODIC | HOST_VEC_TIMER);
+	host_apic_write(APIC_REG_TIMER_INIT, count ? (u32)MIN(count, 0xffffffffULL) : 1);
+}

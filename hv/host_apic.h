@@ -1,0 +1,61 @@
+/*
+ * hv/host_apic.h - the host's own local APIC (not the guests' virtual one):
+ * IPIs between physical CPUs, the periodic tick that drives the watchdog,
+ * INIT/SIPI for starting CPUs.  Works in xAPIC (MMIO) and x2APIC (MSR) mode,
+ * whichever the firmware left enabled (APM Vol 2 §16.3.1, §16.11).
+ */
+#ifndef HV_HOST_APIC_H
+#define HV_HOST_APIC_H
+
+#include "lib/types.h"
+
+/* Host interrupt vectors. */
+#define HOST_VEC_TIMER          0x20
+#define HOST_VEC_KICK           0x21    /* "look at your mailbox" IPI */
+#define HOST_VEC_SPURIOUS       0xff
+
+/* Register offsets (xAPIC MMIO; the x2APIC MSR is 0x800 + off/16). */
+#define APIC_REG_ID             0x020
+#define APIC_REG_VERSION        0x030
+#define APIC_REG_TPR            0x080
+#define APIC_REG_EOI            0x0b0
+#define APIC_REG_SVR            0x0f0
+#define APIC_REG_ESR            0x280
+#define APIC_REG_ICR_LOW        0x300
+#define APIC_REG_ICR_HIGH       0x310
+#define APIC_REG_LVT_TIMER      0x320
+#define APIC_REG_LVT_LINT0      0x350
+#define APIC_REG_LVT_LINT1      0x360
+#define APIC_REG_LVT_ERROR      0x370
+#define APIC_REG_TIMER_INIT     0x380
+#define APIC_REG_TIMER_CUR      0x390
+#define APIC_REG_TIMER_DIV      0x3e0
+
+#define APIC_SVR_ENABLE         BIT(8)
+#define APIC_LVT_MASKED         BIT(16)
+#define APIC_LVT_TIMER_PERIODIC BIT(17)
+#define APIC_ICR_DM_FIXED       (0u << 8)
+#define APIC_ICR_DM_NMI         (4u << 8)
+#define APIC_ICR_DM_INIT        (5u << 8)
+#define APIC_ICR_DM_STARTUP     (6u << 8)
+#define APIC_ICR_BUSY           BIT(12)
+#define APIC_ICR_LEVEL_ASSERT   BIT(14)
+#define APIC_ICR_TRIGGER_LEVEL  BIT(15)
+
+void host_apic_init_mode(void);                 /* detect xAPIC/x2APIC, map nothing (identity) */
+bool host_apic_x2apic(void);
+u32 host_apic_read(u32 reg);
+void host_apic_write(u32 reg, u32 val);
+u32 host_apic_id(void);
+void host_apic_eoi(void);
+void host_apic_send_ipi(u32 apic_id, u32 icr_low);
+void host_apic_cpu_init(void);                  /* per CPU: SVR, mask LINT0/timer/error, clear ESR */
+void host_apic_timer_calibrate(u64 tsc_hz);     /* BSP, once */
+void host_apic_timer_start(u32 period_us);      /* per CPU: periodic HOST_VEC_TIMER */
+
+extern u64 tsc_hz;                              /* measured before ExitBootServices */
+void udelay(u64 us);
+u64 tsc_to_us(u64 ticks);
+u64 us_to_tsc(u64 us);
+
+#endif

@@ -1,0 +1,129 @@
+/*
+ * hv/hv.h - virtual machines, vCPUs, the test plan and exit handling.
+ *
+ * A test runs in a fresh VM: guest RAM at GPA [0, ram_size) backed by one
+ * contiguous host range, nested page tables that map that range only, one
+ * MSRPM and IOPM for the VM, and per vCPU a VMCB, its GPRs and its counters.
+ * Each vCPU runs on its own physical CPU (vCPU i on CPU i).
+ */
+#ifndef HV_HV_H
+#define HV_HV_H
+
+#include "lib/types.h"
+#include "lib/hv_abi.h"
+#include "svm/svm.h"
+#include "svm/vmcb.h"
+#include "svm/npt.h"
+#include "svm/exit_names.h"
+#include "boot/config.h"
+
+struct vm;
+struct vcpu;
+
+/* Test table entry, built from hv/tests.def. */
+#define T_DEFAULT   BIT(0)
+#define T_ONE_VCPU  BIT(1)
+typedef void (*hv_prepare_fn)(struct vcpu *vcpu);
+struct hv_test {
+	const char *name;
+	u32 min_vcpus;
+	u32 flags;
+	u32 timeout_ms;
+	hv_prepare_fn prepare;
+	const char *what;
+};
+extern const struct hv_test hv_tests[];
+extern const unsigned hv_tests_count;
+
+/* How a vCPU ended. */
+enum vcpu_end {
+	END_NONE = 0,           /* still running */
+	END_DONE,               /* wrote to HV_PORT_TEST_END */
+	END_STOPPED,            /* stopped by the hypervisor: see stop_kind */
+};
+
+/* Why the hypervisor stopped a vCPU: HV_STOP_* from the ABI, plus these. */
+#define STOP_INVALID    100     /* VMRUN failed: VMEXIT_INVALID */
+#define STOP_UNHANDLED  101     /* an exit without a handler */
+#define STOP_BAD_INSN   102     /* could not decode the instruction to skip */
+#define STOP_ABORT      103     /* another vCPU of the VM stopped unexpectedly */
+#define STOP_MC         104     /* machine check while in the guest */
+#define STOP_UNSUPPORTED 105    /* the guest used something we do not emulate */
+
+enum exit_action { EXIT_RESUME, EXIT_STOP };
+typedef enum exit_action (*exit_handler_fn)(struct vcpu *vcpu);
+
+struct vcpu {
+	struct vm *vm;
+	u32 index;
+	u32 cpu;                        /* physical CPU index it runs on */
+	struct vmcb *vmcb;
+	struct guest_regs regs;
+	bool launched;
+
+	enum vcpu_end end;
+	u32 end_status;                 /* value written to the end port */
+	u32 stop_kind;                  /* HV_STOP_* / STOP_* */
+	u64 stop_gpa;
+	char stop_why[160];
+
+	u32 expect_kind;                /* announced with HC_EXPECT_STOP, or by a prepare hook */
+	u64 expect_arg;
+	u64 start_tsc;
+	u64 deadline_tsc;               /* watchdog */
+
+	u32 passes, fails, skips;
+
+	char con_line[200];             /* COM1 line buffer */
+	u32 con_len;
+	u8 com1_scratch, com1_lcr, com1_ier, com1_mcr;
+
+	u64 exits[SVM_EXIT_INDEX_MAX];
+	u64 exits_total;
+};
+
+struct vm {
+	const struct hv_test *test;
+	u32 nr_vcpus;
+	u8 *ram;                        /* host address of GPA 0 */
+	u64 ram_size;
+	struct npt npt;
+	u8 *msrpm;
+	u8 *iopm;
+	volatile u32 vcpus_done;
+	volatile u32 abort;             /* an unexpected stop ends the whole VM */
+	struct vcpu *vcpus;             /* [nr_vcpus] */
+};
+
+extern struct hv_config hv_cfg;
+extern u64 hv_image_base, hv_image_size;
+
+/* hv/vm.c */
+struct vm *vm_create(const struct hv_test *test, u32 nr_vcpus);
+void *vm_gpa_ptr(struct vm *vm, u64 gpa, u64 len);     /* NULL unless [gpa, gpa+len) is RAM */
+int vm_read_gpa(void *vm, u64 gpa, void *buf, unsigned len);
+
+/* hv/vcpu.c */
+void vcpu_run(struct vcpu *vcpu);               /* on the vCPU's CPU until it ends */
+void vcpu_stop(struct vcpu *vcpu, u32 kind, const char *fmt, ...) __printf(3, 4);
+void vcpu_inject_exception(struct vcpu *vcpu, u8 vector, bool has_error, u32 error);
+int vcpu_skip_insn(struct vcpu *vcpu);          /* advance RIP past the exiting instruction */
+int vcpu_fetch_insn(struct vcpu *vcpu, u8 *buf, unsigned len);
+void vcpu_report(struct vcpu *vcpu, int status, const char *msg);
+void vcpu_console_putc(struct vcpu *vcpu, char c);
+void vcpu_console_flush(struct vcpu *vcpu);
+
+/* hv/exits.c */
+extern const exit_handler_fn exit_handlers[SVM_EXIT_INDEX_MAX];
+enum exit_action handle_exit(struct vcpu *vcpu);
+
+/* hv/tests.c: prepare hooks named in hv/tests.def */
+void hv_prepare_invalid_state(struct vcpu *vcpu);
+void hv_prepare_unknown_exit(struct vcpu *vcpu);
+
+/* hv/main.c */
+__noreturn void hv_main(void);
+__noreturn void hv_ap_loop(void);
+void hv_end_machine(const char *verdict) __noreturn;
+
+#endif

@@ -1,0 +1,284 @@
+/*
+ * hv/main.c - the test plan on the bootstrap CPU, the work loop of the
+ * other CPUs, the results contract and the end of the machine.
+ *
+ * Results contract (what run.sh parses; README "Results"):
+ *   PASS: <test>: <msg> / FAIL: <test>: <msg> / SKIP: <test>: <reason>
+ *   EXITS: <test>: <reason>=<n> ...
+ *   SUMMARY: <N> tests, <F> unexpected failures, <S> skipped
+ *   Test result: SUCCESS|FAILURE|SKIP|ERROR     (exactly once, last)
+ */
+#include "hv/hv.h"
+#include "hv/console.h"
+#include "hv/host_apic.h"
+#include "hv/mem.h"
+#include "hv/percpu.h"
+#include "lib/printf.h"
+#include "lib/string.h"
+#include "lib/x86.h"
+
+struct hv_config hv_cfg;
+u64 hv_image_base, hv_image_size;
+void (*hv_platform_reset)(bool poweroff);
+
+/* Debug-exit values; QEMU exits with (v << 1) | 1. */
+#define DEBUG_EXIT_PORT 0xf4
+static const struct { const char *verdict; u32 code; } verdict_codes[] = {
+	{ "SUCCESS", 0x10 }, { "FAILURE", 0x11 }, { "SKIP", 0x12 }, { "ERROR", 0x13 },
+};
+
+static volatile u32 ending;
+
+void hv_end_machine(const char *verdict)
+{
+	u32 code = 0x13;
+
+	if (__atomic_exchange_n(&ending, 1, __ATOMIC_SEQ_CST)) {
+		cli();
+		for (;;)
+			__asm__ volatile("hlt");
+	}
+	hv_printf("Test result: %s\n", verdict);
+	for (unsigned i = 0; i < ARRAY_SIZE(verdict_codes); i++)
+		if (!strcmp(verdict, verdict_codes[i].verdict))
+			code = verdict_codes[i].code;
+	if (hv_cfg.debug_exit)
+		outl(DEBUG_EXIT_PORT, code);
+	if (hv_cfg.end != CFG_END_HALT && hv_platform_reset)
+		hv_platform_reset(hv_cfg.end == CFG_END_POWEROFF);
+	hv_printf("[cpu%u] INFO end: halted; the machine can be switched off\n", this_cpu_index());
+	cli();
+	for (;;)
+		__asm__ volatile("hlt");
+}
+
+void hv_machine_panic_end(void)
+{
+	hv_end_machine("ERROR");
+}
+
+static bool test_selected(const struct hv_test *t)
+{
+	const char *p = hv_cfg.tests;
+	char pat[CFG_TESTS_MAX];
+
+	if (!*p)
+		return t->flags & T_DEFAULT;
+	while (*p) {
+		size_t n = 0;
+
+		while (p[n] && p[n] != ',')
+			n++;
+		memcpy(pat, p, n);
+		pat[n] = 0;
+		if (n && glob_match(pat, t->name))
+			return true;
+		p += n + (p[n] == ',');
+	}
+	return false;
+}
+
+static u32 run_cpus(void)
+{
+	return hv_cfg.cpus && hv_cfg.cpus < nr_cpus ? hv_cfg.cpus : nr_cpus;
+}
+
+static const char *stop_kind_name(u32 kind)
+{
+	switch (kind) {
+	case HV_STOP_NPF: return "NPF";
+	case HV_STOP_SHUTDOWN: return "SHUTDOWN";
+	case HV_STOP_WATCHDOG: return "watchdog";
+	case STOP_INVALID: return "VMEXIT_INVALID";
+	case STOP_UNHANDLED: return "unhandled exit";
+	default: return "none";
+	}
+}
+
+static bool stop_as_expected(const struct vcpu *v)
+{
+	if (v->end != END_STOPPED || v->expect_kind == HV_STOP_NONE || v->stop_kind != v->expect_kind)
+		return false;
+	if (v->stop_kind == HV_STOP_NPF)
+		return ALIGN_DOWN(v->stop_gpa, PAGE_SIZE) == ALIGN_DOWN(v->expect_arg, PAGE_SIZE);
+	return true;
+}
+
+/* After vcpu_run: an unexpected stop ends the VM for every vCPU. */
+static void vcpu_finished(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+
+	if (v->end == END_STOPPED && !stop_as_expected(v) && v->stop_kind != STOP_ABORT) {
+		vm->abort = 1;
+		for (u32 i = 0; i < vm->nr_vcpus; i++)
+			if (i != v->index)
+				host_apic_send_ipi(percpu_array[vm->vcpus[i].cpu].apic_id, HOST_VEC_KICK);
+	}
+	__atomic_add_fetch(&vm->vcpus_done, 1, __ATOMIC_SEQ_CST);
+	if (this_cpu()->index != 0)
+		host_apic_send_ipi(percpu_array[0].apic_id, HOST_VEC_KICK);
+}
+
+void hv_ap_loop(void)
+{
+	struct percpu *pc = this_cpu();
+
+	for (;;) {
+		struct vcpu *w;
+
+		cli();
+		w = pc->work;
+		if (!w) {
+			safe_halt();
+			continue;
+		}
+		sti();
+		vcpu_run(w);
+		pc->work = NULL;
+		vcpu_finished(w);
+	}
+}
+
+static void print_exits(const struct vm *vm)
+{
+	char line[900];
+	int n = snprintf(line, sizeof(line), "EXITS: %s:", vm->test->name);
+
+	for (int i = 0; i < SVM_EXIT_INDEX_MAX && n < (int)sizeof(line) - 40; i++) {
+		u64 sum = 0;
+
+		for (u32 c = 0; c < vm->nr_vcpus; c++)
+			sum += vm->vcpus[c].exits[i];
+		if (sum)
+			n += snprintf(line + n, sizeof(line) - n, " %s=%llu",
+				      svm_exit_name(svm_exit_code_of_index(i)), (unsigned long long)sum);
+	}
+	hv_printf("%s\n", line);
+}
+
+struct plan_totals {
+	u32 tests, failed, skipped;
+};
+
+static void test_fail(const struct hv_test *t, u32 *fails, const char *fmt, ...) __printf(3, 4);
+static void test_fail(const struct hv_test *t, u32 *fails, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	hv_printf("FAIL: %s: %s\n", t->name, msg);
+	(*fails)++;
+}
+
+static void run_test(const struct hv_test *t, struct plan_totals *tot)
+{
+	u32 cpus = run_cpus(), nr, fails = 0, passes = 0, skips = 0;
+	u64 mark, wait_until;
+	struct vm *vm;
+
+	tot->tests++;
+	if (t->min_vcpus > cpus) {
+		hv_printf("SKIP: %s: needs %u vCPUs, this run has %u CPU%s\n", t->name,
+			  t->min_vcpus, cpus, cpus == 1 ? "" : "s");
+		tot->skipped++;
+		return;
+	}
+	nr = (t->flags & T_ONE_VCPU) ? 1 : cpus;
+	hv_info("test", "%s: %s (%u vCPU%s)", t->name, t->what, nr, nr == 1 ? "" : "s");
+
+	mark = pool_mark();
+	vm = vm_create(t, nr);
+	if (!vm) {
+		test_fail(t, &fails, "could not build the VM (see the log above)");
+		tot->failed++;
+		pool_release(mark);
+		return;
+	}
+	for (u32 i = 1; i < nr; i++) {
+		percpu_array[i].work = &vm->vcpus[i];
+		host_apic_send_ipi(percpu_array[i].apic_id, HOST_VEC_KICK);
+	}
+	vcpu_run(&vm->vcpus[0]);
+	vcpu_finished(&vm->vcpus[0]);
+
+	/* Every vCPU has its own watchdog; this is only a backstop. */
+	wait_until = rdtsc() + us_to_tsc(((u64)hv_cfg.test_timeout_ms + 5000) * 1000);
+	while (vm->vcpus_done < nr && rdtsc() < wait_until) {
+		cli();
+		if (vm->vcpus_done < nr)
+			safe_halt();
+		sti();
+	}
+
+	for (u32 i = 0; i < nr; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		passes += v->passes;
+		fails += v->fails;
+		skips += v->skips;
+		if (i >= vm->vcpus_done && v->end == END_NONE && percpu_array[v->cpu].work == v) {
+			test_fail(t, &fails, "vcpu%u: CPU %u did not come back from its guest", i, v->cpu);
+			continue;
+		}
+		if (v->end == END_DONE) {
+			if (v->end_status)
+				test_fail(t, &fails, "vcpu%u: guest ended with status 0x%x (expected 0x0, got 0x%x)",
+					  i, v->end_status, v->end_status);
+			if (v->expect_kind != HV_STOP_NONE)
+				test_fail(t, &fails, "vcpu%u: the announced stop (%s) did not happen",
+					  i, stop_kind_name(v->expect_kind));
+			if (!v->passes && !v->fails && !v->skips)
+				test_fail(t, &fails, "vcpu%u: guest ended without reporting any check", i);
+		} else if (stop_as_expected(v)) {
+			hv_printf("PASS: %s: vcpu%u: stopped as expected: %s\n", t->name, i, v->stop_why);
+			passes++;
+		} else if (v->end == END_STOPPED) {
+			test_fail(t, &fails, "vcpu%u: stopped: %s%s%s", i, v->stop_why,
+				  v->expect_kind ? " (expected a stop by " : "",
+				  v->expect_kind ? stop_kind_name(v->expect_kind) : "");
+			if (v->expect_kind)
+				hv_printf("  (the expected stop was %s)\n", stop_kind_name(v->expect_kind));
+		}
+	}
+	print_exits(vm);
+	if (fails)
+		tot->failed++;
+	else if (!passes && skips)
+		tot->skipped++;
+	pool_release(mark);
+}
+
+void hv_main(void)
+{
+	struct plan_totals tot = { 0 };
+	u32 selected = 0;
+	const char *verdict;
+
+	for (unsigned i = 0; i < hv_tests_count; i++)
+		selected += test_selected(&hv_tests[i]);
+	if (!selected) {
+		hv_err("plan", "no test matches tests=%s", hv_cfg.tests);
+		hv_printf("SUMMARY: 0 tests, 0 unexpected failures, 0 skipped\n");
+		hv_end_machine("ERROR");
+	}
+	hv_info("plan", "%u test%s on %u CPU%s", selected, selected == 1 ? "" : "s",
+		run_cpus(), run_cpus() == 1 ? "" : "s");
+
+	for (unsigned i = 0; i < hv_tests_count; i++)
+		if (test_selected(&hv_tests[i]))
+			run_test(&hv_tests[i], &tot);
+
+	hv_printf("SUMMARY: %u tests, %u unexpected failures, %u skipped\n",
+		  tot.tests, tot.failed, tot.skipped);
+	if (tot.failed)
+		verdict = "FAILURE";
+	else if (tot.skipped == tot.tests)
+		verdict = "SKIP";
+	else
+		verdict = "SUCCESS";
+	hv_end_machine(verdict);
+}

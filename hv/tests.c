@@ -1,0 +1,40 @@
+/*
+ * hv/tests.c - the test table (from hv/tests.def) and the hypervisor-side
+ * preparation of tests that need a particular VMCB.
+ */
+#include "hv/hv.h"
+#include "lib/x86.h"
+
+const struct hv_test hv_tests[] = {
+#define TEST(name, min_vcpus, flags, timeout_ms, prepare, what) \
+	{ #name, min_vcpus, flags, timeout_ms, prepare, what },
+#include "hv/tests.def"
+#undef TEST
+};
+const unsigned hv_tests_count = ARRAY_SIZE(hv_tests);
+
+/*
+ * vmexit_invalid: CS.L and CS.D both set with long mode active is an
+ * illegal state (APM Vol 2 §15.5.1, reference §1.4): VMRUN must fail with
+ * VMEXIT_INVALID and the checker must name the field.
+ */
+void hv_prepare_invalid_state(struct vcpu *vcpu)
+{
+	struct vmcb_save *s = &vcpu->vmcb->save;
+
+	s->efer |= EFER_LME | EFER_LMA;
+	s->cr4 |= CR4_PAE;
+	s->cr0 |= CR0_PG;
+	s->cs.attrib |= BIT(9) | BIT(10);       /* L and D/B */
+	vcpu->expect_kind = STOP_INVALID;
+}
+
+/*
+ * unknown_exit: intercept RDTSC, for which there is no handler: the exit
+ * must be reported with a VMCB dump and stop only this guest.
+ */
+void hv_prepare_unknown_exit(struct vcpu *vcpu)
+{
+	vcpu->vmcb->control.intercept_misc1 |= INTERCEPT_RDTSC;
+	vcpu->expect_kind = STOP_UNHANDLED;
+}

@@ -1,0 +1,195 @@
+/*
+ * hv/vcpu.c - the run loop of one vCPU, and the helpers exit handlers use:
+ * skipping the exiting instruction, injecting exceptions, stopping the
+ * vCPU, the per-vCPU console and result reports.
+ */
+#include <stdarg.h>
+#include "hv/hv.h"
+#include "hv/console.h"
+#include "hv/host_apic.h"
+#include "hv/percpu.h"
+#include "svm/insn.h"
+#include "svm/guest_walk.h"
+#include "lib/printf.h"
+#include "lib/string.h"
+#include "lib/x86.h"
+
+void vcpu_stop(struct vcpu *vcpu, u32 kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (vcpu->end != END_NONE)
+		return;
+	vcpu->end = END_STOPPED;
+	vcpu->stop_kind = kind;
+	va_start(ap, fmt);
+	vsnprintf(vcpu->stop_why, sizeof(vcpu->stop_why), fmt, ap);
+	va_end(ap);
+}
+
+void vcpu_inject_exception(struct vcpu *vcpu, u8 vector, bool has_error, u32 error)
+{
+	u64 ev = vector | SVM_EVTINJ_TYPE_EXEPT | SVM_EVTINJ_VALID;
+
+	if (has_error)
+		ev |= SVM_EVTINJ_VALID_ERR | ((u64)error << SVM_EVTINJ_ERR_SHIFT);
+	vcpu->vmcb->control.event_inj = ev;
+}
+
+static struct guest_paging vcpu_paging(struct vcpu *vcpu)
+{
+	struct vmcb_save *s = &vcpu->vmcb->save;
+
+	return (struct guest_paging){ .cr0 = s->cr0, .cr3 = s->cr3, .cr4 = s->cr4, .efer = s->efer };
+}
+
+static bool vcpu_long_mode(struct vcpu *vcpu)
+{
+	struct vmcb_save *s = &vcpu->vmcb->save;
+
+	return (s->efer & EFER_LMA) && (s->cs.attrib & BIT(9));  /* CS.L */
+}
+
+/* Reads up to len instruction bytes at CS:RIP; returns how many (0 on failure). */
+int vcpu_fetch_insn(struct vcpu *vcpu, u8 *buf, unsigned len)
+{
+	struct vmcb_save *s = &vcpu->vmcb->save;
+	struct guest_paging pg = vcpu_paging(vcpu);
+	u64 rip = vcpu_long_mode(vcpu) ? s->rip : (u32)(s->cs.base + s->rip);
+
+	/* Read byte by byte so an instruction at the end of RAM still decodes. */
+	for (unsigned i = 0; i < len; i++)
+		if (guest_read_virt(&pg, rip + i, &buf[i], 1, vm_read_gpa, vcpu->vm))
+			return (int)i;
+	return (int)len;
+}
+
+/*
+ * Next RIP: the CPU's nRIP where it has NRIPS (reference §1.15); otherwise
+ * the length of the instruction at RIP, decoded and checked against the
+ * exit (QEMU TCG has no NRIPS).  A mismatch stops the guest rather than
+ * skipping a wrong number of bytes.
+ */
+int vcpu_skip_insn(struct vcpu *vcpu)
+{
+	struct vmcb *v = vcpu->vmcb;
+	u8 bytes[15];
+	int n, len;
+
+	if (svm_has(SVM_FEAT_NRIPS) && v->control.next_rip) {
+		v->save.rip = v->control.next_rip;
+		goto done;
+	}
+	n = vcpu_fetch_insn(vcpu, bytes, sizeof(bytes));
+	len = insn_length_for_exit(bytes, (unsigned)n, v->control.exit_code, vcpu_long_mode(vcpu));
+	if (len <= 0) {
+		vcpu_stop(vcpu, STOP_BAD_INSN, "cannot decode the instruction at RIP 0x%llx for exit %s",
+			  (unsigned long long)v->save.rip, svm_exit_name(v->control.exit_code));
+		return -1;
+	}
+	v->save.rip += (u64)len;
+	if (!vcpu_long_mode(vcpu))
+		v->save.rip = (u32)v->save.rip;
+done:
+	/* Completing an instruction ends an STI / MOV SS interrupt shadow. */
+	v->control.int_state &= ~SVM_INTERRUPT_SHADOW;
+	return 0;
+}
+
+void vcpu_console_flush(struct vcpu *vcpu)
+{
+	if (!vcpu->con_len)
+		return;
+	hv_printf("[guest %s/%u] %.*s\n", vcpu->vm->test->name, vcpu->index,
+		  (int)vcpu->con_len, vcpu->con_line);
+	vcpu->con_len = 0;
+}
+
+void vcpu_console_putc(struct vcpu *vcpu, char c)
+{
+	if (c == '\n') {
+		vcpu_console_flush(vcpu);
+		return;
+	}
+	if (c == '\r')
+		return;
+	/* Non-printable bytes are shown as '.', so a guest cannot send escapes. */
+	if ((u8)c < 0x20 || (u8)c > 0x7e)
+		c = '.';
+	vcpu->con_line[vcpu->con_len++] = c;
+	if (vcpu->con_len == sizeof(vcpu->con_line))
+		vcpu_console_flush(vcpu);
+}
+
+void vcpu_report(struct vcpu *vcpu, int status, const char *msg)
+{
+	static const char *const tags[] = { "PASS", "FAIL", "SKIP" };
+
+	vcpu_console_flush(vcpu);
+	if (status == HV_REPORT_PASS)
+		vcpu->passes++;
+	else if (status == HV_REPORT_FAIL)
+		vcpu->fails++;
+	else
+		vcpu->skips++;
+	hv_printf("%s: %s: %s\n", tags[status], vcpu->vm->test->name, msg);
+}
+
+static void count_exit(struct vcpu *vcpu, u64 code)
+{
+	vcpu->exits[svm_exit_index(code)]++;
+	vcpu->exits_total++;
+}
+
+void vcpu_run(struct vcpu *vcpu)
+{
+	struct percpu *pc = this_cpu();
+	struct vmcb *v = vcpu->vmcb;
+	u64 vmcb_pa = (u64)(uintptr_t)v;
+	u32 timeout = vcpu->vm->test->timeout_ms ? vcpu->vm->test->timeout_ms : hv_cfg.test_timeout_ms;
+
+	vcpu->cpu = pc->index;
+	vcpu->start_tsc = rdtsc();
+	if (!vcpu->deadline_tsc)
+		vcpu->deadline_tsc = vcpu->start_tsc + us_to_tsc((u64)timeout * 1000);
+	/* A VMCB that ran elsewhere, or first runs here, has nothing clean (§1.10). */
+	v->control.clean = 0;
+
+	while (vcpu->end == END_NONE) {
+		u64 code;
+
+		if (vcpu->vm->abort) {
+			vcpu_stop(vcpu, STOP_ABORT, "another vCPU of this VM stopped unexpectedly");
+			break;
+		}
+		if (rdtsc() >= vcpu->deadline_tsc) {
+			vcpu_stop(vcpu, HV_STOP_WATCHDOG, "watchdog: still running after %llu ms (RIP 0x%llx)",
+				  (unsigned long long)tsc_to_us(rdtsc() - vcpu->start_tsc) / 1000,
+				  (unsigned long long)v->save.rip);
+			break;
+		}
+
+		clgi();
+		svm_vmrun(vmcb_pa, &vcpu->regs, pc->host_save_pa);
+		stgi();         /* host IF=1: a pending host interrupt is taken here */
+
+		vcpu->launched = true;
+		v->control.tlb_control = TLB_CONTROL_DO_NOTHING;
+		code = v->control.exit_code;
+		count_exit(vcpu, code);
+
+		/*
+		 * An exit in the middle of delivering an event (EXITINTINFO.V,
+		 * bit 31 only: QEMU leaves stale vectors) must be re-injected
+		 * (reference §1.8).  A handler may still replace it.
+		 */
+		if (v->control.exit_int_info & SVM_EVTINJ_VALID)
+			v->control.event_inj = v->control.exit_int_info;
+
+		if (handle_exit(vcpu) == EXIT_STOP)
+			break;
+		/* Without VmcbClean every field is reloaded anyway; with it, mark what we may touch. */
+		v->control.clean = 0;
+	}
+	vcpu_console_flush(vcpu);
+}

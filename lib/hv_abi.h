@@ -1,0 +1,96 @@
+/*
+ * lib/hv_abi.h - the contract between the hypervisor and its test guests.
+ *
+ * Everything a guest can rely on lives here: how it is entered, where its
+ * boot information is, the hypercalls (VMMCALL) and the I/O ports.  Both
+ * hv/ and guest/ include this file; nothing else is shared between them.
+ */
+#ifndef LIB_HV_ABI_H
+#define LIB_HV_ABI_H
+
+#include "lib/types.h"
+
+/*
+ * Entry.  Every vCPU starts in 32-bit flat protected mode with paging off
+ * (CR0 = PE|ET, CS = 0x08 base 0 limit 4G, data segments 0x10), interrupts
+ * disabled (RFLAGS = 0x2), at the entry point of the image, with:
+ *   EAX = HV_BOOT_MAGIC
+ *   EBX = guest-physical address of struct hv_boot_info
+ *   ESI = this vCPU's index (0 .. nr_vcpus-1), also its virtual APIC ID
+ * All vCPUs of a test start at the same time; there is no INIT/SIPI yet.
+ */
+#define HV_BOOT_MAGIC           0x41564943u  /* "AVIC" */
+#define HV_BOOT_INFO_GPA        0x9000u      /* one page, read-only by convention */
+#define HV_GUEST_LOAD_GPA       0x100000u    /* guest images are linked here (linker.ld) */
+#define HV_TEST_NAME_MAX        32
+
+struct hv_boot_info {
+	u32 magic;                      /* HV_BOOT_MAGIC */
+	u32 nr_vcpus;                   /* vCPUs in this VM */
+	u64 ram_size;                   /* guest RAM is GPA [0, ram_size) */
+	u64 hv_phys_base;               /* host-physical address of the hypervisor image (not mapped for the guest) */
+	u64 hv_phys_size;
+	u32 flags;                      /* HV_BOOT_F_* */
+	u32 reserved;
+	char test[HV_TEST_NAME_MAX];    /* which guest test to run, NUL-terminated */
+};
+#define HV_BOOT_F_FAIL_ON_PURPOSE BIT(0)  /* the run asked for a deliberate failure */
+
+/*
+ * Guest image header: the first bytes of every flat guest image (guest/entry.asm
+ * emits it, linker.ld places it first).  The hypervisor checks it before loading.
+ */
+#define HV_GUEST_HDR_MAGIC      0x3154534555474856ULL  /* "HVGUEST1" little-endian */
+struct hv_guest_header {
+	u64 magic;                      /* +0  HV_GUEST_HDR_MAGIC */
+	u32 load_gpa;                   /* +8  where the image's first byte goes (HV_GUEST_LOAD_GPA) */
+	u32 entry_gpa;                  /* +12 32-bit entry point */
+	u32 file_size;                  /* +16 bytes in the image file */
+	u32 mem_size;                   /* +20 bytes from load_gpa to the end of .bss */
+};
+
+/* CPUID leaf 0x40000000: EAX = highest hypervisor leaf, EBX:ECX:EDX = signature. */
+#define HV_CPUID_LEAF_BASE      0x40000000u
+#define HV_CPUID_LEAF_MAX       0x40000001u
+#define HV_CPUID_SIGNATURE      "AvicHvAvicHv"
+/* CPUID leaf 0x40000001: EAX = ABI version. */
+#define HV_ABI_VERSION          1
+
+/*
+ * Hypercalls: VMMCALL with RAX = number, arguments in RBX, RCX, RDX.
+ * The result is returned in RAX (and RBX/RCX/RDX where stated).
+ * An unknown number returns HV_ENOSYS.  Pointers are guest-physical
+ * addresses; the test guests identity-map their RAM so a pointer works.
+ */
+#define HC_REPORT       1  /* RBX = HV_REPORT_*, RCX = GPA of a NUL-terminated message (<= HV_REPORT_MSG_MAX) */
+#define HC_GET_INFO     2  /* RAX = vcpu index, RBX = nr_vcpus, RCX = physical CPU's APIC ID, RDX = physical CPU index */
+#define HC_EXIT_COUNT   3  /* RBX = exit code; RAX = exits of that code on this vCPU since it started; RBX = ~0: all exits */
+#define HC_EXPECT_STOP  4  /* RBX = HV_STOP_*, RCX = argument: the vCPU's next stop is expected (see below) */
+#define HC_PUTS         5  /* RCX = GPA of a NUL-terminated string, printed like COM1 output */
+
+#define HV_REPORT_PASS  0
+#define HV_REPORT_FAIL  1
+#define HV_REPORT_SKIP  2
+#define HV_REPORT_MSG_MAX 200
+
+#define HV_ENOSYS       ((u64)-38)
+#define HV_EINVAL       ((u64)-22)
+
+/*
+ * HC_EXPECT_STOP kinds.  A guest announces that it is about to be stopped by
+ * the hypervisor; when the stop then happens as announced it is reported as
+ * PASS, any other stop as FAIL.
+ *   HV_STOP_NPF:       RCX = the guest-physical address that will fault
+ *   HV_STOP_SHUTDOWN:  triple fault; RCX ignored
+ *   HV_STOP_WATCHDOG:  RCX = time limit in milliseconds from now
+ */
+#define HV_STOP_NONE     0
+#define HV_STOP_NPF      1
+#define HV_STOP_SHUTDOWN 2
+#define HV_STOP_WATCHDOG 3
+
+/* I/O ports the hypervisor emulates for every vCPU. */
+#define HV_PORT_COM1      0x3f8   /* 0x3f8-0x3ff: 16550 UART, output line-buffered per vCPU */
+#define HV_PORT_TEST_END  0xf4    /* OUT (any size): this vCPU has finished; value 0 = normal end */
+
+#endif
