@@ -79,6 +79,7 @@ static enum exit_action handle_cpuid(struct vcpu *vcpu)
 		break;
 	case 0x80000001:
 		r.ecx &= ~(BIT(2) |             /* SVM: nested SVM is not offered */
+			   BIT(12) |            /* SKINIT/STGI without SVME: we inject #UD for them */
 			   BIT(13));            /* MWAITX */
 		break;
 	case 0x8000000a:                        /* SVM features: none */

@@ -97,6 +97,7 @@ struct vm {
 
 extern struct hv_config hv_cfg;
 extern u64 hv_image_base, hv_image_size;
+extern u64 hv_entry_tsc;                /* RDTSC at efi_main entry */
 
 /* hv/vm.c */
 struct vm *vm_create(const struct hv_test *test, u32 nr_vcpus);

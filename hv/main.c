@@ -225,7 +225,9 @@ static void run_test(const struct hv_test *t, struct plan_totals *tot)
 			continue;
 		}
 		if (v->end == END_DONE) {
-			if (v->end_status)
+			if (v->end_status == HV_END_CRASH)
+				test_fail(t, &fails, "vcpu%u: guest ended after an unexpected exception", i);
+			else if (v->end_status)
 				test_fail(t, &fails, "vcpu%u: guest ended with status 0x%x (expected 0x0, got 0x%x)",
 					  i, v->end_status, v->end_status);
 			if (v->expect_kind != HV_STOP_NONE)
@@ -267,6 +269,9 @@ void hv_main(void)
 	}
 	hv_info("plan", "%u test%s on %u CPU%s", selected, selected == 1 ? "" : "s",
 		run_cpus(), run_cpus() == 1 ? "" : "s");
+	/* The hypervisor's own set-up cost, from efi_main to the first VMRUN (all CPUs started). */
+	hv_printf("METRIC: boot.setup_ms %llu\n",
+		  (unsigned long long)(tsc_to_us(rdtsc() - hv_entry_tsc) / 1000));
 
 	for (unsigned i = 0; i < hv_tests_count; i++)
 		if (test_selected(&hv_tests[i]))

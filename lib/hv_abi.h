@@ -30,17 +30,16 @@ struct hv_boot_info {
 	u64 ram_size;                   /* guest RAM is GPA [0, ram_size) */
 	u64 hv_phys_base;               /* host-physical address of the hypervisor image (not mapped for the guest) */
 	u64 hv_phys_size;
-	u32 flags;                      /* HV_BOOT_F_* */
+	u32 flags;                      /* none defined yet: 0 */
 	u32 reserved;
 	char test[HV_TEST_NAME_MAX];    /* which guest test to run, NUL-terminated */
 };
-#define HV_BOOT_F_FAIL_ON_PURPOSE BIT(0)  /* the run asked for a deliberate failure */
 
 /*
  * Guest image header: the first bytes of every flat guest image (guest/entry.asm
  * emits it, linker.ld places it first).  The hypervisor checks it before loading.
  */
-#define HV_GUEST_HDR_MAGIC      0x3154534555474856ULL  /* "HVGUEST1" little-endian */
+#define HV_GUEST_HDR_MAGIC      0x3154534555475648ULL  /* the bytes "HVGUEST1" */
 struct hv_guest_header {
 	u64 magic;                      /* +0  HV_GUEST_HDR_MAGIC */
 	u32 load_gpa;                   /* +8  where the image's first byte goes (HV_GUEST_LOAD_GPA) */
@@ -59,7 +58,9 @@ struct hv_guest_header {
 /*
  * Hypercalls: VMMCALL with RAX = number, arguments in RBX, RCX, RDX.
  * The result is returned in RAX (and RBX/RCX/RDX where stated).
- * An unknown number returns HV_ENOSYS.  Pointers are guest-physical
+ * RAX is the full 64-bit number; an unknown number returns HV_ENOSYS.
+ * HC_REPORT, HC_EXPECT_STOP and HC_PUTS return 0, or HV_EINVAL for a bad
+ * argument (a message outside guest RAM, an unknown kind).  Pointers are guest-physical
  * addresses; the test guests identity-map their RAM so a pointer works.
  */
 #define HC_REPORT       1  /* RBX = HV_REPORT_*, RCX = GPA of a NUL-terminated message (<= HV_REPORT_MSG_MAX) */
@@ -71,7 +72,7 @@ struct hv_guest_header {
 #define HV_REPORT_PASS  0
 #define HV_REPORT_FAIL  1
 #define HV_REPORT_SKIP  2
-#define HV_REPORT_MSG_MAX 200
+#define HV_REPORT_MSG_MAX 200   /* characters, not counting the terminating NUL */
 
 #define HV_ENOSYS       ((u64)-38)
 #define HV_EINVAL       ((u64)-22)
@@ -91,6 +92,11 @@ struct hv_guest_header {
 
 /* I/O ports the hypervisor emulates for every vCPU. */
 #define HV_PORT_COM1      0x3f8   /* 0x3f8-0x3ff: 16550 UART, output line-buffered per vCPU */
-#define HV_PORT_TEST_END  0xf4    /* OUT (any size): this vCPU has finished; value 0 = normal end */
+#define HV_PORT_TEST_END  0xf4    /* OUT (any size): this vCPU has finished, with an HV_END_* value */
+
+/* Values written to HV_PORT_TEST_END.  Anything but HV_END_OK fails the test. */
+#define HV_END_OK         0       /* the test function returned */
+#define HV_END_CRASH      1       /* an unexpected exception (already reported as FAIL) */
+#define HV_END_BAD_BOOT   0xdead  /* entered without HV_BOOT_MAGIC or with an impossible boot info */
 
 #endif

@@ -1,0 +1,130 @@
+/*
+ * guest/tests/exceptions.c - exceptions reach the guest's own IDT.
+ *
+ * Behaviour: the hypervisor intercepts none of these exceptions (or
+ * reflects them unchanged), so each is delivered through the guest's IDT
+ * with the architectural vector, error code, RIP and, for #PF, CR2
+ * (APM Vol 2 §8.2 "Vectors": #DE, #BP, #UD, #GP, #PF; §8.4.2 "Page-Fault
+ * Error Code"; §8.9 "Long-Mode Interrupt Control Transfers").  Faults
+ * report the faulting instruction, the #BP trap the next one.  A software
+ * INT to a vector beyond the IDT limit raises #GP with the IDT flag in the
+ * error code (§8.4.1 "Selector-Error Code").
+ *
+ * A failure means an exception intercept that swallows or mangles the
+ * exception (wrong vector or error code on reinjection, RIP advanced), a
+ * #PF resolved by the hypervisor instead of the guest, or guest CR2 not
+ * kept across exits.
+ */
+#include "guest/lib/guest.h"
+
+/* Not mapped by the guest's page tables: PML4 entry 128 is not present. */
+#define UNMAPPED_ADDR           0x0000400000000000ULL
+#define NONCANONICAL_ADDR       0x8000000000000000ULL
+
+/* #PF error code: P (bit 0) clear = not present; W (bit 1) = write. */
+#define PF_EC_W         BIT(1)
+
+struct probe {
+	u64 addr;       /* in: the address the instruction uses */
+	u64 insn_rip;   /* out: where the instruction is */
+	u64 next_rip;   /* out: where the next instruction is */
+};
+
+/*
+ * Each probe records where its instruction is, runs it, and would record
+ * the following RIP; "2:" is right after the instruction under test.
+ */
+#define PROBE_PROLOGUE "lea 1f(%%rip), %%r8\n\tmov %%r8, %0\n\t" \
+		       "lea 2f(%%rip), %%r8\n\tmov %%r8, %1\n"
+
+static void do_div0(void *arg)
+{
+	struct probe *p = arg;
+
+	__asm__ volatile(PROBE_PROLOGUE
+			 "1:\tdivq %%rcx\n2:"
+			 : "=m"(p->insn_rip), "=m"(p->next_rip)
+			 : "a"(1), "d"(0), "c"(0)
+			 : "r8", "memory");
+}
+
+static void do_ud2(void *arg)
+{
+	struct probe *p = arg;
+
+	__asm__ volatile(PROBE_PROLOGUE "1:\tud2\n2:"
+			 : "=m"(p->insn_rip), "=m"(p->next_rip) : : "r8", "memory");
+}
+
+static void do_int3(void *arg)
+{
+	struct probe *p = arg;
+
+	__asm__ volatile(PROBE_PROLOGUE "1:\tint3\n2:"
+			 : "=m"(p->insn_rip), "=m"(p->next_rip) : : "r8", "memory");
+}
+
+static void do_load(void *arg)
+{
+	struct probe *p = arg;
+
+	__asm__ volatile(PROBE_PROLOGUE "1:\tmov (%2), %%rax\n2:"
+			 : "=m"(p->insn_rip), "=m"(p->next_rip)
+			 : "r"(p->addr)
+			 : "rax", "r8", "memory");
+}
+
+static void do_store(void *arg)
+{
+	struct probe *p = arg;
+
+	__asm__ volatile(PROBE_PROLOGUE "1:\tmovq $0, (%2)\n2:"
+			 : "=m"(p->insn_rip), "=m"(p->next_rip)
+			 : "r"(p->addr)
+			 : "r8", "memory");
+}
+
+/*
+ * Runs one probe; one report for vector, error code, RIP (the next
+ * instruction for a trap) and CS of the frame.  Returns true on PASS.
+ */
+static bool check(const char *what, void (*fn)(void *), struct probe *p,
+		  int vector, u64 error_code, bool trap)
+{
+	int got = catch_exception(fn, p);
+	const struct exception_info *ex = last_exception();
+	u64 rip = trap ? p->next_rip : p->insn_rip;
+	const char *name = exception_name(vector);
+
+	if (got != vector)
+		return report_vector(vector, got, "%s raises %s", what, name);
+	if (ex->error_code != error_code)
+		return report_eq(error_code, ex->error_code, "%s: %s error code", what, name);
+	if (ex->rip != rip)
+		return report_eq(rip, ex->rip, "%s: %s RIP is the %s instruction", what, name,
+				 trap ? "next" : "faulting");
+	if ((ex->cs & 0xffff) != GUEST_SEL_CODE64)
+		return report_eq(GUEST_SEL_CODE64, ex->cs & 0xffff, "%s: %s CS in the frame",
+				 what, name);
+	report_pass("%s raises %s, error code 0x%lx, RIP at the %s instruction", what, name,
+		    (unsigned long)error_code, trap ? "next" : "faulting");
+	return true;
+}
+
+GUEST_TEST(exceptions)
+{
+	struct probe p = { 0 };
+
+	check("DIV by zero", do_div0, &p, X86_DE, 0, false);
+	check("UD2", do_ud2, &p, X86_UD, 0, false);
+	check("INT3", do_int3, &p, X86_BP, 0, true);
+
+	p.addr = NONCANONICAL_ADDR;
+	check("load from non-canonical address", do_load, &p, X86_GP, 0, false);
+
+	p.addr = UNMAPPED_ADDR;
+	if (check("load from unmapped address", do_load, &p, X86_PF, 0, false))
+		report_eq(UNMAPPED_ADDR, last_exception()->cr2, "#PF on load: CR2 is the address");
+	if (check("store to unmapped address", do_store, &p, X86_PF, PF_EC_W, false))
+		report_eq(UNMAPPED_ADDR, last_exception()->cr2, "#PF on store: CR2 is the address");
+}
