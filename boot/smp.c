@@ -3,8 +3,8 @@
  * ExitBootServices: EDK2's MP library parks them again in a loop of its own
  * at ExitBootServices, so code started through MP services would not
  * survive.  Sequence (APM Vol 2 §16.5 "Interprocessor Interrupts"; the
- * timings are the classic MP-spec ones): INIT, 10 ms, STARTUP, 200 us, a
- * second STARTUP if the AP has not checked in.
+ * timings are the classic MP-spec ones): INIT to all APs, 10 ms, then per
+ * AP STARTUP, 200 us, a second STARTUP if it has not checked in.
  */
 #include "boot/smp.h"
 #include "boot/cpu.h"
@@ -55,6 +55,19 @@ u32 smp_start_aps(const struct acpi_cpu *cpus, int n, u32 bsp_apic_id, u64 tramp
 	ap_cr3 = cr3;
 	memcpy((void *)(uintptr_t)tramp_pa, ap_trampoline_start, (size_t)(ap_trampoline_end - ap_trampoline_start));
 
+	/*
+	 * INIT every AP first and wait the 10 ms once: an AP in wait-for-SIPI
+	 * state stays there, so the delay need not be paid per CPU.
+	 */
+	for (int i = 0; i < n; i++) {
+		if (cpus[i].apic_id == bsp_apic_id ||
+		    (!host_apic_x2apic() && cpus[i].apic_id > 0xfe))
+			continue;
+		host_apic_send_ipi(cpus[i].apic_id, APIC_ICR_DM_INIT | APIC_ICR_LEVEL_ASSERT);
+	}
+	udelay(10000);
+
+	/* Then STARTUP one AP at a time: they share the parameter block. */
 	for (int i = 0; i < n && online < max_cpus; i++) {
 		struct percpu *pc = &percpu_array[online];
 
@@ -75,8 +88,6 @@ u32 smp_start_aps(const struct acpi_cpu *cpus, int n, u32 bsp_apic_id, u64 tramp
 		p->efer = EFER_LME | (rdmsr(MSR_EFER) & EFER_NXE);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 
-		host_apic_send_ipi(pc->apic_id, APIC_ICR_DM_INIT | APIC_ICR_LEVEL_ASSERT);
-		udelay(10000);
 		host_apic_send_ipi(pc->apic_id, APIC_ICR_DM_STARTUP | (u32)(tramp_pa >> 12));
 		udelay(200);
 		if (!p->started) {
