@@ -1,0 +1,750 @@
+/*
+ * avic/vapic.c - the software virtual local APIC: register semantics,
+ * priorities, acceptance/EOI, ICR decoding, destination matching, APIC_BASE
+ * transitions and timer arithmetic.  Pure: state is struct vapic and its
+ * backing page; no I/O, no hypervisor structures (see vapic.h).
+ *
+ * Architecture: APM Vol 2 Chapter 16 "Advanced Programmable Interrupt
+ * Controller (APIC)" via reference Part 5; page layout: APM Vol 2 §15.29.3
+ * "Virtual APIC Register Accesses" via reference §2.3.  Behaviour where the
+ * APM is silent follows KVM lapic.c and bhyve vlapic.c (read, not copied).
+ */
+#include "avic/vapic.h"
+#include "lib/string.h"
+
+/* The page is a u8 buffer; registers are read as u32 through an alias-safe type. */
+typedef u32 __attribute__((may_alias)) vapic_reg32;
+
+u32 vapic_get_reg(const struct vapic *a, u32 offset)
+{
+	return *(const vapic_reg32 *)(a->page + offset);
+}
+
+void vapic_set_reg(struct vapic *a, u32 offset, u32 val)
+{
+	*(vapic_reg32 *)(a->page + offset) = val;
+}
+
+/* ISR, TMR, IRR: 256 bits as 8 x 32-bit registers at a 16-byte stride (reference 5.1). */
+static u32 vapic_vec_off(u32 base, u8 vector)
+{
+	return base + (u32)(vector >> 5) * 0x10;
+}
+
+static bool vapic_vec_test(const struct vapic *a, u32 base, u8 vector)
+{
+	return vapic_get_reg(a, vapic_vec_off(base, vector)) & (1u << (vector & 31));
+}
+
+static void vapic_vec_set(struct vapic *a, u32 base, u8 vector)
+{
+	u32 off = vapic_vec_off(base, vector);
+
+	vapic_set_reg(a, off, vapic_get_reg(a, off) | (1u << (vector & 31)));
+}
+
+static void vapic_vec_clear(struct vapic *a, u32 base, u8 vector)
+{
+	u32 off = vapic_vec_off(base, vector);
+
+	vapic_set_reg(a, off, vapic_get_reg(a, off) & ~(1u << (vector & 31)));
+}
+
+static int vapic_vec_highest(const struct vapic *a, u32 base)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--) {
+		u32 w = vapic_get_reg(a, base + (u32)i * 0x10);
+
+		if (w)
+			return i * 32 + 31 - __builtin_clz(w);
+	}
+	return -1;
+}
+
+int vapic_highest_irr(const struct vapic *a)
+{
+	return vapic_vec_highest(a, VAPIC_REG_IRR);
+}
+
+int vapic_highest_isr(const struct vapic *a)
+{
+	return vapic_vec_highest(a, VAPIC_REG_ISR);
+}
+
+bool vapic_sw_enabled(const struct vapic *a)
+{
+	return vapic_get_reg(a, VAPIC_REG_SVR) & VAPIC_SVR_ASE;
+}
+
+/*
+ * APM Vol 2 §16.6.4 "Task Priority" (reference 5.7): with ISRV the highest
+ * in-service vector (0 if none), PPR = TPR if TPR[7:4] >= ISRV[7:4], else
+ * ISRV[7:4] with a zero sub-class.
+ */
+u32 vapic_ppr(const struct vapic *a)
+{
+	u32 tpr = vapic_get_reg(a, VAPIC_REG_TPR) & 0xff;
+	int isr = vapic_highest_isr(a);
+	u32 isrv = isr < 0 ? 0 : (u32)isr;
+
+	if ((tpr & 0xf0) >= (isrv & 0xf0))
+		return tpr;
+	return isrv & 0xf0;
+}
+
+/*
+ * AMD's arbitration priority (reference 5.5 "Lowest priority"): the highest
+ * of the TPR class, the highest ISR class and the highest IRR class; the
+ * sub-class is TPR[3:0] when that class is the TPR's, else 0.
+ */
+u32 vapic_apr(const struct vapic *a)
+{
+	u32 tpr = vapic_get_reg(a, VAPIC_REG_TPR) & 0xff;
+	int isr = vapic_highest_isr(a), irr = vapic_highest_irr(a);
+	u32 cls = tpr >> 4;
+
+	if (isr >= 0 && ((u32)isr >> 4) > cls)
+		cls = (u32)isr >> 4;
+	if (irr >= 0 && ((u32)irr >> 4) > cls)
+		cls = (u32)irr >> 4;
+	return (cls << 4) | (cls == (tpr >> 4) ? (tpr & 0xf) : 0);
+}
+
+/* The backing page keeps a current PPR, as AVIC does (reference §2.3). */
+static void vapic_update_ppr(struct vapic *a)
+{
+	vapic_set_reg(a, VAPIC_REG_PPR, vapic_ppr(a));
+}
+
+/*
+ * Accumulate errors; they become visible on the next ESR write (APM Vol 2
+ * §16.4.6 "APIC Error Interrupts", reference 5.9, bhyve's esr_pending).  A new
+ * error with LVT Error unmasked raises the error interrupt locally; if that
+ * vector is itself illegal it only adds RIV (no recursion).
+ */
+void vapic_set_error(struct vapic *a, u32 esr_bits)
+{
+	u32 fresh = esr_bits & ~a->esr_pending;
+	u32 lvt = vapic_get_reg(a, VAPIC_REG_LVT_ERROR);
+
+	a->esr_pending |= esr_bits;
+	if (!fresh || (lvt & VAPIC_LVT_M))
+		return;
+	if ((lvt & VAPIC_LVT_VECTOR) < 16)
+		a->esr_pending |= VAPIC_ESR_RIV;
+	else
+		vapic_accept(a, lvt & VAPIC_LVT_VECTOR, false);
+}
+
+/*
+ * Accept a Fixed or lowest-priority message (APM Vol 2 §16.6.3 "Interrupt
+ * Acceptance", reference 5.6).  Not accepted while the APIC is disabled or
+ * software-disabled (SVR.ASE = 0).  Vectors 0-15 set RIV and are dropped.
+ * A request for a vector already in IRR merges with it; TMR follows the
+ * trigger mode of the latest request.
+ */
+bool vapic_accept(struct vapic *a, u8 vector, bool level)
+{
+	if (!a->enabled || !vapic_sw_enabled(a))
+		return false;
+	if (vector < 16) {
+		vapic_set_error(a, VAPIC_ESR_RIV);
+		return false;
+	}
+	if (level)
+		vapic_vec_set(a, VAPIC_REG_TMR, vector);
+	else
+		vapic_vec_clear(a, VAPIC_REG_TMR, vector);
+	vapic_vec_set(a, VAPIC_REG_IRR, vector);
+	return true;
+}
+
+/* The highest IRR vector whose class is above the PPR class, or -1 (reference 5.6). */
+int vapic_pending_vector(const struct vapic *a)
+{
+	int v;
+
+	if (!a->enabled)
+		return -1;
+	v = vapic_highest_irr(a);
+	if (v < 0 || ((u32)v & 0xf0) <= (vapic_ppr(a) & 0xf0))
+		return -1;
+	return v;
+}
+
+/* Interrupt acknowledge (injection): IRR -> ISR, recompute PPR. */
+void vapic_ack(struct vapic *a, u8 vector)
+{
+	vapic_vec_clear(a, VAPIC_REG_IRR, vector);
+	vapic_vec_set(a, VAPIC_REG_ISR, vector);
+	vapic_update_ppr(a);
+}
+
+/*
+ * EOI (APM Vol 2 §16.6.4, reference 5.6): clear the highest ISR bit and
+ * recompute PPR.  Returns the vector, with *level = its TMR bit (the caller
+ * then broadcasts an EOI to the IOAPIC), or -1 when nothing is in service.
+ */
+int vapic_eoi(struct vapic *a, bool *level)
+{
+	int v = vapic_highest_isr(a);
+
+	if (level)
+		*level = false;
+	if (v < 0)
+		return -1;
+	vapic_vec_clear(a, VAPIC_REG_ISR, (u8)v);
+	if (level)
+		*level = vapic_vec_test(a, VAPIC_REG_TMR, (u8)v);
+	vapic_update_ppr(a);
+	return v;
+}
+
+/*
+ * x2APIC logical ID (APM Vol 2 §16.14 "x2APIC Logical Destination", reference
+ * 5.3): cluster = ID[19:4] in bits 31:16, one-hot ID[3:0] in bits 15:0.
+ */
+u32 vapic_x2apic_ldr(u32 x2apic_id)
+{
+	return ((x2apic_id >> 4) << 16) | (1u << (x2apic_id & 0xf));
+}
+
+/* Register values after RESET or INIT (APM Vol 2 Table 16-2, reference 5.1, §2.3). */
+static void vapic_reset_regs(struct vapic *a)
+{
+	u32 off;
+
+	memset(a->page, 0, PAGE_SIZE);
+	if (a->x2apic) {
+		vapic_set_reg(a, VAPIC_REG_ID, a->apic_id);
+		vapic_set_reg(a, VAPIC_REG_LDR, vapic_x2apic_ldr(a->apic_id));
+	} else {
+		vapic_set_reg(a, VAPIC_REG_ID, (a->apic_id & 0xff) << 24);
+	}
+	/*
+	 * AMD layout 0x80nn0010 but with bit 31 clear: no extended register
+	 * space (0x400+ not implemented, on purpose), as KVM reports (5.1).
+	 */
+	vapic_set_reg(a, VAPIC_REG_VERSION, VAPIC_VERSION_VER |
+		      ((VAPIC_LVT_COUNT - 1) << VAPIC_VERSION_MAX_LVT_SHIFT));
+	vapic_set_reg(a, VAPIC_REG_DFR, 0xffffffffu);
+	vapic_set_reg(a, VAPIC_REG_SVR, 0xff);
+	for (off = VAPIC_REG_LVT_TIMER; off <= VAPIC_REG_LVT_ERROR; off += 0x10)
+		vapic_set_reg(a, off, VAPIC_LVT_RESET);
+	a->esr_pending = 0;
+}
+
+/*
+ * RESET.  DISCREPANCY (reference 5.2, A17): APM §16.10 leaves the APIC
+ * disabled; we follow KVM (APIC_BASE = 0xFEE00000 | AE | BSC, xAPIC mode)
+ * because guests run without firmware.  x2APIC is advertised by default.
+ */
+void vapic_reset(struct vapic *a, u32 apic_id, bool bsp)
+{
+	a->apic_id = apic_id;
+	a->x2apic = false;
+	a->enabled = true;
+	a->x2apic_supported = true;
+	a->apic_base = VAPIC_BASE_DEFAULT | VAPIC_BASE_AE | (bsp ? VAPIC_BASE_BSC : 0);
+	vapic_reset_regs(a);
+}
+
+/* INIT: registers back to reset values, AE/EXTD unchanged (APM Vol 2 §16.10, reference 5.2). */
+void vapic_init_signal(struct vapic *a)
+{
+	vapic_reset_regs(a);
+}
+
+/*
+ * WRMSR IA32_APIC_BASE (APM Vol 2 §16.3.1 "Local APIC Enable", §16.9
+ * "x2APIC Mode", reference 5.2).  #GP for reserved bits (7:0, 9, bits at
+ * and above MAXPHYADDR), EXTD without x2APIC support, EXTD=1 with AE=0,
+ * x2APIC -> xAPIC and disabled -> x2APIC.  BSC is read-only.
+ */
+int vapic_set_apic_base(struct vapic *a, u64 new_base, u32 maxphyaddr)
+{
+	u64 reserved = GENMASK(7, 0) | BIT(9);
+	bool en = new_base & VAPIC_BASE_AE, extd = new_base & VAPIC_BASE_EXTD;
+
+	if (maxphyaddr > 52)
+		maxphyaddr = 52;
+	reserved |= GENMASK(63, maxphyaddr);
+	if (new_base & reserved)
+		return -VAPIC_GP;
+	if (extd && (!a->x2apic_supported || !en))
+		return -VAPIC_GP;
+	if (a->x2apic && en && !extd)
+		return -VAPIC_GP;       /* x2APIC -> xAPIC must pass through disabled */
+	if (!a->enabled && extd)
+		return -VAPIC_GP;       /* disabled -> x2APIC must pass through xAPIC */
+
+	new_base = (new_base & ~VAPIC_BASE_BSC) | (a->apic_base & VAPIC_BASE_BSC);
+	if (a->enabled && !en) {
+		/*
+		 * Disabling: state goes back to reset values (the ID included,
+		 * which also covers KVM restoring the xAPIC ID on re-enable).
+		 */
+		a->enabled = false;
+		a->x2apic = false;
+		vapic_reset_regs(a);
+	} else if (!a->enabled && en) {
+		a->enabled = true;
+	}
+	if (extd && !a->x2apic) {
+		/* APM §16.9.1: the ID becomes the 32-bit x2APIC ID, LDR is derived, ICR high not kept. */
+		a->x2apic = true;
+		vapic_set_reg(a, VAPIC_REG_ID, a->apic_id);
+		vapic_set_reg(a, VAPIC_REG_LDR, vapic_x2apic_ldr(a->apic_id));
+		vapic_set_reg(a, VAPIC_REG_ICR_HI, 0);
+	}
+	a->apic_base = new_base;
+	return 0;
+}
+
+/* ICR decoding (APM Vol 2 §16.5 "Interprocessor Interrupts", §16.13, reference 5.4, 3.4). */
+static void vapic_icr_decode_lo(u32 lo, struct vapic_icr *icr)
+{
+	icr->vector = lo & VAPIC_ICR_VECTOR;
+	icr->delivery_mode = (lo & VAPIC_ICR_MT) >> VAPIC_ICR_MT_SHIFT;
+	icr->logical = lo & VAPIC_ICR_DM;
+	icr->level_assert = lo & VAPIC_ICR_L;
+	icr->trigger_level = lo & VAPIC_ICR_TGM;
+	icr->shorthand = (lo & VAPIC_ICR_DSH) >> VAPIC_ICR_DSH_SHIFT;
+}
+
+void vapic_icr_decode_xapic(u32 icr_lo, u32 icr_hi, struct vapic_icr *icr)
+{
+	vapic_icr_decode_lo(icr_lo, icr);
+	icr->dest = icr_hi >> VAPIC_ICR_XAPIC_DEST_SHIFT;
+	icr->x2apic = false;
+}
+
+void vapic_icr_decode_x2apic(u64 icr64, struct vapic_icr *icr)
+{
+	vapic_icr_decode_lo((u32)icr64, icr);
+	icr->dest = (u32)(icr64 >> 32);
+	icr->x2apic = true;
+}
+
+/*
+ * Turn a decoded ICR into an effect.  Fixed / lowest priority with a vector
+ * below 16: ESR SIV on the sender, nothing sent (reference 5.9, bhyve).
+ * Remote read and ExtINT are not supported: nothing sent, and the remote read
+ * status stays 00 "invalid" (reference 5.12).  INIT level de-assert is a
+ * legacy no-op (reference 5.4, KVM).
+ */
+static void vapic_send_icr(struct vapic *a, const struct vapic_icr *icr,
+			   struct vapic_effect *eff)
+{
+	switch (icr->delivery_mode) {
+	case VAPIC_MT_FIXED:
+	case VAPIC_MT_LOWEST:
+		if (icr->vector < 16) {
+			vapic_set_error(a, VAPIC_ESR_SIV);
+			return;
+		}
+		break;
+	case VAPIC_MT_REMOTE_READ:
+	case VAPIC_MT_EXTINT:
+		return;
+	case VAPIC_MT_INIT:
+		if (icr->trigger_level && !icr->level_assert)
+			return;
+		break;
+	default:
+		break;
+	}
+	eff->kind = VAPIC_EFFECT_ICR;
+	eff->icr = *icr;
+}
+
+/* Writable bits of each LVT (APM Vol 2 §16.4, reference 5.8; status bits are RO). */
+static u32 vapic_lvt_writable(u32 off)
+{
+	switch (off) {
+	case VAPIC_REG_LVT_TIMER:
+		return VAPIC_LVT_VECTOR | VAPIC_LVT_M | VAPIC_LVT_TMM;
+	case VAPIC_REG_LVT_THERMAL:
+	case VAPIC_REG_LVT_PMC:
+		return VAPIC_LVT_VECTOR | VAPIC_LVT_MT | VAPIC_LVT_M;
+	case VAPIC_REG_LVT_LINT0:
+	case VAPIC_REG_LVT_LINT1:
+		return VAPIC_LVT_VECTOR | VAPIC_LVT_MT | VAPIC_LVT_PIN_POLARITY |
+		       VAPIC_LVT_TGM | VAPIC_LVT_M;
+	default: /* LVT Error */
+		return VAPIC_LVT_VECTOR | VAPIC_LVT_M;
+	}
+}
+
+static bool vapic_is_lvt(u32 off)
+{
+	return off >= VAPIC_REG_LVT_TIMER && off <= VAPIC_REG_LVT_ERROR;
+}
+
+static bool vapic_is_vec_reg(u32 off)
+{
+	return off >= VAPIC_REG_ISR && off < VAPIC_REG_IRR + 0x80;
+}
+
+#define VAPIC_SVR_WRITABLE      (VAPIC_SVR_VECTOR | VAPIC_SVR_ASE | VAPIC_SVR_FDIS)
+#define VAPIC_TDCR_WRITABLE     0xbu    /* bits 3, 1:0; bit 2 MBZ (reference 5.8) */
+#define VAPIC_ICR_LO_WRITABLE   (VAPIC_ICR_VECTOR | VAPIC_ICR_MT | VAPIC_ICR_DM | \
+				 VAPIC_ICR_L | VAPIC_ICR_TGM | VAPIC_ICR_DSH)
+
+/*
+ * The write semantics shared by both interfaces, after the x2APIC checks.
+ * Read-only and unknown offsets are ignored (the xAPIC answer; x2APIC has
+ * already raised #GP for them).
+ */
+static void vapic_write_reg(struct vapic *a, u32 off, u32 val, struct vapic_effect *eff)
+{
+	struct vapic_icr icr;
+	u32 old;
+	int v;
+
+	if (vapic_is_lvt(off)) {
+		val &= vapic_lvt_writable(off);
+		/* Software-disabled: LVT masks stay set (APM §16.4.7, reference 5.6). */
+		if (!vapic_sw_enabled(a))
+			val |= VAPIC_LVT_M;
+		vapic_set_reg(a, off, val);
+		if (off == VAPIC_REG_LVT_TIMER)
+			eff->kind = VAPIC_EFFECT_TIMER;
+		return;
+	}
+
+	switch (off) {
+	case VAPIC_REG_ID:
+		/* APM: writable is "model dependent"; KVM lets the guest write it (5.1). */
+		vapic_set_reg(a, off, val & GENMASK(31, 24));
+		eff->kind = VAPIC_EFFECT_ID_CHANGED;
+		break;
+	case VAPIC_REG_TPR:
+		vapic_set_reg(a, off, val & 0xff);
+		vapic_update_ppr(a);
+		break;
+	case VAPIC_REG_EOI:
+		v = vapic_eoi(a, &eff->eoi_level);
+		if (v >= 0) {
+			eff->kind = VAPIC_EFFECT_EOI;
+			eff->eoi_vector = (u8)v;
+		}
+		break;
+	case VAPIC_REG_LDR:
+		vapic_set_reg(a, off, val & GENMASK(31, 24));
+		eff->kind = VAPIC_EFFECT_LDR_CHANGED;
+		break;
+	case VAPIC_REG_DFR:
+		/* Bits 27:0 read as ones (reference 5.3, KVM). */
+		vapic_set_reg(a, off, val | GENMASK(27, 0));
+		eff->kind = VAPIC_EFFECT_LDR_CHANGED;
+		break;
+	case VAPIC_REG_SVR:
+		old = vapic_get_reg(a, off);
+		val &= VAPIC_SVR_WRITABLE;
+		vapic_set_reg(a, off, val);
+		if ((old & VAPIC_SVR_ASE) && !(val & VAPIC_SVR_ASE)) {
+			for (off = VAPIC_REG_LVT_TIMER; off <= VAPIC_REG_LVT_ERROR; off += 0x10)
+				vapic_set_reg(a, off, vapic_get_reg(a, off) | VAPIC_LVT_M);
+		}
+		eff->kind = VAPIC_EFFECT_SVR_CHANGED;
+		break;
+	case VAPIC_REG_ESR:
+		/* Latch then clear (APM §16.4.6, reference 5.9). */
+		vapic_set_reg(a, off, a->esr_pending);
+		a->esr_pending = 0;
+		break;
+	case VAPIC_REG_ICR_LO:
+		/* Writing ICR low sends; BUSY always reads 0 (reference 5.4). */
+		vapic_set_reg(a, off, val & VAPIC_ICR_LO_WRITABLE);
+		if (a->x2apic)
+			vapic_icr_decode_x2apic(val | ((u64)vapic_get_reg(a, VAPIC_REG_ICR_HI) << 32), &icr);
+		else
+			vapic_icr_decode_xapic(val, vapic_get_reg(a, VAPIC_REG_ICR_HI), &icr);
+		vapic_send_icr(a, &icr, eff);
+		break;
+	case VAPIC_REG_ICR_HI:
+		vapic_set_reg(a, off, val & GENMASK(31, 24));
+		break;
+	case VAPIC_REG_TMICT:
+		/* Loads TMCCT; the timer owner counts it down (reference 5.8). */
+		vapic_set_reg(a, off, val);
+		vapic_set_reg(a, VAPIC_REG_TMCCT, val);
+		eff->kind = VAPIC_EFFECT_TIMER;
+		break;
+	case VAPIC_REG_TDCR:
+		vapic_set_reg(a, off, val & VAPIC_TDCR_WRITABLE);
+		eff->kind = VAPIC_EFFECT_TIMER;
+		break;
+	default:
+		break;
+	}
+}
+
+static u32 vapic_read_reg(const struct vapic *a, u32 off)
+{
+	switch (off) {
+	case VAPIC_REG_PPR:
+		return vapic_ppr(a);
+	case VAPIC_REG_APR:
+		return vapic_apr(a);
+	default:
+		return vapic_get_reg(a, off);
+	}
+}
+
+static bool vapic_xapic_readable(u32 off)
+{
+	if (vapic_is_lvt(off) || vapic_is_vec_reg(off))
+		return true;
+	switch (off) {
+	case VAPIC_REG_ID: case VAPIC_REG_VERSION: case VAPIC_REG_TPR:
+	case VAPIC_REG_APR: case VAPIC_REG_PPR: case VAPIC_REG_RRD:
+	case VAPIC_REG_LDR: case VAPIC_REG_DFR: case VAPIC_REG_SVR:
+	case VAPIC_REG_ESR: case VAPIC_REG_ICR_LO: case VAPIC_REG_ICR_HI:
+	case VAPIC_REG_TMICT: case VAPIC_REG_TMCCT: case VAPIC_REG_TDCR:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * xAPIC MMIO (APM Vol 2 §16.3.2 "APIC Registers", reference 5.1).  Only
+ * aligned 32-bit accesses at a register's start are meaningful; anything
+ * else, unknown offsets, the x2APIC-only SELF_IPI and the unimplemented
+ * extended space (Version bit 31 = 0) read 0 and ignore writes (KVM's choice;
+ * IRA is not raised).  Returns -VAPIC_NOT_DECODED when the APIC is disabled
+ * or in x2APIC mode: the MMIO page is not decoded then (reference 5.11).
+ * TMCCT reads the page: the timer owner keeps it current.
+ */
+int vapic_mmio_read(struct vapic *a, u32 offset, u32 *val)
+{
+	*val = 0;
+	if (!a->enabled || a->x2apic)
+		return -VAPIC_NOT_DECODED;
+	if (offset < PAGE_SIZE && !(offset & 0xf) && vapic_xapic_readable(offset))
+		*val = vapic_read_reg(a, offset);
+	return 0;
+}
+
+int vapic_mmio_write(struct vapic *a, u32 offset, u32 val, struct vapic_effect *eff)
+{
+	eff->kind = VAPIC_EFFECT_NONE;
+	if (!a->enabled || a->x2apic)
+		return -VAPIC_NOT_DECODED;
+	if (offset >= PAGE_SIZE || (offset & 0xf) || offset == VAPIC_REG_SELF_IPI)
+		return 0;
+	vapic_write_reg(a, offset, val, eff);
+	return 0;
+}
+
+/*
+ * x2APIC readability (APM Vol 2 Table 16-6, reference 5.1, 5.11): no RRD,
+ * DFR, ICR high (0x831) or extended space; EOI and SELF_IPI are write-only.
+ * DISCREPANCY (5.1): APR 0x809 is readable here, as the APM lists it RO;
+ * KVM gives #GP.
+ */
+static bool vapic_x2apic_readable(u32 off)
+{
+	if (vapic_is_lvt(off) || vapic_is_vec_reg(off))
+		return true;
+	switch (off) {
+	case VAPIC_REG_ID: case VAPIC_REG_VERSION: case VAPIC_REG_TPR:
+	case VAPIC_REG_APR: case VAPIC_REG_PPR: case VAPIC_REG_LDR:
+	case VAPIC_REG_SVR: case VAPIC_REG_ESR: case VAPIC_REG_ICR_LO:
+	case VAPIC_REG_TMICT: case VAPIC_REG_TMCCT: case VAPIC_REG_TDCR:
+		return true;
+	default:
+		return false;
+	}
+}
+
+int vapic_x2apic_msr_read(struct vapic *a, u32 msr, u64 *val)
+{
+	u32 off = (msr - VAPIC_X2APIC_MSR_BASE) << 4;
+
+	*val = 0;
+	if (!a->enabled || !a->x2apic)
+		return -VAPIC_GP;
+	if (msr < VAPIC_X2APIC_MSR_BASE || msr > VAPIC_X2APIC_MSR_LAST ||
+	    !vapic_x2apic_readable(off))
+		return -VAPIC_GP;
+	if (off == VAPIC_REG_ICR_LO)
+		*val = vapic_get_reg(a, VAPIC_REG_ICR_LO) |
+		       ((u64)vapic_get_reg(a, VAPIC_REG_ICR_HI) << 32);
+	else
+		*val = vapic_read_reg(a, off);
+	return 0;
+}
+
+/*
+ * Reserved bits of a writable x2APIC register (WRMSR #GP; APM Vol 2 §16.11,
+ * reference 3.5, 5.11), or ~0 when the register is not writable at all.
+ * Bits 63:32 are reserved everywhere but in the ICR; the caller checks them.
+ * UNVERIFIED choice: the RO status bits of the LVTs (12, and Remote IRR 14 of
+ * LINT0/1) are ignored rather than faulted, so that a read-modify-write works.
+ */
+static u32 vapic_x2apic_reserved(u32 off)
+{
+	if (vapic_is_lvt(off)) {
+		u32 ok = vapic_lvt_writable(off) | VAPIC_LVT_DS;
+
+		if (off == VAPIC_REG_LVT_LINT0 || off == VAPIC_REG_LVT_LINT1)
+			ok |= VAPIC_LVT_REMOTE_IRR;
+		return ~ok;
+	}
+	switch (off) {
+	case VAPIC_REG_TPR:
+		return ~0xffu;
+	case VAPIC_REG_EOI:
+	case VAPIC_REG_ESR:
+		return ~0u;             /* only 0 may be written */
+	case VAPIC_REG_SVR:
+		return ~(u32)VAPIC_SVR_WRITABLE;
+	case VAPIC_REG_ICR_LO:
+		return VAPIC_X2APIC_ICR_RESERVED;
+	case VAPIC_REG_TMICT:
+		return 0;
+	case VAPIC_REG_TDCR:
+		return ~VAPIC_TDCR_WRITABLE;
+	case VAPIC_REG_SELF_IPI:
+		return ~0xffu;
+	default:
+		return ~0u;             /* read-only or absent: any write faults */
+	}
+}
+
+static bool vapic_x2apic_writable(u32 off)
+{
+	switch (off) {
+	case VAPIC_REG_TPR: case VAPIC_REG_EOI: case VAPIC_REG_SVR:
+	case VAPIC_REG_ESR: case VAPIC_REG_ICR_LO: case VAPIC_REG_TMICT:
+	case VAPIC_REG_TDCR: case VAPIC_REG_SELF_IPI:
+		return true;
+	default:
+		return vapic_is_lvt(off);
+	}
+}
+
+int vapic_x2apic_msr_write(struct vapic *a, u32 msr, u64 val, struct vapic_effect *eff)
+{
+	u32 off = (msr - VAPIC_X2APIC_MSR_BASE) << 4, mt;
+	struct vapic_icr icr;
+
+	eff->kind = VAPIC_EFFECT_NONE;
+	if (!a->enabled || !a->x2apic)
+		return -VAPIC_GP;
+	if (msr < VAPIC_X2APIC_MSR_BASE || msr > VAPIC_X2APIC_MSR_LAST ||
+	    !vapic_x2apic_writable(off))
+		return -VAPIC_GP;
+	if (off != VAPIC_REG_ICR_LO && (val >> 32))
+		return -VAPIC_GP;
+	if ((u32)val & vapic_x2apic_reserved(off))
+		return -VAPIC_GP;
+
+	switch (off) {
+	case VAPIC_REG_ICR_LO:
+		/* Message types 001, 011, 111 are reserved in x2APIC mode (reference 3.4). */
+		mt = ((u32)val & VAPIC_ICR_MT) >> VAPIC_ICR_MT_SHIFT;
+		if (mt == VAPIC_MT_LOWEST || mt == VAPIC_MT_REMOTE_READ || mt == VAPIC_MT_EXTINT)
+			return -VAPIC_GP;
+		/* Backing-page split: 31:0 at 0x300, 63:32 at 0x310 (reference 3.4). */
+		vapic_set_reg(a, VAPIC_REG_ICR_HI, (u32)(val >> 32));
+		vapic_write_reg(a, VAPIC_REG_ICR_LO, (u32)val, eff);
+		return 0;
+	case VAPIC_REG_SELF_IPI:
+		/*
+		 * APM Vol 2 §16.15 "SELF IPI": a Fixed, edge IPI to self; when
+		 * WRMSR completes the vector is in IRR, TMR clear.  Done here.
+		 */
+		icr = (struct vapic_icr){ .vector = (u8)val, .delivery_mode = VAPIC_MT_FIXED,
+					  .shorthand = VAPIC_DSH_SELF, .dest = a->apic_id,
+					  .x2apic = true };
+		if (icr.vector < 16) {
+			vapic_set_error(a, VAPIC_ESR_SIV);
+			return 0;
+		}
+		if (vapic_accept(a, icr.vector, false)) {
+			eff->kind = VAPIC_EFFECT_SELF_IPI;
+			eff->self_ipi_vector = icr.vector;
+		}
+		return 0;
+	default:
+		vapic_write_reg(a, off, (u32)val, eff);
+		return 0;
+	}
+}
+
+/*
+ * Destination matching (APM Vol 2 §16.6.1 "Receiving System and IPI
+ * Interrupts", §16.14, reference 5.3, 5.5).  Pure addressing: whether the
+ * target is enabled and accepts the message is vapic_accept's business.
+ * Shorthands compare the vCPU identity (apic_id) with source_apic_id.  The
+ * broadcast value follows the ICR's format (sender's mode); only
+ * 0xFFFFFFFF is the x2APIC broadcast, as in KVM (reference A12), so a
+ * logical destination with cluster 0xFFFF is an ordinary cluster.
+ */
+bool vapic_match_dest(const struct vapic *target, const struct vapic_icr *icr,
+		      u32 source_apic_id)
+{
+	u32 id = vapic_get_reg(target, VAPIC_REG_ID);
+	u32 ldr = vapic_get_reg(target, VAPIC_REG_LDR);
+	u32 bcast = icr->x2apic ? VAPIC_X2APIC_BROADCAST : VAPIC_XAPIC_BROADCAST;
+	u32 dest = icr->dest, model;
+
+	switch (icr->shorthand) {
+	case VAPIC_DSH_SELF:
+		return target->apic_id == source_apic_id;
+	case VAPIC_DSH_ALL_INCL_SELF:
+		return true;
+	case VAPIC_DSH_ALL_EXCL_SELF:
+		return target->apic_id != source_apic_id;
+	default:
+		break;
+	}
+	if (dest == bcast)
+		return true;
+	if (!icr->logical)
+		return dest == (target->x2apic ? id : id >> 24);
+	if (target->x2apic)
+		return (dest >> 16) == (ldr >> 16) && (dest & ldr & 0xffff);
+	dest &= 0xff;
+	ldr >>= 24;
+	model = vapic_get_reg(target, VAPIC_REG_DFR) >> VAPIC_DFR_MODEL_SHIFT;
+	if (model == VAPIC_DFR_MODEL_FLAT)
+		return dest & ldr;
+	if (model == VAPIC_DFR_MODEL_CLUSTER)
+		return (dest >> 4) == (ldr >> 4) && (dest & ldr & 0xf);
+	return false;
+}
+
+/*
+ * TDCR: bits 3 and 1:0 form a 3-bit value n; divide by 2^(n+1), with 111b
+ * meaning 1 (APM Vol 2 §16.4.1 "APIC Timer Operation", reference 5.8).
+ */
+u32 vapic_timer_divisor(u32 tdcr)
+{
+	u32 n = (tdcr & 3) | ((tdcr & 8) >> 1);
+
+	return 1u << ((n + 1) & 7);
+}
+
+/*
+ * TMCCT after elapsed_bus_ticks of the APIC bus clock since TMICT was
+ * written.  One-shot: counts down to 0 and stays there; periodic: reloads
+ * from TMICT each time it reaches 0.  TMICT = 0 means stopped.
+ */
+u32 vapic_tmcct(u32 tmict, u32 divisor, u64 elapsed_bus_ticks, bool periodic)
+{
+	u64 ticks;
+
+	if (!tmict || !divisor)
+		return 0;
+	ticks = elapsed_bus_ticks / divisor;
+	if (!periodic)
+		return ticks >= tmict ? 0 : tmict - (u32)ticks;
+	return tmict - (u32)(ticks % tmict);
+}
