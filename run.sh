@@ -1,0 +1,361 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2054  # QEMU options contain commas on purpose
+# run.sh - build the hypervisor, boot it under QEMU + OVMF, judge the results.
+# Run ./run.sh --help for the options and exit codes.
+set -u
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PROG=run.sh
+
+usage() {
+	cat <<'EOF'
+usage: ./run.sh [options] [-- extra QEMU arguments]
+
+Builds build/BOOTX64.EFI if needed, boots it under QEMU + OVMF with a fresh
+HV.CFG on its ESP, shows the serial console live and judges the results.
+
+  --smp N              CPUs, 1-64 (default 2)
+  --cpu MODEL          QEMU CPU model (default EPYC; 'host' under KVM)
+  --mem SIZE           RAM in QEMU syntax, e.g. 512M, 2G (default 1G)
+  --tests GLOB[,GLOB]  tests to run, names from hv/tests.def (default: the default set)
+  --timeout S          limit for the whole QEMU run, seconds (default 120; 0 = none)
+  --test-timeout MS    per-vCPU watchdog (HV.CFG test_timeout; the hypervisor's default is 10000)
+  --cfg KEY=VALUE      extra HV.CFG line, repeatable (e.g. --cfg verbose=1)
+  --usb                boot the USB stick image (make usb) from an xHCI stick
+                       instead of a directory on an emulated disk
+  --accel tcg|kvm      force the accelerator (default: KVM only when nested SVM is usable)
+  --icount SHIFT       deterministic TSC: -icount shift=SHIFT (single-threaded TCG)
+  --gdb                start QEMU halted with a gdb stub on :1234 (no timeout unless --timeout)
+  --quiet              do not echo the serial console; print only the verdict
+  --keep               keep the run directory (ESP, HV.CFG, OVMF variables)
+  -h, --help           this text
+
+Environment: NO_BUILD=1 (do not run make), OVMF_CODE / OVMF_VARS (firmware files,
+default /usr/share/OVMF/OVMF_{CODE,VARS}_4M.fd), QEMU (the QEMU binary),
+HV_EFI (boot this EFI file instead of build/BOOTX64.EFI).
+
+Exit status:
+  0  SUCCESS   every test passed (or was skipped with a reason)
+  1  FAILURE   at least one check failed
+  2  usage, environment or build error (nothing was judged)
+  3  CRASH     QEMU ended without a final 'Test result:' line
+  4  TIMEOUT   the --timeout limit was hit
+  5  ERROR     the hypervisor reported ERROR (e.g. the CPU lacks a feature it needs)
+  77 SKIP      everything was skipped
+
+The serial log is kept in build/runs/<id>.log (the newest also as build/runs/last.log).
+EOF
+}
+
+die() { echo "$PROG: $*" >&2; exit 2; }
+bad_usage() { echo "$PROG: $*" >&2; echo "$PROG: try './run.sh --help'" >&2; exit 2; }
+info() { [ "$quiet" = 1 ] || echo "$PROG: $*" >&2; }
+warn() { echo "$PROG: warning: $*" >&2; }
+
+is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
+
+# --- options -----------------------------------------------------------------
+smp=2 cpu='' mem=1G tests='' timeout='' test_timeout='' usb=0 accel='' icount='' gdb=0 quiet=0 keep=0
+cfg_extra=() qemu_extra=()
+
+need_arg() { if [ $# -lt 2 ] || [ -z "$2" ]; then bad_usage "option $1 needs a value"; fi; }
+while [ $# -gt 0 ]; do
+	opt=$1 val=
+	case $opt in
+	--*=*) val=${opt#*=}; opt=${opt%%=*}; set -- "$opt" "$val" "${@:2}" ;;
+	esac
+	case $opt in
+	--smp) need_arg "$@"; smp=$2; shift 2 ;;
+	--cpu) need_arg "$@"; cpu=$2; shift 2 ;;
+	--mem) need_arg "$@"; mem=$2; shift 2 ;;
+	--tests) need_arg "$@"; tests=$2; shift 2 ;;
+	--timeout) need_arg "$@"; timeout=$2; shift 2 ;;
+	--test-timeout) need_arg "$@"; test_timeout=$2; shift 2 ;;
+	--cfg) need_arg "$@"; cfg_extra+=("$2"); shift 2 ;;
+	--accel) need_arg "$@"; accel=$2; shift 2 ;;
+	--icount) need_arg "$@"; icount=$2; shift 2 ;;
+	--usb) usb=1; shift ;;
+	--gdb) gdb=1; shift ;;
+	--quiet|-q) quiet=1; shift ;;
+	--keep) keep=1; shift ;;
+	-h|--help) usage; exit 0 ;;
+	--) shift; qemu_extra=("$@"); break ;;
+	*) bad_usage "unknown option '$opt'" ;;
+	esac
+done
+
+{ is_uint "$smp" && [ ${#smp} -le 3 ] && [ "$smp" -ge 1 ] && [ "$smp" -le 64 ]; } || bad_usage "--smp wants a number from 1 to 64, not '$smp'"
+[[ $mem =~ ^[1-9][0-9]*[kKmMgGtT]?$ ]] || bad_usage "--mem wants a size like 512M or 2G, not '$mem'"
+[[ -z $cpu || $cpu =~ ^[A-Za-z0-9][A-Za-z0-9_.,=+-]*$ ]] || bad_usage "--cpu: bad CPU model '$cpu'"
+[ -z "$timeout" ] || { is_uint "$timeout" && [ ${#timeout} -le 7 ]; } || bad_usage "--timeout wants seconds, not '$timeout'"
+[ -z "$test_timeout" ] || { is_uint "$test_timeout" && [ ${#test_timeout} -le 7 ] &&
+	[ "$test_timeout" -ge 10 ] && [ "$test_timeout" -le 3600000 ]; } ||
+	bad_usage "--test-timeout wants milliseconds from 10 to 3600000, not '$test_timeout'"
+case $accel in ""|tcg|kvm) ;; *) bad_usage "--accel wants tcg or kvm, not '$accel'" ;; esac
+[ -z "$icount" ] || { is_uint "$icount" && [ "$icount" -le 10 ]; } || bad_usage "--icount wants a shift from 0 to 10, not '$icount'"
+[ -z "$icount" ] || [ "$accel" != kvm ] || bad_usage "--icount works only with TCG"
+for kv in ${cfg_extra[@]+"${cfg_extra[@]}"}; do
+	[[ $kv =~ ^[A-Za-z_][A-Za-z0-9_]*=[^[:space:]#]*$ ]] || bad_usage "--cfg wants KEY=VALUE without blanks or '#', not '$kv'"
+done
+if [ -z "$timeout" ]; then
+	if [ "$gdb" = 1 ]; then timeout=0; else timeout=120; fi
+fi
+
+# --tests: every pattern must match a test of hv/tests.def before we boot anything.
+if [ -n "$tests" ]; then
+	mapfile -t all_tests < <(sed -n 's/^TEST(\([A-Za-z0-9_]*\),.*/\1/p' "$ROOT/hv/tests.def")
+	[ ${#all_tests[@]} -gt 0 ] || die "no test names found in hv/tests.def"
+	IFS=, read -r -a globs <<<"$tests"
+	[ ${#globs[@]} -gt 0 ] || bad_usage "--tests is empty"
+	[ ${#tests} -le 255 ] || bad_usage "--tests: at most 255 characters (HV.CFG tests=)"
+	[[ $tests != *, && $tests != ,* && $tests != *,,* ]] || bad_usage "--tests: empty pattern in '$tests'"
+	for g in "${globs[@]}"; do
+		# The hypervisor's glob_match knows '*' and '?' only.
+		[[ $g =~ ^[A-Za-z0-9_*?]+$ ]] || bad_usage "--tests: bad pattern '$g' (letters, digits, _, * and ? only)"
+		hit=0
+		for t in "${all_tests[@]}"; do
+			# shellcheck disable=SC2053  # $g is a glob on purpose
+			if [[ $t == $g ]]; then hit=1; break; fi
+		done
+		[ $hit = 1 ] || { echo "$PROG: no test matches '$g' (tests: ${all_tests[*]})" >&2; exit 2; }
+	done
+fi
+
+# --- environment ---------------------------------------------------------------
+if [ -z "${NO_DEPS:-}" ]; then "$ROOT/tools/deps.sh" --auto || true; fi
+
+QEMU=${QEMU:-qemu-system-x86_64}
+command -v "$QEMU" >/dev/null 2>&1 ||
+	die "$QEMU not found: install the Debian package 'qemu-system-x86' (or run 'sudo make deps')"
+command -v timeout >/dev/null 2>&1 || die "timeout not found: install the Debian package 'coreutils'"
+
+abspath() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
+ovmf_code=$(abspath "${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}")
+if [ -n "${OVMF_VARS:-}" ]; then
+	ovmf_vars=$(abspath "$OVMF_VARS")
+elif [ -n "${OVMF_CODE:-}" ] && [ -f "$(dirname "$ovmf_code")/$(basename "$ovmf_code" | sed 's/CODE/VARS/')" ]; then
+	ovmf_vars="$(dirname "$ovmf_code")/$(basename "$ovmf_code" | sed 's/CODE/VARS/')"   # the pair of a custom OVMF_CODE
+else
+	ovmf_vars=/usr/share/OVMF/OVMF_VARS_4M.fd
+fi
+[ -f "$ovmf_code" ] || die "OVMF firmware not found: $ovmf_code (install the Debian package 'ovmf', or set OVMF_CODE)"
+[ -f "$ovmf_vars" ] || die "OVMF variable store not found: $ovmf_vars (install the Debian package 'ovmf', or set OVMF_VARS)"
+
+# Accelerator: TCG unless KVM can really run an SVM hypervisor as its guest.
+kvm_why=
+kvm_usable() {
+	if [ ! -e /dev/kvm ]; then kvm_why="no /dev/kvm"; return 1; fi
+	if ! { : <>/dev/kvm; } 2>/dev/null; then kvm_why="/dev/kvm cannot be opened read-write"; return 1; fi
+	if ! grep -qw svm /proc/cpuinfo 2>/dev/null; then kvm_why="the host CPU has no svm flag"; return 1; fi
+	case $(cat /sys/module/kvm_amd/parameters/nested 2>/dev/null) in
+	1|Y|y) ;;
+	*) kvm_why="kvm_amd's nested SVM is off or kvm_amd is not loaded"; return 1 ;;
+	esac
+	return 0
+}
+case $accel in
+kvm) kvm_usable || die "--accel kvm: KVM is not usable here: $kvm_why" ; accel_why="forced by --accel" ;;
+tcg) accel_why="forced by --accel" ;;
+"") if kvm_usable; then accel=kvm accel_why="/dev/kvm usable and nested SVM enabled"
+    else accel=tcg accel_why="KVM not usable: $kvm_why"; fi ;;
+esac
+if [ "$accel" = kvm ]; then
+	[ -z "$icount" ] || die "--icount needs TCG, but KVM was chosen ($accel_why): add --accel tcg"
+	accel_args=(-accel kvm) cpu=${cpu:-host}
+elif [ -n "$icount" ]; then
+	accel_args=(-accel tcg,thread=single -icount "shift=$icount,align=off,sleep=off")
+elif [ "$smp" -gt 1 ]; then
+	accel_args=(-accel tcg,thread=multi)
+else
+	accel_args=(-accel tcg)
+fi
+cpu=${cpu:-EPYC}
+info "accel $accel ($accel_why)${icount:+, icount shift=$icount}, -cpu $cpu, -smp $smp"
+
+# --- build ---------------------------------------------------------------------
+VERDICT=$ROOT/build/host/verdict
+efi=${HV_EFI:+$(abspath "$HV_EFI")}
+efi=${efi:-$ROOT/build/BOOTX64.EFI}
+usb_img=$ROOT/build/hv-usb.img
+if [ -z "${NO_BUILD:-}" ]; then
+	targets=(build/host/verdict)
+	[ -n "${HV_EFI:-}" ] || targets+=(all)
+	[ "$usb" = 0 ] || [ -n "${HV_EFI:-}" ] || targets+=(build/hv-usb.img)
+	if [ "$quiet" = 1 ]; then
+		make -s -C "$ROOT" "${targets[@]}" >/dev/null || die "the build failed (make -s ${targets[*]})"
+	else
+		make -s -C "$ROOT" "${targets[@]}" >&2 || die "the build failed (make -s ${targets[*]})"
+	fi
+fi
+[ -x "$VERDICT" ] || die "$VERDICT not found: build it with 'make build/host/verdict' (or unset NO_BUILD)"
+if [ "$usb" = 1 ] && [ -z "${HV_EFI:-}" ]; then
+	[ -f "$usb_img" ] || die "$usb_img not found: build it with 'make usb' (or unset NO_BUILD)"
+else
+	[ -f "$efi" ] || die "$efi not found: build it with 'make' (or unset NO_BUILD)"
+fi
+
+# --- the run directory -----------------------------------------------------------
+runs=$ROOT/build/runs
+id=$(date +%Y%m%d-%H%M%S)-$$
+rundir=$runs/$id
+log=$runs/$id.log
+mkdir -p "$rundir" || die "cannot create $rundir"
+# shellcheck disable=SC2317  # called by the trap
+cleanup() { [ "$keep" = 1 ] || rm -rf "$rundir"; }
+trap cleanup EXIT
+trap 'echo; echo "$PROG: interrupted (log: $log)" >&2; exit 130' INT TERM
+
+{
+	echo "# HV.CFG written by run.sh for run $id"
+	echo "debug_exit=on"
+	[ -z "$tests" ] || echo "tests=$tests"
+	[ -z "$test_timeout" ] || echo "test_timeout=$test_timeout"
+	for kv in ${cfg_extra[@]+"${cfg_extra[@]}"}; do echo "$kv"; done
+} >"$rundir/HV.CFG"
+debug_exit_off=0
+[ "$(grep -E '^debug_exit=' "$rundir/HV.CFG" | tail -n 1)" = debug_exit=on ] || debug_exit_off=1
+
+cp "$ovmf_vars" "$rundir/OVMF_VARS.fd" || die "cannot copy $ovmf_vars"
+
+qarg() { printf '%s' "${1//,/,,}"; }   # QEMU option values: a comma is written twice
+if [ "$usb" = 1 ]; then
+	if [ -n "${HV_EFI:-}" ]; then
+		"$ROOT/tools/mkusb.sh" "$rundir/hv-usb.img" "$efi" "$rundir/HV.CFG" >/dev/null || die "mkusb.sh failed"
+	else
+		cp "$usb_img" "$rundir/hv-usb.img" || die "cannot copy $usb_img"
+		MTOOLS_SKIP_CHECK=1 mcopy -o -i "$rundir/hv-usb.img@@1M" "$rundir/HV.CFG" ::/EFI/BOOT/HV.CFG ||
+			die "cannot put HV.CFG on the USB image (mtools)"
+	fi
+	disk_args=(-drive "if=none,id=stick,format=raw,file=$(qarg "$rundir/hv-usb.img")"
+		-device qemu-xhci,id=xhci -device usb-storage,bus=xhci.0,drive=stick,removable=on)
+	boot_from="USB stick image"
+else
+	mkdir -p "$rundir/esp/EFI/BOOT"
+	{ cp "$efi" "$rundir/esp/EFI/BOOT/BOOTX64.EFI" && cp "$rundir/HV.CFG" "$rundir/esp/EFI/BOOT/HV.CFG"; } ||
+		die "cannot lay out the ESP in $rundir/esp"
+	# vvfat: QEMU presents the directory as a FAT disk (rw: read-only vvfat is refused on IDE/AHCI).
+	disk_args=(-drive "format=raw,file=fat:rw:$(qarg "$rundir/esp")")
+	boot_from="directory $rundir/esp"
+fi
+
+qemu=("$QEMU" -machine q35 -m "$mem" -cpu "$cpu" -smp "$smp" "${accel_args[@]}"
+	-drive "if=pflash,format=raw,unit=0,readonly=on,file=$(qarg "$ovmf_code")"
+	-drive "if=pflash,format=raw,unit=1,file=$(qarg "$rundir/OVMF_VARS.fd")"
+	"${disk_args[@]}"
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04
+	-display none -monitor none -serial stdio -net none -no-reboot)
+[ "$gdb" = 0 ] || qemu+=(-s -S)
+qemu+=(${qemu_extra[@]+"${qemu_extra[@]}"})
+printf '%q ' "${qemu[@]}" >"$rundir/qemu.cmd"; echo >>"$rundir/qemu.cmd"
+
+if [ "$gdb" = 1 ]; then
+	cat >&2 <<EOF
+$PROG: --gdb: QEMU starts halted with a gdb stub on localhost:1234. From another terminal:
+$PROG:     gdb -ex 'target remote :1234' -ex continue
+$PROG: The firmware relocates BOOTX64.EFI to an address known only at run time; the
+$PROG: hypervisor prints it first: '[cpu0] INFO boot: image base 0x... (gdb: ...)'. Then,
+$PROG: in gdb, interrupt (Ctrl-C) and load the symbols at that base (hv.so is linked at 0):
+$PROG:     add-symbol-file $ROOT/build/hv.so -o 0x<image base>
+$PROG: Ctrl-C here ends QEMU.
+EOF
+fi
+
+info "booting from the $boot_from; timeout ${timeout}s; log $log"
+ln -sfn "$id.log" "$runs/last.log" 2>/dev/null
+
+# --- run -------------------------------------------------------------------------
+# stdin is /dev/null: CI has no stdin, and a tty stdin would let QEMU's stdio
+# backend reconfigure the terminal.  --foreground keeps QEMU in our process
+# group so Ctrl-C reaches it.  The live echo drops OVMF's escape sequences
+# (they would clear the screen); the log keeps the raw bytes.
+start=$(date +%s)
+if [ "$quiet" = 1 ]; then
+	timeout --foreground -k 5 "$timeout" "${qemu[@]}" </dev/null >"$log" 2>"$rundir/qemu.stderr"
+	rc=$?
+else
+	timeout --foreground -k 5 "$timeout" "${qemu[@]}" </dev/null 2>"$rundir/qemu.stderr" |
+		tee "$log" | sed -u -e 's|\x1b\[[0-9;?=<>]*[ -/]*[@-~]||g' -e 's|\x1b[()][A-Za-z0-9]||g' -e 's|\r||g'
+	rc=${PIPESTATUS[0]}
+fi
+elapsed=$(( $(date +%s) - start ))
+info "QEMU ran for ${elapsed}s, exit status $rc"
+
+# QEMU's own messages go to the end of the log and to the screen, once each,
+# except TCG's usual "doesn't support requested feature" warnings for the CPU
+# model (one per feature and CPU): those are only counted.
+if [ -s "$rundir/qemu.stderr" ]; then
+	tcg_warn="TCG doesn't support requested feature"
+	awk '!seen[$0]++' "$rundir/qemu.stderr" | grep -v -F "$tcg_warn" >"$rundir/qemu.msgs"
+	n_tcg=$(awk '!seen[$0]++' "$rundir/qemu.stderr" | grep -c -F "$tcg_warn")
+	{
+		echo
+		echo "--- QEMU stderr ---"
+		cat "$rundir/qemu.msgs"
+		[ "$n_tcg" = 0 ] || echo "($n_tcg warnings \"$tcg_warn\" for -cpu $cpu left out)"
+	} >>"$log"
+	sed 's/^/qemu: /' "$rundir/qemu.msgs" >&2
+fi
+
+# --- verdict ---------------------------------------------------------------------
+rank() {
+	case $1 in SUCCESS) echo 0 ;; SKIP) echo 1 ;; FAILURE) echo 2 ;; ERROR) echo 3 ;; CRASH) echo 4 ;; *) echo 5 ;; esac
+}
+code_of() {
+	case $1 in SUCCESS) echo 0 ;; FAILURE) echo 1 ;; CRASH) echo 3 ;; TIMEOUT) echo 4 ;; ERROR) echo 5 ;; SKIP) echo 77 ;; *) echo 3 ;; esac
+}
+
+vout=$("$VERDICT" "$log" 2>"$rundir/verdict.notes")
+vrc=$?
+[ $vrc != 2 ] || die "the verdict tool could not read $log"
+sed 's/^verdict: note: /'"$PROG"': warning: /' "$rundir/verdict.notes" >&2
+if [[ $vout =~ ^([A-Z]+)\ \(([0-9]+)\ pass,\ ([0-9]+)\ fail,\ ([0-9]+)\ skip\)(:\ (.*))?$ ]]; then
+	lv=${BASH_REMATCH[1]} npass=${BASH_REMATCH[2]} nfail=${BASH_REMATCH[3]} nskip=${BASH_REMATCH[4]} why=${BASH_REMATCH[6]}
+else
+	die "cannot understand the verdict tool's output: '$vout'"
+fi
+verdict=$lv
+
+case $rc in
+33) qv=SUCCESS ;; 35) qv=FAILURE ;; 37) qv=SKIP ;; 39) qv=ERROR ;; *) qv= ;;
+esac
+if [ "$timeout" != 0 ] && { [ "$rc" = 124 ] || [ "$rc" = 137 ]; }; then
+	verdict=TIMEOUT
+	[ "$lv" = CRASH ] || warn "the log has its final line ($lv) but QEMU did not end: the debug-exit write did not stop it"
+	echo "$PROG: QEMU was stopped after ${timeout}s (--timeout)" >&2
+elif [ -n "$qv" ]; then
+	if [ "$qv" != "$lv" ]; then
+		[ "$(rank "$qv")" -gt "$(rank "$lv")" ] && verdict=$qv
+		warn "QEMU's exit status $rc (debug-exit: $qv) disagrees with the log ($lv): taking the stricter, $verdict"
+	fi
+elif [ "$rc" = 130 ] || [ "$rc" = 143 ] || grep -q 'terminating on signal' "$rundir/qemu.stderr" 2>/dev/null; then
+	# Ctrl-C: QEMU exits with status 0 on SIGINT, and bash then skips our INT trap.
+	echo "$PROG: QEMU was interrupted (log: $log)" >&2
+	exit 130
+elif [ "$rc" = 0 ]; then
+	# QEMU ended by itself: ACPI power-off, or a reset/triple fault turned into an exit by -no-reboot.
+	if [ "$lv" = CRASH ]; then
+		echo "$PROG: QEMU ended (reset, triple fault or power-off) before the final line" >&2
+	elif [ "$debug_exit_off" = 0 ]; then
+		warn "QEMU ended with status 0, not through the debug-exit port"
+	fi
+else
+	if ! grep -q -a -e 'BdsDxe' -e 'Test result' -e '^\[cpu' "$log" && [ "$lv" = CRASH ]; then
+		echo "$PROG: QEMU failed to start (exit status $rc); its command line is in the log" >&2
+		printf '%q ' "${qemu[@]}" >>"$log"; echo >>"$log"
+		exit 2
+	fi
+	warn "QEMU exited with status $rc"
+	[ "$(rank CRASH)" -gt "$(rank "$lv")" ] && verdict=CRASH
+fi
+
+[ -z "$why" ] || [ "$verdict" = TIMEOUT ] || warn "$why"
+
+# Prune old logs: keep the newest 50.
+find "$runs" -maxdepth 1 -type f -name '*.log' -printf '%T@ %p\n' | sort -rn | tail -n +51 | cut -d' ' -f2- |
+	xargs -r -d '\n' rm -f
+
+shown_log=$log
+[ "$PWD" != "$ROOT" ] || shown_log=${log#"$ROOT"/}
+[ "$keep" = 0 ] || echo "$PROG: run directory kept: $rundir" >&2
+echo "$PROG: $verdict ($npass pass, $nfail fail, $nskip skip; log: $shown_log)"
+exit "$(code_of "$verdict")"

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# (b) Four CPUs: every default test passes, and every test that runs on all
+# vCPUs reports a PASS from each of the 4 (T_ONE_VCPU tests from one).
+# A check's line names its vCPU: "PASS: <test>: vcpu<i>: <message>".
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+run_hv --smp 4
+expect_rc 0 "SUCCESS"
+expect_log '^Test result: SUCCESS$'
+n=$(log_count '^PASS: smp:')
+[ "$n" -ge 4 ] || fail "'PASS: smp:' appears $n times, expected one per vCPU (4)"
+one_vcpu=" $(tests_with_flag T_ONE_VCPU | tr '\n' ' ') "
+for t in $(tests_with_flag T_DEFAULT); do
+	[ "$(log_count "^SKIP: $t:")" = 0 ] || fail "test '$t' was skipped with 4 CPUs"
+	n=$(log_count "^PASS: $t:")
+	if [[ $one_vcpu == *" $t "* ]]; then
+		[ "$n" -ge 1 ] || fail "test '$t' has no PASS line"
+	else
+		for i in 0 1 2 3; do
+			[ "$(log_count "^PASS: $t: vcpu$i:")" -gt 0 ] || fail "test '$t' has no PASS line from vcpu$i ($n PASS lines in all)"
+		done
+	fi
+done
+pass
