@@ -28,6 +28,7 @@
 #define MAX_MADT_CPUS 1024
 
 struct percpu *percpu_array;
+u64 hv_entry_tsc;
 u32 nr_cpus = 1;
 extern void (*hv_platform_reset)(bool poweroff);
 
@@ -273,6 +274,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	u64 pool_pages, pool_pa, t0, t1, per_cpu_bytes;
 	u32 bsp_apic_id, ncpu;
 
+	hv_entry_tsc = rdtsc();
 	InitializeLib(image, systab);
 	console_set_firmware_writer(conout_write);
 	config_defaults(&hv_cfg);
