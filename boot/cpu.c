@@ -11,16 +11,6 @@
 #include "lib/string.h"
 #include "lib/x86.h"
 
-struct idt_gate {
-	u16 offset_lo;
-	u16 selector;
-	u8 ist;
-	u8 type_attr;
-	u16 offset_mid;
-	u32 offset_hi;
-	u32 reserved;
-} __packed;
-_Static_assert(sizeof(struct idt_gate) == 16, "64-bit IDT gate is 16 bytes");
 
 struct desc_ptr {
 	u16 limit;

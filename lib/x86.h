@@ -124,6 +124,18 @@ static inline u64 read_rflags(void)
 	return v;
 }
 
+/* APM Vol 2 §4.8.4 "Gate Descriptors": a 16-byte long-mode IDT gate. */
+struct idt_gate {
+	u16 offset_lo;
+	u16 selector;
+	u8 ist;
+	u8 type_attr;
+	u16 offset_mid;
+	u32 offset_hi;
+	u32 reserved;
+} __packed;
+_Static_assert(sizeof(struct idt_gate) == 16, "long-mode IDT gates are 16 bytes");
+
 /* Architectural MSRs used by more than one part. */
 #define MSR_IA32_TSC            0x00000010
 #define MSR_IA32_APIC_BASE      0x0000001b

@@ -3,17 +3,6 @@
  */
 #include "guest/lib/percpu.h"
 
-/* APM Vol 2 §4.8.4 "Gate Descriptors": a 16-byte long-mode gate. */
-struct idt_gate {
-	u16 offset_lo;
-	u16 selector;
-	u8 ist;
-	u8 type_attr;
-	u16 offset_mid;
-	u32 offset_hi;
-	u32 reserved;
-} __packed;
-_Static_assert(sizeof(struct idt_gate) == 16, "long-mode IDT gates are 16 bytes");
 
 #define IDT_P                   BIT(7)
 #define IDT_TYPE_INT_GATE       0xe     /* 64-bit interrupt gate: clears IF */
