@@ -11,7 +11,6 @@
 #include "lib/string.h"
 #include "lib/x86.h"
 
-
 struct desc_ptr {
 	u16 limit;
 	u64 base;

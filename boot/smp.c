@@ -35,6 +35,12 @@ static void ap_main(void *arg)
 	hv_ap_loop();
 }
 
+/* An AP we can send INIT/STARTUP to: not the BSP, and addressable in the host APIC's mode. */
+static bool ap_addressable(const struct acpi_cpu *cpu, u32 bsp_apic_id)
+{
+	return cpu->apic_id != bsp_apic_id && (host_apic_x2apic() || cpu->apic_id <= 0xfe);
+}
+
 static bool wait_flag(volatile u32 *flag, u64 us)
 {
 	u64 end = rdtsc() + us_to_tsc(us);
@@ -59,22 +65,18 @@ u32 smp_start_aps(const struct acpi_cpu *cpus, int n, u32 bsp_apic_id, u64 tramp
 	 * INIT every AP first and wait the 10 ms once: an AP in wait-for-SIPI
 	 * state stays there, so the delay need not be paid per CPU.
 	 */
-	for (int i = 0; i < n; i++) {
-		if (cpus[i].apic_id == bsp_apic_id ||
-		    (!host_apic_x2apic() && cpus[i].apic_id > 0xfe))
-			continue;
-		host_apic_send_ipi(cpus[i].apic_id, APIC_ICR_DM_INIT | APIC_ICR_LEVEL_ASSERT);
-	}
+	for (int i = 0; i < n; i++)
+		if (ap_addressable(&cpus[i], bsp_apic_id))
+			host_apic_send_ipi(cpus[i].apic_id, APIC_ICR_DM_INIT | APIC_ICR_LEVEL_ASSERT);
 	udelay(10000);
 
 	/* Then STARTUP one AP at a time: they share the parameter block. */
 	for (int i = 0; i < n && online < max_cpus; i++) {
 		struct percpu *pc = &percpu_array[online];
 
-		if (cpus[i].apic_id == bsp_apic_id)
-			continue;
-		if (!host_apic_x2apic() && cpus[i].apic_id > 0xfe) {
-			hv_warn("smp", "CPU with APIC ID %u needs x2APIC mode; skipped", cpus[i].apic_id);
+		if (!ap_addressable(&cpus[i], bsp_apic_id)) {
+			if (cpus[i].apic_id != bsp_apic_id)
+				hv_warn("smp", "CPU with APIC ID %u needs x2APIC mode; skipped", cpus[i].apic_id);
 			continue;
 		}
 		pc->index = online;
