@@ -11,14 +11,15 @@
 
 bits 64
 default rel
+%include "lib/x86.inc"
+
 section .text
 
 extern hv_irq_dispatch
 
-; Exceptions that push an error code: 8, 10-14, 17, 21, 29, 30.
 %macro STUB 1
 isr_stub_%1:
-%if (%1 == 8) || (%1 >= 10 && %1 <= 14) || (%1 == 17) || (%1 == 21) || (%1 == 29) || (%1 == 30)
+%if X86_HAS_ERROR_CODE(%1)
 	push qword %1
 %else
 	push qword 0            ; dummy error code
@@ -35,39 +36,11 @@ STUB v
 
 isr_common:
 	; [rsp] = vector, [rsp+8] = error code, then the CPU frame.
-	push rax
-	push rbx
-	push rcx
-	push rdx
-	push rsi
-	push rdi
-	push rbp
-	push r8
-	push r9
-	push r10
-	push r11
-	push r12
-	push r13
-	push r14
-	push r15
+	PUSH_GPRS
 	cld
 	mov rdi, rsp
 	call hv_irq_dispatch
-	pop r15
-	pop r14
-	pop r13
-	pop r12
-	pop r11
-	pop r10
-	pop r9
-	pop r8
-	pop rbp
-	pop rdi
-	pop rsi
-	pop rdx
-	pop rcx
-	pop rbx
-	pop rax
+	POP_GPRS
 	add rsp, 16             ; vector + error code
 	iretq
 

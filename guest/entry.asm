@@ -19,12 +19,7 @@
 ; .bss needs no clearing: the hypervisor zeroes all guest RAM.
 
 %include "asm-offsets.inc"
-
-; Fails the assembly unless %1 == %2 (TIMES refuses a negative count).
-%macro ASSERT_EQ 2
-	times (%1) - (%2) db 0
-	times (%2) - (%1) db 0
-%endmacro
+%include "lib/x86.inc"
 
 PTE_P   equ 1 << 0          ; present
 PTE_W   equ 1 << 1          ; writable

@@ -46,7 +46,7 @@ $(GUEST_BUILD)/%.o: %.c
 
 $(GUEST_BUILD)/%.o: %.asm $(GUEST_GEN)/asm-offsets.inc
 	@mkdir -p $(dir $@)
-	$(NASM) -f elf64 -g -I$(GUEST_GEN)/ -MD $(@:.o=.d) -MP -o $@ $<
+	$(NASM) -f elf64 -g -I. -I$(GUEST_GEN)/ -MD $(@:.o=.d) -MP -o $@ $<
 
 # Links, then checks that every test in hv/tests.def has its GUEST_TEST().
 $(GUEST_BUILD)/guest.elf: $(GUEST_OBJS) linker.ld hv/tests.def

@@ -16,12 +16,7 @@ bits 64
 default rel
 
 %include "asm-offsets.inc"
-
-; Fails the assembly unless %1 == %2 (TIMES refuses a negative count).
-%macro ASSERT_EQ 2
-	times (%1) - (%2) db 0
-	times (%2) - (%1) db 0
-%endmacro
+%include "lib/x86.inc"
 
 extern guest_exception
 
@@ -29,7 +24,7 @@ section .text
 
 %macro EXC_STUB 1
 exc_stub_%1:
-%if (%1 == 8) || (%1 >= 10 && %1 <= 14) || (%1 == 17) || (%1 == 21) || (%1 == 29) || (%1 == 30)
+%if X86_HAS_ERROR_CODE(%1)
 	push qword %1           ; the CPU pushed the error code
 %else
 	push qword 0            ; no error code: keep the frame shape
@@ -52,39 +47,11 @@ EXC_STUB v
 	ASSERT_EQ EX_REGS_RIP, 17 * 8
 
 exc_common:
-	push rax
-	push rbx
-	push rcx
-	push rdx
-	push rsi
-	push rdi
-	push rbp
-	push r8
-	push r9
-	push r10
-	push r11
-	push r12
-	push r13
-	push r14
-	push r15
+	PUSH_GPRS
 	mov rdi, rsp            ; struct ex_regs *
 	cld                     ; the ABI wants DF clear on calls
 	call guest_exception
-	pop r15
-	pop r14
-	pop r13
-	pop r12
-	pop r11
-	pop r10
-	pop r9
-	pop r8
-	pop rbp
-	pop rdi
-	pop rsi
-	pop rdx
-	pop rcx
-	pop rbx
-	pop rax
+	POP_GPRS
 	add rsp, 16             ; vector and error code
 	iretq
 
