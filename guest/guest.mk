@@ -27,7 +27,7 @@ GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
 	-I. -MMD -MP
 GUEST_LDFLAGS := -nostdlib -static -no-pie -z noexecstack -T linker.ld
 
-GUEST_C_SRCS   := $(wildcard guest/lib/*.c guest/tests/*.c) lib/printf.c lib/string.c
+GUEST_C_SRCS   := $(wildcard guest/lib/*.c guest/tests/*.c) lib/printf.c lib/string.c lib/x86.c
 GUEST_ASM_SRCS := $(wildcard guest/*.asm)
 GUEST_OBJS     := $(GUEST_C_SRCS:%.c=$(GUEST_BUILD)/%.o) $(GUEST_ASM_SRCS:%.asm=$(GUEST_BUILD)/%.o)
 

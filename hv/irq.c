@@ -11,12 +11,6 @@
 #include "hv/percpu.h"
 #include "lib/x86.h"
 
-static const char *const exc_names[32] = {
-	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "CSO",
-	"#TS", "#NP", "#SS", "#GP", "#PF", "RSVD", "#MF", "#AC", "#MC", "#XM",
-	"#VE", "#CP", "22", "23", "24", "25", "26", "27", "#HV", "#VC", "#SX", "31",
-};
-
 void hv_irq_dispatch(struct irq_frame *f);
 void hv_irq_dispatch(struct irq_frame *f)
 {
@@ -31,7 +25,7 @@ void hv_irq_dispatch(struct irq_frame *f)
 			 "exception %s (vector %llu) in the hypervisor: error 0x%llx RIP 0x%llx "
 			 "RSP 0x%llx RFLAGS 0x%llx CR2 0x%llx RAX 0x%llx RBX 0x%llx RCX 0x%llx "
 			 "RDX 0x%llx RSI 0x%llx RDI 0x%llx",
-			 exc_names[f->vector], (unsigned long long)f->vector,
+			 x86_exception_name((unsigned int)f->vector), (unsigned long long)f->vector,
 			 (unsigned long long)f->error_code, (unsigned long long)f->rip,
 			 (unsigned long long)f->rsp, (unsigned long long)f->rflags,
 			 (unsigned long long)read_cr2(), (unsigned long long)f->rax,

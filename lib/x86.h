@@ -136,6 +136,9 @@ struct idt_gate {
 } __packed;
 _Static_assert(sizeof(struct idt_gate) == 16, "long-mode IDT gates are 16 bytes");
 
+/* "#GP", "#PF", ... for exception vectors 0-31 (lib/x86.c); "vector N" when reserved. */
+const char *x86_exception_name(unsigned int vector);
+
 /* Architectural MSRs used by more than one part. */
 #define MSR_IA32_TSC            0x00000010
 #define MSR_IA32_APIC_BASE      0x0000001b

@@ -52,20 +52,13 @@ void exceptions_init(void)
 	__asm__ volatile("lidt %0" ::"m"(idtr) : "memory");
 }
 
-static const char *const exception_names[NR_EXCEPTIONS] = {
-	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
-	"#DF", "vector 9", "#TS", "#NP", "#SS", "#GP", "#PF", "vector 15",
-	"#MF", "#AC", "#MC", "#XF", "vector 20", "#CP", "vector 22", "vector 23",
-	"vector 24", "vector 25", "vector 26", "vector 27", "#HV", "#VC", "#SX", "vector 31",
-};
-
 const char *exception_name(int vector)
 {
 	if (vector == EXC_NONE)
 		return "none";
-	if (vector < 0 || vector >= NR_EXCEPTIONS)
+	if (vector < 0)
 		return "vector ?";
-	return exception_names[vector];
+	return x86_exception_name((unsigned int)vector);
 }
 
 const struct exception_info *last_exception(void)

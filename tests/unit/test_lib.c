@@ -11,6 +11,7 @@
 #include "tests/unit/unit.h"
 #include "lib/printf.h"
 #include "lib/string.h"
+#include "lib/x86.h"
 
 static char buf[128];
 
@@ -121,4 +122,20 @@ TEST(glob_match_patterns)
 	CHECK(!glob_match("abc", "ab"));
 	CHECK(!glob_match("ab", "abc"));
 	CHECK(glob_match("*.c", "x.c.c"));
+}
+
+/* lib/x86.c: AMD's vector names (APM Vol 2 Table 8-1), shared by host panics and guest reports. */
+TEST(lib_x86_exception_name)
+{
+	CHECK_STR_EQ("#DE", x86_exception_name(0));
+	CHECK_STR_EQ("#UD", x86_exception_name(6));
+	CHECK_STR_EQ("vector 9", x86_exception_name(9));
+	CHECK_STR_EQ("#GP", x86_exception_name(13));
+	CHECK_STR_EQ("#PF", x86_exception_name(14));
+	CHECK_STR_EQ("#XF", x86_exception_name(19));
+	CHECK_STR_EQ("vector 20", x86_exception_name(20));
+	CHECK_STR_EQ("#CP", x86_exception_name(21));
+	CHECK_STR_EQ("#SX", x86_exception_name(30));
+	CHECK_STR_EQ("vector 31", x86_exception_name(31));
+	CHECK_STR_EQ("vector ?", x86_exception_name(32));
 }
