@@ -2,11 +2,13 @@
 # (b) Four CPUs: every default test passes, and every test that runs on all
 # vCPUs reports a PASS from each of the 4 (T_ONE_VCPU tests from one).
 # A check's line names its vCPU: "PASS: <test>: vcpu<i>: <message>".
+# The set-up figure the README cites (METRIC: boot.setup_ms) must be printed.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 run_hv --smp 4
 expect_rc 0 "SUCCESS"
 expect_log '^Test result: SUCCESS$'
+expect_log '^METRIC: boot\.setup_ms [0-9]+$'
 n=$(log_count '^PASS: smp:')
 [ "$n" -ge 4 ] || fail "'PASS: smp:' appears $n times, expected one per vCPU (4)"
 one_vcpu=" $(tests_with_flag T_ONE_VCPU | tr '\n' ' ') "
