@@ -118,6 +118,13 @@ static void vapic_update_ppr(struct vapic *a)
 	vapic_set_reg(a, VAPIC_REG_PPR, vapic_ppr(a));
 }
 
+/* TPR written other than through the register (CR8, V_TPR): PPR follows. */
+void vapic_set_tpr(struct vapic *a, u32 tpr)
+{
+	vapic_set_reg(a, VAPIC_REG_TPR, tpr & 0xff);
+	vapic_update_ppr(a);
+}
+
 /*
  * Accumulate errors; they become visible on the next ESR write (APM Vol 2
  * §16.4.6 "APIC Error Interrupts", reference 5.9, bhyve's esr_pending).  A new
@@ -247,6 +254,7 @@ void vapic_reset(struct vapic *a, u32 apic_id, bool bsp)
 	a->x2apic = false;
 	a->enabled = true;
 	a->x2apic_supported = true;
+	a->tsc_deadline_supported = false;      /* the hypervisor opts in */
 	a->apic_base = VAPIC_BASE_DEFAULT | VAPIC_BASE_AE | (bsp ? VAPIC_BASE_BSC : 0);
 	vapic_reset_regs(a);
 }
@@ -361,11 +369,17 @@ static void vapic_send_icr(struct vapic *a, const struct vapic_icr *icr,
 }
 
 /* Writable bits of each LVT (APM Vol 2 §16.4, reference 5.8; status bits are RO). */
-static u32 vapic_lvt_writable(u32 off)
+static u32 vapic_lvt_writable(const struct vapic *a, u32 off)
 {
 	switch (off) {
 	case VAPIC_REG_LVT_TIMER:
-		return VAPIC_LVT_VECTOR | VAPIC_LVT_M | VAPIC_LVT_TMM;
+		/*
+		 * Bit 18 (TSC-deadline mode, Intel/KVM) exists only when the
+		 * hypervisor advertises it; AMD's APIC marks it reserved
+		 * (reference 5.8, 3.3).
+		 */
+		return VAPIC_LVT_VECTOR | VAPIC_LVT_M | VAPIC_LVT_TMM |
+		       (a->tsc_deadline_supported ? VAPIC_LVT_TSC_DEADLINE : 0);
 	case VAPIC_REG_LVT_THERMAL:
 	case VAPIC_REG_LVT_PMC:
 		return VAPIC_LVT_VECTOR | VAPIC_LVT_MT | VAPIC_LVT_M;
@@ -405,10 +419,16 @@ static void vapic_write_reg(struct vapic *a, u32 off, u32 val, struct vapic_effe
 	int v;
 
 	if (vapic_is_lvt(off)) {
-		val &= vapic_lvt_writable(off);
+		val &= vapic_lvt_writable(a, off);
 		/* Software-disabled: LVT masks stay set (APM §16.4.7, reference 5.6). */
 		if (!vapic_sw_enabled(a))
 			val |= VAPIC_LVT_M;
+		/* Entering or leaving TSC-deadline mode cancels the count (reference 5.8). */
+		if (off == VAPIC_REG_LVT_TIMER &&
+		    ((vapic_get_reg(a, off) ^ val) & VAPIC_LVT_TSC_DEADLINE)) {
+			vapic_set_reg(a, VAPIC_REG_TMICT, 0);
+			vapic_set_reg(a, VAPIC_REG_TMCCT, 0);
+		}
 		vapic_set_reg(a, off, val);
 		if (off == VAPIC_REG_LVT_TIMER)
 			eff->kind = VAPIC_EFFECT_TIMER;
@@ -587,10 +607,10 @@ int vapic_x2apic_msr_read(struct vapic *a, u32 msr, u64 *val)
  * UNVERIFIED choice: the RO status bits of the LVTs (12, and Remote IRR 14 of
  * LINT0/1) are ignored rather than faulted, so that a read-modify-write works.
  */
-static u32 vapic_x2apic_reserved(u32 off)
+static u32 vapic_x2apic_reserved(const struct vapic *a, u32 off)
 {
 	if (vapic_is_lvt(off)) {
-		u32 ok = vapic_lvt_writable(off) | VAPIC_LVT_DS;
+		u32 ok = vapic_lvt_writable(a, off) | VAPIC_LVT_DS;
 
 		if (off == VAPIC_REG_LVT_LINT0 || off == VAPIC_REG_LVT_LINT1)
 			ok |= VAPIC_LVT_REMOTE_IRR;
@@ -642,7 +662,7 @@ int vapic_x2apic_msr_write(struct vapic *a, u32 msr, u64 val, struct vapic_effec
 		return -VAPIC_GP;
 	if (off != VAPIC_REG_ICR_LO && (val >> 32))
 		return -VAPIC_GP;
-	if ((u32)val & vapic_x2apic_reserved(off))
+	if ((u32)val & vapic_x2apic_reserved(a, off))
 		return -VAPIC_GP;
 
 	switch (off) {

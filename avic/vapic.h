@@ -113,6 +113,7 @@
 #define VAPIC_LVT_TGM           BIT(15)         /* LINT only: 1 = level */
 #define VAPIC_LVT_M             BIT(16)         /* mask */
 #define VAPIC_LVT_TMM           BIT(17)         /* timer only: 1 = periodic */
+#define VAPIC_LVT_TSC_DEADLINE  BIT(18)         /* timer only: 18:17 = 10b TSC-deadline (Intel/KVM) */
 #define VAPIC_LVT_RESET         VAPIC_LVT_M
 
 /* ICR fields (APM Vol 2 §16.5 "Interprocessor Interrupts", reference 5.4, 3.4). */
@@ -161,6 +162,7 @@ struct vapic {
 	bool x2apic;            /* APIC_BASE.EXTD (with AE) */
 	bool enabled;           /* APIC_BASE.AE */
 	bool x2apic_supported;  /* CPUID 1 ECX[21] advertised; else EXTD=1 -> #GP */
+	bool tsc_deadline_supported; /* CPUID 1 ECX[24] advertised: LVT timer bit 18 writable */
 	u32 esr_pending;        /* errors accumulated since the last ESR write */
 };
 
@@ -212,6 +214,7 @@ int vapic_x2apic_msr_write(struct vapic *a, u32 msr, u64 val, struct vapic_effec
 
 /* Priorities, acceptance, delivery, EOI */
 u32 vapic_ppr(const struct vapic *a);
+void vapic_set_tpr(struct vapic *a, u32 tpr);
 u32 vapic_apr(const struct vapic *a);
 int vapic_highest_irr(const struct vapic *a);
 int vapic_highest_isr(const struct vapic *a);

@@ -9,6 +9,7 @@
 #include "hv/hv.h"
 #include "hv/console.h"
 #include "hv/host_apic.h"
+#include "hv/lapic.h"
 #include "hv/percpu.h"
 #include "svm/vmcb_check.h"
 #include "lib/printf.h"
@@ -60,22 +61,25 @@ static enum exit_action handle_cpuid(struct vcpu *vcpu)
 	case 1:
 		r.ecx |= BIT(31);               /* hypervisor present */
 		r.ecx &= ~(BIT(3) |             /* MONITOR/MWAIT: intercepted, #UD */
-			   BIT(5) |             /* VMX */
-			   BIT(21) |            /* x2APIC: no virtual APIC yet */
-			   BIT(24));            /* TSC-deadline */
+			   BIT(5));             /* VMX */
+		r.ecx |= BIT(21) |              /* x2APIC: the virtual APIC has it (hv/lapic.c) */
+			 BIT(24);               /* TSC-deadline timer: MSR 0x6E0 */
 		r.ecx &= ~BIT(27);              /* OSXSAVE follows the guest's CR4 */
 		if (save(vcpu)->cr4 & BIT(18))
 			r.ecx |= BIT(27);
-		r.edx &= ~(BIT(9) |             /* APIC: no virtual APIC yet */
+		r.edx &= ~(BIT(9) |             /* APIC: follows IA32_APIC_BASE.AE below */
 			   BIT(12));            /* MTRR: the MSRs are not emulated */
-		r.ebx = (r.ebx & 0x00ffffff) | (vcpu->index << 24);
+		/* APM Vol 2 §16.3.1: CPUID 1 EDX[9] reads 0 while the APIC is disabled. */
+		if (lapic_cpuid_apic_bit(vcpu))
+			r.edx |= BIT(9);
+		r.ebx = (r.ebx & 0x00ffffff) | (vcpu->apic.apic_id << 24);
 		break;
 	case 5:                                 /* MONITOR/MWAIT leaf */
 	case 6:                                 /* power management: nothing to offer */
 		r = (struct cpuid_regs){ 0 };
 		break;
 	case 0xb:
-		r.edx = vcpu->index;            /* x2APIC ID */
+		r.edx = vcpu->apic.apic_id;     /* x2APIC ID */
 		break;
 	case 0x80000001:
 		r.ecx &= ~(BIT(2) |             /* SVM: nested SVM is not offered */
@@ -107,6 +111,8 @@ static enum exit_action handle_cpuid(struct vcpu *vcpu)
  * FS/GS/KernelGS base, STAR/LSTAR/CSTAR/SFMASK, SYSENTER_*: not intercepted
  * at all (hv/vm.c passthrough_msrs).
  */
+#define MSR_AMD_PERF_FIRST 0xc0010000u
+#define MSR_AMD_PERF_LAST  0xc0010007u
 #define EFER_GUEST_BITS (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE | EFER_FFXSR)
 
 static bool pat_valid(u64 pat)
@@ -126,6 +132,29 @@ static enum exit_action handle_msr(struct vcpu *vcpu)
 	u32 msr = (u32)vcpu->regs.rcx;
 	struct vmcb_save *s = save(vcpu);
 	u64 val = ((u64)(u32)vcpu->regs.rdx << 32) | (u32)s->rax;
+
+	if (lapic_msr_is_ours(msr)) {
+		int r = write ? lapic_wrmsr(vcpu, msr, val) : lapic_rdmsr(vcpu, msr, &val);
+
+		if (r)
+			return inject_gp(vcpu);
+		if (write)
+			return skip(vcpu);
+		s->rax = (u32)val;
+		vcpu->regs.rdx = val >> 32;
+		return skip(vcpu);
+	}
+	/*
+	 * AMD legacy performance counters (PerfEvtSel0-3, PerfCtr0-3): a PC
+	 * kernel probes them; they read 0 and writes are dropped (no counting).
+	 */
+	if (msr >= MSR_AMD_PERF_FIRST && msr <= MSR_AMD_PERF_LAST) {
+		if (!write) {
+			s->rax = 0;
+			vcpu->regs.rdx = 0;
+		}
+		return skip(vcpu);
+	}
 
 	switch (msr) {
 	case MSR_EFER:
@@ -213,7 +242,13 @@ static enum exit_action handle_ioio(struct vcpu *vcpu)
 		vcpu_stop(vcpu, STOP_UNSUPPORTED, "string I/O (INS/OUTS) on port 0x%x is not emulated", port);
 		return EXIT_STOP;
 	}
-	if (in) {
+	if (port >= HV_PORT_IRQ_LINE && port < HV_PORT_IRQ_LINE + HV_IOAPIC_PINS) {
+		u32 v = (u32)s->rax & mask;
+
+		lapic_io_port(vcpu, port, in, &v);
+		if (in)
+			s->rax = (s->rax & ~(u64)mask) | (v & mask);
+	} else if (in) {
 		u32 v = 0;
 
 		for (unsigned i = 0; i < size; i++) {
@@ -255,6 +290,7 @@ static enum exit_action handle_vmmcall(struct vcpu *vcpu)
 
 	switch (nr) {
 	case HC_REPORT:
+	case HC_METRIC:
 	case HC_PUTS: {
 		char msg[HV_REPORT_MSG_MAX + 1];
 		unsigned n = 0;
@@ -285,6 +321,9 @@ static enum exit_action handle_vmmcall(struct vcpu *vcpu)
 				msg[i] = '.';
 		if (nr == HC_REPORT) {
 			vcpu_report(vcpu, (int)a1, msg);
+		} else if (nr == HC_METRIC) {
+			vcpu_console_flush(vcpu);
+			hv_printf("METRIC: %s.%s\n", vcpu->vm->test->name, msg);
 		} else {
 			for (unsigned i = 0; msg[i]; i++)
 				vcpu_console_putc(vcpu, msg[i]);
@@ -325,15 +364,7 @@ static enum exit_action handle_vmmcall(struct vcpu *vcpu)
 
 static enum exit_action handle_hlt(struct vcpu *vcpu)
 {
-	/*
-	 * No virtual interrupt source exists yet, so a halted vCPU waits for
-	 * nothing but the watchdog: sleep in the host until a host interrupt
-	 * (the tick) and go back into the guest, which halts again.
-	 */
-	if (skip(vcpu) == EXIT_STOP)
-		return EXIT_STOP;
-	safe_halt();
-	return EXIT_RESUME;
+	return lapic_handle_hlt(vcpu);
 }
 
 static enum exit_action handle_intr(struct vcpu *vcpu)
@@ -353,7 +384,15 @@ static enum exit_action handle_shutdown(struct vcpu *vcpu)
 static enum exit_action handle_npf(struct vcpu *vcpu)
 {
 	u64 gpa = ctl(vcpu)->exit_info_2, err = ctl(vcpu)->exit_info_1;
+	bool handled;
+	enum exit_action act;
 
+	/* Emulated MMIO (local APIC, IOAPIC); a fetch from there is not an access we emulate. */
+	if (!(err & SVM_NPF_FETCH)) {
+		act = lapic_handle_npf(vcpu, gpa, &handled);
+		if (handled)
+			return act;
+	}
 	vcpu->stop_gpa = gpa;
 	vcpu_stop(vcpu, HV_STOP_NPF, "%s of GPA 0x%llx outside the guest's memory (RIP 0x%llx, error 0x%llx)",
 		  (err & SVM_NPF_FETCH) ? "fetch" : (err & SVM_NPF_WRITE) ? "write" : "read",
@@ -439,6 +478,9 @@ const exit_handler_fn exit_handlers[SVM_EXIT_INDEX_MAX] = {
 	H(SVM_EXIT_INIT) = handle_ignore,
 	H(SVM_EXIT_CPUID) = handle_cpuid,
 	H(SVM_EXIT_HLT) = handle_hlt,
+	H(SVM_EXIT_VINTR) = lapic_handle_vintr,
+	H(SVM_EXIT_IRET) = lapic_handle_iret,
+	H(SVM_EXIT_WRITE_CR0 + 8) = lapic_handle_cr8_write,
 	H(SVM_EXIT_INVLPGA) = inject_ud,
 	H(SVM_EXIT_IOIO) = handle_ioio,
 	H(SVM_EXIT_MSR) = handle_msr,

@@ -4,6 +4,7 @@
  * Interrupts", §16.11 "x2APIC".
  */
 #include "hv/host_apic.h"
+#include "hv/percpu.h"
 #include "hv/console.h"
 #include "lib/x86.h"
 
@@ -117,11 +118,42 @@ void host_apic_timer_calibrate(u64 hz)
 		timer_ticks_per_us_x1000, (unsigned long long)(tsc_hz / 1000));
 }
 
+/*
+ * The host tick is a one-shot timer re-armed by its own interrupt
+ * (host_timer_tick), so that a CPU can ask for an earlier wake-up
+ * (host_timer_wake_at) for a guest's APIC timer without losing the tick
+ * that drives the watchdog.
+ */
+static u64 tick_period_tsc;
+
+static void host_timer_oneshot(u64 delta_tsc)
+{
+	u64 ms_tsc = tsc_hz / 1000 ? tsc_hz / 1000 : 1;
+	u64 count = delta_tsc * timer_ticks_per_us_x1000 / ms_tsc;
+
+	this_cpu()->timer_next = rdtsc() + delta_tsc;
+	host_apic_write(APIC_REG_TIMER_INIT, count ? (u32)MIN(count, 0xffffffffULL) : 1);
+}
+
 void host_apic_timer_start(u32 period_us)
 {
-	u64 count = (u64)timer_ticks_per_us_x1000 * period_us / 1000;
-
+	tick_period_tsc = us_to_tsc(period_us);
 	host_apic_write(APIC_REG_TIMER_DIV, 0x3);
-	host_apic_write(APIC_REG_LVT_TIMER, APIC_LVT_TIMER_PERIODIC | HOST_VEC_TIMER);
-	host_apic_write(APIC_REG_TIMER_INIT, count ? (u32)MIN(count, 0xffffffffULL) : 1);
+	host_apic_write(APIC_REG_LVT_TIMER, HOST_VEC_TIMER);     /* one-shot */
+	host_timer_oneshot(tick_period_tsc);
+}
+
+void host_timer_tick(void)
+{
+	host_timer_oneshot(tick_period_tsc);
+}
+
+void host_timer_wake_at(u64 deadline_tsc)
+{
+	u64 now;
+
+	if (!deadline_tsc || deadline_tsc >= this_cpu()->timer_next)
+		return;
+	now = rdtsc();
+	host_timer_oneshot(deadline_tsc > now ? deadline_tsc - now : 1);
 }

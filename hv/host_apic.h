@@ -51,7 +51,9 @@ void host_apic_eoi(void);
 void host_apic_send_ipi(u32 apic_id, u32 icr_low);
 void host_apic_cpu_init(void);                  /* per CPU: SVR, mask LINT0/timer/error, clear ESR */
 void host_apic_timer_calibrate(u64 tsc_hz);     /* BSP, once */
-void host_apic_timer_start(u32 period_us);      /* per CPU: periodic HOST_VEC_TIMER */
+void host_apic_timer_start(u32 period_us);      /* per CPU: the HOST_VEC_TIMER tick */
+void host_timer_tick(void);                     /* from the tick interrupt: re-arm */
+void host_timer_wake_at(u64 deadline_tsc);      /* an earlier one-shot, if deadline < next tick */
 
 extern u64 tsc_hz;                              /* measured before ExitBootServices */
 void udelay(u64 us);

@@ -16,6 +16,9 @@
 #include "svm/npt.h"
 #include "svm/exit_names.h"
 #include "boot/config.h"
+#include "hv/console.h"
+#include "avic/vapic.h"
+#include "avic/vioapic.h"
 
 struct vm;
 struct vcpu;
@@ -50,6 +53,12 @@ enum vcpu_end {
 #define STOP_MC         104     /* machine check while in the guest */
 #define STOP_UNSUPPORTED 105    /* the guest used something we do not emulate */
 
+/* Where a vCPU is in the INIT/SIPI protocol (APM Vol 2 §16.5 "Interprocessor Interrupts"). */
+enum vcpu_mp_state {
+	VCPU_MP_RUNNABLE = 0,   /* runs (or is halted) */
+	VCPU_MP_WAIT_SIPI,      /* after INIT: waits for a STARTUP IPI */
+};
+
 enum exit_action { EXIT_RESUME, EXIT_STOP };
 typedef enum exit_action (*exit_handler_fn)(struct vcpu *vcpu);
 
@@ -80,6 +89,32 @@ struct vcpu {
 
 	u64 exits[SVM_EXIT_INDEX_MAX];
 	u64 exits_total;
+
+	/*
+	 * The virtual local APIC (hv/lapic.c).  apic.page is the single copy
+	 * of its registers.  Other vCPUs deliver into it (IRR, NMI, INIT,
+	 * SIPI) under apic_lock and then kick this vCPU's CPU.
+	 */
+	struct vapic apic;
+	struct spinlock apic_lock;
+	enum vcpu_mp_state mp_state;
+	bool parked;                    /* ended while waiting for a SIPI, never started */
+	volatile u32 pending_nmi;       /* latched NMIs not yet injected: 0 or 1 */
+	volatile u32 pending_init;      /* an INIT arrived */
+	volatile u32 pending_sipi;      /* a STARTUP arrived (vector in sipi_vector) */
+	u8 sipi_vector;
+	bool nmi_masked;                /* an NMI handler runs (until its IRET) */
+	u64 nmi_iret_rip;               /* RIP of that IRET, while waiting for it to complete */
+	bool nmi_iret_pending;
+	volatile u32 halted;            /* in HLT: a delivery must kick this CPU */
+	volatile u32 in_guest;          /* between CLGI and the exit */
+	u64 timer_deadline;             /* TSC of the next APIC timer expiry, 0 = none */
+	u64 timer_period;               /* periodic mode: TSC ticks per period */
+	u64 timer_start;                /* TSC when TMICT was written (TMCCT) */
+	u32 timer_divisor;
+	u64 tsc_deadline;               /* IA32_TSC_DEADLINE in guest TSC, 0 = disarmed */
+	u64 apic_accesses;              /* intercepted APIC register accesses */
+	u64 apic_bad_accesses;          /* of which answered with #GP / ignored / ESR */
 };
 
 struct vm {
@@ -92,6 +127,9 @@ struct vm {
 	u8 *iopm;
 	volatile u32 vcpus_done;
 	volatile u32 abort;             /* an unexpected stop ends the whole VM */
+	struct vioapic ioapic;          /* hv/lapic.c; under ioapic_lock */
+	struct spinlock ioapic_lock;
+	volatile u32 primary_done;      /* vCPU 0 ended: vCPUs still waiting for a SIPI end too */
 	struct vcpu *vcpus;             /* [nr_vcpus] */
 };
 

@@ -37,6 +37,7 @@ void hv_irq_dispatch(struct irq_frame *f)
 	switch (f->vector) {
 	case HOST_VEC_TIMER:
 		pc->timer_ticks++;
+		host_timer_tick();
 		break;
 	case HOST_VEC_KICK:
 		break;

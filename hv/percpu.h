@@ -38,6 +38,7 @@ struct percpu {
 	volatile u32 svm_ready;
 	struct vcpu *volatile work;     /* the vCPU to run next (set by the BSP) */
 	volatile u64 timer_ticks;
+	u64 timer_next;                 /* TSC at which the host timer fires next */
 	volatile u64 irq_count;
 	volatile u64 nmi_count;
 	volatile u64 spurious_irqs;

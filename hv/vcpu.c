@@ -7,6 +7,7 @@
 #include "hv/hv.h"
 #include "hv/console.h"
 #include "hv/host_apic.h"
+#include "hv/lapic.h"
 #include "hv/percpu.h"
 #include "svm/insn.h"
 #include "svm/guest_walk.h"
@@ -169,8 +170,24 @@ void vcpu_run(struct vcpu *vcpu)
 			break;
 		}
 
+		/* INIT / wait-for-SIPI: may sleep, so before CLGI. */
+		if (vcpu->pending_init || vcpu->mp_state == VCPU_MP_WAIT_SIPI) {
+			if (!lapic_init_sipi(vcpu))
+				break;
+			if (vcpu->mp_state == VCPU_MP_WAIT_SIPI)
+				continue;
+		}
+
 		clgi();
+		/*
+		 * in_guest before looking for interrupts to inject: a sender
+		 * that sets IRR after our look sees in_guest and kicks, and the
+		 * kick, held pending by GIF=0, makes VMRUN exit at once.
+		 */
+		__atomic_store_n(&vcpu->in_guest, 1, __ATOMIC_SEQ_CST);
+		lapic_before_entry(vcpu);
 		svm_vmrun(vmcb_pa, &vcpu->regs, pc->host_save_pa);
+		__atomic_store_n(&vcpu->in_guest, 0, __ATOMIC_RELEASE);
 		stgi();         /* host IF=1: a pending host interrupt is taken here */
 
 		vcpu->launched = true;
@@ -185,6 +202,7 @@ void vcpu_run(struct vcpu *vcpu)
 		 */
 		if (v->control.exit_int_info & SVM_EVTINJ_VALID)
 			v->control.event_inj = v->control.exit_int_info;
+		lapic_after_exit(vcpu);
 
 		if (handle_exit(vcpu) == EXIT_STOP)
 			break;

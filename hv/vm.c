@@ -7,6 +7,7 @@
 #include "hv/console.h"
 #include "hv/mem.h"
 #include "hv/percpu.h"
+#include "hv/lapic.h"
 #include "svm/msrpm.h"
 #include "svm/iopm.h"
 #include "lib/string.h"
@@ -155,6 +156,7 @@ struct vm *vm_create(const struct hv_test *test, u32 nr_vcpus)
 	bi->hv_phys_size = hv_image_size;
 	strlcpy(bi->test, test->name, sizeof(bi->test));
 
+	lapic_vm_init(vm);
 	for (u32 i = 0; i < nr_vcpus; i++) {
 		struct vcpu *vcpu = &vm->vcpus[i];
 
@@ -165,6 +167,9 @@ struct vm *vm_create(const struct hv_test *test, u32 nr_vcpus)
 		if (!vcpu->vmcb)
 			return NULL;
 		vmcb_init(vcpu, hdr->entry_gpa);
+		lapic_vcpu_init(vcpu);
+		if (!vcpu->apic.page)
+			return NULL;
 		if (test->prepare)
 			test->prepare(vcpu);
 	}

@@ -17,7 +17,9 @@
  *   EAX = HV_BOOT_MAGIC
  *   EBX = guest-physical address of struct hv_boot_info
  *   ESI = this vCPU's index (0 .. nr_vcpus-1), also its virtual APIC ID
- * All vCPUs of a test start at the same time; there is no INIT/SIPI yet.
+ * All vCPUs of a built-in test start at the same time.  A vCPU can later be
+ * sent INIT (it then waits for a SIPI) and STARTUP (it starts in real mode
+ * at CS:IP = (vector << 8):0), as on a PC; see "Platform" below.
  */
 #define HV_BOOT_MAGIC           0x41564943u  /* "AVIC" */
 #define HV_BOOT_INFO_GPA        0x9000u      /* one page, read-only by convention */
@@ -68,6 +70,8 @@ struct hv_guest_header {
 #define HC_EXIT_COUNT   3  /* RBX = exit code; RAX = exits of that code on this vCPU since it started; RBX = ~0: all exits */
 #define HC_EXPECT_STOP  4  /* RBX = HV_STOP_*, RCX = argument: the vCPU's next stop is expected (see below) */
 #define HC_PUTS         5  /* RCX = GPA of a NUL-terminated string, printed like COM1 output */
+#define HC_METRIC       6  /* RCX = GPA of "<name> <value>" (<= HV_REPORT_MSG_MAX): printed as
+			      "METRIC: <test>.<name> <value>" in the results */
 
 #define HV_REPORT_PASS  0
 #define HV_REPORT_FAIL  1
@@ -93,6 +97,24 @@ struct hv_guest_header {
 /* I/O ports the hypervisor emulates for every vCPU. */
 #define HV_PORT_COM1      0x3f8   /* 0x3f8-0x3ff: 16550 UART, output line-buffered per vCPU */
 #define HV_PORT_TEST_END  0xf4    /* OUT (any size): this vCPU has finished, with an HV_END_* value */
+
+/*
+ * Platform: what every test VM has besides RAM (APM Vol 2 Chapter 16; the
+ * 82093AA IOAPIC data sheet for the IOAPIC).
+ *   Local APIC per vCPU: reset state, xAPIC mode at HV_LAPIC_BASE, APIC ID =
+ *     vCPU index; x2APIC is advertised (CPUID 1 ECX[21]) and can be enabled
+ *     through IA32_APIC_BASE; TSC-deadline timer advertised (CPUID 1 ECX[24]).
+ *   IOAPIC at HV_IOAPIC_BASE (version 0x11, ID 0 at reset), HV_IOAPIC_PINS pins, all
+ *     masked at reset.
+ *   Interrupt test device: OUT of a byte to HV_PORT_IRQ_LINE + n drives
+ *     IOAPIC pin n: non-zero high, zero low (asserted = high for an
+ *     active-high redirection entry, low for an active-low one).  Pins
+ *     start low.  IN reads the level back.
+ */
+#define HV_LAPIC_BASE     0xfee00000u
+#define HV_IOAPIC_BASE    0xfec00000u
+#define HV_IOAPIC_PINS    24
+#define HV_PORT_IRQ_LINE  0x2000  /* 0x2000 .. 0x2000 + HV_IOAPIC_PINS - 1 */
 
 /* Values written to HV_PORT_TEST_END.  Anything but HV_END_OK fails the test. */
 #define HV_END_OK         0       /* the test function returned */

@@ -37,6 +37,7 @@ checks=(
 	"dosfstools       cmd  mkfs.fat"
 	"build-essential  cmd  gcc"
 	"make             cmd  make"
+	"clang            cmd  clang"
 )
 
 missing=()

@@ -814,3 +814,26 @@ TEST(vapic_tmcct_table)
 	CHECK_EQ(VAPIC_EFFECT_TIMER, eff.kind);
 	CHECK_EQ(128, vapic_timer_divisor(vapic_get_reg(&a, VAPIC_REG_TDCR)));
 }
+
+/*
+ * TSC-deadline mode (reference 5.8): LVT timer bit 18 is writable only when
+ * the hypervisor advertises CPUID 1 ECX[24]; entering or leaving the mode
+ * cancels the count (TMICT and TMCCT read 0).
+ */
+TEST(vapic_lvt_timer_tsc_deadline_bit)
+{
+	struct vapic a;
+	struct vapic_effect eff;
+
+	setup_on(&a, page_a, 1, true);
+	CHECK_EQ(-VAPIC_GP, vapic_x2apic_msr_write(&a, VAPIC_MSR_LVT_TIMER, BIT(18) | 0x40, &eff));
+	a.tsc_deadline_supported = true;
+	CHECK_EQ(0, vapic_x2apic_msr_write(&a, VAPIC_MSR_TMICT, 1000, &eff));
+	CHECK_EQ(0, vapic_x2apic_msr_write(&a, VAPIC_MSR_LVT_TIMER, BIT(18) | 0x40, &eff));
+	CHECK_EQ(VAPIC_EFFECT_TIMER, eff.kind);
+	CHECK_EQ(BIT(18) | 0x40, vapic_get_reg(&a, VAPIC_REG_LVT_TIMER));
+	CHECK_EQ(0, vapic_get_reg(&a, VAPIC_REG_TMICT));
+	CHECK_EQ(0, vapic_x2apic_msr_write(&a, VAPIC_MSR_TMICT, 500, &eff));
+	CHECK_EQ(0, vapic_x2apic_msr_write(&a, VAPIC_MSR_LVT_TIMER, 0x40, &eff));
+	CHECK_EQ(0, vapic_get_reg(&a, VAPIC_REG_TMICT));
+}

@@ -1,0 +1,790 @@
+/*
+ * hv/lapic.c - the software virtual local APIC of each vCPU, and the
+ * virtual IOAPIC of each VM, wired into the exits and the run loop.
+ *
+ * Register semantics are avic/vapic.c's (one 4 KiB page per vCPU, in the
+ * AVIC backing-page layout); this file decides *when* things happen:
+ *
+ *   guest access     x2APIC MSRs 0x800-0x8FF (MSRPM intercept, handle_msr),
+ *                    xAPIC MMIO (the page is not in the NPT: NPF, then the
+ *                    instruction is decoded and emulated, hv/mmio.c)
+ *   delivery         an ICR write or an IOAPIC message sets IRR in the
+ *                    target page under the target's apic_lock, then kicks
+ *                    the target's physical CPU with HOST_VEC_KICK when the
+ *                    target is in its guest or halted
+ *   injection        right before VMRUN (GIF=0): the highest deliverable
+ *                    vector goes IRR -> ISR and into EVENTINJ when the guest
+ *                    can take it; otherwise a VINTR window is armed
+ *                    (reference 5.6 "Injecting into an SVM guest", §1.16)
+ *   TPR              V_TPR mirrors TPR[7:4]; CR8 writes are intercepted only
+ *                    while TPR alone holds back a pending vector
+ *   NMI              one pending plus one in service; IRET is intercepted to
+ *                    see the handler end (APM Vol 2 §15.21.10, §8.5 "NMI")
+ *   timer            deadlines in host TSC; the virtual APIC bus clock is
+ *                    the TSC itself (1 bus tick = 1 TSC tick), so TMCCT and
+ *                    the deadline are exact under QEMU -icount
+ *   INIT/SIPI        INIT parks the vCPU in wait-for-SIPI, SIPI starts it in
+ *                    real mode at vector << 12 (APM Vol 2 §16.5)
+ *
+ * Lock order: vm->ioapic_lock, then one vcpu->apic_lock at a time.
+ */
+#include "hv/lapic.h"
+#include "hv/mmio.h"
+#include "hv/host_apic.h"
+#include "hv/percpu.h"
+#include "hv/mem.h"
+#include "lib/string.h"
+#include "lib/x86.h"
+
+
+/* LVT timer mode, bits 18:17 (APM Vol 2 §16.4.1; TSC-deadline: reference 5.8). */
+#define LVT_TIMER_MODE(lvt)     (((lvt) >> 17) & 3)
+#define LVT_TIMER_ONESHOT       0
+#define LVT_TIMER_PERIODIC      1
+#define LVT_TIMER_TSC_DEADLINE  2
+
+/* The vCPU's page is its apic.page; these are short names for the run loop. */
+static struct vmcb_control *ctl(struct vcpu *v) { return &v->vmcb->control; }
+static struct vmcb_save *save(struct vcpu *v) { return &v->vmcb->save; }
+
+/* ---- set-up ---------------------------------------------------------------- */
+
+int lapic_vm_init(struct vm *vm)
+{
+	vioapic_reset(&vm->ioapic);
+	vm->ioapic_lock.locked = 0;
+	return 0;
+}
+
+void lapic_vcpu_init(struct vcpu *vcpu)
+{
+	vcpu->apic.page = pool_alloc_page();
+	vapic_reset(&vcpu->apic, vcpu->index, vcpu->index == 0);
+	vcpu->apic.tsc_deadline_supported = true;       /* CPUID 1 ECX[24], hv/exits.c */
+	vcpu->apic_lock.locked = 0;
+	/* V_TPR mirrors TPR (reference 2.5: keep (TPR >> 4) == V_TPR). */
+	ctl(vcpu)->int_ctl &= ~V_TPR_MASK;
+}
+
+/* ---- kicks and delivery ---------------------------------------------------- */
+
+/*
+ * Makes the target notice new work: a target in its guest gets
+ * #VMEXIT(INTR) from the kick, a halted one wakes up.  The target sets
+ * in_guest/halted before it looks at its pending state (with a full
+ * barrier), and we set the pending state before looking at those flags,
+ * so one of the two always sees the other.
+ */
+static void lapic_kick(struct vcpu *target)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (target->cpu == this_cpu()->index)
+		return;
+	if (target->in_guest || target->halted)
+		host_apic_send_ipi(percpu_array[target->cpu].apic_id, HOST_VEC_KICK);
+}
+
+/* Fixed / lowest priority / ExtINT-less acceptance into IRR. */
+static void lapic_accept(struct vcpu *t, u8 vector, bool level)
+{
+	spin_lock(&t->apic_lock);
+	vapic_accept(&t->apic, vector, level);
+	spin_unlock(&t->apic_lock);
+	lapic_kick(t);
+}
+
+static void lapic_deliver_one(struct vcpu *t, const struct lapic_msg *m)
+{
+	switch (m->delivery_mode) {
+	case VAPIC_MT_FIXED:
+	case VAPIC_MT_LOWEST:
+		lapic_accept(t, m->vector, m->level);
+		break;
+	case VAPIC_MT_NMI:
+		__atomic_store_n(&t->pending_nmi, 1, __ATOMIC_SEQ_CST);
+		lapic_kick(t);
+		break;
+	case VAPIC_MT_INIT:
+		__atomic_store_n(&t->pending_init, 1, __ATOMIC_SEQ_CST);
+		lapic_kick(t);
+		break;
+	case VAPIC_MT_STARTUP:
+		/* A STARTUP only counts while the target waits for one (APM §16.5). */
+		spin_lock(&t->apic_lock);
+		if (t->mp_state == VCPU_MP_WAIT_SIPI || t->pending_init) {
+			t->sipi_vector = m->vector;
+			__atomic_store_n(&t->pending_sipi, 1, __ATOMIC_SEQ_CST);
+		}
+		spin_unlock(&t->apic_lock);
+		lapic_kick(t);
+		break;
+	default:
+		/* SMI, remote read, ExtINT: no such source in this platform. */
+		break;
+	}
+}
+
+static bool lapic_matches(struct vcpu *t, const struct lapic_msg *m, u32 source_id)
+{
+	struct vapic_icr icr = {
+		.vector = m->vector, .delivery_mode = m->delivery_mode,
+		.logical = m->logical, .trigger_level = m->level,
+		.shorthand = m->shorthand, .dest = m->dest, .x2apic = m->x2apic,
+	};
+	bool hit;
+
+	if (!t->apic.enabled)
+		return false;
+	spin_lock(&t->apic_lock);
+	hit = vapic_match_dest(&t->apic, &icr, source_id);
+	spin_unlock(&t->apic_lock);
+	return hit;
+}
+
+/*
+ * Routes one message to every matching vCPU (APM Vol 2 §16.6.1).  Lowest
+ * priority goes to the one matching vCPU with the lowest APR, ties to the
+ * lowest index (APM §16.6.2 "Lowest Priority Messages and Arbitration";
+ * focus processor checking is not modelled).
+ */
+void lapic_send(struct vm *vm, struct vcpu *source, const struct lapic_msg *m)
+{
+	u32 src = source ? source->apic.apic_id : ~0u;
+	struct vcpu *best = NULL;
+	u32 best_apr = ~0u;
+
+	for (u32 i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *t = &vm->vcpus[i];
+
+		if (!lapic_matches(t, m, src))
+			continue;
+		if (m->delivery_mode == VAPIC_MT_LOWEST && m->shorthand == VAPIC_DSH_NONE) {
+			u32 apr = vapic_apr(&t->apic);
+
+			if (apr < best_apr) {
+				best = t;
+				best_apr = apr;
+			}
+			continue;
+		}
+		lapic_deliver_one(t, m);
+	}
+	if (best)
+		lapic_deliver_one(best, m);
+}
+
+/* ---- the IOAPIC --------------------------------------------------------------- */
+
+static void ioapic_flush(struct vm *vm, const struct vioapic_out *out)
+{
+	for (unsigned i = 0; i < out->n; i++) {
+		const struct vioapic_irq *q = &out->irq[i];
+		struct lapic_msg m = {
+			.vector = q->vector, .delivery_mode = q->delivery_mode,
+			.logical = q->logical, .level = q->level, .dest = q->dest,
+		};
+
+		lapic_send(vm, NULL, &m);
+	}
+}
+
+static void ioapic_eoi(struct vm *vm, u8 vector)
+{
+	struct vioapic_out out = { 0 };
+
+	spin_lock(&vm->ioapic_lock);
+	vioapic_eoi(&vm->ioapic, vector, &out);
+	spin_unlock(&vm->ioapic_lock);
+	ioapic_flush(vm, &out);
+}
+
+/* The interrupt test device: ports HV_PORT_IRQ_LINE + pin (lib/hv_abi.h). */
+bool lapic_io_port(struct vcpu *vcpu, u16 port, bool in, u32 *val)
+{
+	struct vm *vm = vcpu->vm;
+	struct vioapic_out out = { 0 };
+	unsigned pin = port - HV_PORT_IRQ_LINE;
+
+	if (port < HV_PORT_IRQ_LINE || pin >= HV_IOAPIC_PINS)
+		return false;
+	spin_lock(&vm->ioapic_lock);
+	if (in)
+		*val = (vm->ioapic.line >> pin) & 1;
+	else
+		vioapic_set_line(&vm->ioapic, pin, (*val & 0xff) != 0, &out);
+	spin_unlock(&vm->ioapic_lock);
+	ioapic_flush(vm, &out);
+	return true;
+}
+
+static int ioapic_mmio(void *ctx, u64 gpa, unsigned size, bool write, u64 *val)
+{
+	struct vcpu *vcpu = ctx;
+	struct vm *vm = vcpu->vm;
+	struct vioapic_out out = { 0 };
+	u32 off = (u32)(gpa - HV_IOAPIC_BASE), v32 = 0;
+
+	vcpu->apic_accesses++;
+	spin_lock(&vm->ioapic_lock);
+	if (write) {
+		vioapic_mmio_write(&vm->ioapic, off, size, (u32)*val, &out);
+	} else {
+		vioapic_mmio_read(&vm->ioapic, off, size, &v32);
+		*val = v32;
+	}
+	spin_unlock(&vm->ioapic_lock);
+	ioapic_flush(vm, &out);
+	return 0;
+}
+
+/* ---- effects of register writes ------------------------------------------------ */
+
+static void lapic_timer_update(struct vcpu *vcpu);
+
+/* Called with apic_lock held; drops it for cross-vCPU work. */
+static void lapic_effect(struct vcpu *vcpu, const struct vapic_effect *eff)
+{
+	struct lapic_msg m;
+
+	switch (eff->kind) {
+	case VAPIC_EFFECT_EOI:
+		if (eff->eoi_level) {
+			spin_unlock(&vcpu->apic_lock);
+			ioapic_eoi(vcpu->vm, eff->eoi_vector);
+			spin_lock(&vcpu->apic_lock);
+		}
+		break;
+	case VAPIC_EFFECT_ICR:
+		m = (struct lapic_msg){
+			.vector = eff->icr.vector, .delivery_mode = eff->icr.delivery_mode,
+			.logical = eff->icr.logical, .level = eff->icr.trigger_level,
+			.shorthand = eff->icr.shorthand, .dest = eff->icr.dest,
+			.x2apic = eff->icr.x2apic,
+		};
+		/* An IPI carries edge semantics at the receiver unless it is level (§16.5). */
+		spin_unlock(&vcpu->apic_lock);
+		lapic_send(vcpu->vm, vcpu, &m);
+		spin_lock(&vcpu->apic_lock);
+		break;
+	case VAPIC_EFFECT_TIMER:
+		lapic_timer_update(vcpu);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- the timer ----------------------------------------------------------------- */
+
+/*
+ * Re-arms the timer after a write to LVT timer, TMICT or TDCR (APM Vol 2
+ * §16.4.1 "APIC Timer Operation").  Counting starts at the TMICT write;
+ * changing only the divisor or the mode keeps the start time.  With
+ * apic_lock held.
+ */
+static void lapic_timer_update(struct vcpu *vcpu)
+{
+	struct vapic *a = &vcpu->apic;
+	u32 lvt = vapic_get_reg(a, VAPIC_REG_LVT_TIMER);
+	u32 tmict = vapic_get_reg(a, VAPIC_REG_TMICT);
+	u32 div = vapic_timer_divisor(vapic_get_reg(a, VAPIC_REG_TDCR));
+	u64 now = rdtsc();
+
+	if (LVT_TIMER_MODE(lvt) == LVT_TIMER_TSC_DEADLINE) {
+		/*
+		 * TMICT is ignored in TSC-deadline mode; the MSR arms it, in
+		 * guest TSC (host TSC + TSC_OFFSET).  A deadline already past
+		 * fires at once (reference 5.8).
+		 */
+		u64 guest_now = now + ctl(vcpu)->tsc_offset;
+
+		vcpu->timer_period = 0;
+		if (!vcpu->tsc_deadline)
+			vcpu->timer_deadline = 0;
+		else if (vcpu->tsc_deadline <= guest_now)
+			vcpu->timer_deadline = now;
+		else
+			vcpu->timer_deadline = now + (vcpu->tsc_deadline - guest_now);
+		vapic_set_reg(a, VAPIC_REG_TMCCT, 0);
+		return;
+	}
+	vcpu->tsc_deadline = 0;
+	if (!tmict) {
+		vcpu->timer_deadline = 0;
+		vcpu->timer_period = 0;
+		return;
+	}
+	if (vcpu->timer_divisor != div || !vcpu->timer_start)
+		vcpu->timer_start = now;
+	vcpu->timer_divisor = div;
+	vcpu->timer_period = (u64)tmict * div;
+	if (vcpu->timer_start > now)
+		vcpu->timer_start = now;
+	vcpu->timer_deadline = vcpu->timer_start + vcpu->timer_period;
+	if (LVT_TIMER_MODE(lvt) == LVT_TIMER_PERIODIC && vcpu->timer_deadline <= now)
+		vcpu->timer_deadline += ((now - vcpu->timer_deadline) / vcpu->timer_period + 1) *
+					vcpu->timer_period;
+}
+
+/* TMICT write: a fresh count from now. */
+static void lapic_timer_restart(struct vcpu *vcpu)
+{
+	vcpu->timer_start = rdtsc();
+	vcpu->timer_divisor = vapic_timer_divisor(vapic_get_reg(&vcpu->apic, VAPIC_REG_TDCR));
+	lapic_timer_update(vcpu);
+}
+
+/* TMCCT on a read: computed from the TSC (with apic_lock held). */
+static void lapic_timer_tmcct(struct vcpu *vcpu)
+{
+	struct vapic *a = &vcpu->apic;
+	u32 lvt = vapic_get_reg(a, VAPIC_REG_LVT_TIMER);
+	u32 tmict = vapic_get_reg(a, VAPIC_REG_TMICT), v = 0;
+
+	if (LVT_TIMER_MODE(lvt) != LVT_TIMER_TSC_DEADLINE && tmict && vcpu->timer_start)
+		v = vapic_tmcct(tmict, vcpu->timer_divisor, rdtsc() - vcpu->timer_start,
+				LVT_TIMER_MODE(lvt) == LVT_TIMER_PERIODIC);
+	vapic_set_reg(a, VAPIC_REG_TMCCT, v);
+}
+
+/* Fires an expired timer into IRR (with apic_lock held). */
+static void lapic_timer_check(struct vcpu *vcpu, u64 now)
+{
+	struct vapic *a = &vcpu->apic;
+	u32 lvt;
+
+	if (!vcpu->timer_deadline || now < vcpu->timer_deadline)
+		return;
+	lvt = vapic_get_reg(a, VAPIC_REG_LVT_TIMER);
+	if (!(lvt & VAPIC_LVT_M))
+		vapic_accept(a, (u8)lvt, false);
+	if (LVT_TIMER_MODE(lvt) == LVT_TIMER_PERIODIC && vcpu->timer_period) {
+		/* Missed periods are merged into one interrupt, as IRR would. */
+		u64 behind = (now - vcpu->timer_deadline) / vcpu->timer_period + 1;
+
+		vcpu->timer_deadline += behind * vcpu->timer_period;
+	} else {
+		vcpu->timer_deadline = 0;
+		if (LVT_TIMER_MODE(lvt) == LVT_TIMER_TSC_DEADLINE)
+			vcpu->tsc_deadline = 0;         /* the MSR reads 0 once it fired (reference 5.8) */
+	}
+}
+
+/* ---- x2APIC MSRs and IA32_APIC_BASE ---------------------------------------------- */
+
+bool lapic_msr_is_ours(u32 msr)
+{
+	return msr == MSR_IA32_APIC_BASE || msr == MSR_IA32_TSC_DEADLINE ||
+	       (msr >= VAPIC_X2APIC_MSR_BASE && msr <= VAPIC_X2APIC_MSR_LAST);
+}
+
+int lapic_rdmsr(struct vcpu *vcpu, u32 msr, u64 *val)
+{
+	int r = 0;
+
+	spin_lock(&vcpu->apic_lock);
+	vcpu->apic_accesses++;
+	if (msr == MSR_IA32_APIC_BASE) {
+		*val = vcpu->apic.apic_base;
+	} else if (msr == MSR_IA32_TSC_DEADLINE) {
+		/* Reads 0 unless the LVT is in TSC-deadline mode (reference 5.8). */
+		*val = LVT_TIMER_MODE(vapic_get_reg(&vcpu->apic, VAPIC_REG_LVT_TIMER)) == LVT_TIMER_TSC_DEADLINE
+			? vcpu->tsc_deadline : 0;
+	} else {
+		if (msr == VAPIC_MSR_TMCCT)
+			lapic_timer_tmcct(vcpu);
+		r = vapic_x2apic_msr_read(&vcpu->apic, msr, val);
+	}
+	if (r)
+		vcpu->apic_bad_accesses++;
+	spin_unlock(&vcpu->apic_lock);
+	return r;
+}
+
+int lapic_wrmsr(struct vcpu *vcpu, u32 msr, u64 val)
+{
+	struct vapic_effect eff = { .kind = VAPIC_EFFECT_NONE };
+	bool was_enabled;
+	int r = 0;
+
+	spin_lock(&vcpu->apic_lock);
+	vcpu->apic_accesses++;
+	if (msr == MSR_IA32_APIC_BASE) {
+		was_enabled = vcpu->apic.enabled;
+		r = vapic_set_apic_base(&vcpu->apic, val, svm_caps.max_phys_bits);
+		if (!r && was_enabled && !vcpu->apic.enabled) {
+			/* Disabling resets the APIC: the timer stops with it. */
+			vcpu->timer_deadline = 0;
+			vcpu->tsc_deadline = 0;
+		}
+	} else if (msr == MSR_IA32_TSC_DEADLINE) {
+		if (LVT_TIMER_MODE(vapic_get_reg(&vcpu->apic, VAPIC_REG_LVT_TIMER)) == LVT_TIMER_TSC_DEADLINE) {
+			vcpu->tsc_deadline = val;
+			lapic_timer_update(vcpu);
+		}
+	} else {
+		r = vapic_x2apic_msr_write(&vcpu->apic, msr, val, &eff);
+		if (!r && msr == VAPIC_MSR_TMICT)
+			lapic_timer_restart(vcpu);
+		else if (!r)
+			lapic_effect(vcpu, &eff);
+	}
+	if (r)
+		vcpu->apic_bad_accesses++;
+	spin_unlock(&vcpu->apic_lock);
+	return r;
+}
+
+/* ---- xAPIC MMIO ------------------------------------------------------------------- */
+
+static int lapic_mmio(void *ctx, u64 gpa, unsigned size, bool write, u64 *val)
+{
+	struct vcpu *vcpu = ctx;
+	struct vapic *a = &vcpu->apic;
+	struct vapic_effect eff = { .kind = VAPIC_EFFECT_NONE };
+	u64 base = a->apic_base & VAPIC_BASE_ABA;
+	u32 off = (u32)(gpa & (PAGE_SIZE - 1)), v32;
+	int r;
+
+	spin_lock(&vcpu->apic_lock);
+	vcpu->apic_accesses++;
+	/*
+	 * Only aligned 32-bit accesses are defined (APM Vol 2 §16.3.2); others
+	 * read 0 and are ignored, like vapic.c's unknown offsets.  A page that
+	 * is not decoded (APIC disabled, x2APIC mode, or not the current base)
+	 * behaves as unclaimed MMIO: all ones, writes dropped (reference 5.11).
+	 */
+	if (ALIGN_DOWN(gpa, PAGE_SIZE) != base || !a->enabled || a->x2apic) {
+		vcpu->apic_bad_accesses++;
+		if (!write)
+			*val = ~0ULL;
+		spin_unlock(&vcpu->apic_lock);
+		return 0;
+	}
+	if (size != 4 || (off & 3)) {
+		vcpu->apic_bad_accesses++;
+		if (!write)
+			*val = 0;
+		spin_unlock(&vcpu->apic_lock);
+		return 0;
+	}
+	if (write) {
+		r = vapic_mmio_write(a, off, (u32)*val, &eff);
+		if (!r && off == VAPIC_REG_TMICT)
+			lapic_timer_restart(vcpu);
+		else if (!r)
+			lapic_effect(vcpu, &eff);
+	} else {
+		if (off == VAPIC_REG_TMCCT)
+			lapic_timer_tmcct(vcpu);
+		r = vapic_mmio_read(a, off, &v32);
+		*val = v32;
+	}
+	spin_unlock(&vcpu->apic_lock);
+	return r ? -1 : 0;
+}
+
+/*
+ * NPF on an MMIO page we emulate: the local APIC page (the current base,
+ * or the default one, which reads as all ones when the APIC is elsewhere)
+ * and the IOAPIC page.  *handled = false leaves the NPF to the caller.
+ */
+enum exit_action lapic_handle_npf(struct vcpu *vcpu, u64 gpa, bool *handled)
+{
+	u64 page = ALIGN_DOWN(gpa, PAGE_SIZE);
+	u64 base = vcpu->apic.apic_base & VAPIC_BASE_ABA;
+
+	*handled = true;
+	if (page == base || page == VAPIC_BASE_DEFAULT)
+		return mmio_emulate(vcpu, gpa, lapic_mmio, vcpu);
+	if (page == HV_IOAPIC_BASE)
+		return mmio_emulate(vcpu, gpa, ioapic_mmio, vcpu);
+	*handled = false;
+	return EXIT_RESUME;
+}
+
+/* ---- CR8, VINTR, IRET, HLT ------------------------------------------------------------ */
+
+/*
+ * MOV to CR8 (intercepted only while TPR holds back a pending vector):
+ * TPR = CR8 << 4, sub-class zero (APM Vol 2 §16.6.4, reference 5.7).
+ * Bits 63:4 set: #GP (APM Vol 2 §3.1.5 "CR8").
+ */
+enum exit_action lapic_handle_cr8_write(struct vcpu *vcpu)
+{
+	u64 val;
+	u8 len;
+
+	if (mmio_decode_cr_write(vcpu, 8, &val, &len))
+		return EXIT_STOP;
+	if (val >> 4) {
+		vcpu_inject_exception(vcpu, X86_GP, true, 0);
+		return EXIT_RESUME;
+	}
+	spin_lock(&vcpu->apic_lock);
+	vcpu->apic_accesses++;
+	vapic_set_tpr(&vcpu->apic, (u32)val << 4);
+	spin_unlock(&vcpu->apic_lock);
+	ctl(vcpu)->int_ctl = (ctl(vcpu)->int_ctl & ~V_TPR_MASK) | (u32)val;
+	mmio_advance(vcpu, len);
+	return EXIT_RESUME;
+}
+
+/* The interrupt window opened: injection happens on this very entry. */
+enum exit_action lapic_handle_vintr(struct vcpu *vcpu)
+{
+	ctl(vcpu)->int_ctl &= ~(V_IRQ_MASK | V_IGN_TPR_MASK | V_INTR_PRIO_MASK);
+	ctl(vcpu)->intercept_misc1 &= ~INTERCEPT_VINTR;
+	return EXIT_RESUME;
+}
+
+/*
+ * The NMI handler's IRET: NMIs stay blocked until it has executed, so we
+ * remember where it is and unblock once RIP has moved on (APM Vol 2
+ * §15.21.10: without vNMI the hypervisor tracks NMI blocking itself).
+ */
+enum exit_action lapic_handle_iret(struct vcpu *vcpu)
+{
+	vcpu->nmi_iret_pending = true;
+	vcpu->nmi_iret_rip = save(vcpu)->rip;
+	ctl(vcpu)->intercept_misc1 &= ~INTERCEPT_IRET;
+	return EXIT_RESUME;
+}
+
+static bool lapic_guest_if(struct vcpu *vcpu)
+{
+	return (save(vcpu)->rflags & RFLAGS_IF) != 0;
+}
+
+/* Something that ends HLT: an interrupt the guest takes now, NMI, INIT, SIPI. */
+static bool lapic_wake_pending(struct vcpu *vcpu)
+{
+	bool intr;
+
+	if (vcpu->pending_nmi || vcpu->pending_init || vcpu->pending_sipi)
+		return true;
+	if (!lapic_guest_if(vcpu))
+		return false;
+	spin_lock(&vcpu->apic_lock);
+	lapic_timer_check(vcpu, rdtsc());
+	intr = vapic_pending_vector(&vcpu->apic) >= 0;
+	spin_unlock(&vcpu->apic_lock);
+	return intr;
+}
+
+static bool lapic_must_leave(struct vcpu *vcpu)
+{
+	return vcpu->vm->abort || rdtsc() >= vcpu->deadline_tsc || vcpu->end != END_NONE;
+}
+
+/*
+ * Sleeps on this physical CPU until cond(vcpu) or a reason to leave.  The
+ * host timer is armed for the vCPU's APIC timer deadline, kicks wake us.
+ */
+static void lapic_block(struct vcpu *vcpu, bool (*cond)(struct vcpu *))
+{
+	__atomic_store_n(&vcpu->halted, 1, __ATOMIC_SEQ_CST);
+	for (;;) {
+		cli();
+		if (cond(vcpu) || lapic_must_leave(vcpu)) {
+			sti();
+			break;
+		}
+		host_timer_wake_at(vcpu->timer_deadline);
+		safe_halt();
+	}
+	__atomic_store_n(&vcpu->halted, 0, __ATOMIC_SEQ_CST);
+}
+
+enum exit_action lapic_handle_hlt(struct vcpu *vcpu)
+{
+	if (vcpu_skip_insn(vcpu))
+		return EXIT_STOP;
+	lapic_block(vcpu, lapic_wake_pending);
+	return EXIT_RESUME;
+}
+
+/* ---- INIT and STARTUP ---------------------------------------------------------------- */
+
+static bool lapic_sipi_or_init(struct vcpu *vcpu)
+{
+	return vcpu->pending_sipi || vcpu->pending_init || vcpu->vm->primary_done;
+}
+
+/* The state a STARTUP gives (APM Vol 2 §14.1.3 "Processor Initialization State"). */
+static void lapic_start_real_mode(struct vcpu *vcpu, u8 vector)
+{
+	struct vmcb_save *s = save(vcpu);
+	struct vmcb_seg data = { .selector = 0, .attrib = 0x93, .limit = 0xffff, .base = 0 };
+
+	memset(&vcpu->regs, 0, sizeof(vcpu->regs));
+	s->cs = (struct vmcb_seg){ .selector = (u16)(vector << 8), .attrib = 0x9b,
+				   .limit = 0xffff, .base = (u64)vector << 12 };
+	s->ds = data;
+	s->es = data;
+	s->ss = data;
+	s->fs = data;
+	s->gs = data;
+	s->gdtr = (struct vmcb_seg){ .limit = 0xffff };
+	s->idtr = (struct vmcb_seg){ .limit = 0xffff };
+	s->ldtr = (struct vmcb_seg){ .attrib = 0x82, .limit = 0xffff };
+	s->tr = (struct vmcb_seg){ .attrib = 0x8b, .limit = 0xffff };
+	s->cpl = 0;
+	s->efer = EFER_SVME;
+	s->cr0 = CR0_ET | BIT(29) | BIT(30);    /* NW, CD as after INIT */
+	s->cr2 = 0;
+	s->cr3 = 0;
+	s->cr4 = 0;
+	s->dr6 = 0xffff0ff0;
+	s->dr7 = 0x400;
+	s->rflags = 0x2;
+	s->rip = 0;
+	s->rsp = 0;
+	s->rax = 0;
+	ctl(vcpu)->event_inj = 0;
+	ctl(vcpu)->int_state = 0;
+	ctl(vcpu)->int_ctl &= ~(V_IRQ_MASK | V_IGN_TPR_MASK | V_INTR_PRIO_MASK | V_TPR_MASK);
+	ctl(vcpu)->intercept_misc1 &= ~(INTERCEPT_VINTR | INTERCEPT_IRET);
+	ctl(vcpu)->intercept_cr &= ~BIT(16 + 8);
+	ctl(vcpu)->tlb_control = TLB_CONTROL_FLUSH_ALL;
+	vcpu->nmi_masked = false;
+	vcpu->nmi_iret_pending = false;
+	vcpu->pending_nmi = 0;
+}
+
+/*
+ * INIT: the APIC goes to its INIT state (registers reset, ID and base
+ * kept) and the vCPU waits for a STARTUP (APM Vol 2 §16.5, reference 5.4).
+ * Called by the run loop with interrupts on (it may sleep).  Returns
+ * false when the vCPU ended while waiting (parked, never started).
+ */
+bool lapic_init_sipi(struct vcpu *vcpu)
+{
+	if (__atomic_exchange_n(&vcpu->pending_init, 0, __ATOMIC_SEQ_CST)) {
+		spin_lock(&vcpu->apic_lock);
+		vapic_init_signal(&vcpu->apic);
+		vcpu->timer_deadline = 0;
+		vcpu->tsc_deadline = 0;
+		vcpu->mp_state = VCPU_MP_WAIT_SIPI;
+		vcpu->pending_sipi = 0;
+		spin_unlock(&vcpu->apic_lock);
+	}
+	while (vcpu->mp_state == VCPU_MP_WAIT_SIPI) {
+		if (__atomic_exchange_n(&vcpu->pending_sipi, 0, __ATOMIC_SEQ_CST)) {
+			vcpu->mp_state = VCPU_MP_RUNNABLE;
+			lapic_start_real_mode(vcpu, vcpu->sipi_vector);
+			break;
+		}
+		if (vcpu->pending_init) {
+			__atomic_store_n(&vcpu->pending_init, 0, __ATOMIC_SEQ_CST);
+			continue;       /* INIT while waiting: keep waiting */
+		}
+		if (vcpu->vm->primary_done) {
+			vcpu->end = END_DONE;
+			vcpu->end_status = HV_END_OK;
+			vcpu->parked = true;
+			return false;
+		}
+		if (lapic_must_leave(vcpu))
+			return true;    /* the run loop reports why */
+		lapic_block(vcpu, lapic_sipi_or_init);
+	}
+	return true;
+}
+
+/* ---- injection -------------------------------------------------------------------------- */
+
+static void lapic_want_window(struct vcpu *vcpu)
+{
+	/* A dummy V_IRQ that ignores V_TPR: exits as soon as IF=1 and no shadow (§1.16). */
+	ctl(vcpu)->int_ctl |= V_IRQ_MASK | V_IGN_TPR_MASK | (0xfu << V_INTR_PRIO_SHIFT);
+	ctl(vcpu)->int_vector = 0;
+	ctl(vcpu)->intercept_misc1 |= INTERCEPT_VINTR;
+}
+
+static void lapic_no_window(struct vcpu *vcpu)
+{
+	ctl(vcpu)->int_ctl &= ~(V_IRQ_MASK | V_IGN_TPR_MASK | V_INTR_PRIO_MASK);
+	ctl(vcpu)->intercept_misc1 &= ~INTERCEPT_VINTR;
+}
+
+/*
+ * Called by the run loop with GIF=0 and in_guest already set, right before
+ * VMRUN.  Never blocks (host interrupts are held off by GIF=0).
+ */
+void lapic_before_entry(struct vcpu *vcpu)
+{
+	struct vmcb_control *c = ctl(vcpu);
+	bool shadow = c->int_state & SVM_INTERRUPT_SHADOW;
+	bool busy = c->event_inj & SVM_EVTINJ_VALID;
+	bool want_window = false;
+	int vec, irr;
+	u32 tpr;
+
+	/* NMI (APM Vol 2 §8.5 "NMI": blocked from delivery until the handler's IRET). */
+	if (vcpu->nmi_iret_pending && save(vcpu)->rip != vcpu->nmi_iret_rip) {
+		vcpu->nmi_iret_pending = false;
+		vcpu->nmi_masked = false;
+	}
+	if (vcpu->pending_nmi) {
+		if (!vcpu->nmi_masked && !shadow && !busy) {
+			__atomic_store_n(&vcpu->pending_nmi, 0, __ATOMIC_SEQ_CST);
+			c->event_inj = X86_NMI | SVM_EVTINJ_TYPE_NMI | SVM_EVTINJ_VALID;
+			vcpu->nmi_masked = true;
+			c->intercept_misc1 |= INTERCEPT_IRET;
+			busy = true;
+		} else {
+			/* After the IRET or the shadow, the first window brings us back. */
+			want_window = true;
+		}
+	}
+
+	spin_lock(&vcpu->apic_lock);
+	lapic_timer_check(vcpu, rdtsc());
+	vec = vapic_pending_vector(&vcpu->apic);
+	if (vec >= 0) {
+		if (!busy && !shadow && lapic_guest_if(vcpu)) {
+			vapic_ack(&vcpu->apic, (u8)vec);
+			c->event_inj = (u8)vec | SVM_EVTINJ_TYPE_INTR | SVM_EVTINJ_VALID;
+		} else {
+			want_window = true;
+		}
+	}
+	/*
+	 * CR8 writes exit only while TPR is what holds a vector back: the
+	 * highest IRR class is above the ISR class but not above TPR (KVM's
+	 * update_cr8_intercept does the same, reference 1.16).
+	 */
+	irr = vapic_highest_irr(&vcpu->apic);
+	tpr = vapic_get_reg(&vcpu->apic, VAPIC_REG_TPR);
+	if (irr >= 0 && ((u32)irr & 0xf0) <= (tpr & 0xf0) &&
+	    ((u32)irr & 0xf0) > ((u32)MAX(vapic_highest_isr(&vcpu->apic), 0) & 0xf0))
+		c->intercept_cr |= BIT(16 + 8);
+	else
+		c->intercept_cr &= ~BIT(16 + 8);
+	c->int_ctl = (c->int_ctl & ~V_TPR_MASK) | ((tpr >> 4) & V_TPR_MASK);
+	spin_unlock(&vcpu->apic_lock);
+
+	if (want_window)
+		lapic_want_window(vcpu);
+	else
+		lapic_no_window(vcpu);
+	host_timer_wake_at(vcpu->timer_deadline);
+}
+
+/* After each exit: the guest may have written CR8 (V_TPR) without exiting. */
+void lapic_after_exit(struct vcpu *vcpu)
+{
+	u32 vtpr = ctl(vcpu)->int_ctl & V_TPR_MASK;
+
+	if ((vapic_get_reg(&vcpu->apic, VAPIC_REG_TPR) >> 4) != vtpr) {
+		spin_lock(&vcpu->apic_lock);
+		vapic_set_tpr(&vcpu->apic, vtpr << 4);
+		spin_unlock(&vcpu->apic_lock);
+	}
+}
+
+bool lapic_cpuid_apic_bit(struct vcpu *vcpu)
+{
+	return vcpu->apic.enabled;
+}

@@ -1,0 +1,50 @@
+/*
+ * hv/lapic.h - the software backend of the virtual local APIC: it connects
+ * the register logic of avic/vapic.c to the vCPUs (exits, injection,
+ * IPIs between CPUs, HLT, the timer, INIT/SIPI) and routes interrupts from
+ * the virtual IOAPIC.  See docs/ARCHITECTURE.md "Interrupt flow".
+ */
+#ifndef HV_LAPIC_H
+#define HV_LAPIC_H
+
+#include "hv/hv.h"
+#include "avic/vioapic.h"
+
+/* One interrupt message, from an ICR write or from the IOAPIC. */
+struct lapic_msg {
+	u8 vector;
+	u8 delivery_mode;       /* VAPIC_MT_* */
+	bool logical;
+	bool level;             /* trigger mode: sets TMR on acceptance */
+	u8 shorthand;           /* VAPIC_DSH_* */
+	u32 dest;
+	bool x2apic;            /* format of dest (broadcast value) */
+};
+
+/* Set-up */
+int lapic_vm_init(struct vm *vm);
+void lapic_vcpu_init(struct vcpu *vcpu);
+
+/* Exits (return: 0, or -VAPIC_GP for #GP) */
+int lapic_rdmsr(struct vcpu *vcpu, u32 msr, u64 *val);
+int lapic_wrmsr(struct vcpu *vcpu, u32 msr, u64 val);
+bool lapic_msr_is_ours(u32 msr);
+enum exit_action lapic_handle_npf(struct vcpu *vcpu, u64 gpa, bool *handled);
+enum exit_action lapic_handle_cr8_write(struct vcpu *vcpu);
+enum exit_action lapic_handle_vintr(struct vcpu *vcpu);
+enum exit_action lapic_handle_iret(struct vcpu *vcpu);
+enum exit_action lapic_handle_hlt(struct vcpu *vcpu);
+bool lapic_io_port(struct vcpu *vcpu, u16 port, bool in, u32 *val);
+
+/* The run loop: INIT/SIPI handling (may sleep), then before VMRUN (GIF=0), after the exit. */
+bool lapic_init_sipi(struct vcpu *vcpu);        /* false: the vCPU has ended */
+void lapic_before_entry(struct vcpu *vcpu);
+void lapic_after_exit(struct vcpu *vcpu);
+
+/* Delivery: the source is NULL for the IOAPIC. */
+void lapic_send(struct vm *vm, struct vcpu *source, const struct lapic_msg *msg);
+
+/* CPUID leaf 1 bits that follow the APIC state. */
+bool lapic_cpuid_apic_bit(struct vcpu *vcpu);
+
+#endif
