@@ -58,10 +58,17 @@ int vcpu_fetch_insn(struct vcpu *vcpu, u8 *buf, unsigned len)
 	struct guest_paging pg = vcpu_paging(vcpu);
 	u64 rip = vcpu_long_mode(vcpu) ? s->rip : (u32)(s->cs.base + s->rip);
 
-	/* Read byte by byte so an instruction at the end of RAM still decodes. */
-	for (unsigned i = 0; i < len; i++)
-		if (guest_read_virt(&pg, rip + i, &buf[i], 1, vm_read_gpa, vcpu->vm))
-			return (int)i;
+	/*
+	 * One walk for the bytes on RIP's page, one for the next page if the
+	 * instruction may cross; an unreadable second page only shortens the
+	 * result, so an instruction at the end of RAM still decodes.
+	 */
+	unsigned first = (unsigned)MIN((u64)len, PAGE_SIZE - (rip & (PAGE_SIZE - 1)));
+
+	if (guest_read_virt(&pg, rip, buf, first, vm_read_gpa, vcpu->vm))
+		return 0;
+	if (first < len && guest_read_virt(&pg, rip + first, buf + first, len - first, vm_read_gpa, vcpu->vm))
+		return (int)first;
 	return (int)len;
 }
 
