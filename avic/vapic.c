@@ -534,9 +534,12 @@ static bool vapic_xapic_readable(u32 off)
 /*
  * xAPIC MMIO (APM Vol 2 §16.3.2 "APIC Registers", reference 5.1).  Only
  * aligned 32-bit accesses at a register's start are meaningful; anything
- * else, unknown offsets, the x2APIC-only SELF_IPI and the unimplemented
- * extended space (Version bit 31 = 0) read 0 and ignore writes (KVM's choice;
- * IRA is not raised).  Returns -VAPIC_NOT_DECODED when the APIC is disabled
+ * else reads 0 and ignores writes.  A 16-byte-aligned offset with no
+ * register (the gaps, the x2APIC-only SELF_IPI, the unimplemented extended
+ * space: Version bit 31 = 0) also reads 0 and ignores writes, and sets ESR
+ * "illegal register address" (APM Vol 2 §16.4.6, reference 5.9 bit 7).
+ * KVM raises no IRA; AVIC hardware neither (reference 2.4 notes), which
+ * the AVIC backends have to reconcile.  Returns -VAPIC_NOT_DECODED when the APIC is disabled
  * or in x2APIC mode: the MMIO page is not decoded then (reference 5.11).
  * TMCCT reads the page: the timer owner keeps it current.
  */
@@ -545,8 +548,12 @@ int vapic_mmio_read(struct vapic *a, u32 offset, u32 *val)
 	*val = 0;
 	if (!a->enabled || a->x2apic)
 		return -VAPIC_NOT_DECODED;
-	if (offset < PAGE_SIZE && !(offset & 0xf) && vapic_xapic_readable(offset))
+	if (offset >= PAGE_SIZE || (offset & 0xf))
+		return 0;
+	if (vapic_xapic_readable(offset))
 		*val = vapic_read_reg(a, offset);
+	else if (offset != VAPIC_REG_EOI)
+		vapic_set_error(a, VAPIC_ESR_IRA);
 	return 0;
 }
 
@@ -555,8 +562,12 @@ int vapic_mmio_write(struct vapic *a, u32 offset, u32 val, struct vapic_effect *
 	eff->kind = VAPIC_EFFECT_NONE;
 	if (!a->enabled || a->x2apic)
 		return -VAPIC_NOT_DECODED;
-	if (offset >= PAGE_SIZE || (offset & 0xf) || offset == VAPIC_REG_SELF_IPI)
+	if (offset >= PAGE_SIZE || (offset & 0xf))
 		return 0;
+	if (!vapic_xapic_readable(offset) && offset != VAPIC_REG_EOI) {
+		vapic_set_error(a, VAPIC_ESR_IRA);
+		return 0;
+	}
 	vapic_write_reg(a, offset, val, eff);
 	return 0;
 }

@@ -751,14 +751,17 @@ void lapic_before_entry(struct vcpu *vcpu)
 		}
 	}
 	/*
-	 * CR8 writes exit only while TPR is what holds a vector back: the
-	 * highest IRR class is above the ISR class but not above TPR (KVM's
-	 * update_cr8_intercept does the same, reference 1.16).
+	 * CR8 writes exit only when the exit matters: while TPR is what holds
+	 * a vector back (the highest IRR class is above the ISR class but not
+	 * above TPR; KVM's update_cr8_intercept, reference 1.16), and while TPR
+	 * has a sub-class, which a CR8 write clears even when the class stays
+	 * (APM Vol 2 §16.6.4) and V_TPR alone would not show.
 	 */
 	irr = vapic_highest_irr(&vcpu->apic);
 	tpr = vapic_get_reg(&vcpu->apic, VAPIC_REG_TPR);
-	if (irr >= 0 && ((u32)irr & 0xf0) <= (tpr & 0xf0) &&
-	    ((u32)irr & 0xf0) > ((u32)MAX(vapic_highest_isr(&vcpu->apic), 0) & 0xf0))
+	if ((tpr & 0xf) ||
+	    (irr >= 0 && ((u32)irr & 0xf0) <= (tpr & 0xf0) &&
+	     ((u32)irr & 0xf0) > ((u32)MAX(vapic_highest_isr(&vcpu->apic), 0) & 0xf0)))
 		c->intercept_cr |= BIT(16 + 8);
 	else
 		c->intercept_cr &= ~BIT(16 + 8);

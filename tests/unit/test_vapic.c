@@ -241,9 +241,19 @@ TEST(vapic_xapic_mmio_rules)
 	mmio_wr(&a, 0x040, 0x5678, &eff);
 	CHECK_EQ(0x1234, vapic_get_reg(&a, 0x040));
 	CHECK_EQ(VAPIC_EFFECT_NONE, eff.kind);
+	/* Both accesses to 0x040 set IRA (APM §16.4.6); it shows after an ESR write. */
+	mmio_wr(&a, VAPIC_REG_ESR, 0, &eff);
+	CHECK_EQ(VAPIC_ESR_IRA, mmio_rd(&a, VAPIC_REG_ESR));
+	mmio_wr(&a, VAPIC_REG_ESR, 0, &eff);
+	CHECK_EQ(0, mmio_rd(&a, VAPIC_REG_ESR));
 	CHECK_EQ(0, mmio_rd(&a, VAPIC_REG_ID + 4));      /* inside a register, not at its start */
+	mmio_wr(&a, VAPIC_REG_ESR, 0, &eff);
+	CHECK_EQ(0, mmio_rd(&a, VAPIC_REG_ESR));         /* ... is no IRA */
 	CHECK_EQ(0, mmio_rd(&a, 0x400));                 /* no extended space */
 	CHECK_EQ(0, mmio_rd(&a, VAPIC_REG_SELF_IPI));
+	CHECK_EQ(0, mmio_rd(&a, VAPIC_REG_EOI));         /* write-only, but a register: no IRA */
+	mmio_wr(&a, VAPIC_REG_ESR, 0, &eff);
+	CHECK_EQ(VAPIC_ESR_IRA, mmio_rd(&a, VAPIC_REG_ESR));
 	mmio_wr(&a, VAPIC_REG_VERSION, 0, &eff);        /* read-only: ignored */
 	CHECK_EQ(0x00050010, mmio_rd(&a, VAPIC_REG_VERSION));
 	mmio_wr(&a, VAPIC_REG_DFR, 0, &eff);
