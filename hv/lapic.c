@@ -572,9 +572,11 @@ static bool lapic_wake_pending(struct vcpu *vcpu)
 	return intr;
 }
 
+/* A vCPU waiting for a SIPI has not started: its watchdog does not run. */
 static bool lapic_must_leave(struct vcpu *vcpu)
 {
-	return vcpu->vm->abort || rdtsc() >= vcpu->deadline_tsc || vcpu->end != END_NONE;
+	return vcpu->vm->abort || vcpu->end != END_NONE ||
+	       (vcpu->mp_state != VCPU_MP_WAIT_SIPI && rdtsc() >= vcpu->deadline_tsc);
 }
 
 /*
@@ -660,6 +662,8 @@ static void lapic_start_real_mode(struct vcpu *vcpu, u8 vector)
  */
 bool lapic_init_sipi(struct vcpu *vcpu)
 {
+	u64 wait_start = rdtsc();
+
 	if (__atomic_exchange_n(&vcpu->pending_init, 0, __ATOMIC_SEQ_CST)) {
 		spin_lock(&vcpu->apic_lock);
 		vapic_init_signal(&vcpu->apic);
@@ -673,6 +677,8 @@ bool lapic_init_sipi(struct vcpu *vcpu)
 		if (__atomic_exchange_n(&vcpu->pending_sipi, 0, __ATOMIC_SEQ_CST)) {
 			vcpu->mp_state = VCPU_MP_RUNNABLE;
 			lapic_start_real_mode(vcpu, vcpu->sipi_vector);
+			/* The watchdog counts running time: the wait does not use it up. */
+			vcpu->deadline_tsc += rdtsc() - wait_start;
 			break;
 		}
 		if (vcpu->pending_init) {

@@ -170,7 +170,7 @@ void vcpu_run(struct vcpu *vcpu)
 			vcpu_stop(vcpu, STOP_ABORT, "another vCPU of this VM stopped unexpectedly");
 			break;
 		}
-		if (rdtsc() >= vcpu->deadline_tsc) {
+		if (rdtsc() >= vcpu->deadline_tsc && vcpu->mp_state != VCPU_MP_WAIT_SIPI) {
 			vcpu_stop(vcpu, HV_STOP_WATCHDOG, "watchdog: still running after %llu ms (RIP 0x%llx)",
 				  (unsigned long long)tsc_to_us(rdtsc() - vcpu->start_tsc) / 1000,
 				  (unsigned long long)v->save.rip);
