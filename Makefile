@@ -105,6 +105,8 @@ $(BUILD)/BOOTX64.EFI: $(BUILD)/hv.so
 
 # --- test guests ---------------------------------------------------------------
 include guest/guest.mk
+# The Multiboot test kernel for run.sh --guest (make mbkernel; docs/multiboot.md).
+include guest/mbkernel/mbkernel.mk
 
 # --- USB stick image -----------------------------------------------------------
 usb: $(BUILD)/hv-usb.img
@@ -116,6 +118,8 @@ HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -I. -DLIB_HOSTED \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 include tests/unit/unit.mk
 include tests/integration/integration.mk
+# tests/integration/11-multiboot.sh boots it.
+integration-build: $(MBKERNEL)
 
 check: $(BUILD)/BOOTX64.EFI unit-build integration-build
 	./tests/check.sh

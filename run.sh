@@ -18,6 +18,11 @@ HV.CFG on its ESP, shows the serial console live and judges the results.
   --cpu MODEL          QEMU CPU model (default EPYC; 'host' under KVM)
   --mem SIZE           RAM in QEMU syntax, e.g. 512M, 2G (default 1G)
   --tests GLOB[,GLOB]  tests to run, names from hv/tests.def (default: the default set)
+  --guest FILE         boot this Multiboot (v1) ELF kernel instead of the tests: one VM
+                       named 'guest' with all vCPUs; it passes when its vCPU 0 writes 0
+                       to port 0xF4 (docs/multiboot.md; not with --tests)
+  --append ARGS        the kernel's command line (Multiboot cmdline), with --guest
+  --module FILE        a Multiboot module, with --guest; repeatable, at most 8, in order
   --timeout S          limit for the whole QEMU run, seconds (default 120; 0 = none)
   --test-timeout MS    per-vCPU watchdog (HV.CFG test_timeout; the hypervisor's default is 10000)
   --cfg KEY=VALUE      extra HV.CFG line, repeatable (e.g. --cfg verbose=1)
@@ -56,7 +61,8 @@ is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 
 # --- options -----------------------------------------------------------------
 smp=2 cpu='' mem=1G tests='' timeout='' test_timeout='' usb=0 accel='' icount='' gdb=0 quiet=0 keep=0
-cfg_extra=() qemu_extra=()
+guest='' append='' append_set=0
+cfg_extra=() qemu_extra=() modules=()
 
 need_arg() { if [ $# -lt 2 ] || [ -z "$2" ]; then bad_usage "option $1 needs a value"; fi; }
 while [ $# -gt 0 ]; do
@@ -69,6 +75,9 @@ while [ $# -gt 0 ]; do
 	--cpu) need_arg "$@"; cpu=$2; shift 2 ;;
 	--mem) need_arg "$@"; mem=$2; shift 2 ;;
 	--tests) need_arg "$@"; tests=$2; shift 2 ;;
+	--guest) need_arg "$@"; guest=$2; shift 2 ;;
+	--append) [ $# -ge 2 ] || bad_usage "option --append needs a value"; append=$2 append_set=1; shift 2 ;;
+	--module) need_arg "$@"; modules+=("$2"); shift 2 ;;
 	--timeout) need_arg "$@"; timeout=$2; shift 2 ;;
 	--test-timeout) need_arg "$@"; test_timeout=$2; shift 2 ;;
 	--cfg) need_arg "$@"; cfg_extra+=("$2"); shift 2 ;;
@@ -100,6 +109,32 @@ done
 if [ -z "$timeout" ]; then
 	if [ "$gdb" = 1 ]; then timeout=0; else timeout=120; fi
 fi
+
+# --guest: the files must exist before we boot anything (the hypervisor checks their contents).
+if [ -n "$guest" ]; then
+	[ -z "$tests" ] || bad_usage "--guest and --tests exclude each other: a run boots either a Multiboot kernel or the built-in tests"
+	for kv in ${cfg_extra[@]+"${cfg_extra[@]}"}; do
+		case $kv in tests=*|guest=*|append=*|module=*) bad_usage "--cfg $kv: with --guest, use --guest/--append/--module only" ;; esac
+	done
+else
+	[ "$append_set" = 0 ] || bad_usage "--append needs --guest (the command line of a Multiboot kernel)"
+	[ ${#modules[@]} = 0 ] || bad_usage "--module needs --guest (a module of a Multiboot kernel)"
+fi
+[ ${#modules[@]} -le 8 ] || bad_usage "--module: at most 8 modules, not ${#modules[@]}"
+# HV.CFG holds it as append="...": one line, printable, no double quote; 511 characters (CFG_APPEND_MAX).
+[[ $append =~ ^[[:print:]]*$ && $append != *'"'* ]] || bad_usage "--append: printable characters without '\"', please"
+[ ${#append} -le 511 ] || bad_usage "--append: at most 511 characters, not ${#append}"
+check_guest_file() {   # OPTION FILE
+	local hint=
+	case $2 in *mbkernel/mbkernel.elf) hint=" (the test kernel: build it with 'make mbkernel')" ;; esac
+	[ -e "$2" ] || die "$1 $2: no such file$hint"
+	[ -f "$2" ] || die "$1 $2: not a regular file"
+	[ -r "$2" ] || die "$1 $2: cannot be read"
+}
+[ -z "$guest" ] || check_guest_file --guest "$guest"
+for m in ${modules[@]+"${modules[@]}"}; do check_guest_file --module "$m"; done
+# Its name on the ESP: the basename, with anything FAT or HV.CFG would mind replaced by '_'.
+esp_name() { local b; b=$(basename -- "$1"); b=${b//[^A-Za-z0-9._-]/_}; printf '%s' "${b:0:100}"; }
 
 # --tests: every pattern must match a test of hv/tests.def before we boot anything.
 if [ -n "$tests" ]; then
@@ -171,6 +206,7 @@ else
 fi
 cpu=${cpu:-EPYC}
 info "accel $accel ($accel_why)${icount:+, icount shift=$icount}, -cpu $cpu, -smp $smp"
+[ -z "$guest" ] || info "guest kernel $guest with ${#modules[@]} module(s), command line \"$append\""
 
 # --- build ---------------------------------------------------------------------
 VERDICT=$ROOT/build/host/verdict
@@ -210,6 +246,13 @@ trap 'echo; echo "$PROG: interrupted (log: $log)" >&2; exit 130' INT TERM
 	echo "debug_exit=on"
 	[ -z "$tests" ] || echo "tests=$tests"
 	[ -z "$test_timeout" ] || echo "test_timeout=$test_timeout"
+	if [ -n "$guest" ]; then
+		printf 'guest=\\guest\\%s\n' "$(esp_name "$guest")"
+		[ "$append_set" = 0 ] || printf 'append="%s"\n' "$append"
+		for i in "${!modules[@]}"; do
+			printf 'module=\\guest\\mod%u\\%s\n' "$i" "$(esp_name "${modules[$i]}")"
+		done
+	fi
 	for kv in ${cfg_extra[@]+"${cfg_extra[@]}"}; do echo "$kv"; done
 } >"$rundir/HV.CFG"
 debug_exit_off=0
@@ -226,6 +269,18 @@ if [ "$usb" = 1 ]; then
 		MTOOLS_SKIP_CHECK=1 mcopy -o -i "$rundir/hv-usb.img@@1M" "$rundir/HV.CFG" ::/EFI/BOOT/HV.CFG ||
 			die "cannot put HV.CFG on the USB image (mtools)"
 	fi
+	if [ -n "$guest" ]; then
+		(
+			img="$rundir/hv-usb.img@@1M"
+			MTOOLS_SKIP_CHECK=1 mmd -i "$img" ::/guest &&
+			MTOOLS_SKIP_CHECK=1 mcopy -i "$img" "$guest" "::/guest/$(esp_name "$guest")" &&
+			for i in "${!modules[@]}"; do
+				MTOOLS_SKIP_CHECK=1 mmd -i "$img" "::/guest/mod$i" &&
+				MTOOLS_SKIP_CHECK=1 mcopy -i "$img" "${modules[$i]}" "::/guest/mod$i/$(esp_name "${modules[$i]}")" ||
+					exit 1
+			done
+		) || die "cannot put the guest kernel and its modules on the USB image (mtools; the image has 64 MiB)"
+	fi
 	disk_args=(-drive "if=none,id=stick,format=raw,file=$(qarg "$rundir/hv-usb.img")"
 		-device qemu-xhci,id=xhci -device usb-storage,bus=xhci.0,drive=stick,removable=on)
 	boot_from="USB stick image"
@@ -233,6 +288,15 @@ else
 	mkdir -p "$rundir/esp/EFI/BOOT"
 	{ cp "$efi" "$rundir/esp/EFI/BOOT/BOOTX64.EFI" && cp "$rundir/HV.CFG" "$rundir/esp/EFI/BOOT/HV.CFG"; } ||
 		die "cannot lay out the ESP in $rundir/esp"
+	if [ -n "$guest" ]; then
+		(
+			mkdir -p "$rundir/esp/guest" && cp "$guest" "$rundir/esp/guest/$(esp_name "$guest")" &&
+			for i in "${!modules[@]}"; do
+				mkdir -p "$rundir/esp/guest/mod$i" &&
+				cp "${modules[$i]}" "$rundir/esp/guest/mod$i/$(esp_name "${modules[$i]}")" || exit 1
+			done
+		) || die "cannot copy the guest kernel and its modules to $rundir/esp/guest"
+	fi
 	# vvfat: QEMU presents the directory as a FAT disk (rw: read-only vvfat is refused on IDE/AHCI).
 	disk_args=(-drive "format=raw,file=fat:rw:$(qarg "$rundir/esp")")
 	boot_from="directory $rundir/esp"

@@ -53,17 +53,26 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-static const char *find_char(const char *s, char c, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[i] == c)
-			return s + i;
-	return NULL;
-}
-
 static bool key_is(const char *k, size_t kn, const char *name)
 {
 	return strlen(name) == kn && !strncmp(k, name, kn);
+}
+
+/* An ESP path for guest= / module=: absolute, printable, no blanks or quotes. */
+static bool path_ok(const char *v, size_t n)
+{
+	if (n < 2 || n >= CFG_PATH_MAX || (v[0] != '\\' && v[0] != '/'))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (v[i] <= ' ' || v[i] > '~' || v[i] == '"')
+			return false;
+	return true;
+}
+
+static void copy_value(char *dst, const char *v, size_t n)
+{
+	memcpy(dst, v, n);
+	dst[n] = 0;
 }
 
 int config_parse(struct hv_config *cfg, const char *text, char *err, size_t errlen)
@@ -71,7 +80,7 @@ int config_parse(struct hv_config *cfg, const char *text, char *err, size_t errl
 	const char *p = text;
 
 	while (*p) {
-		const char *w, *eq, *v;
+		const char *w, *v;
 		size_t wn, kn, vn;
 		u32 u;
 		bool b;
@@ -86,25 +95,45 @@ int config_parse(struct hv_config *cfg, const char *text, char *err, size_t errl
 			continue;
 		}
 		w = p;
-		while (*p && !is_blank(*p) && *p != '#')
+		while (*p && !is_blank(*p) && *p != '#' && *p != '=')
 			p++;
-		wn = (size_t)(p - w);
-		eq = find_char(w, '=', wn);
-		if (!eq) {
-			snprintf(err, errlen, "'%.*s': expected key=value", (int)wn, w);
+		if (*p != '=') {
+			while (*p && !is_blank(*p) && *p != '#')
+				p++;
+			snprintf(err, errlen, "'%.*s': expected key=value", (int)(p - w), w);
 			return -1;
 		}
-		kn = (size_t)(eq - w);
-		v = eq + 1;
-		vn = wn - kn - 1;
+		kn = (size_t)(p - w);
+		p++;
+		if (*p == '"') {
+			/* A quoted value: blanks and '#' are part of it. */
+			v = ++p;
+			while (*p && *p != '"' && *p != '\n')
+				p++;
+			if (*p != '"') {
+				snprintf(err, errlen, "'%.*s': no closing '\"' on the same line", (int)(p - w), w);
+				return -1;
+			}
+			vn = (size_t)(p - v);
+			p++;
+			if (*p && !is_blank(*p) && *p != '#') {
+				snprintf(err, errlen, "'%.*s': text right after the closing '\"'", (int)(p + 1 - w), w);
+				return -1;
+			}
+		} else {
+			v = p;
+			while (*p && !is_blank(*p) && *p != '#')
+				p++;
+			vn = (size_t)(p - v);
+		}
+		wn = (size_t)(p - w);
 
 		if (key_is(w, kn, "tests")) {
 			if (vn == 0 || vn >= sizeof(cfg->tests)) {
 				snprintf(err, errlen, "tests=: give 1 to %zu characters", sizeof(cfg->tests) - 1);
 				return -1;
 			}
-			memcpy(cfg->tests, v, vn);
-			cfg->tests[vn] = 0;
+			copy_value(cfg->tests, v, vn);
 		} else if (key_is(w, kn, "test_timeout")) {
 			if (!parse_u32(v, vn, 10, 3600000, &u))
 				goto bad_value;
@@ -134,14 +163,56 @@ int config_parse(struct hv_config *cfg, const char *text, char *err, size_t errl
 				cfg->end = CFG_END_HALT;
 			else
 				goto bad_value;
+		} else if (key_is(w, kn, "guest")) {
+			if (vn && !path_ok(v, vn))
+				goto bad_path;
+			copy_value(cfg->guest, v, vn);
+		} else if (key_is(w, kn, "append")) {
+			if (vn >= sizeof(cfg->append)) {
+				snprintf(err, errlen, "append=: at most %zu characters", sizeof(cfg->append) - 1);
+				return -1;
+			}
+			copy_value(cfg->append, v, vn);
+		} else if (key_is(w, kn, "module")) {
+			if (!vn) {
+				cfg->nr_modules = 0;
+				continue;
+			}
+			if (!path_ok(v, vn))
+				goto bad_path;
+			if (cfg->nr_modules == CFG_MODULES_MAX) {
+				snprintf(err, errlen, "'%.*s': too many modules, at most %u", (int)wn, w,
+					 CFG_MODULES_MAX);
+				return -1;
+			}
+			copy_value(cfg->modules[cfg->nr_modules++], v, vn);
 		} else {
 			snprintf(err, errlen, "unknown option '%.*s' (known: tests test_timeout cpus "
-				 "guest_ram_mb verbose debug_exit end)", (int)kn, w);
+				 "guest_ram_mb verbose debug_exit end guest append module)", (int)kn, w);
 			return -1;
 		}
 		continue;
 bad_value:
 		snprintf(err, errlen, "bad value in '%.*s'", (int)wn, w);
+		return -1;
+bad_path:
+		snprintf(err, errlen, "'%.*s': give an absolute path on the ESP, like \\guest\\kernel.elf "
+			 "(at most %u characters, no blanks or quotes)", (int)wn, w, CFG_PATH_MAX - 1);
+		return -1;
+	}
+	return 0;
+}
+
+int config_check(const struct hv_config *cfg, char *err, size_t errlen)
+{
+	if (cfg->guest[0] && cfg->tests[0]) {
+		snprintf(err, errlen, "guest=%s and tests=%s exclude each other: a run boots either a "
+			 "Multiboot kernel or the built-in tests", cfg->guest, cfg->tests);
+		return -1;
+	}
+	if (!cfg->guest[0] && (cfg->append[0] || cfg->nr_modules)) {
+		snprintf(err, errlen, "%s without guest=: name the kernel to boot",
+			 cfg->nr_modules ? "module=" : "append=");
 		return -1;
 	}
 	return 0;
@@ -150,9 +221,15 @@ bad_value:
 void config_describe(const struct hv_config *cfg, char *buf, size_t len)
 {
 	static const char *const ends[] = { "poweroff", "reboot", "halt" };
+	int n;
 
-	snprintf(buf, len, "tests=%s test_timeout=%u cpus=%u guest_ram_mb=%u verbose=%u debug_exit=%s end=%s",
-		 cfg->tests[0] ? cfg->tests : "(default)", cfg->test_timeout_ms,
-		 cfg->cpus, cfg->guest_ram_mb, cfg->verbose, cfg->debug_exit ? "on" : "off",
-		 ends[cfg->end]);
+	if (cfg->guest[0])
+		n = snprintf(buf, len, "guest=%s modules=%u", cfg->guest, cfg->nr_modules);
+	else
+		n = snprintf(buf, len, "tests=%s", cfg->tests[0] ? cfg->tests : "(default)");
+	if (n < 0 || (size_t)n >= len)
+		return;
+	snprintf(buf + n, len - (size_t)n, " test_timeout=%u cpus=%u guest_ram_mb=%u verbose=%u debug_exit=%s end=%s",
+		 cfg->test_timeout_ms, cfg->cpus, cfg->guest_ram_mb, cfg->verbose,
+		 cfg->debug_exit ? "on" : "off", ends[cfg->end]);
 }

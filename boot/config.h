@@ -2,8 +2,10 @@
  * boot/config.h - run configuration from the UEFI load options and from
  * \EFI\BOOT\HV.CFG (for USB sticks, where nobody types a command line).
  * Syntax: key=value words separated by blanks or newlines; '#' starts a
- * comment that runs to the end of the line.  Later settings win, and the
- * load options are applied after the file.
+ * comment that runs to the end of the line.  A value in double quotes
+ * (key="a b # c") may hold blanks and '#'; it ends at the next '"' on the
+ * same line and cannot hold a '"' itself.  Later settings win (module=
+ * adds to a list), and the load options are applied after the file.
  */
 #ifndef BOOT_CONFIG_H
 #define BOOT_CONFIG_H
@@ -11,6 +13,9 @@
 #include "lib/types.h"
 
 #define CFG_TESTS_MAX 256
+#define CFG_PATH_MAX 128                /* an ESP path, with the NUL */
+#define CFG_APPEND_MAX 512              /* the guest kernel's command line, with the NUL */
+#define CFG_MODULES_MAX 8
 
 enum cfg_end { CFG_END_POWEROFF, CFG_END_REBOOT, CFG_END_HALT };
 
@@ -22,6 +27,17 @@ struct hv_config {
 	enum cfg_end end;
 	bool debug_exit;                /* write the verdict to port 0xF4 (QEMU isa-debug-exit) */
 	u32 guest_ram_mb;
+
+	/*
+	 * A Multiboot kernel to boot instead of the built-in tests
+	 * (docs/multiboot.md): guest= its path on the ESP ("" = run the
+	 * tests), append= its command line, module= a module's path (repeatable;
+	 * an empty module= clears the list).  Paths are absolute, '\' or '/'.
+	 */
+	char guest[CFG_PATH_MAX];
+	char append[CFG_APPEND_MAX];
+	u32 nr_modules;
+	char modules[CFG_MODULES_MAX][CFG_PATH_MAX];
 };
 
 void config_defaults(struct hv_config *cfg);
@@ -30,6 +46,12 @@ void config_defaults(struct hv_config *cfg);
  * in err naming the offending word.  Unknown keys and bad values are errors.
  */
 int config_parse(struct hv_config *cfg, const char *text, char *err, size_t errlen);
+/*
+ * Checks that the settings fit together, once all of them are applied:
+ * guest= and tests= exclude each other, append= and module= need guest=.
+ * Returns 0, or -1 with a message in err.
+ */
+int config_check(const struct hv_config *cfg, char *err, size_t errlen);
 /* One line describing cfg, for the boot log. */
 void config_describe(const struct hv_config *cfg, char *buf, size_t len);
 

@@ -18,6 +18,7 @@
 #include "hv/host_apic.h"
 #include "hv/hv.h"
 #include "hv/mem.h"
+#include "hv/multiboot.h"
 #include "hv/percpu.h"
 #include "svm/svm.h"
 #include "lib/printf.h"
@@ -127,6 +128,116 @@ static bool load_options_text(EFI_LOADED_IMAGE *li, char *out, size_t size)
 		out[o++] = (char)w[i];
 	out[o] = 0;
 	return o > 0;
+}
+
+/* ---- the Multiboot guest kernel (guest=, module=; docs/multiboot.md) --------------- */
+
+_Static_assert(CFG_MODULES_MAX <= MB_MODULES_MAX, "every module= must fit in the MBI");
+static struct mb_blob guest_mods[CFG_MODULES_MAX];
+
+/*
+ * Reads a whole file from the ESP into UEFI pool memory.  EfiLoaderData
+ * stays ours after ExitBootServices, and the host identity map covers it,
+ * so hv/vm.c copies from it into each fresh guest VM.
+ */
+static int read_esp_file(EFI_FILE_HANDLE root, const char *path, u64 max, void **data, u64 *size,
+			 char *err, size_t errlen)
+{
+	CHAR16 wpath[CFG_PATH_MAX];
+	EFI_FILE_HANDLE f;
+	EFI_FILE_INFO *fi;
+	EFI_STATUS st;
+	UINTN n;
+	size_t i;
+	bool dir;
+
+	for (i = 0; path[i] && i < CFG_PATH_MAX - 1; i++)
+		wpath[i] = path[i] == '/' ? L'\\' : (CHAR16)(u8)path[i];
+	wpath[i] = 0;
+	st = root->Open(root, &f, wpath, EFI_FILE_MODE_READ, 0);
+	if (st != EFI_SUCCESS) {
+		snprintf(err, errlen, "cannot open it on the ESP (%s)",
+			 st == EFI_NOT_FOUND ? "no such file" : "EFI error");
+		return -1;
+	}
+	fi = LibFileInfo(f);
+	if (!fi) {
+		f->Close(f);
+		snprintf(err, errlen, "cannot read its size");
+		return -1;
+	}
+	*size = fi->FileSize;
+	dir = fi->Attribute & EFI_FILE_DIRECTORY;
+	FreePool(fi);
+	if (dir || *size > max) {
+		f->Close(f);
+		if (dir)
+			snprintf(err, errlen, "is a directory");
+		else
+			snprintf(err, errlen, "%llu bytes: larger than guest memory (%llu MiB; raise guest_ram_mb)",
+				 (unsigned long long)*size, (unsigned long long)(max >> 20));
+		return -1;
+	}
+	if (BS->AllocatePool(EfiLoaderData, *size ? *size : 1, data) != EFI_SUCCESS) {
+		f->Close(f);
+		snprintf(err, errlen, "out of memory for its %llu bytes", (unsigned long long)*size);
+		return -1;
+	}
+	n = *size;
+	st = f->Read(f, &n, *data);
+	f->Close(f);
+	if (st != EFI_SUCCESS || n != *size) {
+		snprintf(err, errlen, "read %llu of its %llu bytes", (unsigned long long)n,
+			 (unsigned long long)*size);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Reads the kernel and its modules and checks them with mb_check() now, so
+ * that a bad file ends the run with a clear ERROR before anything runs.
+ */
+static EFI_STATUS load_guest_kernel(EFI_LOADED_IMAGE *li)
+{
+	u64 ram_size = (u64)hv_cfg.guest_ram_mb << 20;
+	struct mb_params *g = &hv_mb_guest;
+	static struct mb_layout l;
+	EFI_FILE_HANDLE root;
+	char err[200];
+	void *data;
+	u64 size;
+
+	root = LibOpenRoot(li->DeviceHandle);
+	if (!root)
+		return fatal_before_ebs("guest %s: cannot open the ESP this program was loaded from", hv_cfg.guest);
+	if (read_esp_file(root, hv_cfg.guest, ram_size, &data, &size, err, sizeof(err))) {
+		root->Close(root);
+		return fatal_before_ebs("guest %s: %s", hv_cfg.guest, err);
+	}
+	*g = (struct mb_params){
+		.kernel = data, .kernel_size = size, .name = hv_cfg.guest, .cmdline = hv_cfg.append,
+		.mods = guest_mods, .nr_mods = hv_cfg.nr_modules, .ram_size = ram_size,
+	};
+	for (u32 i = 0; i < hv_cfg.nr_modules; i++) {
+		if (read_esp_file(root, hv_cfg.modules[i], ram_size, &data, &size, err, sizeof(err))) {
+			root->Close(root);
+			g->kernel = NULL;
+			return fatal_before_ebs("module %s: %s", hv_cfg.modules[i], err);
+		}
+		guest_mods[i] = (struct mb_blob){ .data = data, .size = size, .string = hv_cfg.modules[i] };
+	}
+	root->Close(root);
+	if (mb_check(g, &l, err, sizeof(err))) {
+		g->kernel = NULL;
+		return fatal_before_ebs("guest %s: %s", hv_cfg.guest, err);
+	}
+	hv_info("boot", "guest %s: Multiboot ELF%s, %u segment%s at [0x%x, 0x%x), entry 0x%x, "
+		"boot information at 0x%x, %u module%s up to 0x%x, mem_upper %u KiB",
+		hv_cfg.guest, l.elf64 ? "64" : "32", l.nr_segments, l.nr_segments == 1 ? "" : "s",
+		l.kernel_start, l.kernel_end, l.entry, l.info_gpa, g->nr_mods, g->nr_mods == 1 ? "" : "s",
+		l.end, l.mem_upper);
+	return EFI_SUCCESS;
 }
 
 /* ---- the capability report ------------------------------------------------------ */
@@ -302,6 +413,10 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	hv_log_level_max = hv_cfg.verbose ? LOG_DEBUG : LOG_INFO;
 	config_describe(&hv_cfg, desc, sizeof(desc));
 	hv_info("boot", "config: %s", desc);
+	if (config_check(&hv_cfg, err, sizeof(err)))
+		return fatal_before_ebs("configuration: %s", err);
+	if (li && hv_cfg.guest[0] && (st = load_guest_kernel(li)) != EFI_SUCCESS)
+		return st;
 
 	/* The CPU: reference §1.1 and §1.2. */
 	svm_detect(&svm_caps);

@@ -12,6 +12,7 @@
 #include "hv/console.h"
 #include "hv/host_apic.h"
 #include "hv/mem.h"
+#include "hv/multiboot.h"
 #include "hv/percpu.h"
 #include "lib/printf.h"
 #include "lib/string.h"
@@ -28,6 +29,14 @@ static const struct { const char *verdict; u32 code; } verdict_codes[] = {
 };
 
 static volatile u32 ending;
+
+/*
+ * The plan when HV.CFG names a Multiboot kernel (guest=, docs/multiboot.md):
+ * this one VM with all the run's vCPUs instead of hv/tests.def.
+ */
+static const struct hv_test guest_test = {
+	.name = "guest", .min_vcpus = 1, .what = "a Multiboot kernel from the ESP",
+};
 
 void hv_end_machine(const char *verdict)
 {
@@ -126,6 +135,12 @@ static void vcpu_finished(struct vcpu *v)
 			if (vm->vcpus[i].halted)
 				host_apic_send_ipi(percpu_array[vm->vcpus[i].cpu].apic_id, HOST_VEC_KICK);
 	}
+	/* A Multiboot kernel ends with its vCPU 0 (as a PC at the debug-exit port): its APs stop too. */
+	if (v->index == 0 && vm->test == &guest_test && !vm->abort) {
+		vm->abort = 1;
+		for (u32 i = 1; i < vm->nr_vcpus; i++)
+			host_apic_send_ipi(percpu_array[vm->vcpus[i].cpu].apic_id, HOST_VEC_KICK);
+	}
 	__atomic_add_fetch(&vm->vcpus_done, 1, __ATOMIC_SEQ_CST);
 	if (this_cpu()->index != 0)
 		host_apic_send_ipi(percpu_array[0].apic_id, HOST_VEC_KICK);
@@ -186,6 +201,34 @@ static void test_fail(const struct hv_test *t, u32 *fails, const char *fmt, ...)
 	(*fails)++;
 }
 
+/*
+ * A Multiboot kernel has no hypercall to report with: its result is what
+ * vCPU 0 writes to the debug-exit port 0xF4 (0 = success).  Its own lines
+ * on COM1 are console output ("[guest guest/0] ..."), never results.  APs
+ * end with vCPU 0: parked while waiting for a STARTUP, or stopped (abort).
+ */
+static void guest_result(const struct vcpu *v, u32 *passes, u32 *fails)
+{
+	const char *file = hv_mb_guest.name;
+
+	if (v->index == 0) {
+		if (v->end == END_DONE && !v->end_status) {
+			hv_printf("PASS: guest: %s: exited with status 0\n", file);
+			(*passes)++;
+		} else if (v->end == END_DONE) {
+			test_fail(&guest_test, fails, "%s: exited with status %u (expected 0, got %u)",
+				  file, v->end_status, v->end_status);
+		} else {
+			test_fail(&guest_test, fails, "%s: vcpu0 stopped: %s", file, v->stop_why);
+		}
+	} else if (v->end == END_DONE && v->end_status) {
+		test_fail(&guest_test, fails, "%s: vcpu%u exited with status %u (expected 0, got %u)",
+			  file, v->index, v->end_status, v->end_status);
+	} else if (v->end == END_STOPPED && v->stop_kind != STOP_ABORT) {
+		test_fail(&guest_test, fails, "%s: vcpu%u stopped: %s", file, v->index, v->stop_why);
+	}
+}
+
 static void run_test(const struct hv_test *t, struct plan_totals *tot)
 {
 	u32 cpus = run_cpus(), nr, fails = 0, passes = 0, skips = 0;
@@ -243,6 +286,10 @@ static void run_test(const struct hv_test *t, struct plan_totals *tot)
 			tot->stop_run = true;
 			continue;
 		}
+		if (t == &guest_test) {
+			guest_result(v, &passes, &fails);
+			continue;
+		}
 		if (v->end == END_DONE) {
 			if (v->end_status == HV_END_CRASH)
 				test_fail(t, &fails, "vcpu%u: guest ended after an unexpected exception", i);
@@ -284,8 +331,10 @@ void hv_main(void)
 	u32 selected = 0;
 	const char *verdict;
 
-	for (unsigned i = 0; i < hv_tests_count; i++)
+	for (unsigned i = 0; i < hv_tests_count && !hv_mb_guest.kernel; i++)
 		selected += test_selected(&hv_tests[i]);
+	if (hv_mb_guest.kernel)
+		selected = 1;
 	if (!selected) {
 		hv_err("plan", "no test matches tests=%s", hv_cfg.tests);
 		hv_printf("SUMMARY: 0 tests, 0 unexpected failures, 0 skipped\n");
@@ -297,7 +346,9 @@ void hv_main(void)
 	hv_printf("METRIC: boot.setup_ms %llu\n",
 		  (unsigned long long)(tsc_to_us(rdtsc() - hv_entry_tsc) / 1000));
 
-	for (unsigned i = 0; i < hv_tests_count && !tot.stop_run; i++)
+	if (hv_mb_guest.kernel)
+		run_test(&guest_test, &tot);
+	for (unsigned i = 0; i < hv_tests_count && !tot.stop_run && !hv_mb_guest.kernel; i++)
 		if (test_selected(&hv_tests[i]))
 			run_test(&hv_tests[i], &tot);
 

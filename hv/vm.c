@@ -6,6 +6,7 @@
 #include "hv/hv.h"
 #include "hv/console.h"
 #include "hv/mem.h"
+#include "hv/multiboot.h"
 #include "hv/percpu.h"
 #include "hv/lapic.h"
 #include "svm/msrpm.h"
@@ -113,6 +114,8 @@ struct vm *vm_create(const struct hv_test *test, u32 nr_vcpus)
 	const struct hv_guest_header *hdr = (const void *)guest_image_start;
 	u64 image_len = (u64)(guest_image_end - guest_image_start);
 	struct hv_boot_info *bi;
+	static struct mb_layout mb;     /* vm_create runs on the BSP only */
+	char mb_err[200];
 	struct vm *vm;
 
 	vm = pool_alloc_pages(ALIGN_UP(sizeof(*vm) + nr_vcpus * sizeof(struct vcpu), PAGE_SIZE) / PAGE_SIZE);
@@ -147,14 +150,22 @@ struct vm *vm_create(const struct hv_test *test, u32 nr_vcpus)
 		msrpm_set(vm->msrpm, passthrough_msrs[i], false, false);
 	iopm_init(vm->iopm);
 
-	memcpy(vm->ram + hdr->load_gpa, guest_image_start, hdr->file_size);
-	bi = (struct hv_boot_info *)(vm->ram + HV_BOOT_INFO_GPA);
-	bi->magic = HV_BOOT_MAGIC;
-	bi->nr_vcpus = nr_vcpus;
-	bi->ram_size = vm->ram_size;
-	bi->hv_phys_base = hv_image_base;
-	bi->hv_phys_size = hv_image_size;
-	strlcpy(bi->test, test->name, sizeof(bi->test));
+	if (hv_mb_guest.kernel) {
+		/* A user's Multiboot kernel instead of the test image (docs/multiboot.md). */
+		if (mb_load(&hv_mb_guest, vm->ram, vm->ram_size, &mb, mb_err, sizeof(mb_err))) {
+			hv_err("vm", "guest %s: %s", hv_mb_guest.name, mb_err);
+			return NULL;
+		}
+	} else {
+		memcpy(vm->ram + hdr->load_gpa, guest_image_start, hdr->file_size);
+		bi = (struct hv_boot_info *)(vm->ram + HV_BOOT_INFO_GPA);
+		bi->magic = HV_BOOT_MAGIC;
+		bi->nr_vcpus = nr_vcpus;
+		bi->ram_size = vm->ram_size;
+		bi->hv_phys_base = hv_image_base;
+		bi->hv_phys_size = hv_image_size;
+		strlcpy(bi->test, test->name, sizeof(bi->test));
+	}
 
 	lapic_vm_init(vm);
 	for (u32 i = 0; i < nr_vcpus; i++) {
@@ -170,6 +181,19 @@ struct vm *vm_create(const struct hv_test *test, u32 nr_vcpus)
 		lapic_vcpu_init(vcpu);
 		if (!vcpu->apic.page)
 			return NULL;
+		/*
+		 * Multiboot §3.2 "Machine state": EAX = 0x2BADB002, EBX = the MBI,
+		 * the rest as the test image gets it.  The other vCPUs are APs
+		 * of a PC: they wait for INIT/STARTUP from the kernel.
+		 */
+		if (hv_mb_guest.kernel && i == 0) {
+			vcpu->vmcb->save.rip = mb.entry;
+			vcpu->vmcb->save.rax = MB_BOOTLOADER_MAGIC;
+			vcpu->regs.rbx = mb.info_gpa;
+			vcpu->regs.rsi = 0;
+		} else if (hv_mb_guest.kernel) {
+			vcpu->mp_state = VCPU_MP_WAIT_SIPI;
+		}
 		if (test->prepare)
 			test->prepare(vcpu);
 	}
