@@ -489,6 +489,9 @@ static void vapic_write_reg(struct vapic *a, u32 off, u32 val, struct vapic_effe
 		vapic_set_reg(a, off, val & GENMASK(31, 24));
 		break;
 	case VAPIC_REG_TMICT:
+		/* Ignored in TSC-deadline mode (reference 5.8). */
+		if (vapic_get_reg(a, VAPIC_REG_LVT_TIMER) & VAPIC_LVT_TSC_DEADLINE)
+			break;
 		/* Loads TMCCT; the timer owner counts it down (reference 5.8). */
 		vapic_set_reg(a, off, val);
 		vapic_set_reg(a, VAPIC_REG_TMCCT, val);

@@ -321,9 +321,13 @@ static void lapic_timer_update(struct vcpu *vcpu)
 	if (vcpu->timer_start > now)
 		vcpu->timer_start = now;
 	vcpu->timer_deadline = vcpu->timer_start + vcpu->timer_period;
-	if (LVT_TIMER_MODE(lvt) == LVT_TIMER_PERIODIC && vcpu->timer_deadline <= now)
+	if (vcpu->timer_deadline > now)
+		return;
+	if (LVT_TIMER_MODE(lvt) == LVT_TIMER_PERIODIC)
 		vcpu->timer_deadline += ((now - vcpu->timer_deadline) / vcpu->timer_period + 1) *
 					vcpu->timer_period;
+	else
+		vcpu->timer_deadline = 0;       /* a one-shot count that ended (masked or not) fired already */
 }
 
 /* TMICT write: a fresh count from now. */
@@ -423,6 +427,8 @@ int lapic_wrmsr(struct vcpu *vcpu, u32 msr, u64 val)
 			lapic_timer_update(vcpu);
 		}
 	} else {
+		/* An expiry due before this write happens with the old LVT. */
+		lapic_timer_check(vcpu, rdtsc());
 		r = vapic_x2apic_msr_write(&vcpu->apic, msr, val, &eff);
 		if (!r && msr == VAPIC_MSR_TMICT)
 			lapic_timer_restart(vcpu);
@@ -469,6 +475,7 @@ static int lapic_mmio(void *ctx, u64 gpa, unsigned size, bool write, u64 *val)
 		return 0;
 	}
 	if (write) {
+		lapic_timer_check(vcpu, rdtsc());
 		r = vapic_mmio_write(a, off, (u32)*val, &eff);
 		if (!r && off == VAPIC_REG_TMICT)
 			lapic_timer_restart(vcpu);

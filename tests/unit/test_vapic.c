@@ -843,6 +843,8 @@ TEST(vapic_lvt_timer_tsc_deadline_bit)
 	CHECK_EQ(VAPIC_EFFECT_TIMER, eff.kind);
 	CHECK_EQ(BIT(18) | 0x40, vapic_get_reg(&a, VAPIC_REG_LVT_TIMER));
 	CHECK_EQ(0, vapic_get_reg(&a, VAPIC_REG_TMICT));
+	CHECK_EQ(0, vapic_x2apic_msr_write(&a, VAPIC_MSR_TMICT, 700, &eff));
+	CHECK_EQ(0, vapic_get_reg(&a, VAPIC_REG_TMICT));  /* ignored in TSC-deadline mode */
 	CHECK_EQ(0, vapic_x2apic_msr_write(&a, VAPIC_MSR_TMICT, 500, &eff));
 	CHECK_EQ(0, vapic_x2apic_msr_write(&a, VAPIC_MSR_LVT_TIMER, 0x40, &eff));
 	CHECK_EQ(0, vapic_get_reg(&a, VAPIC_REG_TMICT));
