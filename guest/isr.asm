@@ -1,4 +1,5 @@
-; guest/isr.asm - the guest's exception entry stubs and the catch trampoline.
+; guest/isr.asm - the guest's exception and interrupt entry stubs and the
+; catch trampoline.
 ;
 ; What the CPU does on an exception in 64-bit mode at CPL 0, no IST
 ; (APM Vol 2 §8.9 "Long-Mode Interrupt Control Transfers"):
@@ -11,6 +12,12 @@
 ; (guest/lib/exception.h), and calls guest_exception(regs).  The C side may
 ; change the saved registers and frame: that is how a caught exception
 ; resumes at guest_catch_landing.
+;
+; Vectors 32-255 are external interrupts (from the virtual local APIC): the
+; CPU pushes no error code for them, so every stub pushes 0 and the vector,
+; and irq_common builds the same struct ex_regs and calls guest_irq(regs)
+; (guest/lib/irq.c).  All vCPUs share these stubs and the IDT; everything
+; they touch is on the interrupted vCPU's own stack.
 
 bits 64
 default rel
@@ -18,7 +25,12 @@ default rel
 %include "asm-offsets.inc"
 %include "lib/x86.inc"
 
+; The IDT has 256 vectors (APM Vol 2 §8.2 "Vectors"); guest/lib/exception.h
+; NR_VECTORS is the same number (asm-offsets.inc has only NR_EXCEPTIONS).
+%define NR_VECTORS 256
+
 extern guest_exception
+extern guest_irq
 
 section .text
 
@@ -51,6 +63,29 @@ exc_common:
 	mov rdi, rsp            ; struct ex_regs *
 	cld                     ; the ABI wants DF clear on calls
 	call guest_exception
+	POP_GPRS
+	add rsp, 16             ; vector and error code
+	iretq
+
+; Interrupts: same frame, same registers; only the C function differs.
+%macro IRQ_STUB 1
+irq_stub_%1:
+	push qword 0
+	push qword %1
+	jmp irq_common
+%endmacro
+
+%assign v NR_EXCEPTIONS
+%rep NR_VECTORS - NR_EXCEPTIONS
+IRQ_STUB v
+%assign v v + 1
+%endrep
+
+irq_common:
+	PUSH_GPRS
+	mov rdi, rsp            ; struct ex_regs *
+	cld
+	call guest_irq
 	POP_GPRS
 	add rsp, 16             ; vector and error code
 	iretq
@@ -95,6 +130,14 @@ guest_exception_stubs:
 %assign v 0
 %rep NR_EXCEPTIONS
 	dq exc_stub_ %+ v
+%assign v v + 1
+%endrep
+
+global guest_irq_stubs
+guest_irq_stubs:
+%assign v NR_EXCEPTIONS
+%rep NR_VECTORS - NR_EXCEPTIONS
+	dq irq_stub_ %+ v
 %assign v v + 1
 %endrep
 

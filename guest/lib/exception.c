@@ -14,16 +14,19 @@ struct idtr {
 
 /*
  * One IDT for all vCPUs (every vCPU has its own IDTR).  The first vCPU to
- * get here fills it; the others wait until it is ready.
+ * get here fills it; the others wait until it is ready.  Interrupt gates
+ * throughout: IF is clear in every handler until it sets it itself, which
+ * is what lets a test control nesting (guest/lib/irq.h).
  */
-static struct idt_gate idt[NR_EXCEPTIONS] __aligned(16);
+static struct idt_gate idt[NR_VECTORS] __aligned(16);
 enum { IDT_EMPTY, IDT_FILLING, IDT_READY };
 static u32 idt_state;
 
 static void idt_fill(void)
 {
-	for (int v = 0; v < NR_EXCEPTIONS; v++) {
-		u64 addr = guest_exception_stubs[v];
+	for (int v = 0; v < NR_VECTORS; v++) {
+		u64 addr = v < NR_EXCEPTIONS ? guest_exception_stubs[v]
+					     : guest_irq_stubs[v - NR_EXCEPTIONS];
 
 		idt[v] = (struct idt_gate){
 			.offset_lo = (u16)addr,

@@ -6,6 +6,9 @@
  * catch_exception(): the exception is recorded and catch_exception()
  * returns its vector.  Any other exception is unexpected: it is printed
  * and reported as FAIL, and the vCPU ends.
+ *
+ * Vectors 32-255 (external interrupts) have their own stubs, which call
+ * guest_irq() in guest/lib/irq.c; see guest/lib/irq.h.
  */
 #ifndef GUEST_LIB_EXCEPTION_H
 #define GUEST_LIB_EXCEPTION_H
@@ -14,6 +17,7 @@
 
 #define EXC_NONE        (-1)    /* catch_exception(): fn returned normally */
 #define NR_EXCEPTIONS   32
+#define NR_VECTORS      256     /* IDT entries; guest/isr.asm has its own copy */
 
 /*
  * The stack of guest/isr.asm's common path: the GPRs it pushes (rax first,
@@ -37,7 +41,10 @@ struct exception_info {
 	u64 cr2;                /* CR2 for #PF, else 0 */
 };
 
-/* Builds the shared IDT (first vCPU only) and loads it on this vCPU. */
+/*
+ * Builds the shared IDT, 256 interrupt gates (first vCPU only), and loads
+ * it on this vCPU.
+ */
 void exceptions_init(void);
 
 /*
@@ -59,6 +66,8 @@ int wrmsr_safe(u32 msr, u64 val);
 /* For the stubs in guest/isr.asm. */
 void guest_exception(struct ex_regs *regs);
 extern const u64 guest_exception_stubs[NR_EXCEPTIONS];
+void guest_irq(struct ex_regs *regs);
+extern const u64 guest_irq_stubs[NR_VECTORS - NR_EXCEPTIONS];
 int guest_catch_call(void (*fn)(void *), void *arg, u64 *rsp_slot);
 extern char guest_catch_landing[];
 

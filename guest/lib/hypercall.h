@@ -7,8 +7,10 @@
 #ifndef GUEST_LIB_HYPERCALL_H
 #define GUEST_LIB_HYPERCALL_H
 
+#include <stdarg.h>
 #include "lib/types.h"
 #include "lib/hv_abi.h"
+#include "lib/printf.h"
 
 struct hc_regs {
 	u64 rax, rbx, rcx, rdx;
@@ -67,6 +69,89 @@ static inline u64 hc_report(u64 kind, const char *msg)
 static inline u64 hc_puts(const char *s)
 {
 	return vmmcall(HC_PUTS, 0, (u64)(uintptr_t)s, 0);
+}
+
+/*
+ * A measurement for the results: hc_metric("exits_per_op %u", n) makes the
+ * hypervisor print "METRIC: <test>.exits_per_op <n>".  The text is
+ * "<name> <value>", the name without the test's name and without spaces.
+ * Returns the hypercall's result (0, or HV_ENOSYS/HV_EINVAL).
+ */
+static inline __printf(1, 2) u64 hc_metric(const char *fmt, ...)
+{
+	char msg[HV_REPORT_MSG_MAX + 1];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return vmmcall(HC_METRIC, 0, (u64)(uintptr_t)msg, 0);
+}
+
+/*
+ * Exit accounting.  SVM exit codes (APM Vol 2 Appendix C "SVM Intercept
+ * Exit Codes"); guest.h has the others.
+ */
+#define SVM_EXIT_INTR           0x060   /* a host interrupt: not caused by the guest */
+#define SVM_EXIT_VINTR          0x064   /* a virtual interrupt window opened */
+#define SVM_EXIT_HLT            0x078
+#define SVM_EXIT_MSR            0x07c   /* RDMSR/WRMSR: x2APIC registers, IA32_APIC_BASE */
+#define SVM_EXIT_NPF            0x400   /* nested page fault: xAPIC MMIO */
+#define SVM_EXIT_VMMCALL        0x081   /* hypercalls, including the counting itself */
+
+/*
+ * What this vCPU's exits were at one instant, for exits_since().  "total"
+ * is all exits minus INTR (host timer ticks, which come whatever the guest
+ * does) minus VMMCALL (the hypercalls that read these counters), i.e. the
+ * exits the guest code under test caused.
+ */
+struct exit_snapshot {
+	u64 msr;
+	u64 npf;
+	u64 vintr;
+	u64 hlt;
+	u64 total;
+};
+
+/*
+ * The per-code counters are read first: nothing but VMMCALL and INTR exits
+ * can happen while these hypercalls run.  Then all exits, bracketed by two
+ * reads of INTR, retried until no host interrupt came in between, so that
+ * "all" and "INTR" are from one instant.  The VMMCALL count at that
+ * instant is the one read just before plus the read of "all" itself (the
+ * hypervisor counts an exit before it handles it).
+ */
+static inline void exit_snapshot_take(struct exit_snapshot *s)
+{
+	u64 intr, intr_after, vmmcall_before, all;
+	unsigned int tries = 0;
+
+	s->msr = hc_exit_count(SVM_EXIT_MSR);
+	s->npf = hc_exit_count(SVM_EXIT_NPF);
+	s->vintr = hc_exit_count(SVM_EXIT_VINTR);
+	s->hlt = hc_exit_count(SVM_EXIT_HLT);
+	do {
+		intr = hc_exit_count(SVM_EXIT_INTR);
+		vmmcall_before = hc_exit_count(SVM_EXIT_VMMCALL);
+		all = hc_exit_count(~0ULL);
+		intr_after = hc_exit_count(SVM_EXIT_INTR);
+	} while (intr != intr_after && ++tries < 16);
+	s->total = all - intr - (vmmcall_before + 1);
+}
+
+/* The exits of each kind since *then (taken with exit_snapshot_take()). */
+static inline struct exit_snapshot exits_since(const struct exit_snapshot *then)
+{
+	struct exit_snapshot now;
+
+	exit_snapshot_take(&now);
+	return (struct exit_snapshot){
+		.msr = now.msr - then->msr,
+		.npf = now.npf - then->npf,
+		.vintr = now.vintr - then->vintr,
+		.hlt = now.hlt - then->hlt,
+		.total = now.total - then->total,
+	};
 }
 
 #endif

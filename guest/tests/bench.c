@@ -1,0 +1,192 @@
+/*
+ * guest/tests/bench.c - round-trip costs of the exits the software APIC
+ * takes, for `run.sh --bench` (not in the default plan).
+ *
+ * Under QEMU -icount the TSC counts executed instructions exactly
+ * (instructions << shift; ../shared/docs/qemu-tcg-facts.md "Deterministic
+ * measurement"), so a RDTSC pair around an operation gives the instructions
+ * of guest -> #VMEXIT -> handler -> VMRUN -> guest, host side included.
+ * Each figure is the minimum over BENCH_REPS repetitions (a host timer tick
+ * landing inside one window only makes that sample longer); the test
+ * checks that the minimum was seen at least twice, so one odd sample cannot
+ * become the figure.  Printed as METRIC bench.<op>_tsc <ticks>; run.sh
+ * --bench divides by 2^shift.
+ *
+ *   vmmcall           an empty hypercall (unknown number: HV_ENOSYS)
+ *   x2apic_eoi        WRMSR 0x80B (x2APIC EOI, APM Vol 2 §16.11 Table 16-6)
+ *   x2apic_self_ipi   WRMSR 0x830 (fixed, own ID, IF=1) until the handler's first instruction
+ *   xapic_eoi         MOV to 0xFEE000B0: NPF, fetch, decode, emulate
+ *   ipi_halted        vCPU 0's ICR write until vCPU 1, halted, runs its handler
+ *                     (cross-CPU under single-threaded TCG: both CPUs' instructions count)
+ */
+#include "guest/lib/guest.h"
+#include "guest/lib/apic.h"
+
+#define BENCH_REPS      32
+#define BENCH_VECTOR    0xe0
+#define BENCH_NOP_HC    0x7fffu         /* no such hypercall */
+
+static volatile u64 handler_tsc;
+static volatile u32 handler_hits;
+
+static void bench_handler(struct ex_regs *regs)
+{
+	(void)regs;
+	handler_tsc = rdtsc();
+	handler_hits++;
+	apic_eoi();
+}
+
+struct samples {
+	u64 min;
+	u32 at_min;
+};
+
+static void sample(struct samples *s, u64 v)
+{
+	if (v < s->min) {
+		s->min = v;
+		s->at_min = 1;
+	} else if (v == s->min) {
+		s->at_min++;
+	}
+}
+
+static void publish(const char *op, const struct samples *s)
+{
+	if (report(s->at_min >= 2, "%s: minimum %lu TSC ticks seen %u times in %u", op,
+		   (unsigned long)s->min, s->at_min, BENCH_REPS))
+		hc_metric("%s_tsc %lu", op, (unsigned long)s->min);
+}
+
+static void bench_vmmcall(void)
+{
+	struct samples s = { .min = ~0ULL };
+
+	for (int i = 0; i < BENCH_REPS; i++) {
+		u64 t0 = rdtsc();
+
+		vmmcall(BENCH_NOP_HC, 0, 0, 0);
+		sample(&s, rdtsc() - t0);
+	}
+	publish("vmmcall", &s);
+}
+
+static void bench_eoi(const char *op)
+{
+	struct samples s = { .min = ~0ULL };
+
+	for (int i = 0; i < BENCH_REPS; i++) {
+		u64 t0 = rdtsc();
+
+		apic_eoi();
+		sample(&s, rdtsc() - t0);
+	}
+	publish(op, &s);
+}
+
+static void bench_self_ipi(void)
+{
+	struct samples s = { .min = ~0ULL };
+	u32 id = apic_id();
+
+	for (int i = 0; i < BENCH_REPS; i++) {
+		u32 hits = handler_hits;
+		u64 t0;
+
+		/* IF=1 at the WRMSR: the interrupt goes in on the VMRUN that ends the exit. */
+		sti();
+		t0 = rdtsc();
+		apic_icr_write(id, APIC_ICR_DM_FIXED | BENCH_VECTOR);
+		cli();
+		if (handler_hits != hits + 1) {
+			report_fail("x2apic_self_ipi: handler ran %u times for one IPI (rep %d)",
+				    handler_hits - hits, i);
+			return;
+		}
+		sample(&s, handler_tsc - t0);
+	}
+	publish("x2apic_self_ipi", &s);
+}
+
+static volatile u32 target_ready, target_stop;
+
+static void bench_ipi_halted_sender(void)
+{
+	struct samples s = { .min = ~0ULL };
+
+	for (int i = 0; i < BENCH_REPS; i++) {
+		u32 hits = handler_hits;
+		u64 t0;
+
+		/* The target announces each HLT; give it time to be in it. */
+		if (!wait_for(target_ready == (u32)i + 1, WAIT_LONG)) {
+			report_fail("ipi_halted: the target never got ready (rep %d)", i);
+			return;
+		}
+		tsc_delay(20000);
+		t0 = rdtsc();
+		apic_icr_write(1, APIC_ICR_DM_FIXED | BENCH_VECTOR);
+		if (!wait_for(handler_hits == hits + 1, WAIT_LONG)) {
+			report_fail("ipi_halted: the halted target's handler never ran (rep %d)", i);
+			return;
+		}
+		sample(&s, handler_tsc - t0);
+	}
+	target_stop = 1;
+	publish("ipi_halted", &s);
+}
+
+static void bench_ipi_halted_target(void)
+{
+	for (u32 i = 0; i < BENCH_REPS && !target_stop; i++) {
+		u32 hits = handler_hits;
+
+		__atomic_store_n(&target_ready, i + 1, __ATOMIC_RELEASE);
+		/* sti; hlt: the interrupt ends the HLT; loop on spurious wake-ups. */
+		while (handler_hits == hits && !target_stop)
+			__asm__ volatile("sti; hlt; cli" ::: "memory");
+	}
+}
+
+GUEST_TEST(bench)
+{
+	u32 me = this_vcpu();
+	bool worker = me <= 1;
+
+	irq_set_handler(BENCH_VECTOR, bench_handler);
+	cli();
+	if (worker) {
+		if (apic_set_mode(APIC_MODE_X2APIC) != EXC_NONE) {
+			report_fail("x2APIC mode could not be entered");
+			return;
+		}
+		apic_quiesce();
+		cli();
+	}
+	if (me == 0) {
+		bench_vmmcall();
+		bench_eoi("x2apic_eoi");
+		bench_self_ipi();
+	}
+	if (nr_vcpus() < 2) {
+		report_skip("ipi_halted: needs 2 vCPUs, this VM has %u", nr_vcpus());
+	} else if (!report(vcpu_barrier("bench ipi"), "all vCPUs met before ipi_halted")) {
+		return;
+	} else if (me == 0) {
+		bench_ipi_halted_sender();
+	} else if (me == 1) {
+		bench_ipi_halted_target();
+	} else {
+		report_pass("vcpu%u: not part of the measurement", me);
+	}
+	if (me == 0) {
+		if (apic_set_mode(APIC_MODE_XAPIC) != EXC_NONE) {
+			report_fail("xAPIC mode could not be re-entered");
+			return;
+		}
+		apic_quiesce();
+		cli();
+		bench_eoi("xapic_eoi");
+	}
+}
