@@ -30,6 +30,9 @@ HV.CFG on its ESP, shows the serial console live and judges the results.
                        instead of a directory on an emulated disk
   --accel tcg|kvm      force the accelerator (default: KVM only when nested SVM is usable)
   --icount SHIFT       deterministic TSC: -icount shift=SHIFT (single-threaded TCG)
+  --bench              the benchmark: test 'bench' under -icount (shift 6 unless --icount
+                       says otherwise), then the instruction count of each round trip
+                       (TSC ticks >> shift) as METRIC lines; not with --tests/--guest
   --gdb                start QEMU halted with a gdb stub on :1234 (no timeout unless --timeout)
   --quiet              do not echo the serial console; print only the verdict
   --keep               keep the run directory (ESP, HV.CFG, OVMF variables)
@@ -60,7 +63,7 @@ warn() { echo "$PROG: warning: $*" >&2; }
 is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 
 # --- options -----------------------------------------------------------------
-smp=2 cpu='' mem=1G tests='' timeout='' test_timeout='' usb=0 accel='' icount='' gdb=0 quiet=0 keep=0
+smp=2 cpu='' mem=1G tests='' timeout='' test_timeout='' usb=0 accel='' icount='' gdb=0 quiet=0 keep=0 bench=0
 guest='' append='' append_set=0
 cfg_extra=() qemu_extra=() modules=()
 
@@ -84,6 +87,7 @@ while [ $# -gt 0 ]; do
 	--accel) need_arg "$@"; accel=$2; shift 2 ;;
 	--icount) need_arg "$@"; icount=$2; shift 2 ;;
 	--usb) usb=1; shift ;;
+	--bench) bench=1; shift ;;
 	--gdb) gdb=1; shift ;;
 	--quiet|-q) quiet=1; shift ;;
 	--keep) keep=1; shift ;;
@@ -93,6 +97,13 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
+if [ "$bench" = 1 ]; then
+	[ -z "$tests" ] || bad_usage "--bench runs its own test ('bench'): drop --tests"
+	[ -z "$guest" ] || bad_usage "--bench and --guest exclude each other"
+	[ "$accel" != kvm ] || bad_usage "--bench needs TCG -icount (instruction counts), not KVM"
+	tests=bench
+	icount=${icount:-6}
+fi
 { is_uint "$smp" && [ ${#smp} -le 3 ] && [ "$smp" -ge 1 ] && [ "$smp" -le 64 ]; } || bad_usage "--smp wants a number from 1 to 64, not '$smp'"
 [[ $mem =~ ^[1-9][0-9]*[kKmMgGtT]?$ ]] || bad_usage "--mem wants a size like 512M or 2G, not '$mem'"
 [[ -z $cpu || $cpu =~ ^[A-Za-z0-9][A-Za-z0-9_.,=+-]*$ ]] || bad_usage "--cpu: bad CPU model '$cpu'"
@@ -421,5 +432,13 @@ find "$runs" -maxdepth 1 -type f -name '*.log' -printf '%T@ %p\n' | sort -rn | t
 shown_log=$log
 [ "$PWD" != "$ROOT" ] || shown_log=${log#"$ROOT"/}
 [ "$keep" = 0 ] || echo "$PROG: run directory kept: $rundir" >&2
+# --bench: TSC ticks under -icount are executed instructions << shift (qemu-tcg-facts.md).
+if [ "$bench" = 1 ] && [ -r "$log" ]; then
+	echo "$PROG: bench (instructions per round trip, -icount shift=$icount, -smp $smp):"
+	sed -n 's/^METRIC: bench\.\([a-z0-9_]*\)_tsc \([0-9]*\)\r*$/\1 \2/p' "$log" |
+	while read -r op ticks; do
+		echo "METRIC: bench.$op.instructions $((ticks >> icount))"
+	done
+fi
 echo "$PROG: $verdict ($npass pass, $nfail fail, $nskip skip; log: $shown_log)"
 exit "$(code_of "$verdict")"
