@@ -166,6 +166,23 @@ void hv_ap_loop(void)
 	}
 }
 
+/*
+ * Intercepted APIC register accesses (local APIC and IOAPIC) and how many
+ * of them the hypervisor refused (#GP, a dropped write, an undecoded page).
+ */
+static void print_apic_counts(const struct vm *vm)
+{
+	u64 all = 0, refused = 0;
+
+	for (u32 c = 0; c < vm->nr_vcpus; c++) {
+		all += vm->vcpus[c].apic_accesses;
+		refused += vm->vcpus[c].apic_bad_accesses;
+	}
+	if (all)
+		hv_printf("APIC: %s: accesses=%llu refused=%llu\n", vm->test->name,
+			  (unsigned long long)all, (unsigned long long)refused);
+}
+
 static void print_exits(const struct vm *vm)
 {
 	char line[900];
@@ -181,6 +198,7 @@ static void print_exits(const struct vm *vm)
 				      svm_exit_name(svm_exit_code_of_index(i)), (unsigned long long)sum);
 	}
 	hv_printf("%s\n", line);
+	print_apic_counts(vm);
 }
 
 struct plan_totals {
