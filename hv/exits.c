@@ -472,6 +472,7 @@ enum exit_action handle_exit(struct vcpu *vcpu)
 #define H(code) [code]
 const exit_handler_fn exit_handlers[SVM_EXIT_INDEX_MAX] = {
 	H(SVM_EXIT_EXCP_BASE + X86_MC) = handle_mc,
+	H(SVM_EXIT_EXCP_BASE + X86_DB) = lapic_handle_db,
 	H(SVM_EXIT_INTR) = handle_intr,
 	H(SVM_EXIT_NMI) = handle_ignore,
 	H(SVM_EXIT_SMI) = handle_ignore,

@@ -106,6 +106,8 @@ struct vcpu {
 	bool nmi_masked;                /* an NMI handler runs (until its IRET) */
 	u64 nmi_iret_rip;               /* RIP of that IRET, while waiting for it to complete */
 	bool nmi_iret_pending;
+	bool nmi_singlestep;            /* we set RFLAGS.TF to see the IRET / shadow end */
+	u64 nmi_ss_saved_flags;         /* the guest's own TF and RF meanwhile */
 	volatile u32 halted;            /* in HLT: a delivery must kick this CPU */
 	volatile u32 in_guest;          /* between CLGI and the exit */
 	u64 timer_deadline;             /* TSC of the next APIC timer expiry, 0 = none */

@@ -141,26 +141,43 @@ static bool lapic_matches(struct vcpu *t, const struct lapic_msg *m, u32 source_
 	return hit;
 }
 
+static bool lapic_vector_busy(const struct vcpu *t, u8 vector)
+{
+	u32 off = (vector >> 5) << 4, bit = 1u << (vector & 31);
+
+	return (vapic_get_reg(&t->apic, VAPIC_REG_ISR + off) & bit) ||
+	       (vapic_get_reg(&t->apic, VAPIC_REG_IRR + off) & bit);
+}
+
 /*
  * Routes one message to every matching vCPU (APM Vol 2 §16.6.1).  Lowest
- * priority goes to the one matching vCPU with the lowest APR, ties to the
- * lowest index (APM §16.6.2 "Lowest Priority Messages and Arbitration";
- * focus processor checking is not modelled).
+ * priority goes to one matching vCPU (APM §16.6.2 "Lowest Priority
+ * Messages and Arbitration"): the focus processor, a target that already
+ * has the vector in service or pending and focus checking on (SVR[9] = 0),
+ * else the lowest APR, ties to the lowest index.  A physical or logical
+ * destination that no APIC accepts sets the sender's ESR "send accept
+ * error" (reference 5.9 bit 2; xAPIC only: x2APIC keeps no such bit in
+ * KVM or the reference, so we set none there).
  */
 void lapic_send(struct vm *vm, struct vcpu *source, const struct lapic_msg *m)
 {
 	u32 src = source ? source->apic.apic_id : ~0u;
-	struct vcpu *best = NULL;
-	u32 best_apr = ~0u;
+	struct vcpu *best = NULL, *focus = NULL;
+	u32 best_apr = ~0u, hits = 0;
+	bool lowest = m->delivery_mode == VAPIC_MT_LOWEST && m->shorthand == VAPIC_DSH_NONE;
 
 	for (u32 i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *t = &vm->vcpus[i];
 
 		if (!lapic_matches(t, m, src))
 			continue;
-		if (m->delivery_mode == VAPIC_MT_LOWEST && m->shorthand == VAPIC_DSH_NONE) {
+		hits++;
+		if (lowest) {
 			u32 apr = vapic_apr(&t->apic);
 
+			if (!focus && !(vapic_get_reg(&t->apic, VAPIC_REG_SVR) & VAPIC_SVR_FDIS) &&
+			    lapic_vector_busy(t, m->vector))
+				focus = t;
 			if (apr < best_apr) {
 				best = t;
 				best_apr = apr;
@@ -169,8 +186,15 @@ void lapic_send(struct vm *vm, struct vcpu *source, const struct lapic_msg *m)
 		}
 		lapic_deliver_one(t, m);
 	}
+	if (focus)
+		best = focus;
 	if (best)
 		lapic_deliver_one(best, m);
+	if (!hits && source && !source->apic.x2apic && m->shorthand == VAPIC_DSH_NONE) {
+		spin_lock(&source->apic_lock);
+		vapic_set_error(&source->apic, VAPIC_ESR_SAE);
+		spin_unlock(&source->apic_lock);
+	}
 }
 
 /* ---- the IOAPIC --------------------------------------------------------------- */
@@ -658,6 +682,8 @@ static void lapic_start_real_mode(struct vcpu *vcpu, u8 vector)
 	ctl(vcpu)->tlb_control = TLB_CONTROL_FLUSH_ALL;
 	vcpu->nmi_masked = false;
 	vcpu->nmi_iret_pending = false;
+	vcpu->nmi_singlestep = false;
+	ctl(vcpu)->intercept_exceptions &= ~BIT(X86_DB);
 	vcpu->pending_nmi = 0;
 }
 
@@ -671,15 +697,21 @@ bool lapic_init_sipi(struct vcpu *vcpu)
 {
 	u64 wait_start = rdtsc();
 
-	if (__atomic_exchange_n(&vcpu->pending_init, 0, __ATOMIC_SEQ_CST)) {
-		spin_lock(&vcpu->apic_lock);
+	/*
+	 * Under apic_lock, like the STARTUP acceptance in lapic_deliver_one:
+	 * a STARTUP sent right after the INIT is accepted either while
+	 * pending_init is still set or once we wait, never lost in between,
+	 * and it is kept (a STARTUP sent before the INIT was never accepted).
+	 */
+	spin_lock(&vcpu->apic_lock);
+	if (vcpu->pending_init) {
+		__atomic_store_n(&vcpu->pending_init, 0, __ATOMIC_SEQ_CST);
 		vapic_init_signal(&vcpu->apic);
 		vcpu->timer_deadline = 0;
 		vcpu->tsc_deadline = 0;
 		vcpu->mp_state = VCPU_MP_WAIT_SIPI;
-		vcpu->pending_sipi = 0;
-		spin_unlock(&vcpu->apic_lock);
 	}
+	spin_unlock(&vcpu->apic_lock);
 	while (vcpu->mp_state == VCPU_MP_WAIT_SIPI) {
 		if (__atomic_exchange_n(&vcpu->pending_sipi, 0, __ATOMIC_SEQ_CST)) {
 			vcpu->mp_state = VCPU_MP_RUNNABLE;
@@ -689,7 +721,9 @@ bool lapic_init_sipi(struct vcpu *vcpu)
 			break;
 		}
 		if (vcpu->pending_init) {
+			spin_lock(&vcpu->apic_lock);
 			__atomic_store_n(&vcpu->pending_init, 0, __ATOMIC_SEQ_CST);
+			spin_unlock(&vcpu->apic_lock);
 			continue;       /* INIT while waiting: keep waiting */
 		}
 		if (vcpu->vm->primary_done) {
@@ -703,6 +737,58 @@ bool lapic_init_sipi(struct vcpu *vcpu)
 		lapic_block(vcpu, lapic_sipi_or_init);
 	}
 	return true;
+}
+
+/* ---- NMI single-step ------------------------------------------------------------------------ */
+
+/*
+ * An NMI that waits for the end of an interrupt shadow or for its
+ * handler's IRET to complete cannot rely on a VINTR window: with IF=0 it
+ * never opens.  As KVM does, we single-step the guest over that one
+ * instruction (RFLAGS.TF, #DB intercepted) and inject after the trap.  The
+ * guest's own TF and RF are kept aside and restored (APM Vol 2 §13.1.2.2
+ * "Single Stepping": the trap follows an instruction that began with TF=1,
+ * IRET included).
+ */
+static void nmi_singlestep_on(struct vcpu *vcpu)
+{
+	struct vmcb_save *s = save(vcpu);
+
+	if (vcpu->nmi_singlestep)
+		return;
+	vcpu->nmi_singlestep = true;
+	vcpu->nmi_ss_saved_flags = s->rflags & (RFLAGS_TF | RFLAGS_RF);
+	s->rflags |= RFLAGS_TF | RFLAGS_RF;
+	ctl(vcpu)->intercept_exceptions |= BIT(X86_DB);
+}
+
+static void nmi_singlestep_off(struct vcpu *vcpu)
+{
+	struct vmcb_save *s = save(vcpu);
+
+	if (!vcpu->nmi_singlestep)
+		return;
+	vcpu->nmi_singlestep = false;
+	s->rflags = (s->rflags & ~(RFLAGS_TF | RFLAGS_RF)) | vcpu->nmi_ss_saved_flags;
+	ctl(vcpu)->intercept_exceptions &= ~BIT(X86_DB);
+}
+
+/* #DB exit: ours (the step is done) or, with no step of ours, the guest's. */
+enum exit_action lapic_handle_db(struct vcpu *vcpu)
+{
+	bool guest_tf = vcpu->nmi_ss_saved_flags & RFLAGS_TF;
+
+	if (!vcpu->nmi_singlestep) {
+		vcpu_inject_exception(vcpu, X86_DB, false, 0);
+		return EXIT_RESUME;
+	}
+	nmi_singlestep_off(vcpu);
+	/* DR6.BS reports our step; the guest sees it only if it was stepping itself. */
+	if (guest_tf)
+		vcpu_inject_exception(vcpu, X86_DB, false, 0);
+	else
+		save(vcpu)->dr6 &= ~BIT(14);
+	return EXIT_RESUME;
 }
 
 /* ---- injection -------------------------------------------------------------------------- */
@@ -741,15 +827,22 @@ void lapic_before_entry(struct vcpu *vcpu)
 	}
 	if (vcpu->pending_nmi) {
 		if (!vcpu->nmi_masked && !shadow && !busy) {
+			nmi_singlestep_off(vcpu);
 			__atomic_store_n(&vcpu->pending_nmi, 0, __ATOMIC_SEQ_CST);
 			c->event_inj = X86_NMI | SVM_EVTINJ_TYPE_NMI | SVM_EVTINJ_VALID;
 			vcpu->nmi_masked = true;
 			c->intercept_misc1 |= INTERCEPT_IRET;
 			busy = true;
-		} else {
-			/* After the IRET or the shadow, the first window brings us back. */
+		} else if (!busy && (vcpu->nmi_iret_pending || (shadow && !vcpu->nmi_masked))) {
+			/* One instruction (the IRET, or the one in the shadow), then inject. */
+			nmi_singlestep_on(vcpu);
+		} else if (!vcpu->nmi_masked) {
+			/* An event goes in first: the next window brings us back. */
 			want_window = true;
 		}
+		/* Masked with its IRET not reached yet: the IRET intercept brings us back. */
+	} else {
+		nmi_singlestep_off(vcpu);
 	}
 
 	spin_lock(&vcpu->apic_lock);

@@ -33,6 +33,7 @@ enum exit_action lapic_handle_npf(struct vcpu *vcpu, u64 gpa, bool *handled);
 enum exit_action lapic_handle_cr8_write(struct vcpu *vcpu);
 enum exit_action lapic_handle_vintr(struct vcpu *vcpu);
 enum exit_action lapic_handle_iret(struct vcpu *vcpu);
+enum exit_action lapic_handle_db(struct vcpu *vcpu);
 enum exit_action lapic_handle_hlt(struct vcpu *vcpu);
 bool lapic_io_port(struct vcpu *vcpu, u16 port, bool in, u32 *val);
 

@@ -190,7 +190,9 @@ const char *x86_exception_name(unsigned int vector);
 #define CR4_OSFXSR              BIT(9)
 #define CR4_OSXMMEXCPT          BIT(10)
 
+#define RFLAGS_TF               BIT(8)
 #define RFLAGS_IF               BIT(9)
+#define RFLAGS_RF               BIT(16)
 
 /* Exception vectors. */
 #define X86_DE 0
