@@ -1,0 +1,102 @@
+/*
+ * guest/tests/apic_smp.h - small helpers shared by the multi-vCPU APIC
+ * tests (apic_ipi, apic_bcast, apic_logical, apic_lowest, apic_nmi,
+ * apic_ioapic, apic_initsipi, apic_storm).
+ *
+ * Every vCPU of a test runs the same function; these tests give the vCPUs
+ * roles (sender, receiver, bystander) and meet in shared memory.  Counters
+ * that another vCPU reads are written with atomics and read with acquire
+ * loads (APM Vol 2 §7.1 "Memory-Access Ordering"): a receiver counts in its
+ * handler, the sender waits for the count.
+ *
+ * The local APIC ID of vCPU i is i (lib/hv_abi.h "Platform"), in both
+ * modes: a physical destination is the vCPU index.
+ */
+#ifndef GUEST_TESTS_APIC_SMP_H
+#define GUEST_TESTS_APIC_SMP_H
+
+#include "guest/lib/apic.h"
+
+/* Per-vCPU tables of these tests are sized for this many vCPUs (run.sh allows 64). */
+#define SMP_MAX_VCPUS           64
+
+/*
+ * Time for a wrong extra delivery to show after the expected ones have
+ * arrived: 5M TSC ticks, about 2 ms at the 2.5 GHz of the QEMU machine,
+ * in which the hypervisor handles hundreds of exits.
+ */
+#define SMP_SETTLE_TICKS        5000000ULL
+
+/*
+ * Waits bounded by time rather than by spins, for the waits on another
+ * vCPU: with more vCPUs than host cores (QEMU TCG) a vCPU can go without
+ * a time slice for long, so a spin count says little.  The TSC advances in
+ * real time; SMP_TSC_MS is a millisecond of it, roughly (the QEMU machine's
+ * TSC runs at about 2.5 GHz; a faster TSC makes the waits shorter).  The
+ * value is cond's last value.
+ */
+#define SMP_TSC_MS              2500000ULL
+#define smp_wait_ms(cond, ms)                                           \
+	({                                                              \
+		u64 __smp_end = rdtsc() + (u64)(ms) * SMP_TSC_MS;       \
+		bool __smp_ok;                                          \
+		while (!(__smp_ok = (cond)) && rdtsc() < __smp_end)     \
+			cpu_relax();                                    \
+		__smp_ok;                                               \
+	})
+
+static inline u32 smp_load(const u32 *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline void smp_store(u32 *p, u32 v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+static inline u32 smp_inc(u32 *p)
+{
+	return __atomic_add_fetch(p, 1, __ATOMIC_ACQ_REL);
+}
+
+/*
+ * true when the VM has at least min vCPUs (and no more than the tables
+ * hold); otherwise every vCPU reports SKIP with the reason.  hv/tests.def
+ * has the same minimum, so the hypervisor skips the test before it starts
+ * in a run with fewer CPUs; this covers a VM built with fewer vCPUs anyway.
+ */
+static inline bool smp_need_vcpus(u32 min)
+{
+	u32 n = nr_vcpus();
+
+	if (n < min) {
+		report_skip("needs at least %u vCPUs, this VM has %u", min, n);
+		return false;
+	}
+	if (n > SMP_MAX_VCPUS) {
+		report_skip("the test's tables hold %u vCPUs, this VM has %u", SMP_MAX_VCPUS, n);
+		return false;
+	}
+	return true;
+}
+
+/* APIC register accesses one apic_icr_write() makes: ICR high + ICR low, or one WRMSR. */
+static inline u32 smp_icr_accesses(void)
+{
+	return apic_mode() == APIC_MODE_X2APIC ? 1 : 2;
+}
+
+/* Exits that are APIC accesses in this mode: WRMSR/RDMSR, or NPF on the xAPIC page. */
+static inline u64 smp_apic_exits(const struct exit_snapshot *d)
+{
+	return apic_mode() == APIC_MODE_X2APIC ? d->msr : d->npf;
+}
+
+/* A fixed, edge IPI with a physical destination (APM Vol 2 §16.5). */
+static inline void smp_ipi_fixed(u32 dest, u8 vector)
+{
+	apic_icr_write(dest, APIC_ICR_DM_FIXED | vector);
+}
+
+#endif
