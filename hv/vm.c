@@ -164,6 +164,8 @@ struct vm *vm_create(const struct hv_test *test, u32 nr_vcpus)
 		bi->ram_size = vm->ram_size;
 		bi->hv_phys_base = hv_image_base;
 		bi->hv_phys_size = hv_image_size;
+		if (svm_caps.hypervisor && !strcmp(svm_caps.hv_signature, "TCGTCGTCGTCG"))
+			bi->flags |= HV_BOOT_F_HOST_TCG;
 		strlcpy(bi->test, test->name, sizeof(bi->test));
 	}
 

@@ -32,10 +32,17 @@ struct hv_boot_info {
 	u64 ram_size;                   /* guest RAM is GPA [0, ram_size) */
 	u64 hv_phys_base;               /* host-physical address of the hypervisor image (not mapped for the guest) */
 	u64 hv_phys_size;
-	u32 flags;                      /* none defined yet: 0 */
+	u32 flags;                      /* HV_BOOT_F_* */
 	u32 reserved;
 	char test[HV_TEST_NAME_MAX];    /* which guest test to run, NUL-terminated */
 };
+
+/*
+ * HV_BOOT_F_HOST_TCG: the machine under the hypervisor is QEMU's software
+ * CPU (TCG).  Only for tests of behaviour QEMU 7.2 gets wrong below us, so
+ * that they can say SKIP with the reason instead of failing on it.
+ */
+#define HV_BOOT_F_HOST_TCG      BIT(0)
 
 /*
  * Guest image header: the first bytes of every flat guest image (guest/entry.asm
