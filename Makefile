@@ -3,7 +3,7 @@
 #
 #   make            build/BOOTX64.EFI
 #   make usb        build/hv-usb.img (GPT + FAT32 ESP, for a USB stick)
-#   make check      host unit tests + QEMU integration tests
+#   make check      host unit tests + a short fuzz pass + QEMU integration tests
 #   make deps       install the Debian packages the build and the runs need
 #
 # Everything is built out of tree under build/.
@@ -118,10 +118,11 @@ HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -I. -DLIB_HOSTED \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 include tests/unit/unit.mk
 include tests/integration/integration.mk
+include tests/fuzz/fuzz.mk
 # tests/integration/11-multiboot.sh boots it.
 integration-build: $(MBKERNEL)
 
-check: $(BUILD)/BOOTX64.EFI unit-build integration-build
+check: $(BUILD)/BOOTX64.EFI unit-build integration-build fuzz-build
 	./tests/check.sh
 
 clean:

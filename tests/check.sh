@@ -1,27 +1,34 @@
 #!/usr/bin/env bash
-# tests/check.sh - the `make check` driver: host unit tests, then the QEMU
-# integration scenarios (tests/integration/NN-<name>.sh, in order).
+# tests/check.sh - the `make check` driver: host unit tests, a short fuzz
+# pass (tests/fuzz), then the QEMU integration scenarios
+# (tests/integration/NN-<name>.sh, in order).
 #
 #   tests/check.sh                  everything
 #   tests/check.sh --unit           only the unit tests
+#   tests/check.sh --fuzz           only the fuzz pass (FUZZ_CHECK_SECONDS=25 long)
 #   tests/check.sh --integration    only the scenarios
 #   tests/check.sh ... GLOB         only the scenarios whose name matches (e.g. 'smp*')
+# Selectors combine: --unit --fuzz runs both.
 #
 # Every check prints one PASS:/FAIL: line; the last line is
-# "<N> passed, <F> failed" over both kinds; exit 1 on any failure.
+# "<N> passed, <F> failed" over all kinds; exit 1 on any failure.
 # Expects the artefacts built (make check does that): build/BOOTX64.EFI,
-# build/host/unit-tests, build/host/verdict, build/hv-usb.img.
+# build/host/unit-tests, build/fuzz/fuzz_vapic, build/host/verdict,
+# build/hv-usb.img.
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 1
 
-do_unit=1 do_int=1 glob='*'
+do_unit=1 do_fuzz=1 do_int=1 glob='*' picked=0
+# The first selector turns the other kinds off.
+pick() { [ "$picked" = 1 ] || do_unit=0 do_fuzz=0 do_int=0; picked=1; }
 while [ $# -gt 0 ]; do
 	case $1 in
-	--unit) do_int=0 ;;
-	--integration) do_unit=0 ;;
-	-h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--unit) pick; do_unit=1 ;;
+	--fuzz) pick; do_fuzz=1 ;;
+	--integration) pick; do_int=1 ;;
+	-h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "check.sh: unknown option '$1'" >&2; exit 2 ;;
 	*) glob=$1 ;;
 	esac
@@ -53,6 +60,44 @@ if [ "$do_unit" = 1 ]; then
 			failed=$((failed + 1))
 		fi
 		echo "check.sh: unit tests: $p pass, $f fail"
+		rm -f "$out"
+	fi
+fi
+
+# A short, bounded libFuzzer pass over avic/vapic.c (tests/fuzz/README.md):
+# fixed seed and time, a fresh work corpus on top of the committed seeds.
+if [ "$do_fuzz" = 1 ]; then
+	bin=build/fuzz/fuzz_vapic
+	secs=${FUZZ_CHECK_SECONDS:-25}
+	if [ ! -x "$bin" ]; then
+		if ! command -v clang >/dev/null 2>&1; then
+			echo "FAIL: fuzz: vapic: clang not found: install the Debian packages 'clang' and 'libclang-rt-14-dev', then run 'make check'"
+		else
+			echo "FAIL: fuzz: vapic: $bin not found (run 'make check', which builds it)"
+		fi
+		failed=$((failed + 1))
+	else
+		work=build/fuzz/check-corpus
+		rm -rf "$work" && mkdir -p "$work"
+		out=$(mktemp)
+		"$bin" -seed=1 -max_total_time="$secs" -max_len=1024 -timeout=10 \
+			-artifact_prefix=build/fuzz/ -print_final_stats=1 \
+			"$work" tests/fuzz/corpus >"$out" 2>&1 </dev/null
+		rc=$?
+		done_line=$(grep -a -m1 '^Done [0-9]* runs in [0-9]* second' "$out")
+		runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' <<<"$done_line")
+		took=$(sed -n 's/.* in \([0-9]*\) second.*/\1/p' <<<"$done_line")
+		if [ "$rc" = 0 ] && [ -n "$runs" ]; then
+			echo "PASS: fuzz: vapic: $runs runs, ${took}s"
+			passed=$((passed + 1))
+		else
+			# What broke, and the input libFuzzer saved.
+			grep -a -E '^fuzz_vapic: |ERROR: |runtime error|SUMMARY|Test unit written' "$out" | head -n 20
+			art=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$out" | tail -n 1)
+			echo "FAIL: fuzz: vapic: exit status $rc${art:+; input saved as $art (replay: make fuzz-repro FUZZ_INPUT=$art)}"
+			failed=$((failed + 1))
+		fi
+		echo "check.sh: fuzz: $(grep -a -o 'cov: [0-9]* ft: [0-9]*' "$out" | tail -n 1), corpus $(find "$work" -type f | wc -l) new inputs"
 		rm -f "$out"
 	fi
 fi

@@ -38,6 +38,7 @@ checks=(
 	"build-essential  cmd  gcc"
 	"make             cmd  make"
 	"clang            cmd  clang"
+	"libclang-rt-14-dev file /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a"
 )
 
 missing=()
