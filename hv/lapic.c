@@ -105,7 +105,11 @@ static void lapic_deliver_one(struct vcpu *t, const struct lapic_msg *m)
 		lapic_kick(t);
 		break;
 	case VAPIC_MT_INIT:
+		/* A STARTUP sent before this INIT counts for nothing (APM §16.5). */
+		spin_lock(&t->apic_lock);
+		__atomic_store_n(&t->pending_sipi, 0, __ATOMIC_SEQ_CST);
 		__atomic_store_n(&t->pending_init, 1, __ATOMIC_SEQ_CST);
+		spin_unlock(&t->apic_lock);
 		lapic_kick(t);
 		break;
 	case VAPIC_MT_STARTUP:
@@ -697,34 +701,29 @@ bool lapic_init_sipi(struct vcpu *vcpu)
 {
 	u64 wait_start = rdtsc();
 
-	/*
-	 * Under apic_lock, like the STARTUP acceptance in lapic_deliver_one:
-	 * a STARTUP sent right after the INIT is accepted either while
-	 * pending_init is still set or once we wait, never lost in between,
-	 * and it is kept (a STARTUP sent before the INIT was never accepted).
-	 */
-	spin_lock(&vcpu->apic_lock);
-	if (vcpu->pending_init) {
-		__atomic_store_n(&vcpu->pending_init, 0, __ATOMIC_SEQ_CST);
-		vapic_init_signal(&vcpu->apic);
-		vcpu->timer_deadline = 0;
-		vcpu->tsc_deadline = 0;
-		vcpu->mp_state = VCPU_MP_WAIT_SIPI;
-	}
-	spin_unlock(&vcpu->apic_lock);
-	while (vcpu->mp_state == VCPU_MP_WAIT_SIPI) {
+	for (;;) {
+		/*
+		 * INIT first, under apic_lock: its delivery dropped any STARTUP
+		 * sent before it (lapic_deliver_one), so a pending STARTUP now
+		 * came after it and is kept for the wait that follows.
+		 */
+		spin_lock(&vcpu->apic_lock);
+		if (vcpu->pending_init) {
+			__atomic_store_n(&vcpu->pending_init, 0, __ATOMIC_SEQ_CST);
+			vapic_init_signal(&vcpu->apic);
+			vcpu->timer_deadline = 0;
+			vcpu->tsc_deadline = 0;
+			vcpu->mp_state = VCPU_MP_WAIT_SIPI;
+		}
+		spin_unlock(&vcpu->apic_lock);
+		if (vcpu->mp_state != VCPU_MP_WAIT_SIPI)
+			return true;
 		if (__atomic_exchange_n(&vcpu->pending_sipi, 0, __ATOMIC_SEQ_CST)) {
 			vcpu->mp_state = VCPU_MP_RUNNABLE;
 			lapic_start_real_mode(vcpu, vcpu->sipi_vector);
 			/* The watchdog counts running time: the wait does not use it up. */
 			vcpu->deadline_tsc += rdtsc() - wait_start;
-			break;
-		}
-		if (vcpu->pending_init) {
-			spin_lock(&vcpu->apic_lock);
-			__atomic_store_n(&vcpu->pending_init, 0, __ATOMIC_SEQ_CST);
-			spin_unlock(&vcpu->apic_lock);
-			continue;       /* INIT while waiting: keep waiting */
+			return true;
 		}
 		if (vcpu->vm->primary_done) {
 			vcpu->end = END_DONE;
@@ -736,7 +735,6 @@ bool lapic_init_sipi(struct vcpu *vcpu)
 			return true;    /* the run loop reports why */
 		lapic_block(vcpu, lapic_sipi_or_init);
 	}
-	return true;
 }
 
 /* ---- NMI single-step ------------------------------------------------------------------------ */
