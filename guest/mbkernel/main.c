@@ -24,6 +24,17 @@
  *   pic                    8259 mask writes to 0x21/0xA1 are accepted
  *   perf msr               AMD performance-counter MSRs 0xC0010000-0xC0010007
  *                          read and write without #GP (Linux probes them)
+ *   apic                   the BSP's local APIC through the xAPIC page: CPUID 1
+ *                          EDX[9], IA32_APIC_BASE (enabled, xAPIC, BSP, 0xFEE00000),
+ *                          ID 0, version 0x10-0x15; after the IPIs ESR 0 and the ICR
+ *                          delivery status idle after each send
+ *   smp                    with "cpus=N" on the command line: INIT/STARTUP to APIC
+ *                          IDs 1..N-1 (start_aps()); each AP runs trampoline.asm
+ *                          and checks in exactly once with its own APIC ID, a
+ *                          STARTUP to a running AP changes nothing.  A missing,
+ *                          doubled or wrong AP is a FAIL.  Without cpus=N, or
+ *                          with cpus=1, no AP is started (an INFO line says so).
+ *                          "smp_nodelay": one STARTUP right after INIT, no retry
  *
  * The manifest: module 0 may be a text file made by guest/mbkernel/mkmanifest.sh
  *     mbkernel-manifest 1
@@ -34,8 +45,8 @@
  *     end
  * Without one, the command line and module contents are printed, not judged.
  *
- * Single CPU for now: see start_aps().  Freestanding 32-bit code without
- * libgcc, so no 64-bit division anywhere.
+ * Only the BSP prints: the APs share COM1 and report through memory.
+ * Freestanding 32-bit code without libgcc, so no 64-bit division anywhere.
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -670,16 +681,412 @@ static void check_perf_msrs(void)
 	}
 }
 
+/* ---- the local APIC --------------------------------------------------------------------- */
+
 /*
- * TODO(smp): start the APs with INIT-SIPI-SIPI through the virtual local
- * APIC once the hypervisor has it (the other vCPUs wait for a STARTUP IPI,
- * hv/vm.c), with a real-mode trampoline in low memory (which the loader
- * leaves free for that), and check that each AP arrives.  Until then this
- * kernel runs on vCPU 0 only and says so; it does not pretend.
+ * The BSP's and the APs' own local APIC through the xAPIC page only (no
+ * x2APIC MSRs): APM Vol 2 §16.3 "Local APIC", offsets and reset values in
+ * avic-reference.md 5.1.  The hypervisor emulates the page by decoding the
+ * faulting instruction and accepts only MOVs (hv/mmio.c), so every access is
+ * one explicit 32-bit MOV, never the TEST or OR with a memory operand that
+ * the compiler might pick for a plain volatile access.
  */
-static void start_aps(void)
+#define MSR_IA32_APIC_BASE      0x1bu
+#define APIC_BASE_BSC           (1u << 8)       /* this is the bootstrap processor */
+#define APIC_BASE_EXTD          (1u << 10)      /* x2APIC mode */
+#define APIC_BASE_AE            (1u << 11)      /* global enable */
+#define APIC_BASE_ABA           0xfffff000u
+#define XAPIC_BASE              0xfee00000u     /* the reset base (avic-reference.md 5.2) */
+#define CPUID1_EDX_APIC         (1u << 9)
+
+#define APIC_ID                 0x020           /* xAPIC ID in bits 31:24 */
+#define APIC_VERSION            0x030           /* bits 7:0: 0x10-0x15 for an integrated APIC */
+#define APIC_SVR                0x0f0
+#define APIC_ESR                0x280
+#define APIC_ICR_LO             0x300           /* writing it sends */
+#define APIC_ICR_HI             0x310           /* destination in bits 31:24 */
+
+#define APIC_ESR_SEND_ACCEPT    (1u << 2)       /* no APIC accepted a sent IPI */
+#define APIC_SVR_ENABLE         (1u << 8)
+#define APIC_SPURIOUS_VECTOR    0xff
+#define APIC_ICR_MT_INIT        (5u << 8)
+#define APIC_ICR_MT_STARTUP     (6u << 8)
+#define APIC_ICR_DS             (1u << 12)      /* delivery status: 1 = send pending */
+#define APIC_ICR_ASSERT         (1u << 14)
+#define APIC_ICR_LEVEL          (1u << 15)
+
+static inline u32 apic_read(u32 off)
 {
-	kprintf("INFO: smp: not tested: this kernel does not start APs yet (TODO(smp) in %s)\n", __FILE__);
+	u32 v;
+
+	__asm__ volatile("movl (%1), %0" : "=r"(v) : "r"(XAPIC_BASE + off) : "memory");
+	return v;
+}
+
+static inline void apic_write(u32 off, u32 v)
+{
+	__asm__ volatile("movl %0, (%1)" : : "r"(v), "r"(XAPIC_BASE + off) : "memory");
+}
+
+static inline u64 rdtsc(void)
+{
+	u32 lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (u64)hi << 32 | lo;
+}
+
+static inline void cpu_relax(void)
+{
+	__asm__ volatile("pause" : : : "memory");
+}
+
+/* A TSC interval as u32 for printing (no 64-bit division here): saturates. */
+static u32 ticks32(u64 t)
+{
+	return t >> 32 ? ~0u : (u32)t;
+}
+
+/*
+ * Delays.  Nothing tells this kernel the TSC rate (no PIT by design, no
+ * ACPI, AMD's CPUID has no TSC leaf), so an interval is counted for the
+ * fastest TSC it may meet, 5 GHz: "10 ms" is at least 10 ms and longer on
+ * a slower TSC.  Every delay here is a minimum (INIT to STARTUP) or a
+ * patience limit, where longer is harmless.
+ */
+#define TSC_MAX_KHZ             5000000u
+#define MS_TICKS(ms)            ((u64)(ms) * TSC_MAX_KHZ)
+
+static void tsc_delay(u64 ticks)
+{
+	u64 end = rdtsc() + ticks;
+
+	while (rdtsc() < end)
+		cpu_relax();
+}
+
+static u32 icr_sends, icr_busy;         /* IPIs sent; of those, still pending after the wait */
+
+/*
+ * Sends one IPI with a physical destination (APM Vol 2 §16.5): ICR high
+ * first, the ICR low write sends.  A kernel waits for the delivery status
+ * to read idle before it uses the ICR again; ours should read idle at once
+ * (an emulated send is complete when the write returns, avic-reference.md
+ * 5.4), so a send still pending after 1 ms counts as a failure.
+ */
+static void apic_send_ipi(u32 apic_id, u32 icr_lo)
+{
+	u64 end;
+
+	apic_write(APIC_ICR_HI, apic_id << 24);
+	apic_write(APIC_ICR_LO, icr_lo);
+	icr_sends++;
+	end = rdtsc() + MS_TICKS(1);
+	while (apic_read(APIC_ICR_LO) & APIC_ICR_DS)
+		if (rdtsc() >= end) {
+			icr_busy++;
+			break;
+		}
+}
+
+static inline void cpuid(u32 leaf, u32 *a, u32 *b, u32 *c, u32 *d)
+{
+	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(0));
+}
+
+/*
+ * The BSP's local APIC, as a kernel finds it before it starts APs: CPUID
+ * says there is one, IA32_APIC_BASE says enabled in xAPIC mode at the reset
+ * base with the BSP flag, the ID register says 0 and the version register an
+ * integrated APIC.  Then it software-enables the APIC (SVR bit 8; every LVT
+ * stays masked, IF stays 0).  Returns whether the APIC can send IPIs.
+ */
+static bool check_apic(void)
+{
+	u32 a, b, c, d, lo = 0, hi = 0, vec, id, ver;
+	bool ok;
+
+	cpuid(1, &a, &b, &c, &d);
+	vec = msr_read_safe(MSR_IA32_APIC_BASE, &lo, &hi);
+	ok = (d & CPUID1_EDX_APIC) && !vec && !hi && (lo & APIC_BASE_ABA) == XAPIC_BASE &&
+	     (lo & (APIC_BASE_AE | APIC_BASE_EXTD | APIC_BASE_BSC)) == (APIC_BASE_AE | APIC_BASE_BSC);
+	report(ok, "apic: CPUID 1 EDX[9] set, IA32_APIC_BASE enabled, xAPIC mode, BSP, base 0x%x "
+	       "(got EDX[9]=%u, fault vector %u, IA32_APIC_BASE 0x%x:%08x)",
+	       XAPIC_BASE, (d & CPUID1_EDX_APIC) != 0, vec, hi, lo);
+	if (!ok)
+		return false;
+	id = apic_read(APIC_ID) >> 24;
+	report(id == 0, "apic: the BSP's APIC ID (0x%x bits 31:24) is 0 (got %u)", XAPIC_BASE + APIC_ID, id);
+	ver = apic_read(APIC_VERSION);
+	report((ver & 0xff) >= 0x10 && (ver & 0xff) <= 0x15,
+	       "apic: version register 0x%08x: bits 7:0 name an integrated APIC (expected 0x10 to 0x15, got 0x%x)",
+	       ver, ver & 0xff);
+	apic_write(APIC_SVR, APIC_SVR_ENABLE | APIC_SPURIOUS_VECTOR);
+	return true;
+}
+
+/* ---- the APs ------------------------------------------------------------------------------- */
+
+/*
+ * How many CPUs: this platform has no ACPI or MP tables, so the command line
+ * says, "cpus=N" (the BSP included).  Probing APIC IDs until one does not
+ * answer was the other way; it cannot tell a CPU that failed to start from
+ * one that is not there, so a hypervisor that never starts APs would pass.
+ * With the count given, a missing AP is a FAIL.
+ *
+ * The sequence per AP (APM Vol 2 §16.5; the MP specification's timing):
+ * INIT (level, assert), 10 ms, STARTUP with vector AP_TRAMPOLINE_PA >> 12,
+ * then wait for the AP to check in; only if it has not, a second STARTUP
+ * and a longer wait.  One AP at a time, so each check-in is known to come
+ * from the AP just started.  After the last AP: one more STARTUP to every
+ * AP, as the MP sequence's unconditional second STARTUP would reach a CPU
+ * that is already running; it must be ignored (a STARTUP counts only in the
+ * wait-for-SIPI state, avic-reference.md 5.4), which the final count checks:
+ * each AP checked in exactly once, and entered the trampoline once.
+ *
+ * "smp_nodelay" on the command line sends INIT and one STARTUP right after
+ * it, with no retry: kernels for current CPUs skip the 10 ms, so the
+ * hypervisor must keep INIT and STARTUP in order however close they come.
+ */
+#define MAX_CPUS                64              /* run.sh --smp 1-64; xAPIC IDs 0-63 */
+#define MAX_APS                 (MAX_CPUS - 1)
+#define AP_TRAMPOLINE_PA        0x8000u         /* STARTUP vector 0x08; below 0xA0000, not page 0 */
+#define AP_STACK_SIZE           4096u
+#define AP_INIT_DELAY           MS_TICKS(10)
+#define AP_FIRST_WAIT           MS_TICKS(200)   /* after a STARTUP that may be repeated, and the extra one */
+#define AP_SECOND_WAIT          MS_TICKS(500)   /* after the last STARTUP for an AP */
+
+/* What an AP writes about itself, at its arrival number. */
+struct ap_record {
+	u32 apic_id;            /* from its own xAPIC ID register */
+	u32 apic_base;          /* IA32_APIC_BASE, low half: BSC must be clear */
+	u32 present;            /* written last */
+};
+
+/* trampoline.asm */
+extern const u8 ap_trampoline[], ap_trampoline_end[];
+/* Shared with trampoline.asm: arrival numbers (LOCK XADD) and a stack per arrival. */
+volatile u32 ap_tickets;
+u32 ap_stack_top[MAX_APS];
+const u32 ap_nr_stacks = MAX_APS;
+void ap_main(u32 arrival) __attribute__((noreturn));
+
+static u8 ap_stacks[MAX_APS][AP_STACK_SIZE] __attribute__((aligned(16)));
+static volatile struct ap_record ap_rec[MAX_APS];
+static volatile u32 ap_checkins_by_id[256];    /* by xAPIC ID, 8 bits */
+static volatile u32 ap_checked_in;
+
+static u32 popcount64(u64 v)
+{
+	u32 n = 0;
+
+	for (; v; v &= v - 1)
+		n++;
+	return n;
+}
+
+static inline void locked_inc(volatile u32 *p)
+{
+	__asm__ volatile("lock addl $1, %0" : "+m"(*p) : : "memory");
+}
+
+/*
+ * An AP, called by trampoline.asm on its own stack in 32-bit protected mode
+ * (paging off, no IDT: a fault here shuts this vCPU down, which the
+ * hypervisor reports as a FAIL of its own).  It records who it is and checks
+ * in; it prints nothing, since COM1 is the BSP's, and halts for good.
+ */
+void ap_main(u32 arrival)
+{
+	u32 id = apic_read(APIC_ID) >> 24, lo, hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(MSR_IA32_APIC_BASE));
+	(void)hi;
+	ap_rec[arrival].apic_id = id;
+	ap_rec[arrival].apic_base = lo;
+	ap_rec[arrival].present = 1;
+	/* x86 stores are ordered: the record is visible before the count moves. */
+	locked_inc(&ap_checkins_by_id[id & 0xff]);
+	locked_inc(&ap_checked_in);
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
+/* Waits up to ticks for ap_checked_in to move from before. */
+static bool wait_checkin(u32 before, u64 ticks)
+{
+	u64 end = rdtsc() + ticks;
+
+	do {
+		if (ap_checked_in != before)
+			return true;
+		cpu_relax();
+	} while (rdtsc() < end);
+	return ap_checked_in != before;
+}
+
+/*
+ * The first blank-separated word of the command line that starts with
+ * prefix (the whole word when prefix ends in no '='): its start and length,
+ * or NULL.
+ */
+static const char *cmdline_word(const struct mb_info *mbi, const char *prefix, u32 *len)
+{
+	u32 plen = 0;
+	const char *s;
+
+	while (prefix[plen])
+		plen++;
+	if (!(mbi->flags & MBI_CMDLINE) || str_len(mbi->cmdline) == ~0u)
+		return NULL;
+	for (s = (const char *)(uintptr_t)mbi->cmdline; *s; ) {
+		const char *w = s;
+
+		while (*s && *s != ' ')
+			s++;
+		*len = (u32)(s - w);
+		if (starts_with(w, prefix, *len) && (prefix[plen - 1] == '=' || *len == plen))
+			return w;
+		while (*s == ' ')
+			s++;
+	}
+	return NULL;
+}
+
+/* "cpus=N": N, 0 if absent, ~0u if malformed (the word is then copied to bad, for the report). */
+static u32 cmdline_cpus(const struct mb_info *mbi, char *bad, u32 bad_size)
+{
+	u32 len, n = 0, i;
+	const char *w = cmdline_word(mbi, "cpus=", &len), *d;
+
+	bad[0] = 0;
+	if (!w)
+		return 0;
+	for (d = w + 5; d < w + len && *d >= '0' && *d <= '9' && n <= MAX_CPUS; d++)
+		n = n * 10 + (u32)(*d - '0');
+	if (d == w + len && len > 5 && n >= 1 && n <= MAX_CPUS)
+		return n;
+	for (i = 0; i + 1 < bad_size && i < len; i++)
+		bad[i] = w[i];
+	bad[i] = 0;
+	return ~0u;
+}
+
+/*
+ * INIT, 10 ms, STARTUP (a second one only if needed) to APIC ID id, then
+ * judges its check-in; with nodelay INIT and one STARTUP right after it,
+ * and no second chance.  Returns whether an AP came up (whoever it was).
+ */
+static bool start_ap(u32 id, bool nodelay)
+{
+	u32 before = ap_checked_in, first = ap_tickets, startups = 0, found = 0;
+	u32 max_startups = nodelay ? 1 : 2, got_id = ~0u, got_base = 0, esr;
+	bool in = false;
+	u64 t0, took;
+
+	apic_send_ipi(id, APIC_ICR_MT_INIT | APIC_ICR_LEVEL | APIC_ICR_ASSERT);
+	if (!nodelay)
+		tsc_delay(AP_INIT_DELAY);
+	t0 = rdtsc();
+	while (!in && startups < max_startups) {
+		apic_send_ipi(id, APIC_ICR_MT_STARTUP | (AP_TRAMPOLINE_PA >> 12));
+		startups++;
+		in = wait_checkin(before, startups < max_startups ? AP_FIRST_WAIT : AP_SECOND_WAIT);
+	}
+	took = rdtsc() - t0;
+	if (!in) {
+		/*
+		 * ESR tells whether any APIC accepted the IPIs: "send accept error"
+		 * (bit 2) when none has this ID.  Reading it here (a write
+		 * latches, and clears what was pending) keeps the final ESR check
+		 * about the APs that are there.
+		 */
+		apic_write(APIC_ESR, 0);
+		esr = apic_read(APIC_ESR);
+		report(false, "smp: AP %u: no check-in after INIT and %u STARTUP%s (waited %u TSC ticks, "
+		       "ESR 0x%x%s; expected APIC ID %u to run the trampoline at 0x%x)", id, startups,
+		       startups == 1 ? "" : "s", ticks32(took), esr,
+		       esr & APIC_ESR_SEND_ACCEPT ? ": no APIC accepted them" : "", id, AP_TRAMPOLINE_PA);
+		return false;
+	}
+	/* The arrivals since this AP's INIT: normally exactly one, this AP. */
+	for (u32 t = first; t < ap_tickets && t < MAX_APS; t++)
+		if (ap_rec[t].present) {
+			found++;
+			got_id = ap_rec[t].apic_id;
+			got_base = ap_rec[t].apic_base;
+		}
+	report(found == 1 && got_id == id && !(got_base & APIC_BASE_BSC),
+	       "smp: AP %u checked in after %u STARTUP%s and %u TSC ticks: as APIC ID %u, IA32_APIC_BASE 0x%x "
+	       "(expected one check-in as APIC ID %u with the BSP flag clear; got %u check-in%s)",
+	       id, startups, startups == 1 ? "" : "s", ticks32(took), got_id, got_base, id,
+	       found, found == 1 ? "" : "s");
+	return true;
+}
+
+static void start_aps(const struct mb_info *mbi, bool apic_ok)
+{
+	char bad[32];
+	u32 cpus = cmdline_cpus(mbi, bad, sizeof(bad)), size = (u32)(ap_trampoline_end - ap_trampoline);
+	u32 once = 0, esr, len;
+	bool nodelay = cmdline_word(mbi, "smp_nodelay", &len) != NULL;
+	u64 running = 0;                        /* bit id: an AP came up for APIC ID id */
+
+	if (!cpus) {
+		kprintf("INFO: smp: no cpus=N on the command line: the BSP alone, no AP started\n");
+		return;
+	}
+	if (cpus == ~0u) {
+		report(false, "smp: command line word '%s': expected cpus=N with N from 1 to %u", bad, MAX_CPUS);
+		return;
+	}
+	if (cpus == 1) {
+		kprintf("INFO: smp: cpus=1: there are no APs to start\n");
+		return;
+	}
+	if (!apic_ok) {
+		report(false, "smp: cpus=%u, but the BSP's local APIC is unusable: no AP started", cpus);
+		return;
+	}
+	for (u32 i = 0; i < MAX_APS; i++)
+		ap_stack_top[i] = (u32)(uintptr_t)&ap_stacks[i][AP_STACK_SIZE];
+	memcpy((void *)(uintptr_t)AP_TRAMPOLINE_PA, ap_trampoline, size);
+	kprintf("smp: cpus=%u: starting the APs, APIC IDs 1 to %u, trampoline (%u bytes) at 0x%x, %s\n",
+		cpus, cpus - 1, size, AP_TRAMPOLINE_PA, nodelay ?
+		"smp_nodelay: one STARTUP right after INIT" : "10 ms from INIT to STARTUP");
+	apic_write(APIC_ESR, 0);                /* a write latches, then ESR reads what happened since */
+	apic_read(APIC_ESR);
+
+	for (u32 id = 1; id < cpus; id++)
+		if (start_ap(id, nodelay))
+			running |= 1ull << id;
+
+	/* A CPU that did not come up was reported above; the others must ignore a STARTUP now. */
+	if (!running) {
+		kprintf("INFO: smp: no AP is running: a STARTUP to a running AP not tried\n");
+	} else {
+		for (u32 id = 1; id < cpus; id++)
+			if (running & (1ull << id))
+				apic_send_ipi(id, APIC_ICR_MT_STARTUP | (AP_TRAMPOLINE_PA >> 12));
+		tsc_delay(AP_FIRST_WAIT);
+		for (u32 id = 0; id < 256; id++) {
+			if (ap_checkins_by_id[id] > 1)
+				report(false, "smp: APIC ID %u checked in %u times (expected once)",
+				       id, ap_checkins_by_id[id]);
+			else if (ap_checkins_by_id[id] == 1)
+				once++;
+		}
+		report(once == ap_checked_in && ap_checked_in == ap_tickets && ap_checked_in == popcount64(running),
+		       "smp: one more STARTUP to each running AP is ignored: each of the %u running APs checked in "
+		       "exactly once (expected %u check-ins and trampoline entries, got %u and %u)",
+		       popcount64(running), popcount64(running), ap_checked_in, ap_tickets);
+	}
+
+	apic_write(APIC_ESR, 0);
+	esr = apic_read(APIC_ESR);
+	report(!esr, "apic: ESR reads 0 after the INIT and STARTUP sends to the APs that came up (got 0x%x)", esr);
+	report(!icr_busy, "apic: ICR delivery status (bit 12) idle after each send (expected 0 of %u "
+	       "still pending, got %u)", icr_sends, icr_busy);
 }
 
 u32 mb_main(u32 magic, u32 mbi_addr)
@@ -733,7 +1140,7 @@ u32 mb_main(u32 magic, u32 mbi_addr)
 	check_image();
 	check_pic();
 	check_perf_msrs();
-	start_aps();
+	start_aps(mbi, check_apic());
 out:
 	report(!com1_timeouts, "com1: every character went out after polling LSR bit 5 "
 	       "(expected 0 timeouts, got %u)", com1_timeouts);

@@ -28,7 +28,7 @@ MBKERNEL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -m32 \
 MBKERNEL_LDFLAGS := -m elf_i386 -nostdlib -static -no-pie -z noexecstack \
 	-z max-page-size=0x1000 -T guest/mbkernel/mbkernel.ld
 
-MBKERNEL_OBJS := $(MBKERNEL_BUILD)/main.o $(MBKERNEL_BUILD)/entry.o
+MBKERNEL_OBJS := $(MBKERNEL_BUILD)/main.o $(MBKERNEL_BUILD)/entry.o $(MBKERNEL_BUILD)/trampoline.o
 
 .PHONY: mbkernel
 mbkernel: $(MBKERNEL)
@@ -38,6 +38,10 @@ $(MBKERNEL_BUILD)/main.o: guest/mbkernel/main.c
 	$(CC) $(MBKERNEL_CFLAGS) -c -o $@ $<
 
 $(MBKERNEL_BUILD)/entry.o: guest/mbkernel/entry.asm lib/x86.inc
+	@mkdir -p $(dir $@)
+	$(NASM) -f elf32 -g -I. -MD $(@:.o=.d) -MP -o $@ $<
+
+$(MBKERNEL_BUILD)/trampoline.o: guest/mbkernel/trampoline.asm
 	@mkdir -p $(dir $@)
 	$(NASM) -f elf32 -g -I. -MD $(@:.o=.d) -MP -o $@ $<
 
