@@ -30,6 +30,8 @@ HV.CFG on its ESP, shows the serial console live and judges the results.
                        instead of a directory on an emulated disk
   --accel tcg|kvm      force the accelerator (default: KVM only when nested SVM is usable)
   --icount SHIFT       deterministic TSC: -icount shift=SHIFT (single-threaded TCG)
+  --apic MODE          virtual-APIC backend: auto (default: AVIC where the CPU has it),
+                       soft, avic, avic-emu (the AVIC model, for machines without AVIC)
   --bench              the benchmark: test 'bench' under -icount (shift 6 unless --icount
                        says otherwise), then the instruction count of each round trip
                        (TSC ticks >> shift) as METRIC lines; not with --tests/--guest
@@ -63,7 +65,7 @@ warn() { echo "$PROG: warning: $*" >&2; }
 is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 
 # --- options -----------------------------------------------------------------
-smp=2 cpu='' mem=1G tests='' timeout='' test_timeout='' usb=0 accel='' icount='' gdb=0 quiet=0 keep=0 bench=0
+smp=2 cpu='' mem=1G tests='' timeout='' test_timeout='' usb=0 accel='' icount='' gdb=0 quiet=0 keep=0 bench=0 apic=''
 guest='' append='' append_set=0
 cfg_extra=() qemu_extra=() modules=()
 
@@ -88,6 +90,7 @@ while [ $# -gt 0 ]; do
 	--icount) need_arg "$@"; icount=$2; shift 2 ;;
 	--usb) usb=1; shift ;;
 	--bench) bench=1; shift ;;
+	--apic) need_arg "$@"; apic=$2; shift 2 ;;
 	--gdb) gdb=1; shift ;;
 	--quiet|-q) quiet=1; shift ;;
 	--keep) keep=1; shift ;;
@@ -97,6 +100,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
+case $apic in ""|auto|soft|avic|avic-emu) ;; *) bad_usage "--apic wants auto, soft, avic or avic-emu, not '$apic'" ;; esac
 if [ "$bench" = 1 ]; then
 	[ -z "$tests" ] || bad_usage "--bench runs its own test ('bench'): drop --tests"
 	[ -z "$guest" ] || bad_usage "--bench and --guest exclude each other"
@@ -257,6 +261,7 @@ trap 'echo; echo "$PROG: interrupted (log: $log)" >&2; exit 130' INT TERM
 	echo "debug_exit=on"
 	[ -z "$tests" ] || echo "tests=$tests"
 	[ -z "$test_timeout" ] || echo "test_timeout=$test_timeout"
+	[ -z "$apic" ] || echo "apic=$apic"
 	if [ -n "$guest" ]; then
 		printf 'guest=\\guest\\%s\n' "$(esp_name "$guest")"
 		[ "$append_set" = 0 ] || printf 'append="%s"\n' "$append"

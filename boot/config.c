@@ -12,6 +12,8 @@ void config_defaults(struct hv_config *cfg)
 	cfg->end = CFG_END_POWEROFF;
 	cfg->debug_exit = false;
 	cfg->guest_ram_mb = 32;
+	cfg->apic = CFG_APIC_AUTO;
+	cfg->avic_force = false;
 }
 
 static bool parse_u32(const char *s, size_t n, u32 min, u32 max, u32 *out)
@@ -163,6 +165,21 @@ int config_parse(struct hv_config *cfg, const char *text, char *err, size_t errl
 				cfg->end = CFG_END_HALT;
 			else
 				goto bad_value;
+		} else if (key_is(w, kn, "apic")) {
+			if (vn == 4 && !strncmp(v, "auto", 4))
+				cfg->apic = CFG_APIC_AUTO;
+			else if (vn == 4 && !strncmp(v, "soft", 4))
+				cfg->apic = CFG_APIC_SOFT;
+			else if (vn == 4 && !strncmp(v, "avic", 4))
+				cfg->apic = CFG_APIC_AVIC;
+			else if (vn == 8 && !strncmp(v, "avic-emu", 8))
+				cfg->apic = CFG_APIC_AVIC_EMU;
+			else
+				goto bad_value;
+		} else if (key_is(w, kn, "avic_force")) {
+			if (!parse_bool(v, vn, &b))
+				goto bad_value;
+			cfg->avic_force = b;
 		} else if (key_is(w, kn, "guest")) {
 			if (vn && !path_ok(v, vn))
 				goto bad_path;
@@ -188,7 +205,7 @@ int config_parse(struct hv_config *cfg, const char *text, char *err, size_t errl
 			copy_value(cfg->modules[cfg->nr_modules++], v, vn);
 		} else {
 			snprintf(err, errlen, "unknown option '%.*s' (known: tests test_timeout cpus "
-				 "guest_ram_mb verbose debug_exit end guest append module)", (int)kn, w);
+				 "guest_ram_mb verbose debug_exit end apic avic_force guest append module)", (int)kn, w);
 			return -1;
 		}
 		continue;
@@ -221,6 +238,7 @@ int config_check(const struct hv_config *cfg, char *err, size_t errlen)
 void config_describe(const struct hv_config *cfg, char *buf, size_t len)
 {
 	static const char *const ends[] = { "poweroff", "reboot", "halt" };
+	static const char *const apics[] = { "auto", "soft", "avic", "avic-emu" };
 	int n;
 
 	if (cfg->guest[0])
@@ -229,7 +247,9 @@ void config_describe(const struct hv_config *cfg, char *buf, size_t len)
 		n = snprintf(buf, len, "tests=%s", cfg->tests[0] ? cfg->tests : "(default)");
 	if (n < 0 || (size_t)n >= len)
 		return;
-	snprintf(buf + n, len - (size_t)n, " test_timeout=%u cpus=%u guest_ram_mb=%u verbose=%u debug_exit=%s end=%s",
+	snprintf(buf + n, len - (size_t)n, " test_timeout=%u cpus=%u guest_ram_mb=%u verbose=%u debug_exit=%s end=%s"
+		 " apic=%s%s",
 		 cfg->test_timeout_ms, cfg->cpus, cfg->guest_ram_mb, cfg->verbose,
-		 cfg->debug_exit ? "on" : "off", ends[cfg->end]);
+		 cfg->debug_exit ? "on" : "off", ends[cfg->end], apics[cfg->apic],
+		 cfg->avic_force ? " avic_force=on" : "");
 }

@@ -18,6 +18,8 @@
 #define CFG_MODULES_MAX 8
 
 enum cfg_end { CFG_END_POWEROFF, CFG_END_REBOOT, CFG_END_HALT };
+/* apic=: which virtual-APIC backend (avic/apic_mode.h decides what auto means). */
+enum cfg_apic { CFG_APIC_AUTO, CFG_APIC_SOFT, CFG_APIC_AVIC, CFG_APIC_AVIC_EMU };
 
 struct hv_config {
 	char tests[CFG_TESTS_MAX];      /* comma-separated globs; "" = the default set */
@@ -27,6 +29,8 @@ struct hv_config {
 	enum cfg_end end;
 	bool debug_exit;                /* write the verdict to port 0xF4 (QEMU isa-debug-exit) */
 	u32 guest_ram_mb;
+	enum cfg_apic apic;             /* apic=auto|soft|avic|avic-emu */
+	bool avic_force;                /* avic_force=on: use AVIC although CPUID hides it */
 
 	/*
 	 * A Multiboot kernel to boot instead of the built-in tests

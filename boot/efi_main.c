@@ -37,7 +37,7 @@ static struct acpi_cpu madt_cpus[MAX_MADT_CPUS];
 static int madt_count;
 static u64 trampoline_pa;
 static u64 mem_top;
-static struct apic_mode_choice apic_choice;
+struct apic_mode_choice apic_choice;
 
 u32 this_cpu_index(void)
 {
@@ -441,11 +441,23 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	find_cpus(bsp_apic_id);
 	cpu_list_report(bsp_apic_id);
 	hv_printf("host APIC: %s mode\n", host_apic_x2apic() ? "x2APIC" : "xAPIC");
-	apic_mode_choose(&svm_caps, &apic_choice);
+	apic_mode_choose(&svm_caps, hv_cfg.apic, hv_cfg.avic_force, &apic_choice);
 	hv_printf("APIC virtualization: %s (%s)\n", apic_choice.name, apic_choice.reason);
 	hv_printf("NRIPS %s: %s\n", svm_has(SVM_FEAT_NRIPS) ? "present" : "absent",
 		  svm_has(SVM_FEAT_NRIPS) ? "next RIP from the VMCB" : "next RIP by decoding the instruction");
 	hv_printf("== end of capability report ==\n");
+	if (apic_choice.error)
+		return fatal_before_ebs("%s", apic_choice.reason);
+	/*
+	 * The AVIC and avic-emu backends are being built (issue 4); until they
+	 * run, say so and use the software APIC rather than claim AVIC.
+	 */
+	if (apic_choice.backend != APIC_BACKEND_SOFT) {
+		hv_printf("APIC virtualization: the %s backend is not implemented in this version; "
+			  "the software APIC runs\n", apic_choice.name);
+		apic_choice.backend = APIC_BACKEND_SOFT;
+		apic_choice.name = "software";
+	}
 
 	/* TSC frequency, against the firmware's timer. */
 	t0 = rdtsc();
