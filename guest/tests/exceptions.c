@@ -6,9 +6,7 @@
  * with the architectural vector, error code, RIP and, for #PF, CR2
  * (APM Vol 2 §8.2 "Vectors": #DE, #BP, #UD, #GP, #PF; §8.4.2 "Page-Fault
  * Error Code"; §8.9 "Long-Mode Interrupt Control Transfers").  Faults
- * report the faulting instruction, the #BP trap the next one.  A software
- * INT to a vector beyond the IDT limit raises #GP with the IDT flag in the
- * error code (§8.4.1 "Selector-Error Code").
+ * report the faulting instruction, the #BP trap the next one.
  *
  * A failure means an exception intercept that swallows or mangles the
  * exception (wrong vector or error code on reinjection, RIP advanced), a
