@@ -5,7 +5,7 @@
  * to run it.
  */
 #include <string.h>
-#include "avic/apic_mode.c"
+#include "avic/apic_mode.h"
 #include "boot/config.h"
 #include "tests/unit/unit.h"
 

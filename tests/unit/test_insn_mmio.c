@@ -18,7 +18,7 @@
  * svm/insn_mmio.c, so this file includes the implementation directly
  * (svm/insn.c, for insn_modrm_length(), is linked from UNIT_SRCS).
  */
-#include "svm/insn_mmio.c"
+#include "svm/insn_mmio.h"
 
 #include "tests/unit/unit.h"
 #include "lib/printf.h"

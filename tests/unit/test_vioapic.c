@@ -14,7 +14,8 @@
  * Single translation unit on purpose, like test_vapic.c: tests/unit/unit.mk
  * does not name avic/vioapic.c, so this file includes the implementation.
  */
-#include "avic/vioapic.c"
+#include <string.h>
+#include "avic/vioapic.h"
 
 #include "tests/unit/unit.h"
 
