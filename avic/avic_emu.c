@@ -1,0 +1,676 @@
+/*
+ * avic/avic_emu.c - the software model of AVIC / x2AVIC (see avic_emu.h).
+ *
+ * What the CPU does with one guest APIC access under AVIC, in order:
+ *   x2AVIC: 1. the MSRPM intercept (a normal MSR exit, AVIC plays no part);
+ *           2. the x2APIC architectural checks (#GP in the guest);
+ *           3. Table 15-22.
+ *   xAVIC:  Table 15-22 only.
+ * (APM Vol 2 §15.29.10 "x2AVIC": the x2APIC intercept and access checks come
+ * before AVIC's; reference 3.2.)  Table 15-22 itself - which access is
+ * allowed, trapped or faulted - is avic_hw's avic_access_kind(), the one copy
+ * in the tree; this file adds, as the table avic_emu_regs[] below, what each
+ * accelerated write does and which x2APIC MSR accesses the architecture
+ * rejects.  Accelerated actions (APM Vol 2 §15.29.3.1 "Virtual APIC Register
+ * Accesses"):
+ *   TPR       store, PPR follows (reference 2.5);
+ *   EOI       highest ISR vector: edge -> cleared, no exit; level -> 0x402
+ *             (reference 2.6, 4.1);
+ *   ICRL      the IPI algorithm of §15.29.6.1 through the physical/logical
+ *             tables, IsRunning and the doorbell, or 0x401 (reference 2.7,
+ *             2.12.1);
+ *   SELF_IPI  x2AVIC: the vector into the own IRR (reference 3.4).
+ * APIC semantics on a page (PPR, EOI) are avic/vapic.c's, called on the
+ * backing page; the decisions and the table walks are here.
+ */
+#include "avic/avic_emu.h"
+#include "avic/avic_hw.h"
+#include "avic/vapic.h"
+#include "svm/msrpm.h"
+#include "svm/vmcb.h"
+
+/* The page is a u8 buffer; registers are u32 through an alias-safe type (as vapic.c). */
+typedef u32 __attribute__((may_alias)) avic_emu_reg32;
+
+static u32 avic_emu_get(const u8 *page, u32 off)
+{
+	return *(const avic_emu_reg32 *)(page + off);
+}
+
+static void avic_emu_put(u8 *page, u32 off, u32 val)
+{
+	*(avic_emu_reg32 *)(page + off) = val;
+}
+
+/*
+ * Set a vector in a backing page's IRR.  Atomic and sequentially consistent:
+ * other cores (and the IOMMU) set bits in the same word at the same moment,
+ * and the RMW is the full barrier between the IRR update and the IsRunning
+ * check that follows it (APM Vol 2 §15.29.6.1; reference 2.3, 2.10, 2.13).
+ */
+static void avic_emu_set_irr(u8 *page, u8 vector)
+{
+	avic_emu_reg32 *w = (avic_emu_reg32 *)(page + VAPIC_REG_IRR + (u32)(vector >> 5) * 0x10);
+
+	__atomic_fetch_or(w, 1u << (vector & 31), __ATOMIC_SEQ_CST);
+}
+
+static bool avic_emu_vec_test(const u8 *page, u32 base, u8 vector)
+{
+	return avic_emu_get(page, base + (u32)(vector >> 5) * 0x10) & (1u << (vector & 31));
+}
+
+/* ---- The register table: what an accelerated access does, x2APIC checks ---- */
+
+enum avic_emu_action {
+	AVIC_EMU_STORE,         /* "allowed": the page takes the value, nothing else */
+	AVIC_EMU_TPR,           /* accelerated TPR write */
+	AVIC_EMU_EOI,           /* accelerated EOI (edge) / trap (level) */
+	AVIC_EMU_ICR,           /* accelerated IPI, or 0x401 */
+	AVIC_EMU_SELF_IPI,      /* x2AVIC SELF_IPI; a plain offset under xAVIC */
+};
+
+#define AVIC_EMU_X2_READ        BIT(0)  /* RDMSR exists in x2APIC mode */
+#define AVIC_EMU_X2_WRITE       BIT(1)  /* WRMSR exists in x2APIC mode */
+
+struct avic_emu_reg {
+	u16 offset;             /* first register; bits 3:0 zero */
+	u16 count;              /* registers in the row, 16-byte stride */
+	u8 action;              /* enum avic_emu_action, for an accelerated write */
+	u8 x2;                  /* AVIC_EMU_X2_* */
+	u32 x2_write_ok;        /* bits 31:0 a WRMSR may set; others #GP (63:32 too, but ICR) */
+};
+
+#define LVT_RW_TIMER    (VAPIC_LVT_VECTOR | VAPIC_LVT_DS | VAPIC_LVT_M | VAPIC_LVT_TMM)
+#define LVT_RW_MT       (VAPIC_LVT_VECTOR | VAPIC_LVT_MT | VAPIC_LVT_DS | VAPIC_LVT_M)
+#define LVT_RW_LINT     (LVT_RW_MT | VAPIC_LVT_PIN_POLARITY | VAPIC_LVT_REMOTE_IRR | VAPIC_LVT_TGM)
+#define LVT_RW_ERROR    (VAPIC_LVT_VECTOR | VAPIC_LVT_DS | VAPIC_LVT_M)
+#define R_      AVIC_EMU_X2_READ
+#define W_      AVIC_EMU_X2_WRITE
+
+/*
+ * APM Vol 2 Table 15-22 "Virtual APIC Register Accesses" (reference 2.4),
+ * one line per row, the reference's row as the comment:
+ *   offset  x2APIC MSR  register    read / write under AVIC
+ * and, as data, what this model does beyond avic_access_kind():
+ *   - action: the accelerated effect of a write the table allows;
+ *   - x2 / x2_write_ok: the x2APIC architecture (APM Vol 2 §16.11-16.15,
+ *     Table 16-6; reference 3.5), checked BEFORE the table: an MSR that does
+ *     not exist, a read of a write-only or a write of a read-only register,
+ *     or a reserved bit set, is #GP(0).  Writable bits as avic/vapic.c's
+ *     x2APIC model (the LVT status bits are tolerated, not faulted, so that
+ *     a read-modify-write works: UNVERIFIED, vapic.c's choice).
+ * Rows not listed here are plain offsets: STORE under xAVIC, #GP under
+ * x2AVIC (no x2APIC register).  The xAPIC-only rows (RRD, DFR, ICRH) and
+ * the extended space (0x400-0x530) have no x2APIC MSR (reference 3.5).
+ */
+static const struct avic_emu_reg avic_emu_regs[] = {
+	/*
+	 * 0x020 0x802 APIC ID: allowed | trap.  DISCREPANCY (reference 2.4,
+	 * A7): §16.12 makes WRMSR 0x802 #GP and §15.29.10 puts that check
+	 * first, so x2AVIC: #GP.  xAVIC: the trap.
+	 */
+	{ 0x020, 1, AVIC_EMU_STORE,    R_,      0 },
+	/* 0x030 0x803 Version: allowed | fault.  RO in x2APIC: write #GP. */
+	{ 0x030, 1, AVIC_EMU_STORE,    R_,      0 },
+	/* 0x080 0x808 TPR: allowed | accelerated (reference 2.5). */
+	{ 0x080, 1, AVIC_EMU_TPR,      R_ | W_, 0xff },
+	/*
+	 * 0x090 0x809 APR: fault | fault.  RO in APM Table 16-6 (as vapic.c,
+	 * reference 5.1 DISCREPANCY: KVM gives #GP), so RDMSR reaches the
+	 * table and faults.
+	 */
+	{ 0x090, 1, AVIC_EMU_STORE,    R_,      0 },
+	/* 0x0A0 0x80A PPR: allowed | fault. */
+	{ 0x0a0, 1, AVIC_EMU_STORE,    R_,      0 },
+	/*
+	 * 0x0B0 0x80B EOI: allowed | accelerated for edge, #VMEXIT (trap) when
+	 * the highest ISR vector is level.  x2APIC: write-only, only 0 may be
+	 * written; the read is #GP (Table 16-6) although Table 15-22 says
+	 * "allowed": DISCREPANCY (reference 2.4, 3.5, A7), the x2APIC check
+	 * comes first.
+	 */
+	{ 0x0b0, 1, AVIC_EMU_EOI,      W_,      0 },
+	/* 0x0C0 -     RRD: allowed | trap.  No x2APIC register. */
+	{ 0x0c0, 1, AVIC_EMU_STORE,    0,       0 },
+	/* 0x0D0 0x80D LDR: allowed | trap.  RO in x2APIC. */
+	{ 0x0d0, 1, AVIC_EMU_STORE,    R_,      0 },
+	/* 0x0E0 -     DFR: allowed | trap.  No x2APIC register. */
+	{ 0x0e0, 1, AVIC_EMU_STORE,    0,       0 },
+	/* 0x0F0 0x80F SVR: allowed | trap. */
+	{ 0x0f0, 1, AVIC_EMU_STORE,    R_ | W_, VAPIC_SVR_VECTOR | VAPIC_SVR_ASE | VAPIC_SVR_FDIS },
+	/* 0x100-0x170 0x810-0x817 ISR: allowed | fault. */
+	{ 0x100, 8, AVIC_EMU_STORE,    R_,      0 },
+	/* 0x180-0x1F0 0x818-0x81F TMR: allowed | fault. */
+	{ 0x180, 8, AVIC_EMU_STORE,    R_,      0 },
+	/* 0x200-0x270 0x820-0x827 IRR: allowed | fault. */
+	{ 0x200, 8, AVIC_EMU_STORE,    R_,      0 },
+	/* 0x280 0x828 ESR: allowed | trap.  x2APIC: only 0 may be written. */
+	{ 0x280, 1, AVIC_EMU_STORE,    R_ | W_, 0 },
+	/*
+	 * 0x300 0x830 ICRL / x2APIC ICR: allowed | accelerated, or trap for
+	 * functions the hardware does not handle (reference 2.7, 3.4).  x2APIC
+	 * reserved bits 31:20, 17:16, 13, 12; message types 001/011/111 #GP.
+	 */
+	{ 0x300, 1, AVIC_EMU_ICR,      R_ | W_, (u32)~VAPIC_X2APIC_ICR_RESERVED },
+	/* 0x310 -     ICRH: allowed (xAVIC) | allowed, no side effect.  0x831 does not exist. */
+	{ 0x310, 1, AVIC_EMU_STORE,    0,       0 },
+	/* 0x320 0x832 LVT Timer: allowed | trap.  Bit 18 (TSC-deadline) is reserved on AMD (3.3). */
+	{ 0x320, 1, AVIC_EMU_STORE,    R_ | W_, LVT_RW_TIMER },
+	/* 0x330 0x833 LVT Thermal: allowed | trap. */
+	{ 0x330, 1, AVIC_EMU_STORE,    R_ | W_, LVT_RW_MT },
+	/* 0x340 0x834 LVT PerfCounter: allowed | trap. */
+	{ 0x340, 1, AVIC_EMU_STORE,    R_ | W_, LVT_RW_MT },
+	/* 0x350 0x835 LVT LINT0: allowed | trap. */
+	{ 0x350, 1, AVIC_EMU_STORE,    R_ | W_, LVT_RW_LINT },
+	/* 0x360 0x836 LVT LINT1: allowed | trap. */
+	{ 0x360, 1, AVIC_EMU_STORE,    R_ | W_, LVT_RW_LINT },
+	/* 0x370 0x837 LVT Error: allowed | trap. */
+	{ 0x370, 1, AVIC_EMU_STORE,    R_ | W_, LVT_RW_ERROR },
+	/* 0x380 0x838 Timer Initial Count: allowed | trap. */
+	{ 0x380, 1, AVIC_EMU_STORE,    R_ | W_, 0xffffffffu },
+	/* 0x390 0x839 Timer Current Count: fault | fault.  RO in x2APIC. */
+	{ 0x390, 1, AVIC_EMU_STORE,    R_,      0 },
+	/* 0x3E0 0x83E Timer Divide Config: allowed | trap.  Bits 3, 1:0. */
+	{ 0x3e0, 1, AVIC_EMU_STORE,    R_ | W_, 0xbu },
+	/*
+	 * 0x3F0 0x83F SELF_IPI: - | allowed/accelerated (x2AVIC).  Write-only
+	 * (read #GP), vector in 7:0.  Under xAVIC a plain offset.
+	 */
+	{ 0x3f0, 1, AVIC_EMU_SELF_IPI, W_,      0xffu },
+	/*
+	 * 0x400 0x840 Ext APIC Feature, 0x410 Ext APIC Control, 0x420 SEOI,
+	 * 0x480-0x4F0 IER: fault | fault; 0x500-0x530 Extended LVT: allowed |
+	 * trap with CPUID 8000_000A EDX[27], else fault | fault; 0x540-0xFFF
+	 * reserved: fault | fault.  Not listed: no x2APIC registers (#GP), and
+	 * an allowed xAVIC access is a plain store.
+	 */
+};
+
+#undef R_
+#undef W_
+
+/* The row covering an offset (bits 3:0 ignored), NULL for a plain offset. */
+static const struct avic_emu_reg *avic_emu_reg_lookup(u32 offset)
+{
+	size_t i;
+
+	offset &= ~0xfu;
+	for (i = 0; i < ARRAY_SIZE(avic_emu_regs); i++) {
+		const struct avic_emu_reg *r = &avic_emu_regs[i];
+
+		if (offset >= r->offset && offset < r->offset + 16u * r->count)
+			return r;
+	}
+	return NULL;
+}
+
+/* ---- Exits ---- */
+
+/*
+ * #VMEXIT 0x402 AVIC_NOACCEL (APM Vol 2 §15.29.9.2, reference 2.12.2):
+ * EXITINFO1 = offset[11:4] | write << 32, EXITINFO2 = the EOI vector or 0
+ * (undefined for anything but an EOI).
+ */
+static enum avic_emu_result avic_emu_noaccel(struct avic_emu_exit *exit, u32 offset, bool write,
+					     u8 vector)
+{
+	struct avic_noaccel n = {
+		.offset = offset & AVIC_UNACCEL_ACCESS_OFFSET_MASK,
+		.write = write,
+		.vector = vector,
+	};
+
+	exit->code = SVM_EXIT_AVIC_UNACCELERATED_ACCESS;
+	avic_noaccel_encode(&n, &exit->info1, &exit->info2);
+	return AVIC_EMU_EXIT;
+}
+
+/*
+ * #VMEXIT 0x401 AVIC_INCOMPLETE_IPI (APM Vol 2 §15.29.9.1, Tables 15-25..27,
+ * reference 2.12.1): EXITINFO1 = ICRH:ICRL, EXITINFO2 = cause << 32 | index.
+ * The index field is 12 bits; an x2APIC target ID above 0xfff is reported
+ * truncated (what the CPU reports there is not documented).
+ */
+static enum avic_emu_result avic_emu_incomplete(struct avic_emu_exit *exit, u32 icrl, u32 icrh,
+						u32 cause, u32 index)
+{
+	struct avic_incomplete_ipi i = {
+		.icr_low = icrl,
+		.icr_high = icrh,
+		.cause = cause,
+		.index = index & AVIC_INCOMPLETE_IPI_INDEX_MASK,
+	};
+
+	exit->code = SVM_EXIT_AVIC_INCOMPLETE_IPI;
+	avic_incomplete_ipi_encode(&i, &exit->info1, &exit->info2);
+	return AVIC_EMU_EXIT;
+}
+
+/* ---- EOI (APM Vol 2 §15.29.3.1 "EOI", §15.29.9.2; reference 2.6, 4.1) ---- */
+
+static enum avic_emu_result avic_emu_eoi(const struct avic_emu_ctx *c, u8 *page,
+					 struct avic_emu_exit *exit)
+{
+	struct vapic v = { .page = page };
+	int vec = vapic_highest_isr(&v);
+
+	/* Nothing in service: nothing to end, no exit. */
+	if (vec < 0)
+		return AVIC_EMU_ACCELERATED;
+	/* TMR = 0 (edge): the CPU clears the ISR bit and recomputes PPR itself. */
+	if (!avic_emu_vec_test(page, VAPIC_REG_TMR, (u8)vec)) {
+		vapic_eoi(&v, NULL);
+		return AVIC_EMU_ACCELERATED;
+	}
+	/*
+	 * TMR = 1 (level): #VMEXIT(AVIC_NOACCEL), offset 0xB0, write, vector =
+	 * the highest in-service vector.  Trap-like: Table 15-22 says "trap",
+	 * the §15.29.9.2 prose says "fault"; the table is implemented, as in
+	 * avic_hw and KVM (reference 2.4 DISCREPANCY, A1).  Whether ISR is
+	 * still set is not documented (A2): see level_eoi_clears_isr.
+	 */
+	if (c->level_eoi_clears_isr)
+		vapic_eoi(&v, NULL);
+	return avic_emu_noaccel(exit, VAPIC_REG_EOI, true, (u8)vec);
+}
+
+/* ---- IPIs (APM Vol 2 §15.29.3.1 "ICRL", §15.29.6.1; reference 2.7-2.9, 2.12.1) ---- */
+
+/*
+ * One IPI, walked twice over the same targets: first to validate every
+ * target (a failure exits with ID 2 or 3 and nothing delivered), then to
+ * deliver.  Whether the CPU delivers to some targets before it finds an
+ * invalid one is not documented (UNVERIFIED); delivering nothing keeps the
+ * handler's "emulate the whole IPI from EXITINFO1" (ID 0/2, reference
+ * 2.12.1) exact, and setting an IRR bit twice would be harmless anyway.
+ */
+struct avic_emu_ipi {
+	const struct avic_emu_ctx *c;
+	u8 vector;
+	bool deliver;                   /* second walk */
+	u32 fail_cause, fail_index;     /* first walk: why it stopped */
+	bool not_running;               /* second walk: a target had IsRunning = 0 */
+	u32 not_running_index;          /* the first such target's index */
+	u64 seen[(X2AVIC_4K_MAX_PHYSICAL_ID + 1) / 64]; /* delivered physical IDs */
+};
+
+static bool avic_emu_ipi_fail(struct avic_emu_ipi *p, u32 cause, u32 index)
+{
+	/*
+	 * The second walk sees a failure only if the tables changed since the
+	 * first (another core tearing a vCPU down): skip that target.
+	 */
+	if (p->deliver)
+		return true;
+	p->fail_cause = cause;
+	p->fail_index = index;
+	return false;
+}
+
+/*
+ * One target by guest physical APIC ID, through the physical APIC ID table
+ * (APM Vol 2 §15.29.5.2, Table 15-23; reference 2.8).  `index` is what an
+ * exit reports for it (the logical table index for a logical destination,
+ * Table 15-27), `directed` false for a broadcast or shorthand, which skips
+ * V=0 entries silently (reference 2.7 step 4).  False stops the walk.
+ */
+static bool avic_emu_ipi_target(struct avic_emu_ipi *p, u32 phys_id, u32 index, bool directed)
+{
+	const struct avic_emu_ctx *c = p->c;
+	struct avic_phys_entry e;
+	bool sbz_ok;
+	u8 *target;
+
+	if (phys_id > MIN(c->max_phys_index, X2AVIC_4K_MAX_PHYSICAL_ID))
+		return directed ? avic_emu_ipi_fail(p, AVIC_IPI_FAILURE_INVALID_TARGET, index) : true;
+	sbz_ok = avic_phys_entry_decode(__atomic_load_n(&c->phys_table[phys_id], __ATOMIC_ACQUIRE), &e);
+	if (!e.valid)
+		return directed ? avic_emu_ipi_fail(p, AVIC_IPI_FAILURE_INVALID_TARGET, index) : true;
+	/*
+	 * Bits 61:52 are SBZ next to the pointer: the model takes them as an
+	 * illegal backing-page pointer (UNVERIFIED; it makes an encoding bug
+	 * visible as ID 3 rather than a silently ignored bit).
+	 */
+	target = sbz_ok ? c->page_of(c->opaque, e.backing_page) : NULL;
+	if (!target)
+		return avic_emu_ipi_fail(p, AVIC_IPI_FAILURE_INVALID_BACKING_PAGE, index);
+	if (!p->deliver)
+		return true;
+
+	/* A logical destination may name one vCPU through two entries: once. */
+	if (p->seen[phys_id / 64] & BIT(phys_id % 64))
+		return true;
+	p->seen[phys_id / 64] |= BIT(phys_id % 64);
+
+	/*
+	 * Step 5 of reference 2.7: IRR first (a full barrier), then IsRunning
+	 * read again, so that a target clearing IsRunning before it halts
+	 * (reference 2.13: clear, barrier, re-check IRR) either sees our IRR
+	 * bit or is seen as not running.  Only IRR is set: the hardware does
+	 * not touch TMR for an IPI (reference 2.3 lists IRR only).
+	 */
+	avic_emu_set_irr(target, p->vector);
+	avic_phys_entry_decode(__atomic_load_n(&c->phys_table[phys_id], __ATOMIC_SEQ_CST), &e);
+	if (e.is_running) {
+		/* A core does not ring its own doorbell: it re-evaluates anyway. */
+		if (e.host_apic_id != c->self_host_apic_id)
+			c->doorbell(c->opaque, e.host_apic_id);
+	} else if (!p->not_running) {
+		p->not_running = true;
+		p->not_running_index = index;
+	}
+	return true;
+}
+
+/*
+ * xAVIC logical destination through the logical APIC ID table (APM Vol 2
+ * §15.29.5.3, Table 15-24; reference 2.9): V=0 (or SBZ bits 30:8 set, the
+ * model's choice) is an invalid target, reported by logical index.
+ */
+static bool avic_emu_ipi_logical(struct avic_emu_ipi *p, u32 log_index)
+{
+	u8 phys_id;
+	bool valid, sbz_ok;
+
+	sbz_ok = avic_log_entry_decode(__atomic_load_n(&p->c->log_table[log_index], __ATOMIC_ACQUIRE),
+				       &phys_id, &valid);
+	if (!valid || !sbz_ok)
+		return avic_emu_ipi_fail(p, AVIC_IPI_FAILURE_INVALID_TARGET, log_index);
+	return avic_emu_ipi_target(p, phys_id, log_index, true);
+}
+
+/*
+ * Flat (DFR[31:28] = 0xF): bit i of the 8-bit destination is entry i.
+ * Cluster (0x0): bits 7:4 cluster c, bit j of 3:0 is entry 4c + j; cluster
+ * 15 is reserved (0xFF, the broadcast, never gets here): invalid target.
+ * Which DFR decides is not documented (reference 2.9, A11): the sender's,
+ * from its backing page.  Any other DFR model: not accelerated, ID 0.
+ */
+static bool avic_emu_ipi_xapic_logical(struct avic_emu_ipi *p, u8 dest, u32 dfr)
+{
+	u32 i, cluster = dest >> 4;
+
+	switch (dfr >> VAPIC_DFR_MODEL_SHIFT) {
+	case VAPIC_DFR_MODEL_FLAT:
+		for (i = 0; i < AVIC_LOGICAL_FLAT_ENTRIES; i++)
+			if ((dest & BIT(i)) && !avic_emu_ipi_logical(p, i))
+				return false;
+		return true;
+	case VAPIC_DFR_MODEL_CLUSTER:
+		for (i = 0; i < 4; i++) {
+			if (!(dest & BIT(i)))
+				continue;
+			if (cluster == 0xf) {
+				if (!avic_emu_ipi_fail(p, AVIC_IPI_FAILURE_INVALID_TARGET, cluster * 4 + i))
+					return false;
+				continue;
+			}
+			if (!avic_emu_ipi_logical(p, cluster * 4 + i))
+				return false;
+		}
+		return true;
+	default:
+		return avic_emu_ipi_fail(p, AVIC_IPI_FAILURE_INVALID_INT_TYPE, 0);
+	}
+}
+
+/* All destinations of one IPI (steps 2-4 of reference 2.7), shorthand Self excluded. */
+static bool avic_emu_ipi_walk(struct avic_emu_ipi *p, const struct vapic_icr *icr, u32 self_id,
+			      u32 dfr)
+{
+	const struct avic_emu_ctx *c = p->c;
+	u32 bcast = icr->x2apic ? VAPIC_X2APIC_BROADCAST : VAPIC_XAPIC_BROADCAST;
+	u32 i, max = MIN(c->max_phys_index, X2AVIC_4K_MAX_PHYSICAL_ID);
+
+	/*
+	 * All-including-self, all-excluding-self, or the broadcast ID: every
+	 * entry up to MAX_INDEX, V=0 skipped.  xAVIC entry 255 is reserved
+	 * (0xFF is the broadcast ID).  x2APIC: only 0xFFFFFFFF is the broadcast,
+	 * entry 255 an ordinary one (reference 3.7, A12, as KVM).
+	 */
+	if (icr->shorthand != VAPIC_DSH_NONE || icr->dest == bcast) {
+		for (i = 0; i <= max; i++) {
+			if (!c->x2avic && i == VAPIC_XAPIC_BROADCAST)
+				continue;
+			if (icr->shorthand == VAPIC_DSH_ALL_EXCL_SELF && i == self_id)
+				continue;
+			if (!avic_emu_ipi_target(p, i, i, false))
+				return false;
+		}
+		return true;
+	}
+	if (!icr->logical)
+		return avic_emu_ipi_target(p, icr->dest, icr->dest, true);
+	if (!icr->x2apic)
+		return avic_emu_ipi_xapic_logical(p, (u8)icr->dest, dfr);
+	/*
+	 * x2AVIC has no logical table: destination = cluster 31:16, bitmap
+	 * 15:0, and the CPU derives each target's x2APIC ID as cluster << 4 |
+	 * bit (APM Vol 2 §15.29.5.3, §16.14; reference 2.9, 3.6).  Exits report
+	 * the physical index.
+	 */
+	for (i = 0; i < 16; i++) {
+		u32 id = ((icr->dest >> 16) << 4) | i;
+
+		if ((icr->dest & BIT(i)) && !avic_emu_ipi_target(p, id, id, true))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * An ICRL write (xAVIC) or ICR write (x2AVIC) that the page already holds.
+ * Accelerated: Fixed, edge, vector >= 16, any destination form (reference
+ * 2.7).  Everything else is 0x401 ID 0 with nothing done - lowest priority
+ * included (2.7 lists only Fixed).  Which ICR values the CPU sends to the
+ * 0x402 trap on 0x300 instead is unknown (reference 4.4, A10): the model
+ * never does, every unhandled type is ID 0.
+ */
+static enum avic_emu_result avic_emu_icr(const struct avic_emu_ctx *c, u8 *page, u32 self_id,
+					 u32 icrl, u32 icrh, struct avic_emu_exit *exit)
+{
+	struct avic_emu_ipi p = { .c = c };
+	struct vapic_icr icr;
+	u32 dfr = avic_emu_get(page, VAPIC_REG_DFR);
+
+	if (c->x2avic)
+		vapic_icr_decode_x2apic(icrl | ((u64)icrh << 32), &icr);
+	else
+		vapic_icr_decode_xapic(icrl, icrh, &icr);
+	if (icr.delivery_mode != VAPIC_MT_FIXED || icr.trigger_level)
+		return avic_emu_incomplete(exit, icrl, icrh, AVIC_IPI_FAILURE_INVALID_INT_TYPE, 0);
+	if (icr.vector < 16)
+		return avic_emu_incomplete(exit, icrl, icrh, AVIC_IPI_FAILURE_INVALID_IPI_VECTOR, 0);
+	/* Step 1: Self sets the own IRR without looking at the tables. */
+	if (icr.shorthand == VAPIC_DSH_SELF) {
+		avic_emu_set_irr(page, icr.vector);
+		return AVIC_EMU_ACCELERATED;
+	}
+	p.vector = icr.vector;
+	if (!avic_emu_ipi_walk(&p, &icr, self_id, dfr))
+		return avic_emu_incomplete(exit, icrl, icrh, p.fail_cause, p.fail_index);
+	p.deliver = true;
+	avic_emu_ipi_walk(&p, &icr, self_id, dfr);
+	/* Step 6: IRR bits are set; the hypervisor only has to wake the target. */
+	if (p.not_running)
+		return avic_emu_incomplete(exit, icrl, icrh, AVIC_IPI_FAILURE_TARGET_NOT_RUNNING,
+					   p.not_running_index);
+	return AVIC_EMU_ACCELERATED;
+}
+
+/* ---- xAVIC: the APIC MMIO page ---- */
+
+enum avic_emu_result avic_emu_mmio(const struct avic_emu_ctx *c, u8 *page, u32 self_id, u32 offset,
+				   bool write, u32 *val, struct avic_emu_exit *exit)
+{
+	const struct avic_emu_reg *r;
+	enum avic_access_kind kind;
+	u32 reg = offset & ~0xfu;
+	u8 action;
+
+	/* x2AVIC: the APIC GPA is plain memory through the NPT (reference 2.3). */
+	if (c->x2avic || offset >= PAGE_SIZE || (offset & 3))
+		return AVIC_EMU_INTERCEPTED;
+	kind = avic_access_kind(offset, write, c->ext_lvt);
+	if (!write) {
+		/* Allowed reads return the backing page, whatever it holds. */
+		if (kind != AVIC_ACCEL)
+			return avic_emu_noaccel(exit, reg, false, 0);
+		*val = avic_emu_get(page, offset);
+		return AVIC_EMU_ACCELERATED;
+	}
+	if (kind == AVIC_FAULT)
+		return avic_emu_noaccel(exit, reg, true, 0);
+	if (kind == AVIC_TRAP) {
+		avic_emu_put(page, offset, *val);
+		return avic_emu_noaccel(exit, reg, true, 0);
+	}
+	/*
+	 * Bytes +4..+15 of a register give "undefined results" (reference
+	 * 2.4): the model stores there and triggers nothing.
+	 */
+	r = avic_emu_reg_lookup(offset);
+	action = (r && offset == r->offset) ? r->action : AVIC_EMU_STORE;
+	switch (action) {
+	case AVIC_EMU_TPR: {
+		struct vapic v = { .page = page };
+
+		/* Bits 31:8 are reserved and kept 0 (vapic.c; UNVERIFIED for the CPU). */
+		vapic_set_tpr(&v, *val);
+		return AVIC_EMU_ACCELERATED;
+	}
+	case AVIC_EMU_EOI:
+		avic_emu_put(page, offset, *val);
+		return avic_emu_eoi(c, page, exit);
+	case AVIC_EMU_ICR:
+		/* ICRL starts the IPI with the ICRH already in the page (reference 2.7). */
+		avic_emu_put(page, offset, *val);
+		return avic_emu_icr(c, page, self_id, *val, avic_emu_get(page, VAPIC_REG_ICR_HI), exit);
+	default:
+		/* ICRH, SELF_IPI (no xAPIC register), unlisted offsets. */
+		avic_emu_put(page, offset, *val);
+		return AVIC_EMU_ACCELERATED;
+	}
+}
+
+/* ---- x2AVIC: the x2APIC MSRs ---- */
+
+static bool avic_emu_msr_intercepted(const struct avic_emu_ctx *c, u32 msr, bool write)
+{
+	if (c->x2avic_msrpm)
+		return msrpm_intercepted(c->x2avic_msrpm, msr, write);
+	return !avic_x2_msr_passthrough(msr, write);
+}
+
+/* APM Vol 2 §16.11-16.15, reference 3.4, 3.5: true if the access raises #GP(0). */
+static bool avic_emu_x2_gp(const struct avic_emu_reg *r, bool write, u64 val)
+{
+	u32 mt;
+
+	if (!r)
+		return true;                    /* no register at this MSR */
+	if (!write)
+		return !(r->x2 & AVIC_EMU_X2_READ);
+	if (!(r->x2 & AVIC_EMU_X2_WRITE))
+		return true;
+	if (r->action != AVIC_EMU_ICR && (val >> 32))
+		return true;                    /* 63:32 reserved but in the ICR */
+	if ((u32)val & ~r->x2_write_ok)
+		return true;
+	if (r->action == AVIC_EMU_ICR) {
+		/* Lowest priority, remote read and ExtINT are reserved in x2APIC mode (3.4). */
+		mt = ((u32)val & VAPIC_ICR_MT) >> VAPIC_ICR_MT_SHIFT;
+		return mt == VAPIC_MT_LOWEST || mt == VAPIC_MT_REMOTE_READ || mt == VAPIC_MT_EXTINT;
+	}
+	return false;
+}
+
+enum avic_emu_result avic_emu_msr(const struct avic_emu_ctx *c, u8 *page, u32 self_id, u32 msr,
+				  bool write, u64 *val, struct avic_emu_exit *exit)
+{
+	const struct avic_emu_reg *r;
+	enum avic_access_kind kind;
+	u32 off;
+
+	/*
+	 * Without x2AVIC the policy intercepts all of 0x800-0x8FF (a passed
+	 * through MSR would reach the host's APIC, CVE-2023-5090, reference 3.2).
+	 */
+	if (!c->x2avic || msr < AVIC_X2APIC_MSR_FIRST || msr > AVIC_X2APIC_MSR_LAST)
+		return AVIC_EMU_INTERCEPTED;
+	/* 1. The MSRPM: an intercepted access is a normal MSR exit. */
+	if (avic_emu_msr_intercepted(c, msr, write))
+		return AVIC_EMU_INTERCEPTED;
+	/* 2. The x2APIC architecture. */
+	off = AVIC_X2APIC_MSR_TO_OFFSET(msr);
+	r = avic_emu_reg_lookup(off);
+	if (avic_emu_x2_gp(r, write, write ? *val : 0))
+		return AVIC_EMU_GP;
+	/* 3. Table 15-22, with the MMIO-equivalent offset. */
+	kind = avic_access_kind(off, write, c->ext_lvt);
+	if (!write) {
+		if (kind != AVIC_ACCEL)
+			return avic_emu_noaccel(exit, off, false, 0);
+		*val = avic_emu_get(page, off);
+		/* The 64-bit ICR is split: 31:0 at 0x300, 63:32 at 0x310 (reference 3.4). */
+		if (r->action == AVIC_EMU_ICR)
+			*val |= (u64)avic_emu_get(page, VAPIC_REG_ICR_HI) << 32;
+		return AVIC_EMU_ACCELERATED;
+	}
+	if (kind == AVIC_FAULT)
+		return avic_emu_noaccel(exit, off, true, 0);
+	if (kind == AVIC_TRAP) {
+		avic_emu_put(page, off, (u32)*val);
+		return avic_emu_noaccel(exit, off, true, 0);
+	}
+	switch (r->action) {
+	case AVIC_EMU_TPR: {
+		struct vapic v = { .page = page };
+
+		vapic_set_tpr(&v, (u32)*val);
+		return AVIC_EMU_ACCELERATED;
+	}
+	case AVIC_EMU_EOI:
+		avic_emu_put(page, off, 0);
+		return avic_emu_eoi(c, page, exit);
+	case AVIC_EMU_ICR:
+		/* One WRMSR stores both halves, then sends (reference 3.4). */
+		avic_emu_put(page, VAPIC_REG_ICR_HI, (u32)(*val >> 32));
+		avic_emu_put(page, VAPIC_REG_ICR_LO, (u32)*val);
+		return avic_emu_icr(c, page, self_id, (u32)*val, (u32)(*val >> 32), exit);
+	case AVIC_EMU_SELF_IPI:
+		/*
+		 * "The same way as ICR" (APM Vol 2 §15.29.10, §16.15; reference
+		 * 3.4): a Fixed, edge IPI to self, into the own IRR.  A vector
+		 * below 16 is the ICR's ID 4, reported with the equivalent ICR
+		 * (shorthand Self, Fixed, edge) as EXITINFO1: UNVERIFIED, the APM
+		 * does not say what SELF_IPI does with an illegal vector.
+		 */
+		avic_emu_put(page, off, (u32)*val);
+		if ((u8)*val < 16)
+			return avic_emu_incomplete(exit,
+						   ((u32)VAPIC_DSH_SELF << VAPIC_ICR_DSH_SHIFT) | (u8)*val,
+						   0, AVIC_IPI_FAILURE_INVALID_IPI_VECTOR, 0);
+		avic_emu_set_irr(page, (u8)*val);
+		return AVIC_EMU_ACCELERATED;
+	default:
+		avic_emu_put(page, off, (u32)*val);
+		return AVIC_EMU_ACCELERATED;
+	}
+}
+
+const char *avic_emu_result_name(enum avic_emu_result r)
+{
+	switch (r) {
+	case AVIC_EMU_ACCELERATED:
+		return "accelerated";
+	case AVIC_EMU_EXIT:
+		return "exit";
+	case AVIC_EMU_GP:
+		return "#GP";
+	case AVIC_EMU_INTERCEPTED:
+		return "intercepted";
+	}
+	return "unknown";
+}
