@@ -14,6 +14,8 @@
 #include "hv/mem.h"
 #include "hv/multiboot.h"
 #include "hv/percpu.h"
+#include "avic/avic_hw.h"
+#include "svm/msrpm.h"
 #include "lib/printf.h"
 #include "lib/string.h"
 #include "lib/x86.h"
@@ -343,6 +345,40 @@ static void run_test(const struct hv_test *t, struct plan_totals *tot)
 		pool_release(mark);
 }
 
+/*
+ * The x2AVIC MSR permission policy (reference 3.3), printed as one line and
+ * checked by reading the bits back from a map built with it, both with
+ * x2AVIC active (the policy) and inactive (every x2APIC MSR intercepted).
+ * A mismatch would open host APIC MSRs to a guest or leave TSC-deadline
+ * writes to fault: the run stops.
+ */
+static void x2avic_msrpm_selfcheck(void)
+{
+	char line[400], why[160];
+	u64 mark = pool_mark();
+	u8 *map = pool_alloc_pages(MSRPM_SIZE / PAGE_SIZE);
+	int bad = 0;
+
+	if (!map) {
+		hv_err("avic", "out of memory for the MSRPM self-check");
+		hv_end_machine("ERROR");
+	}
+	avic_x2_msrpm_policy_line(line, sizeof(line));
+	hv_printf("%s\n", line);
+	for (int active = 1; active >= 0 && !bad; active--) {
+		msrpm_init(map);
+		avic_x2_msrpm_apply(map, active);
+		bad = avic_x2_msrpm_check(map, active, why, sizeof(why));
+	}
+	pool_release(mark);
+	if (bad) {
+		hv_err("avic", "x2avic msrpm self-check FAILED: %d bits differ from the policy; first: %s", bad, why);
+		hv_printf("SUMMARY: 0 tests, 0 unexpected failures, 0 skipped\n");
+		hv_end_machine("ERROR");
+	}
+	hv_info("avic", "x2avic msrpm self-check: the map matches the policy (x2AVIC active and inactive)");
+}
+
 void hv_main(void)
 {
 	struct plan_totals tot = { 0 };
@@ -358,6 +394,7 @@ void hv_main(void)
 		hv_printf("SUMMARY: 0 tests, 0 unexpected failures, 0 skipped\n");
 		hv_end_machine("ERROR");
 	}
+	x2avic_msrpm_selfcheck();
 	hv_info("plan", "%u test%s on %u CPU%s", selected, selected == 1 ? "" : "s",
 		run_cpus(), run_cpus() == 1 ? "" : "s");
 	/* The hypervisor's own set-up cost, from efi_main to the first VMRUN (all CPUs started). */

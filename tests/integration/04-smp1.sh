@@ -7,6 +7,9 @@
 run_hv --smp 1
 expect_rc 0 "SUCCESS"
 expect_log 'SVM revision'
+# The x2AVIC MSRPM policy exactly as issue 4 states it, and its read-back self-check.
+expect_log '^x2avic msrpm: read-passthrough 0x802 0x803 0x808 0x80a 0x80d 0x80f 0x810-0x827 0x828 0x830 0x832-0x838 0x83e ; write-passthrough 0x808 0x80b 0x830 0x83f$'
+expect_log 'INFO avic: x2avic msrpm self-check: the map matches the policy'
 expect_log '^Test result: SUCCESS$'
 expect_log '^SKIP: smp: .*[A-Za-z]'
 multi=$(sed -n 's/^TEST(\([a-z0-9_]*\), *\([0-9]*\), *\([^,]*\),.*/\1 \2 \3/p' hv/tests.def |
