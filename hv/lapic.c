@@ -26,7 +26,8 @@
  *   INIT/SIPI        INIT parks the vCPU in wait-for-SIPI, SIPI starts it in
  *                    real mode at vector << 12 (APM Vol 2 §16.5)
  *
- * Lock order: vm->ioapic_lock, then one vcpu->apic_lock at a time.
+ * Locks: vm->ioapic_lock and each vcpu->apic_lock are never held together;
+ * cross-vCPU work drops the own lock first (lapic_effect).
  */
 #include "hv/lapic.h"
 #include "hv/mmio.h"
@@ -49,11 +50,10 @@ static struct vmcb_save *save(struct vcpu *v) { return &v->vmcb->save; }
 
 /* ---- set-up ---------------------------------------------------------------- */
 
-int lapic_vm_init(struct vm *vm)
+void lapic_vm_init(struct vm *vm)
 {
 	vioapic_reset(&vm->ioapic);
 	vm->ioapic_lock.locked = 0;
-	return 0;
 }
 
 void lapic_vcpu_init(struct vcpu *vcpu)
@@ -93,12 +93,12 @@ static void lapic_accept(struct vcpu *t, u8 vector, bool level)
 	lapic_kick(t);
 }
 
-static void lapic_deliver_one(struct vcpu *t, const struct lapic_msg *m)
+static void lapic_deliver_one(struct vcpu *t, const struct vapic_icr *m)
 {
 	switch (m->delivery_mode) {
 	case VAPIC_MT_FIXED:
 	case VAPIC_MT_LOWEST:
-		lapic_accept(t, m->vector, m->level);
+		lapic_accept(t, m->vector, m->trigger_level);
 		break;
 	case VAPIC_MT_NMI:
 		__atomic_store_n(&t->pending_nmi, 1, __ATOMIC_SEQ_CST);
@@ -128,19 +128,14 @@ static void lapic_deliver_one(struct vcpu *t, const struct lapic_msg *m)
 	}
 }
 
-static bool lapic_matches(struct vcpu *t, const struct lapic_msg *m, u32 source_id)
+static bool lapic_matches(struct vcpu *t, const struct vapic_icr *m, u32 source_id)
 {
-	struct vapic_icr icr = {
-		.vector = m->vector, .delivery_mode = m->delivery_mode,
-		.logical = m->logical, .trigger_level = m->level,
-		.shorthand = m->shorthand, .dest = m->dest, .x2apic = m->x2apic,
-	};
 	bool hit;
 
 	if (!t->apic.enabled)
 		return false;
 	spin_lock(&t->apic_lock);
-	hit = vapic_match_dest(&t->apic, &icr, source_id);
+	hit = vapic_match_dest(&t->apic, m, source_id);
 	spin_unlock(&t->apic_lock);
 	return hit;
 }
@@ -163,7 +158,7 @@ static bool lapic_vector_busy(const struct vcpu *t, u8 vector)
  * error" (reference 5.9 bit 2; xAPIC only: x2APIC keeps no such bit in
  * KVM or the reference, so we set none there).
  */
-void lapic_send(struct vm *vm, struct vcpu *source, const struct lapic_msg *m)
+void lapic_send(struct vm *vm, struct vcpu *source, const struct vapic_icr *m)
 {
 	u32 src = source ? source->apic.apic_id : ~0u;
 	struct vcpu *best = NULL, *focus = NULL;
@@ -207,9 +202,9 @@ static void ioapic_flush(struct vm *vm, const struct vioapic_out *out)
 {
 	for (unsigned i = 0; i < out->n; i++) {
 		const struct vioapic_irq *q = &out->irq[i];
-		struct lapic_msg m = {
+		struct vapic_icr m = {
 			.vector = q->vector, .delivery_mode = q->delivery_mode,
-			.logical = q->logical, .level = q->level, .dest = q->dest,
+			.logical = q->logical, .trigger_level = q->level, .dest = q->dest,
 		};
 
 		lapic_send(vm, NULL, &m);
@@ -272,8 +267,6 @@ static void lapic_timer_update(struct vcpu *vcpu);
 /* Called with apic_lock held; drops it for cross-vCPU work. */
 static void lapic_effect(struct vcpu *vcpu, const struct vapic_effect *eff)
 {
-	struct lapic_msg m;
-
 	switch (eff->kind) {
 	case VAPIC_EFFECT_EOI:
 		if (eff->eoi_level) {
@@ -283,15 +276,9 @@ static void lapic_effect(struct vcpu *vcpu, const struct vapic_effect *eff)
 		}
 		break;
 	case VAPIC_EFFECT_ICR:
-		m = (struct lapic_msg){
-			.vector = eff->icr.vector, .delivery_mode = eff->icr.delivery_mode,
-			.logical = eff->icr.logical, .level = eff->icr.trigger_level,
-			.shorthand = eff->icr.shorthand, .dest = eff->icr.dest,
-			.x2apic = eff->icr.x2apic,
-		};
 		/* An IPI carries edge semantics at the receiver unless it is level (§16.5). */
 		spin_unlock(&vcpu->apic_lock);
-		lapic_send(vcpu->vm, vcpu, &m);
+		lapic_send(vcpu->vm, vcpu, &eff->icr);
 		spin_lock(&vcpu->apic_lock);
 		break;
 	case VAPIC_EFFECT_TIMER:
@@ -568,8 +555,8 @@ enum exit_action lapic_handle_cr8_write(struct vcpu *vcpu)
 /* The interrupt window opened: injection happens on this very entry. */
 enum exit_action lapic_handle_vintr(struct vcpu *vcpu)
 {
-	ctl(vcpu)->int_ctl &= ~(V_IRQ_MASK | V_IGN_TPR_MASK | V_INTR_PRIO_MASK);
-	ctl(vcpu)->intercept_misc1 &= ~INTERCEPT_VINTR;
+	/* lapic_before_entry clears the window (or re-arms it) on every entry. */
+	(void)vcpu;
 	return EXIT_RESUME;
 }
 
@@ -889,9 +876,4 @@ void lapic_after_exit(struct vcpu *vcpu)
 		vapic_set_tpr(&vcpu->apic, vtpr << 4);
 		spin_unlock(&vcpu->apic_lock);
 	}
-}
-
-bool lapic_cpuid_apic_bit(struct vcpu *vcpu)
-{
-	return vcpu->apic.enabled;
 }

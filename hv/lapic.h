@@ -10,19 +10,8 @@
 #include "hv/hv.h"
 #include "avic/vioapic.h"
 
-/* One interrupt message, from an ICR write or from the IOAPIC. */
-struct lapic_msg {
-	u8 vector;
-	u8 delivery_mode;       /* VAPIC_MT_* */
-	bool logical;
-	bool level;             /* trigger mode: sets TMR on acceptance */
-	u8 shorthand;           /* VAPIC_DSH_* */
-	u32 dest;
-	bool x2apic;            /* format of dest (broadcast value) */
-};
-
 /* Set-up */
-int lapic_vm_init(struct vm *vm);
+void lapic_vm_init(struct vm *vm);
 void lapic_vcpu_init(struct vcpu *vcpu);
 
 /* Exits (return: 0, or -VAPIC_GP for #GP) */
@@ -42,10 +31,10 @@ bool lapic_init_sipi(struct vcpu *vcpu);        /* false: the vCPU has ended */
 void lapic_before_entry(struct vcpu *vcpu);
 void lapic_after_exit(struct vcpu *vcpu);
 
-/* Delivery: the source is NULL for the IOAPIC. */
-void lapic_send(struct vm *vm, struct vcpu *source, const struct lapic_msg *msg);
-
-/* CPUID leaf 1 bits that follow the APIC state. */
-bool lapic_cpuid_apic_bit(struct vcpu *vcpu);
+/*
+ * Delivery of one interrupt message, a decoded ICR write or an IOAPIC
+ * message in the same struct vapic_icr; the source is NULL for the IOAPIC.
+ */
+void lapic_send(struct vm *vm, struct vcpu *source, const struct vapic_icr *msg);
 
 #endif
