@@ -70,7 +70,7 @@ static enum exit_action handle_cpuid(struct vcpu *vcpu)
 		r.edx &= ~(BIT(9) |             /* APIC: follows IA32_APIC_BASE.AE below */
 			   BIT(12));            /* MTRR: the MSRs are not emulated */
 		/* APM Vol 2 §16.3.1: CPUID 1 EDX[9] reads 0 while the APIC is disabled. */
-		if (lapic_cpuid_apic_bit(vcpu))
+		if (vcpu->apic.enabled)
 			r.edx |= BIT(9);
 		r.ebx = (r.ebx & 0x00ffffff) | (vcpu->apic.apic_id << 24);
 		break;
@@ -140,20 +140,17 @@ static enum exit_action handle_msr(struct vcpu *vcpu)
 			return inject_gp(vcpu);
 		if (write)
 			return skip(vcpu);
-		s->rax = (u32)val;
-		vcpu->regs.rdx = val >> 32;
-		return skip(vcpu);
+		goto read_done;
 	}
 	/*
 	 * AMD legacy performance counters (PerfEvtSel0-3, PerfCtr0-3): a PC
 	 * kernel probes them; they read 0 and writes are dropped (no counting).
 	 */
 	if (msr >= MSR_AMD_PERF_FIRST && msr <= MSR_AMD_PERF_LAST) {
-		if (!write) {
-			s->rax = 0;
-			vcpu->regs.rdx = 0;
-		}
-		return skip(vcpu);
+		if (write)
+			return skip(vcpu);
+		val = 0;
+		goto read_done;
 	}
 
 	switch (msr) {
@@ -188,6 +185,7 @@ static enum exit_action handle_msr(struct vcpu *vcpu)
 	default:
 		return inject_gp(vcpu);
 	}
+read_done:
 	s->rax = (u32)val;
 	vcpu->regs.rdx = val >> 32;
 	return skip(vcpu);
@@ -362,11 +360,6 @@ static enum exit_action handle_vmmcall(struct vcpu *vcpu)
 
 /* ---- the rest ----------------------------------------------------------------- */
 
-static enum exit_action handle_hlt(struct vcpu *vcpu)
-{
-	return lapic_handle_hlt(vcpu);
-}
-
 static enum exit_action handle_intr(struct vcpu *vcpu)
 {
 	/* The host interrupt is taken right after STGI in the run loop. */
@@ -478,7 +471,7 @@ const exit_handler_fn exit_handlers[SVM_EXIT_INDEX_MAX] = {
 	H(SVM_EXIT_SMI) = handle_ignore,
 	H(SVM_EXIT_INIT) = handle_ignore,
 	H(SVM_EXIT_CPUID) = handle_cpuid,
-	H(SVM_EXIT_HLT) = handle_hlt,
+	H(SVM_EXIT_HLT) = lapic_handle_hlt,
 	H(SVM_EXIT_VINTR) = lapic_handle_vintr,
 	H(SVM_EXIT_IRET) = lapic_handle_iret,
 	H(SVM_EXIT_WRITE_CR0 + 8) = lapic_handle_cr8_write,

@@ -150,6 +150,7 @@ void vcpu_stop(struct vcpu *vcpu, u32 kind, const char *fmt, ...) __printf(3, 4)
 void vcpu_inject_exception(struct vcpu *vcpu, u8 vector, bool has_error, u32 error);
 int vcpu_skip_insn(struct vcpu *vcpu);          /* advance RIP past the exiting instruction */
 int vcpu_fetch_insn(struct vcpu *vcpu, u8 *buf, unsigned len);
+bool vcpu_long_mode(struct vcpu *vcpu);           /* EFER.LMA and CS.L: 64-bit code */
 void vcpu_report(struct vcpu *vcpu, int status, const char *msg);
 void vcpu_console_putc(struct vcpu *vcpu, char c);
 void vcpu_console_flush(struct vcpu *vcpu);

@@ -26,12 +26,7 @@ u64 *vcpu_gpr(struct vcpu *vcpu, unsigned reg)
 	return map[reg & 15];
 }
 
-/* CS.L and CS.D from the VMCB attribute packing (attrib bits 9 and 10). */
-static bool cs_long(struct vcpu *vcpu)
-{
-	return (vcpu->vmcb->save.efer & EFER_LMA) && (vcpu->vmcb->save.cs.attrib & BIT(9));
-}
-
+/* CS.D from the VMCB attribute packing (attrib bit 10). */
 static bool cs_d32(struct vcpu *vcpu)
 {
 	return vcpu->vmcb->save.cs.attrib & BIT(10);
@@ -42,7 +37,7 @@ void mmio_advance(struct vcpu *vcpu, unsigned len)
 	struct vmcb_save *s = &vcpu->vmcb->save;
 
 	s->rip += len;
-	if (!cs_long(vcpu))
+	if (!vcpu_long_mode(vcpu))
 		s->rip = cs_d32(vcpu) ? (u32)s->rip : (u16)s->rip;
 	vcpu->vmcb->control.int_state &= ~SVM_INTERRUPT_SHADOW;
 }
@@ -66,7 +61,7 @@ enum exit_action mmio_emulate(struct vcpu *vcpu, u64 gpa, mmio_fn fn, void *ctx)
 	int n = vcpu_fetch_insn(vcpu, b, sizeof(b));
 	u64 val = 0, *reg;
 
-	if (n <= 0 || insn_decode_mmio(b, (unsigned)n, cs_long(vcpu), cs_d32(vcpu), &mi, &why)) {
+	if (n <= 0 || insn_decode_mmio(b, (unsigned)n, vcpu_long_mode(vcpu), cs_d32(vcpu), &mi, &why)) {
 		stop_bytes(vcpu, "MMIO access", gpa, b, n, why);
 		return EXIT_STOP;
 	}
@@ -94,13 +89,13 @@ int mmio_decode_cr_write(struct vcpu *vcpu, unsigned cr, u64 *val, u8 *len)
 	u8 b[15];
 	int n = vcpu_fetch_insn(vcpu, b, sizeof(b));
 
-	if (n <= 0 || insn_decode_mov_cr(b, (unsigned)n, cs_long(vcpu), &got_cr, &gpr, &to_cr, len) ||
+	if (n <= 0 || insn_decode_mov_cr(b, (unsigned)n, vcpu_long_mode(vcpu), &got_cr, &gpr, &to_cr, len) ||
 	    !to_cr || got_cr != cr) {
 		stop_bytes(vcpu, "CR write", 0, b, n, "not a MOV to the intercepted control register");
 		return -1;
 	}
 	*val = *vcpu_gpr(vcpu, gpr);
-	if (!cs_long(vcpu))
+	if (!vcpu_long_mode(vcpu))
 		*val = (u32)*val;
 	return 0;
 }

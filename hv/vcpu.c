@@ -44,7 +44,7 @@ static struct guest_paging vcpu_paging(struct vcpu *vcpu)
 	return (struct guest_paging){ .cr0 = s->cr0, .cr3 = s->cr3, .cr4 = s->cr4, .efer = s->efer };
 }
 
-static bool vcpu_long_mode(struct vcpu *vcpu)
+bool vcpu_long_mode(struct vcpu *vcpu)
 {
 	struct vmcb_save *s = &vcpu->vmcb->save;
 
