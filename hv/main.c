@@ -120,28 +120,31 @@ static bool stop_as_expected(const struct vcpu *v)
 }
 
 /* After vcpu_run: an unexpected stop ends the VM for every vCPU. */
+/* Kicks the CPUs of the VM's other vCPUs (only halted ones if halted_only) to look at the VM's flags. */
+static void kick_others(const struct vm *vm, u32 self, bool halted_only)
+{
+	for (u32 i = 0; i < vm->nr_vcpus; i++)
+		if (i != self && (!halted_only || vm->vcpus[i].halted))
+			host_apic_send_ipi(percpu_array[vm->vcpus[i].cpu].apic_id, HOST_VEC_KICK);
+}
+
 static void vcpu_finished(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
 
 	if (v->end == END_STOPPED && !stop_as_expected(v) && v->stop_kind != STOP_ABORT) {
 		vm->abort = 1;
-		for (u32 i = 0; i < vm->nr_vcpus; i++)
-			if (i != v->index)
-				host_apic_send_ipi(percpu_array[vm->vcpus[i].cpu].apic_id, HOST_VEC_KICK);
+		kick_others(vm, v->index, false);
 	}
 	/* vCPUs still waiting for a SIPI have nothing left to wait for. */
 	if (v->index == 0) {
 		vm->primary_done = 1;
-		for (u32 i = 1; i < vm->nr_vcpus; i++)
-			if (vm->vcpus[i].halted)
-				host_apic_send_ipi(percpu_array[vm->vcpus[i].cpu].apic_id, HOST_VEC_KICK);
+		kick_others(vm, 0, true);
 	}
 	/* A Multiboot kernel ends with its vCPU 0 (as a PC at the debug-exit port): its APs stop too. */
 	if (v->index == 0 && vm->test == &guest_test && !vm->abort) {
 		vm->abort = 1;
-		for (u32 i = 1; i < vm->nr_vcpus; i++)
-			host_apic_send_ipi(percpu_array[vm->vcpus[i].cpu].apic_id, HOST_VEC_KICK);
+		kick_others(vm, 0, false);
 	}
 	__atomic_add_fetch(&vm->vcpus_done, 1, __ATOMIC_SEQ_CST);
 	if (this_cpu()->index != 0)
