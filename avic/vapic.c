@@ -535,6 +535,18 @@ static bool vapic_xapic_readable(u32 off)
 }
 
 /*
+ * A register at this 16-byte-aligned offset: the readable ones and the
+ * write-only EOI.  Anything else sets ESR IRA (see below) and is false.
+ */
+static bool vapic_xapic_exists(struct vapic *a, u32 offset)
+{
+	if (vapic_xapic_readable(offset) || offset == VAPIC_REG_EOI)
+		return true;
+	vapic_set_error(a, VAPIC_ESR_IRA);
+	return false;
+}
+
+/*
  * xAPIC MMIO (APM Vol 2 §16.3.2 "APIC Registers", reference 5.1).  Only
  * aligned 32-bit accesses at a register's start are meaningful; anything
  * else reads 0 and ignores writes.  A 16-byte-aligned offset with no
@@ -553,10 +565,10 @@ int vapic_mmio_read(struct vapic *a, u32 offset, u32 *val)
 		return -VAPIC_NOT_DECODED;
 	if (offset >= PAGE_SIZE || (offset & 0xf))
 		return 0;
+	if (!vapic_xapic_exists(a, offset))
+		return 0;
 	if (vapic_xapic_readable(offset))
 		*val = vapic_read_reg(a, offset);
-	else if (offset != VAPIC_REG_EOI)
-		vapic_set_error(a, VAPIC_ESR_IRA);
 	return 0;
 }
 
@@ -567,10 +579,8 @@ int vapic_mmio_write(struct vapic *a, u32 offset, u32 val, struct vapic_effect *
 		return -VAPIC_NOT_DECODED;
 	if (offset >= PAGE_SIZE || (offset & 0xf))
 		return 0;
-	if (!vapic_xapic_readable(offset) && offset != VAPIC_REG_EOI) {
-		vapic_set_error(a, VAPIC_ESR_IRA);
+	if (!vapic_xapic_exists(a, offset))
 		return 0;
-	}
 	vapic_write_reg(a, offset, val, eff);
 	return 0;
 }
