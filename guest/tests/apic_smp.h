@@ -36,14 +36,7 @@
  * value is cond's last value.
  */
 #define SMP_TSC_MS              2500000ULL
-#define smp_wait_ms(cond, ms)                                           \
-	({                                                              \
-		u64 __smp_end = rdtsc() + (u64)(ms) * SMP_TSC_MS;       \
-		bool __smp_ok;                                          \
-		while (!(__smp_ok = (cond)) && rdtsc() < __smp_end)     \
-			cpu_relax();                                    \
-		__smp_ok;                                               \
-	})
+#define smp_wait_ms(cond, ms)   wait_for_tsc(cond, (u64)(ms) * SMP_TSC_MS)
 
 static inline u32 smp_load(const u32 *p)
 {
