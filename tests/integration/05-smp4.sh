@@ -10,6 +10,8 @@ run_hv --smp 4
 expect_rc 0 "SUCCESS"
 expect_log '^Test result: SUCCESS$'
 expect_log '^METRIC: boot\.setup_ms [0-9]+$'
+# apic_regs makes illegal APIC accesses on purpose: they are counted as refused.
+expect_log '^APIC: apic_regs: accesses=[1-9][0-9]* refused=[1-9][0-9]*$'
 n=$(log_count '^PASS: smp:')
 [ "$n" -ge 4 ] || fail "'PASS: smp:' appears $n times, expected one per vCPU (4)"
 one_vcpu=" $(tests_with_flag T_ONE_VCPU | tr '\n' ' ') "
