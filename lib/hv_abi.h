@@ -43,6 +43,15 @@ struct hv_boot_info {
  * that they can say SKIP with the reason instead of failing on it.
  */
 #define HV_BOOT_F_HOST_TCG      BIT(0)
+/*
+ * HV_BOOT_F_AVIC: the virtual APIC runs on the AVIC backend, the CPU's
+ * (apic=avic) or the model of it (apic=avic-emu).  Tests then also print
+ * METRIC avic_exits_per_op (the exits AVIC hardware takes, from
+ * HC_EXIT_COUNT_EMU_ONLY) and assert the AVIC floors.
+ */
+#define HV_BOOT_F_AVIC          BIT(1)
+/* HV_BOOT_F_AVIC_EMU: ... and it is the model (apic=avic-emu), not the CPU. */
+#define HV_BOOT_F_AVIC_EMU      BIT(2)
 
 /*
  * Guest image header: the first bytes of every flat guest image (guest/entry.asm
@@ -74,11 +83,21 @@ struct hv_guest_header {
  */
 #define HC_REPORT       1  /* RBX = HV_REPORT_*, RCX = GPA of a NUL-terminated message (<= HV_REPORT_MSG_MAX) */
 #define HC_GET_INFO     2  /* RAX = vcpu index, RBX = nr_vcpus, RCX = physical CPU's APIC ID, RDX = physical CPU index */
-#define HC_EXIT_COUNT   3  /* RBX = exit code; RAX = exits of that code on this vCPU since it started; RBX = ~0: all exits */
+#define HC_EXIT_COUNT   3  /* RBX = exit code; RAX = exits of that code on this vCPU since it started; RBX = ~0: all exits;
+			      RBX = HC_EXIT_COUNT_EMU_ONLY: see below */
 #define HC_EXPECT_STOP  4  /* RBX = HV_STOP_*, RCX = argument: the vCPU's next stop is expected (see below) */
 #define HC_PUTS         5  /* RCX = GPA of a NUL-terminated string, printed like COM1 output */
 #define HC_METRIC       6  /* RCX = GPA of "<name> <value>" (<= HV_REPORT_MSG_MAX): printed as
 			      "METRIC: <test>.<name> <value>" in the results */
+
+/*
+ * HC_EXIT_COUNT_EMU_ONLY: the exits (INTR and VMMCALL never included) this
+ * vCPU took only because AVIC is emulated (apic=avic-emu): accesses the
+ * model accelerated or answered with #GP, interrupt windows, CR8 writes.
+ * AVIC hardware takes (all exits - INTR - VMMCALL - these).  0 in the other
+ * modes.
+ */
+#define HC_EXIT_COUNT_EMU_ONLY  (~1ULL)
 
 #define HV_REPORT_PASS  0
 #define HV_REPORT_FAIL  1

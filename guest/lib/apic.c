@@ -373,12 +373,57 @@ void metric_per_op(const char *name, u64 total, u64 ops)
 		  (unsigned long)(hundredths % 100));
 }
 
+/* The metric name prefix for mode: the x2APIC figure carries none. */
+static const char *metric_prefix(enum apic_mode mode)
+{
+	return mode == APIC_MODE_XAPIC ? "xapic_" : "";
+}
+
 void apic_metric_per_op(const char *name, u64 total, u64 ops)
 {
 	char full[64];
 
-	snprintf(full, sizeof(full), "%s%s", apic_mode() == APIC_MODE_XAPIC ? "xapic_" : "", name);
+	snprintf(full, sizeof(full), "%s%s", metric_prefix(apic_mode()), name);
 	metric_per_op(full, total, ops);
+}
+
+bool hv_avic_active(void)
+{
+	return (boot_info->flags & HV_BOOT_F_AVIC) != 0;
+}
+
+/*
+ * "<prefix><name>" always and "<prefix>avic_<name>" under the AVIC
+ * backend only: in the other modes the two are equal and the second line
+ * would only say so.
+ */
+static void metric_exits_prefixed(const char *prefix, const char *name, u64 total,
+				  u64 avic_total, u64 ops)
+{
+	char full[64];
+
+	snprintf(full, sizeof(full), "%s%s", prefix, name);
+	metric_per_op(full, total, ops);
+	if (!hv_avic_active())
+		return;
+	snprintf(full, sizeof(full), "%savic_%s", prefix, name);
+	metric_per_op(full, avic_total, ops);
+}
+
+void metric_exits(const char *name, u64 total, u64 avic_total, u64 ops)
+{
+	metric_exits_prefixed("", name, total, avic_total, ops);
+}
+
+void apic_metric_exits(const char *name, u64 total, u64 avic_total, u64 ops)
+{
+	apic_metric_exits_in(apic_mode(), name, total, avic_total, ops);
+}
+
+void apic_metric_exits_in(enum apic_mode mode, const char *name, u64 total, u64 avic_total,
+			  u64 ops)
+{
+	metric_exits_prefixed(metric_prefix(mode), name, total, avic_total, ops);
 }
 
 u32 apic_tdcr_divisor(u32 tdcr)

@@ -268,6 +268,24 @@ void apic_for_each_mode(void (*fn)(void));
 void metric_per_op(const char *name, u64 total, u64 ops);
 void apic_metric_per_op(const char *name, u64 total, u64 ops);
 
+/* The virtual APIC runs on the AVIC backend, the CPU's or the model (HV_BOOT_F_AVIC). */
+bool hv_avic_active(void);
+
+/*
+ * Exit metrics: exactly what metric_per_op(name, total, ops) prints, and
+ * under the AVIC backend also "avic_<name>" with avic_total, the exits AVIC
+ * hardware takes (the sum of exit_snapshot_avic() over the same deltas as
+ * total).  apic_metric_exits() prefixes both with "xapic_" in xAPIC mode,
+ * like apic_metric_per_op(): "exits_per_op" and "avic_exits_per_op" are
+ * the x2APIC figures, "xapic_exits_per_op" and "xapic_avic_exits_per_op"
+ * the xAPIC ones.  apic_metric_exits_in() names them for mode instead of
+ * the current one, for a test that reports after leaving the mode.
+ */
+void metric_exits(const char *name, u64 total, u64 avic_total, u64 ops);
+void apic_metric_exits(const char *name, u64 total, u64 avic_total, u64 ops);
+void apic_metric_exits_in(enum apic_mode mode, const char *name, u64 total, u64 avic_total,
+			  u64 ops);
+
 /* 1, 2, 4, ... 128 for a TDCR value (bits 3 and 1:0). */
 u32 apic_tdcr_divisor(u32 tdcr);
 

@@ -220,11 +220,13 @@ static void measure(const char *m)
 	       m, me ? "receiver (EOI)" : "sender (ICR)", (unsigned long)want, (unsigned long)d.total,
 	       (unsigned long)d.msr, (unsigned long)d.npf, (unsigned long)d.vintr, (unsigned long)d.hlt);
 	if (me == 0) {
-		u64 total = 0;
+		u64 total = 0, avic = 0;
 
-		for (u32 t = 0; t < n; t++)
+		for (u32 t = 0; t < n; t++) {
 			total += measure_exits[t].total;
-		apic_metric_per_op("exits_per_op", total, METRIC_OPS);
+			avic += exit_snapshot_avic(&measure_exits[t]);
+		}
+		apic_metric_exits("exits_per_op", total, avic, METRIC_OPS);
 	}
 }
 

@@ -172,7 +172,7 @@ __asm__(".pushsection .rodata.initsipi, \"a\"\n"
 _Static_assert(CMD_X2APIC == 1 && CMD_END == 2, "the trampoline tests these bits");
 
 static u32 heartbeat, target_ready, bystanders_go;
-static u64 send_exits[2], send_ops[2];  /* [0] xAPIC, [1] x2APIC */
+static u64 send_exits[2], send_avic[2], send_ops[2];  /* [0] xAPIC, [1] x2APIC */
 
 static u8 *page_of(u8 vector)
 {
@@ -214,6 +214,7 @@ static void send(u32 low)
 	apic_icr_write(TARGET, low);
 	d = exits_since(&then);
 	send_exits[x2] += d.total;
+	send_avic[x2] += exit_snapshot_avic(&d);
 	send_ops[x2]++;
 	if (d.total != smp_icr_accesses() || d.total != smp_apic_exits(&d))
 		report_fail("%s: sending ICR 0x%x took %lu exits (expected %u APIC accesses)",
@@ -401,7 +402,7 @@ GUEST_TEST(apic_initsipi)
 	check_first();
 	check_second();
 	smp_store(&bystanders_go, 1);
-	metric_per_op("xapic_exits_per_op", send_exits[0], send_ops[0]);
-	metric_per_op("exits_per_op", send_exits[1], send_ops[1]);
+	apic_metric_exits_in(APIC_MODE_XAPIC, "exits_per_op", send_exits[0], send_avic[0], send_ops[0]);
+	apic_metric_exits_in(APIC_MODE_X2APIC, "exits_per_op", send_exits[1], send_avic[1], send_ops[1]);
 	apic_set_mode(APIC_MODE_XAPIC);
 }

@@ -361,7 +361,7 @@ static void measure(const char *m)
 	       "%s: per edge interrupt one exit per access: OUT high, OUT low, EOI; no VINTR "
 	       "(%lu exits: msr %lu npf %lu vintr %lu hlt %lu)", m, (unsigned long)d.total,
 	       (unsigned long)d.msr, (unsigned long)d.npf, (unsigned long)d.vintr, (unsigned long)d.hlt);
-	apic_metric_per_op("exits_per_op", d.total, METRIC_OPS);
+	apic_metric_exits("exits_per_op", d.total, exit_snapshot_avic(&d), METRIC_OPS);
 }
 
 /* ---- another vCPU as destination --------------------------------------------------------- */

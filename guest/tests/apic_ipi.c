@@ -270,7 +270,8 @@ static void measure(const char *m)
 		report_eq(0, d.vintr, "%s: receiver spinning with IF=1: no VINTR exit", m);
 	}
 	if (me == SENDER)
-		apic_metric_per_op("exits_per_op", d.total + receiver_exits.total, METRIC_OPS);
+		apic_metric_exits("exits_per_op", d.total + receiver_exits.total,
+				  exit_snapshot_avic(&d) + exit_snapshot_avic(&receiver_exits), METRIC_OPS);
 }
 
 static void check_mode(void)

@@ -96,7 +96,7 @@ static bool matches(enum model mdl, u32 dest, u32 ldr)
 }
 
 /* Exits of this vCPU's sends, and how many it sent: per vCPU. */
-static u64 sender_exits[SMP_MAX_VCPUS], sends[SMP_MAX_VCPUS];
+static u64 sender_exits[SMP_MAX_VCPUS], sender_avic[SMP_MAX_VCPUS], sends[SMP_MAX_VCPUS];
 
 static void check_model(const char *m, enum model mdl)
 {
@@ -133,6 +133,7 @@ static void check_model(const char *m, enum model mdl)
 			apic_icr_write(dest, APIC_ICR_DEST_LOGICAL | APIC_ICR_DM_FIXED | (VEC_BASE + c));
 			d = exits_since(&then);
 			sender_exits[me] += d.total;
+			sender_avic[me] += exit_snapshot_avic(&d);
 			sends[me]++;
 			if (d.total != smp_icr_accesses() || d.total != smp_apic_exits(&d))
 				report_fail("%s: %s: sending to 0x%x took %lu exits (expected %u APIC accesses)",
@@ -162,7 +163,7 @@ static void check_mode(void)
 	u32 me = this_vcpu();
 
 	set_handlers(on_ipi);
-	sender_exits[me] = sends[me] = 0;
+	sender_exits[me] = sender_avic[me] = sends[me] = 0;
 	if (apic_mode() == APIC_MODE_X2APIC) {
 		check_model(m, MODEL_X2APIC);
 	} else {
@@ -172,7 +173,7 @@ static void check_mode(void)
 		apic_write(APIC_REG_LDR, 0);
 	}
 	/* vCPU 0 sends every n-th case; its own figure is the metric. */
-	apic_metric_per_op("exits_per_op", sender_exits[me], sends[me]);
+	apic_metric_exits("exits_per_op", sender_exits[me], sender_avic[me], sends[me]);
 	vcpu_barrier("mode: end");
 	report_irq_unexpected(m);
 }

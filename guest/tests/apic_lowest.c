@@ -45,7 +45,7 @@
 #define CASE_X2APIC     11
 
 static u32 got[SMP_MAX_VCPUS][MAX_CASES];
-static u64 sender_exits[SMP_MAX_VCPUS], sends[SMP_MAX_VCPUS];
+static u64 sender_exits[SMP_MAX_VCPUS], sender_avic[SMP_MAX_VCPUS], sends[SMP_MAX_VCPUS];
 
 /* Focus cases: the focus vCPU's first handler holds the vector in service until released. */
 static u32 focus_vcpu, in_service, release;
@@ -112,6 +112,7 @@ static int send_lowest(u32 c)
 	vector = apic_icr_write_safe(set_mask(), APIC_ICR_DEST_LOGICAL | APIC_ICR_DM_LOWEST | (VEC_BASE + c));
 	d = exits_since(&then);
 	sender_exits[me] += d.total;
+	sender_avic[me] += exit_snapshot_avic(&d);
 	sends[me]++;
 	return vector;
 }
@@ -261,13 +262,13 @@ static void check_mode(void)
 	u32 me = this_vcpu();
 
 	memset(got[me], 0, sizeof(got[me]));
-	sender_exits[me] = sends[me] = 0;
+	sender_exits[me] = sender_avic[me] = sends[me] = 0;
 	set_handlers(on_ipi);
 	if (apic_mode() == APIC_MODE_X2APIC) {
 		check_x2apic(m);
 		if (me == 0)
 			report_eq(1, sender_exits[me], "%s: the refused WRMSR ICR took one exit", m);
-		apic_metric_per_op("exits_per_op", sender_exits[me], sends[me]);
+		apic_metric_exits("exits_per_op", sender_exits[me], sender_avic[me], sends[me]);
 	} else {
 		apic_write(APIC_REG_DFR, 0xffffffff);
 		apic_write(APIC_REG_LDR, me < MAX_SET ? (1u << me) << 24 : 0);
@@ -276,7 +277,7 @@ static void check_mode(void)
 		check_focus(m, CASE_FOCUS, false);
 		check_focus(m, CASE_NO_FOCUS, true);
 		apic_write(APIC_REG_LDR, 0);
-		apic_metric_per_op("exits_per_op", sender_exits[me], sends[me]);
+		apic_metric_exits("exits_per_op", sender_exits[me], sender_avic[me], sends[me]);
 		if (me == 0 && sends[me])
 			report_eq((u64)sends[me] * smp_icr_accesses(), sender_exits[me],
 				  "%s: sender: one exit per ICR access for %lu lowest-priority IPIs", m,

@@ -198,7 +198,7 @@ static void measure(void)
 	}
 	d = exits_since(&then);
 	apic_mode_refresh();
-	metric_per_op("exits_per_op", d.total, 3 * METRIC_CYCLES);
+	metric_exits("exits_per_op", d.total, exit_snapshot_avic(&d), 3 * METRIC_CYCLES);
 }
 
 GUEST_TEST(apic_mode)

@@ -131,7 +131,7 @@ static void check_nesting(const char *m)
 	       "%s: order 0x40, 0x80, 0x4f, 0x30 (got %u: 0x%x 0x%x 0x%x 0x%x)", m, irq_log_len(),
 	       irq_log(0).vector, irq_log(1).vector, irq_log(2).vector, irq_log(3).vector);
 	report(apic_highest_isr() < 0 && apic_highest_irr() < 0, "%s: ISR and IRR empty at the end", m);
-	apic_metric_per_op("exits_per_op", d.total, 4);
+	apic_metric_exits("exits_per_op", d.total, exit_snapshot_avic(&d), 4);
 out:
 	report_irq_unexpected(m);
 	irq_set_handler(VEC_OUTER, NULL);

@@ -64,7 +64,7 @@ struct nmi_cpu {
 static struct nmi_cpu nmi[SMP_MAX_VCPUS];
 static u32 in_handler, sent, ready, woke, done, ack;
 static struct exit_snapshot receiver_exits;
-static u64 sender_total;
+static u64 sender_total, sender_avic;
 
 void apic_nmi_test_handler(struct ex_regs *regs);
 void apic_nmi_test_stub(void);
@@ -388,12 +388,15 @@ static void measure(const char *m)
 	}
 	if (!vcpu_barrier("measure: end"))
 		return;
-	if (me == SENDER)
+	if (me == SENDER) {
 		sender_total = d.total; /* handed to vcpu0 for the metric */
+		sender_avic = exit_snapshot_avic(&d);
+	}
 	if (!vcpu_barrier("measure: handed"))
 		return;
 	if (me == TARGET)
-		apic_metric_per_op("exits_per_op", sender_total + receiver_exits.total, METRIC_OPS);
+		apic_metric_exits("exits_per_op", sender_total + receiver_exits.total,
+				  sender_avic + exit_snapshot_avic(&receiver_exits), METRIC_OPS);
 }
 
 static void check_mode(void)

@@ -341,12 +341,16 @@ static void check_x2apic_icr(const char *m)
 /*
  * xAPIC: an unimplemented offset sets ESR bit 7 (illegal register address)
  * on a read and on a write (APM Vol 2 §16.4.6; reference 5.9); the value
- * read is not defined.  0x3F0 is SELF_IPI in x2APIC mode only.
+ * read is not defined.  0x3F0 is SELF_IPI in x2APIC mode only.  Under AVIC
+ * these offsets are in no row of APM Vol 2 Table 15-22 and so "allowed":
+ * the CPU serves them from the backing page with no exit, and no IRA is
+ * set (reference 2.4 notes) - the hardware's answer, expected there.
  */
 static void check_xapic_only(const char *m)
 {
 	static const u32 holes[] = { 0x040, 0x070, 0x290, 0x3a0, 0x3f0 };
 	static const u32 msrs[] = { 0x802, 0x808, X2APIC_MSR_ICR };
+	u32 ira = hv_avic_active() ? 0 : APIC_ESR_IRA;
 	u64 val;
 
 	for (size_t i = 0; i < ARRAY_SIZE(holes); i++) {
@@ -355,14 +359,14 @@ static void check_xapic_only(const char *m)
 		apic_esr();
 		(void)apic_read_safe(holes[i], &val);
 		esr = apic_esr();
-		report(esr & APIC_ESR_IRA,
-		       "%s: read of offset 0x%03x (no register) sets ESR bit 7 (ESR 0x%x)", m, holes[i],
-		       esr);
+		report_eq(ira, esr & APIC_ESR_IRA,
+			  "%s: read of offset 0x%03x (no register): ESR bit 7 as the backend's table says", m,
+			  holes[i]);
 		(void)apic_write_safe(holes[i], 0);
 		esr = apic_esr();
-		report(esr & APIC_ESR_IRA,
-		       "%s: write of offset 0x%03x (no register) sets ESR bit 7 (ESR 0x%x)", m,
-		       holes[i], esr);
+		report_eq(ira, esr & APIC_ESR_IRA,
+			  "%s: write of offset 0x%03x (no register): ESR bit 7 as the backend's table says", m,
+			  holes[i]);
 	}
 	report_eq(0, apic_esr(), "%s: ESR reads 0 after a write with no new error", m);
 
@@ -388,7 +392,7 @@ static void measure_reads(void)
 	for (int i = 0; i < METRIC_OPS; i++)
 		(void)apic_read(APIC_REG_TPR);
 	d = exits_since(&then);
-	apic_metric_per_op("exits_per_op", d.total, METRIC_OPS);
+	apic_metric_exits("exits_per_op", d.total, exit_snapshot_avic(&d), METRIC_OPS);
 }
 
 static void check_mode(void)

@@ -209,7 +209,7 @@ static void measure(const char *m, enum path p, const char *metric)
 	       x2 ? "MSR" : "NPF", (unsigned long)d.total, (unsigned long)d.msr, (unsigned long)d.npf,
 	       (unsigned long)d.vintr, (unsigned long)d.hlt);
 	report_eq(0, d.vintr, "%s: %s with IF set: no VINTR exit", m, path_name[p]);
-	apic_metric_per_op(metric, d.total, METRIC_OPS);
+	apic_metric_exits(metric, d.total, exit_snapshot_avic(&d), METRIC_OPS);
 	report_irq_unexpected(m);
 	irq_set_handler(VEC_MEASURE, NULL);
 }

@@ -188,16 +188,17 @@ static void check_mode(void)
 	if (!vcpu_barrier("storm: checked"))
 		return;
 	if (me == 0) {
-		u64 all = 0, vintr = 0, received = 0;
+		u64 all = 0, avic = 0, vintr = 0, received = 0;
 
 		for (u32 i = 0; i < n; i++) {
 			all += storm_exits[i].total;
+			avic += exit_snapshot_avic(&storm_exits[i]);
 			vintr += storm_exits[i].vintr;
 		}
 		for (u32 i = 0; i < p; i++)
 			received += nr_recv[i];
 		report_eq(TOTAL_IPIS, received, "%s: %u IPIs received in total", m, TOTAL_IPIS);
-		apic_metric_per_op("exits_per_op", all, TOTAL_IPIS);
+		apic_metric_exits("exits_per_op", all, avic, TOTAL_IPIS);
 		apic_metric_per_op("vintr_per_op", vintr, TOTAL_IPIS);
 		apic_metric_per_op("tsc_per_op", t1 - t0, TOTAL_IPIS);
 	}

@@ -275,7 +275,7 @@ static void check_periodic(const char *m, const struct rate *r)
 	report(s->tsc[want - 1] - armed >= want * period / 2,
 	       "%s: periodic: %u interrupts took at least %u periods / 2 (%lu TSC ticks, period %lu)",
 	       m, want, want, (unsigned long)(s->tsc[want - 1] - armed), (unsigned long)period);
-	apic_metric_per_op("exits_per_op", d.total, n1 - n0);
+	apic_metric_exits("exits_per_op", d.total, exit_snapshot_avic(&d), n1 - n0);
 
 	/* Stopped by TMICT = 0. */
 	sti_nop();

@@ -206,7 +206,7 @@ static void measure(void)
 	for (int i = 0; i < METRIC_OPS; i++)
 		apic_write(APIC_REG_TPR, (u32)(i & 1) << 4);
 	d = exits_since(&then);
-	apic_metric_per_op("exits_per_op", d.total, METRIC_OPS);
+	apic_metric_exits("exits_per_op", d.total, exit_snapshot_avic(&d), METRIC_OPS);
 
 	if (apic_mode() != APIC_MODE_X2APIC)
 		return;
@@ -214,7 +214,7 @@ static void measure(void)
 	for (int i = 0; i < METRIC_OPS; i++)
 		write_cr8((u64)i & 1);
 	d = exits_since(&then);
-	metric_per_op("cr8_exits_per_op", d.total, METRIC_OPS);
+	metric_exits("cr8_exits_per_op", d.total, exit_snapshot_avic(&d), METRIC_OPS);
 	write_cr8(0);
 }
 
