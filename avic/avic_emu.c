@@ -473,30 +473,45 @@ static enum avic_emu_result avic_emu_icr(const struct avic_emu_ctx *c, u8 *page,
 	struct avic_emu_ipi p = { .c = c };
 	struct vapic_icr icr;
 	u32 dfr = avic_emu_get(page, VAPIC_REG_DFR);
+	enum avic_emu_result r;
 
 	if (c->x2avic)
 		vapic_icr_decode_x2apic(icrl | ((u64)icrh << 32), &icr);
 	else
 		vapic_icr_decode_xapic(icrl, icrh, &icr);
 	if (icr.delivery_mode != VAPIC_MT_FIXED || icr.trigger_level)
-		return avic_emu_incomplete(exit, icrl, icrh, AVIC_IPI_FAILURE_INVALID_INT_TYPE, 0);
-	if (icr.vector < 16)
-		return avic_emu_incomplete(exit, icrl, icrh, AVIC_IPI_FAILURE_INVALID_IPI_VECTOR, 0);
-	/* Step 1: Self sets the own IRR without looking at the tables. */
-	if (icr.shorthand == VAPIC_DSH_SELF) {
+		r = avic_emu_incomplete(exit, icrl, icrh, AVIC_IPI_FAILURE_INVALID_INT_TYPE, 0);
+	else if (icr.vector < 16)
+		r = avic_emu_incomplete(exit, icrl, icrh, AVIC_IPI_FAILURE_INVALID_IPI_VECTOR, 0);
+	else if (icr.shorthand == VAPIC_DSH_SELF) {
+		/* Step 1: Self sets the own IRR without looking at the tables. */
 		avic_emu_set_irr(page, icr.vector);
-		return AVIC_EMU_ACCELERATED;
+		r = AVIC_EMU_ACCELERATED;
+	} else {
+		p.vector = icr.vector;
+		if (!avic_emu_ipi_walk(&p, &icr, self_id, dfr)) {
+			r = avic_emu_incomplete(exit, icrl, icrh, p.fail_cause, p.fail_index);
+		} else {
+			p.deliver = true;
+			avic_emu_ipi_walk(&p, &icr, self_id, dfr);
+			/* Step 6: IRR bits are set; the hypervisor only has to wake the target. */
+			r = p.not_running ? avic_emu_incomplete(exit, icrl, icrh, AVIC_IPI_FAILURE_TARGET_NOT_RUNNING,
+								p.not_running_index)
+					  : AVIC_EMU_ACCELERATED;
+		}
 	}
-	p.vector = icr.vector;
-	if (!avic_emu_ipi_walk(&p, &icr, self_id, dfr))
-		return avic_emu_incomplete(exit, icrl, icrh, p.fail_cause, p.fail_index);
-	p.deliver = true;
-	avic_emu_ipi_walk(&p, &icr, self_id, dfr);
-	/* Step 6: IRR bits are set; the hypervisor only has to wake the target. */
-	if (p.not_running)
-		return avic_emu_incomplete(exit, icrl, icrh, AVIC_IPI_FAILURE_TARGET_NOT_RUNNING,
-					   p.not_running_index);
-	return AVIC_EMU_ACCELERATED;
+	/*
+	 * ICRL bit 12, delivery status (xAPIC only; reserved in x2APIC): the
+	 * CPU owns it.  A sent IPI leaves it idle; after an incomplete IPI the
+	 * CPU "may sometimes" leave it busy (reference 2.12.1, KVM's comment).
+	 * The model takes the worst case and leaves it set on every 0x401, so
+	 * the handler's clearing runs on every incomplete IPI (UNVERIFIED how
+	 * often the silicon does it).
+	 */
+	if (!c->x2avic)
+		avic_emu_put(page, VAPIC_REG_ICR_LO, r == AVIC_EMU_ACCELERATED ? icrl & ~VAPIC_ICR_DS
+										   : icrl | VAPIC_ICR_DS);
+	return r;
 }
 
 /* ---- xAVIC: the APIC MMIO page ---- */

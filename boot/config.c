@@ -14,6 +14,7 @@ void config_defaults(struct hv_config *cfg)
 	cfg->guest_ram_mb = 32;
 	cfg->apic = CFG_APIC_AUTO;
 	cfg->avic_force = false;
+	cfg->x2avic = true;
 }
 
 static bool parse_u32(const char *s, size_t n, u32 min, u32 max, u32 *out)
@@ -180,6 +181,10 @@ int config_parse(struct hv_config *cfg, const char *text, char *err, size_t errl
 			if (!parse_bool(v, vn, &b))
 				goto bad_value;
 			cfg->avic_force = b;
+		} else if (key_is(w, kn, "x2avic")) {
+			if (!parse_bool(v, vn, &b))
+				goto bad_value;
+			cfg->x2avic = b;
 		} else if (key_is(w, kn, "guest")) {
 			if (vn && !path_ok(v, vn))
 				goto bad_path;
@@ -205,7 +210,7 @@ int config_parse(struct hv_config *cfg, const char *text, char *err, size_t errl
 			copy_value(cfg->modules[cfg->nr_modules++], v, vn);
 		} else {
 			snprintf(err, errlen, "unknown option '%.*s' (known: tests test_timeout cpus "
-				 "guest_ram_mb verbose debug_exit end apic avic_force guest append module)", (int)kn, w);
+				 "guest_ram_mb verbose debug_exit end apic avic_force x2avic guest append module)", (int)kn, w);
 			return -1;
 		}
 		continue;
@@ -248,8 +253,8 @@ void config_describe(const struct hv_config *cfg, char *buf, size_t len)
 	if (n < 0 || (size_t)n >= len)
 		return;
 	snprintf(buf + n, len - (size_t)n, " test_timeout=%u cpus=%u guest_ram_mb=%u verbose=%u debug_exit=%s end=%s"
-		 " apic=%s%s",
+		 " apic=%s%s%s",
 		 cfg->test_timeout_ms, cfg->cpus, cfg->guest_ram_mb, cfg->verbose,
 		 cfg->debug_exit ? "on" : "off", ends[cfg->end], apics[cfg->apic],
-		 cfg->avic_force ? " avic_force=on" : "");
+		 cfg->avic_force ? " avic_force=on" : "", cfg->x2avic ? "" : " x2avic=off");
 }

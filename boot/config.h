@@ -31,6 +31,7 @@ struct hv_config {
 	u32 guest_ram_mb;
 	enum cfg_apic apic;             /* apic=auto|soft|avic|avic-emu */
 	bool avic_force;                /* avic_force=on: use AVIC although CPUID hides it */
+	bool x2avic;                    /* x2avic=off: no x2AVIC even where the CPU has it (hybrid AVIC) */
 
 	/*
 	 * A Multiboot kernel to boot instead of the built-in tests

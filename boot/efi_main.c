@@ -442,22 +442,26 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	cpu_list_report(bsp_apic_id);
 	hv_printf("host APIC: %s mode\n", host_apic_x2apic() ? "x2APIC" : "xAPIC");
 	apic_mode_choose(&svm_caps, hv_cfg.apic, hv_cfg.avic_force, &apic_choice);
+	/*
+	 * x2avic=off: AVIC for xAPIC guests only; a guest in x2APIC mode then
+	 * inhibits AVIC for its VM (reference 2.14 "hybrid AVIC" is the
+	 * alternative KVM offers; this tool takes the inhibit).
+	 */
+	if (!hv_cfg.x2avic && apic_choice.x2avic && apic_choice.backend != APIC_BACKEND_SOFT) {
+		size_t n = strlen(apic_choice.reason);
+
+		apic_choice.x2avic = false;
+		if (apic_choice.backend == APIC_BACKEND_AVIC)
+			apic_choice.name = "AVIC";
+		snprintf(apic_choice.reason + n, sizeof(apic_choice.reason) - n,
+			 "; x2avic=off: x2APIC guests run without AVIC (inhibit)");
+	}
 	hv_printf("APIC virtualization: %s (%s)\n", apic_choice.name, apic_choice.reason);
 	hv_printf("NRIPS %s: %s\n", svm_has(SVM_FEAT_NRIPS) ? "present" : "absent",
 		  svm_has(SVM_FEAT_NRIPS) ? "next RIP from the VMCB" : "next RIP by decoding the instruction");
 	hv_printf("== end of capability report ==\n");
 	if (apic_choice.error)
 		return fatal_before_ebs("%s", apic_choice.reason);
-	/*
-	 * The AVIC and avic-emu backends are being built (issue 4); until they
-	 * run, say so and use the software APIC rather than claim AVIC.
-	 */
-	if (apic_choice.backend != APIC_BACKEND_SOFT) {
-		hv_printf("APIC virtualization: the %s backend is not implemented in this version; "
-			  "the software APIC runs\n", apic_choice.name);
-		apic_choice.backend = APIC_BACKEND_SOFT;
-		apic_choice.name = "software";
-	}
 
 	/* TSC frequency, against the firmware's timer. */
 	t0 = rdtsc();

@@ -10,6 +10,7 @@
 #include "hv/console.h"
 #include "hv/host_apic.h"
 #include "hv/lapic.h"
+#include "hv/avic.h"
 #include "hv/percpu.h"
 #include "svm/vmcb_check.h"
 #include "lib/printf.h"
@@ -134,7 +135,13 @@ static enum exit_action handle_msr(struct vcpu *vcpu)
 	u64 val = ((u64)(u32)vcpu->regs.rdx << 32) | (u32)s->rax;
 
 	if (lapic_msr_is_ours(msr)) {
-		int r = write ? lapic_wrmsr(vcpu, msr, val) : lapic_rdmsr(vcpu, msr, &val);
+		bool done;
+		enum exit_action act = avic_emu_msr_exit(vcpu, msr, write, &done);
+		int r;
+
+		if (done)
+			return act;
+		r = write ? lapic_wrmsr(vcpu, msr, val) : lapic_rdmsr(vcpu, msr, &val);
 
 		if (r)
 			return inject_gp(vcpu);
@@ -337,6 +344,8 @@ static enum exit_action handle_vmmcall(struct vcpu *vcpu)
 	case HC_EXIT_COUNT:
 		if (a1 == ~0ULL)
 			ret = vcpu->exits_total;
+		else if (a1 == HC_EXIT_COUNT_EMU_ONLY)
+			ret = vcpu->avic_emu_only;
 		else
 			ret = vcpu->exits[svm_exit_index(a1)];
 		break;
@@ -461,7 +470,7 @@ enum exit_action handle_exit(struct vcpu *vcpu)
 }
 
 /* svm_exit_index() maps 0x400.. to 0x100.. (svm/exit_names.h). */
-#define SVM_EXIT_INDEX_NPF (0x100 + (SVM_EXIT_NPF - 0x400))
+#define SVM_EXIT_INDEX_HIGH(code) (0x100 + ((code) - 0x400))
 #define H(code) [code]
 const exit_handler_fn exit_handlers[SVM_EXIT_INDEX_MAX] = {
 	H(SVM_EXIT_EXCP_BASE + X86_MC) = handle_mc,
@@ -492,5 +501,7 @@ const exit_handler_fn exit_handlers[SVM_EXIT_INDEX_MAX] = {
 	H(SVM_EXIT_MWAIT) = inject_ud,
 	H(SVM_EXIT_MWAIT_COND) = inject_ud,
 	H(SVM_EXIT_RDPRU) = inject_ud,
-	[SVM_EXIT_INDEX_NPF] = handle_npf,
+	[SVM_EXIT_INDEX_HIGH(SVM_EXIT_NPF)] = handle_npf,
+	[SVM_EXIT_INDEX_HIGH(SVM_EXIT_AVIC_INCOMPLETE_IPI)] = avic_handle_incomplete_ipi,
+	[SVM_EXIT_INDEX_HIGH(SVM_EXIT_AVIC_UNACCELERATED_ACCESS)] = avic_handle_noaccel,
 };

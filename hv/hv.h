@@ -19,6 +19,7 @@
 #include "hv/console.h"
 #include "avic/vapic.h"
 #include "avic/vioapic.h"
+#include "avic/apic_mode.h"
 
 struct vm;
 struct vcpu;
@@ -52,6 +53,7 @@ enum vcpu_end {
 #define STOP_ABORT      103     /* another vCPU of the VM stopped unexpectedly */
 #define STOP_MC         104     /* machine check while in the guest */
 #define STOP_UNSUPPORTED 105    /* the guest used something we do not emulate */
+#define STOP_HV_BUG     106     /* the hypervisor's own structures are wrong (AVIC tables) */
 
 /* Where a vCPU is in the INIT/SIPI protocol (APM Vol 2 §16.5 "Interprocessor Interrupts"). */
 enum vcpu_mp_state {
@@ -117,6 +119,23 @@ struct vcpu {
 	u64 tsc_deadline;               /* IA32_TSC_DEADLINE in guest TSC, 0 = disarmed */
 	u64 apic_accesses;              /* intercepted APIC register accesses */
 	u64 apic_bad_accesses;          /* of which answered with #GP / ignored / ESR */
+	/*
+	 * Level-triggered vectors accepted into IRR and not yet EOIed: the
+	 * hypervisor's own record, so that an AVIC level-EOI exit does not
+	 * depend on reading the guest's ISR/TMR (reference 4.1, 4.3).
+	 */
+	u32 level_vectors[8];
+
+	/* The AVIC backend (hv/avic.c); unused in the soft mode. */
+	u8 avic_mode;                   /* AVIC_VCPU_*: what the last VMRUN ran with */
+	u8 *avic_msrpm;                 /* apic=avic: this vCPU's MSRPM (x2AVIC pass-through) */
+	u32 trap_shadow[64];            /* registers 0x000-0x3f0 before the guest's trap-like write */
+	u64 avic_emu_only;              /* exits taken only because AVIC is emulated */
+	u64 avic_accel;                 /* accesses the model accelerated (no exit on a CPU) */
+	u64 avic_ipi[6];                /* 0x401 exits by failure cause */
+	u64 avic_noaccel_trap, avic_noaccel_fault;
+	u64 avic_doorbells;             /* doorbells rung (model: kicks) */
+	u64 avic_mode_switches;
 };
 
 struct vm {
@@ -132,6 +151,17 @@ struct vm {
 	struct vioapic ioapic;          /* hv/lapic.c; under ioapic_lock */
 	struct spinlock ioapic_lock;
 	volatile u32 primary_done;      /* vCPU 0 ended: vCPUs still waiting for a SIPI end too */
+	/* The AVIC backend (hv/avic.c). */
+	enum apic_backend apic_backend;
+	bool avic_x2;                   /* x2APIC guests run x2AVIC (CPU or model) */
+	u64 *avic_phys;                 /* physical APIC ID table (one page) */
+	u32 *avic_log;                  /* logical APIC ID table (one page) */
+	u32 avic_max_index;
+	u8 *avic_access_page;           /* apic=avic: what the NPT maps at the APIC base */
+	struct spinlock avic_lock;      /* tables and inhibits */
+	volatile u32 avic_inhibit;      /* BIT(enum avic_inhibit): AVIC off for the whole VM */
+	u32 avic_irqwin;                /* vCPUs asking for the interrupt-window inhibit */
+	u64 avic_inhibit_sets[5], avic_inhibit_clears[5];
 	struct vcpu *vcpus;             /* [nr_vcpus] */
 };
 
@@ -162,6 +192,7 @@ enum exit_action handle_exit(struct vcpu *vcpu);
 /* hv/tests.c: prepare hooks named in hv/tests.def */
 void hv_prepare_invalid_state(struct vcpu *vcpu);
 void hv_prepare_unknown_exit(struct vcpu *vcpu);
+void hv_prepare_avic_badpage(struct vcpu *vcpu);
 
 /* hv/main.c */
 __noreturn void hv_main(void);

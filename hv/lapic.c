@@ -30,6 +30,7 @@
  * cross-vCPU work drops the own lock first (lapic_effect).
  */
 #include "hv/lapic.h"
+#include "hv/avic.h"
 #include "hv/mmio.h"
 #include "hv/host_apic.h"
 #include "hv/percpu.h"
@@ -75,7 +76,7 @@ void lapic_vcpu_init(struct vcpu *vcpu)
  * barrier), and we set the pending state before looking at those flags,
  * so one of the two always sees the other.
  */
-static void lapic_kick(struct vcpu *target)
+void lapic_kick(struct vcpu *target)
 {
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (target->cpu == this_cpu()->index)
@@ -84,13 +85,22 @@ static void lapic_kick(struct vcpu *target)
 		host_apic_send_ipi(percpu_array[target->cpu].apic_id, HOST_VEC_KICK);
 }
 
-/* Fixed / lowest priority / ExtINT-less acceptance into IRR. */
+/*
+ * Fixed / lowest priority / ExtINT-less acceptance into IRR.  A level
+ * vector is also recorded in level_vectors, the hypervisor's own list for
+ * the EOI (reference 4.1).  Under AVIC the IRR bit is all it takes: the
+ * doorbell, or the next VMRUN, makes the CPU deliver it (reference 2.11).
+ */
 static void lapic_accept(struct vcpu *t, u8 vector, bool level)
 {
 	spin_lock(&t->apic_lock);
-	vapic_accept(&t->apic, vector, level);
+	if (vapic_accept(&t->apic, vector, level) && level)
+		t->level_vectors[vector >> 5] |= 1u << (vector & 31);
 	spin_unlock(&t->apic_lock);
-	lapic_kick(t);
+	if (avic_vm(t->vm))
+		avic_notify(t);
+	else
+		lapic_kick(t);
 }
 
 static void lapic_deliver_one(struct vcpu *t, const struct vapic_icr *m)
@@ -211,7 +221,7 @@ static void ioapic_flush(struct vm *vm, const struct vioapic_out *out)
 	}
 }
 
-static void ioapic_eoi(struct vm *vm, u8 vector)
+void lapic_ioapic_eoi(struct vm *vm, u8 vector)
 {
 	struct vioapic_out out = { 0 };
 
@@ -270,8 +280,9 @@ static void lapic_effect(struct vcpu *vcpu, const struct vapic_effect *eff)
 	switch (eff->kind) {
 	case VAPIC_EFFECT_EOI:
 		if (eff->eoi_level) {
+			vcpu->level_vectors[eff->eoi_vector >> 5] &= ~(1u << (eff->eoi_vector & 31));
 			spin_unlock(&vcpu->apic_lock);
-			ioapic_eoi(vcpu->vm, eff->eoi_vector);
+			lapic_ioapic_eoi(vcpu->vm, eff->eoi_vector);
 			spin_lock(&vcpu->apic_lock);
 		}
 		break;
@@ -283,6 +294,14 @@ static void lapic_effect(struct vcpu *vcpu, const struct vapic_effect *eff)
 		break;
 	case VAPIC_EFFECT_TIMER:
 		lapic_timer_update(vcpu);
+		break;
+	case VAPIC_EFFECT_ID_CHANGED:
+	case VAPIC_EFFECT_LDR_CHANGED:
+	case VAPIC_EFFECT_SVR_CHANGED:
+		/* The AVIC tables and inhibits follow IDs, logical IDs and SVR. */
+		spin_unlock(&vcpu->apic_lock);
+		avic_apic_changed(vcpu);
+		spin_lock(&vcpu->apic_lock);
 		break;
 	default:
 		break;
@@ -435,6 +454,13 @@ int lapic_wrmsr(struct vcpu *vcpu, u32 msr, u64 val)
 			/* Disabling resets the APIC: the timer stops with it. */
 			vcpu->timer_deadline = 0;
 			vcpu->tsc_deadline = 0;
+			memset(vcpu->level_vectors, 0, sizeof(vcpu->level_vectors));
+		}
+		if (!r) {
+			/* Base and mode decide the AVIC mode and inhibits (reference 2.14, 3.1). */
+			spin_unlock(&vcpu->apic_lock);
+			avic_apic_changed(vcpu);
+			spin_lock(&vcpu->apic_lock);
 		}
 	} else if (msr == MSR_IA32_TSC_DEADLINE) {
 		if (LVT_TIMER_MODE(vapic_get_reg(&vcpu->apic, VAPIC_REG_LVT_TIMER)) == LVT_TIMER_TSC_DEADLINE) {
@@ -458,7 +484,7 @@ int lapic_wrmsr(struct vcpu *vcpu, u32 msr, u64 val)
 
 /* ---- xAPIC MMIO ------------------------------------------------------------------- */
 
-static int lapic_mmio(void *ctx, u64 gpa, unsigned size, bool write, u64 *val)
+int lapic_mmio_access(void *ctx, u64 gpa, unsigned size, bool write, u64 *val)
 {
 	struct vcpu *vcpu = ctx;
 	struct vapic *a = &vcpu->apic;
@@ -506,6 +532,14 @@ static int lapic_mmio(void *ctx, u64 gpa, unsigned size, bool write, u64 *val)
 	return r ? -1 : 0;
 }
 
+/* A 32-bit register write at the current base, as if by the guest (AVIC trap / ICR paths). */
+void lapic_xapic_write(struct vcpu *vcpu, u32 offset, u32 val)
+{
+	u64 v = val;
+
+	lapic_mmio_access(vcpu, (vcpu->apic.apic_base & VAPIC_BASE_ABA) + offset, 4, true, &v);
+}
+
 /*
  * NPF on an MMIO page we emulate: the local APIC page (the current base,
  * or the default one, which reads as all ones when the APIC is elsewhere)
@@ -515,10 +549,15 @@ enum exit_action lapic_handle_npf(struct vcpu *vcpu, u64 gpa, bool *handled)
 {
 	u64 page = ALIGN_DOWN(gpa, PAGE_SIZE);
 	u64 base = vcpu->apic.apic_base & VAPIC_BASE_ABA;
+	enum exit_action act;
 
+	/* avic-emu: the model decides first, as the CPU would (hv/avic.c). */
+	act = avic_emu_npf(vcpu, gpa, handled);
+	if (*handled)
+		return act;
 	*handled = true;
 	if (page == base || page == VAPIC_BASE_DEFAULT)
-		return mmio_emulate(vcpu, gpa, lapic_mmio, vcpu);
+		return mmio_emulate(vcpu, gpa, lapic_mmio_access, vcpu);
 	if (page == HV_IOAPIC_BASE)
 		return mmio_emulate(vcpu, gpa, ioapic_mmio, vcpu);
 	*handled = false;
@@ -537,6 +576,8 @@ enum exit_action lapic_handle_cr8_write(struct vcpu *vcpu)
 	u64 val;
 	u8 len;
 
+	/* Under AVIC the CPU takes CR8 writes itself (reference 2.1). */
+	avic_count_emu_only(vcpu);
 	if (mmio_decode_cr_write(vcpu, 8, &val, &len))
 		return EXIT_STOP;
 	if (val >> 4) {
@@ -555,8 +596,11 @@ enum exit_action lapic_handle_cr8_write(struct vcpu *vcpu)
 /* The interrupt window opened: injection happens on this very entry. */
 enum exit_action lapic_handle_vintr(struct vcpu *vcpu)
 {
-	/* lapic_before_entry clears the window (or re-arms it) on every entry. */
-	(void)vcpu;
+	/*
+	 * lapic_before_entry clears the window (or re-arms it) on every entry.
+	 * Under AVIC the CPU delivers from IRR when IF opens, with no exit.
+	 */
+	avic_count_emu_only(vcpu);
 	return EXIT_RESUME;
 }
 
@@ -607,6 +651,12 @@ static bool lapic_must_leave(struct vcpu *vcpu)
  */
 static void lapic_block(struct vcpu *vcpu, bool (*cond)(struct vcpu *))
 {
+	/*
+	 * IsRunning cleared (a full barrier) before cond() looks at IRR: a
+	 * sender that still saw it set has set IRR before we look, one that
+	 * sees it clear takes the incomplete-IPI exit and wakes us (2.13).
+	 */
+	avic_vcpu_put(vcpu);
 	__atomic_store_n(&vcpu->halted, 1, __ATOMIC_SEQ_CST);
 	for (;;) {
 		cli();
@@ -618,6 +668,7 @@ static void lapic_block(struct vcpu *vcpu, bool (*cond)(struct vcpu *))
 		safe_halt();
 	}
 	__atomic_store_n(&vcpu->halted, 0, __ATOMIC_SEQ_CST);
+	avic_vcpu_load(vcpu);
 }
 
 enum exit_action lapic_handle_hlt(struct vcpu *vcpu)
@@ -694,15 +745,21 @@ bool lapic_init_sipi(struct vcpu *vcpu)
 		 * sent before it (lapic_deliver_one), so a pending STARTUP now
 		 * came after it and is kept for the wait that follows.
 		 */
+		bool was_init = false;
+
 		spin_lock(&vcpu->apic_lock);
 		if (vcpu->pending_init) {
+			was_init = true;
 			__atomic_store_n(&vcpu->pending_init, 0, __ATOMIC_SEQ_CST);
 			vapic_init_signal(&vcpu->apic);
+			memset(vcpu->level_vectors, 0, sizeof(vcpu->level_vectors));
 			vcpu->timer_deadline = 0;
 			vcpu->tsc_deadline = 0;
 			vcpu->mp_state = VCPU_MP_WAIT_SIPI;
 		}
 		spin_unlock(&vcpu->apic_lock);
+		if (was_init)
+			avic_apic_changed(vcpu);        /* LDR and DFR are reset */
 		if (vcpu->mp_state != VCPU_MP_WAIT_SIPI)
 			return true;
 		if (__atomic_exchange_n(&vcpu->pending_sipi, 0, __ATOMIC_SEQ_CST)) {
@@ -801,9 +858,12 @@ void lapic_before_entry(struct vcpu *vcpu)
 	struct vmcb_control *c = ctl(vcpu);
 	bool shadow = c->int_state & SVM_INTERRUPT_SHADOW;
 	bool busy = c->event_inj & SVM_EVTINJ_VALID;
-	bool want_window = false;
+	bool want_window = false, hw = false;
 	int vec, irr;
 	u32 tpr;
+
+	avic_before_entry(vcpu);
+	hw = avic_hw_active(vcpu);
 
 	/* NMI (APM Vol 2 §8.5 "NMI": blocked from delivery until the handler's IRET). */
 	if (vcpu->nmi_iret_pending && save(vcpu)->rip != vcpu->nmi_iret_rip) {
@@ -822,8 +882,15 @@ void lapic_before_entry(struct vcpu *vcpu)
 			/* One instruction (the IRET, or the one in the shadow), then inject. */
 			nmi_singlestep_on(vcpu);
 		} else if (!vcpu->nmi_masked) {
-			/* An event goes in first: the next window brings us back. */
-			want_window = true;
+			/*
+			 * An event goes in first: the next window brings us
+			 * back; under AVIC, where V_IRQ is ignored (reference
+			 * 2.1), one step does.
+			 */
+			if (hw)
+				nmi_singlestep_on(vcpu);
+			else
+				want_window = true;
 		}
 		/* Masked with its IRET not reached yet: the IRET intercept brings us back. */
 	} else {
@@ -832,6 +899,16 @@ void lapic_before_entry(struct vcpu *vcpu)
 
 	spin_lock(&vcpu->apic_lock);
 	lapic_timer_check(vcpu, rdtsc());
+	if (hw) {
+		/* The CPU delivers from IRR and keeps TPR/V_TPR itself (reference 2.1, 2.5). */
+		spin_unlock(&vcpu->apic_lock);
+		if (want_window)
+			lapic_want_window(vcpu);
+		else
+			lapic_no_window(vcpu);
+		host_timer_wake_at(vcpu->timer_deadline);
+		return;
+	}
 	vec = vapic_pending_vector(&vcpu->apic);
 	if (vec >= 0) {
 		if (!busy && !shadow && lapic_guest_if(vcpu)) {
@@ -864,6 +941,24 @@ void lapic_before_entry(struct vcpu *vcpu)
 	else
 		lapic_no_window(vcpu);
 	host_timer_wake_at(vcpu->timer_deadline);
+}
+
+/*
+ * One line of a vCPU's interrupt state, for a guest that stopped making
+ * progress (the watchdog): what is pending, in service, and where it is.
+ */
+void lapic_dump(struct vcpu *vcpu)
+{
+	struct vapic *a = &vcpu->apic;
+	u64 entry = avic_vm(vcpu->vm) ? vcpu->vm->avic_phys[a->apic_id] : 0;
+
+	hv_info("apic", "%s/%u: IRR top %d ISR top %d TPR 0x%x PPR 0x%x SVR 0x%x IF %u in_guest %u halted %u "
+		"avic mode %u entry 0x%llx nmi %u/%u event_inj 0x%llx RIP 0x%llx",
+		vcpu->vm->test->name, vcpu->index, vapic_highest_irr(a), vapic_highest_isr(a),
+		vapic_get_reg(a, VAPIC_REG_TPR), vapic_ppr(a), vapic_get_reg(a, VAPIC_REG_SVR),
+		lapic_guest_if(vcpu), vcpu->in_guest, vcpu->halted, vcpu->avic_mode,
+		(unsigned long long)entry, vcpu->pending_nmi, vcpu->nmi_masked,
+		(unsigned long long)ctl(vcpu)->event_inj, (unsigned long long)save(vcpu)->rip);
 }
 
 /* After each exit: the guest may have written CR8 (V_TPR) without exiting. */

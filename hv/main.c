@@ -15,6 +15,7 @@
 #include "hv/multiboot.h"
 #include "hv/percpu.h"
 #include "avic/avic_hw.h"
+#include "hv/avic.h"
 #include "svm/msrpm.h"
 #include "lib/printf.h"
 #include "lib/string.h"
@@ -106,6 +107,7 @@ static const char *stop_kind_name(u32 kind)
 	case STOP_ABORT: return "VM abort";
 	case STOP_MC: return "machine check";
 	case STOP_UNSUPPORTED: return "unsupported operation";
+	case STOP_HV_BUG: return "HYPERVISOR BUG";
 	default: return "none";
 	}
 }
@@ -204,6 +206,7 @@ static void print_exits(const struct vm *vm)
 	}
 	hv_printf("%s\n", line);
 	print_apic_counts(vm);
+	avic_print_vm(vm);
 }
 
 struct plan_totals {
@@ -410,6 +413,7 @@ void hv_main(void)
 		if (test_selected(&hv_tests[i]))
 			run_test(&hv_tests[i], &tot);
 
+	avic_print_coverage();
 	hv_printf("SUMMARY: %u tests, %u unexpected failures, %u skipped\n",
 		  tot.tests, tot.failed, tot.skipped);
 	if (tot.failed)

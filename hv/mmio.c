@@ -60,21 +60,22 @@ enum exit_action mmio_emulate(struct vcpu *vcpu, u64 gpa, mmio_fn fn, void *ctx)
 	u8 b[15];
 	int n = vcpu_fetch_insn(vcpu, b, sizeof(b));
 	u64 val = 0, *reg;
+	int r;
 
 	if (n <= 0 || insn_decode_mmio(b, (unsigned)n, vcpu_long_mode(vcpu), cs_d32(vcpu), &mi, &why)) {
 		stop_bytes(vcpu, "MMIO access", gpa, b, n, why);
 		return EXIT_STOP;
 	}
 	reg = vcpu_gpr(vcpu, mi.high_byte ? mi.reg - 4u : mi.reg);
-	if (mi.write) {
+	if (mi.write)
 		val = mi.has_imm ? mi.imm : mmio_write_value(*reg, &mi);
-		if (fn(ctx, gpa, mi.size, true, &val) < 0)
-			goto bad;
-	} else {
-		if (fn(ctx, gpa, mi.size, false, &val) < 0)
-			goto bad;
+	r = fn(ctx, gpa, mi.size, mi.write, &val);
+	if (r < 0)
+		goto bad;
+	if (r == MMIO_NOT_DONE)
+		return EXIT_RESUME;
+	if (!mi.write)
 		*reg = mmio_reg_after_read(*reg, &mi, val);
-	}
 	mmio_advance(vcpu, mi.len);
 	return EXIT_RESUME;
 bad:

@@ -9,10 +9,16 @@
 
 #include "hv/hv.h"
 
-/* A device: returns 0, or -1 when the access cannot be answered (the guest is stopped). */
-typedef int (*mmio_fn)(void *ctx, u64 gpa, unsigned size, bool write, u64 *val);
+/*
+ * A device: returns 0, or -1 when the access cannot be answered (the guest
+ * is stopped), or MMIO_NOT_DONE when the access did not take place and the
+ * instruction must not complete (RIP and registers untouched): an AVIC
+ * fault-like exit under avic-emu, which its handler then emulates.
+ */
+#define MMIO_NOT_DONE   1
 
 /* Emulates the instruction at RIP that faulted on gpa, through fn; advances RIP. */
+typedef int (*mmio_fn)(void *ctx, u64 gpa, unsigned size, bool write, u64 *val);
 enum exit_action mmio_emulate(struct vcpu *vcpu, u64 gpa, mmio_fn fn, void *ctx);
 
 /* MOV to CRn at RIP: the value written, and the instruction length. */

@@ -3,6 +3,8 @@
  * preparation of tests that need a particular VMCB.
  */
 #include "hv/hv.h"
+#include "hv/avic.h"
+#include "avic/avic_hw.h"
 #include "lib/x86.h"
 
 const struct hv_test hv_tests[] = {
@@ -37,4 +39,30 @@ void hv_prepare_unknown_exit(struct vcpu *vcpu)
 {
 	vcpu->vmcb->control.intercept_misc1 |= INTERCEPT_RDTSC;
 	vcpu->expect_kind = STOP_UNHANDLED;
+}
+
+/*
+ * avic_badpage: vCPU 1's physical APIC ID table entry gets a backing-page
+ * address no CPU can use, above its physical address width (a pointer to
+ * ordinary RAM would be written by a real CPU, not refused), and vCPU 0 is
+ * expected to be stopped as a hypervisor bug when its IPI meets it
+ * (AVIC_INCOMPLETE_IPI cause 3, hv/avic.c).  Without AVIC, or on a CPU
+ * with 52 address bits, nothing is planted and the guest says why.
+ */
+void hv_prepare_avic_badpage(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	u64 *entry;
+
+	if (!avic_vm(vm) || svm_caps.max_phys_bits >= 52 || vm->nr_vcpus < 2)
+		return;
+	if (vcpu->index == 0) {
+		vcpu->expect_kind = STOP_HV_BUG;
+		return;
+	}
+	if (vcpu->index != 1)
+		return;
+	entry = &vm->avic_phys[vcpu->apic.apic_id];
+	*entry = (*entry & ~AVIC_PHYSICAL_ID_ENTRY_BACKING_PAGE_MASK) |
+		 (1ULL << svm_caps.max_phys_bits);
 }

@@ -8,6 +8,7 @@
 #include "hv/console.h"
 #include "hv/host_apic.h"
 #include "hv/lapic.h"
+#include "hv/avic.h"
 #include "hv/percpu.h"
 #include "svm/insn.h"
 #include "svm/guest_walk.h"
@@ -162,6 +163,7 @@ void vcpu_run(struct vcpu *vcpu)
 		vcpu->deadline_tsc = vcpu->start_tsc + us_to_tsc((u64)timeout * 1000);
 	/* A VMCB that ran elsewhere, or first runs here, has nothing clean (§1.10). */
 	v->control.clean = 0;
+	avic_vcpu_load(vcpu);           /* IsRunning, this CPU's APIC ID (reference 2.13) */
 
 	while (vcpu->end == END_NONE) {
 		u64 code;
@@ -174,6 +176,9 @@ void vcpu_run(struct vcpu *vcpu)
 			vcpu_stop(vcpu, HV_STOP_WATCHDOG, "watchdog: still running after %llu ms (RIP 0x%llx)",
 				  (unsigned long long)tsc_to_us(rdtsc() - vcpu->start_tsc) / 1000,
 				  (unsigned long long)v->save.rip);
+			/* An unexpected hang: show where each vCPU's interrupts are. */
+			for (u32 i = 0; i < vcpu->vm->nr_vcpus && vcpu->expect_kind != HV_STOP_WATCHDOG; i++)
+				lapic_dump(&vcpu->vm->vcpus[i]);
 			break;
 		}
 
@@ -216,5 +221,6 @@ void vcpu_run(struct vcpu *vcpu)
 		/* Without VmcbClean every field is reloaded anyway; with it, mark what we may touch. */
 		v->control.clean = 0;
 	}
+	avic_vcpu_put(vcpu);
 	vcpu_console_flush(vcpu);
 }

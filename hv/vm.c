@@ -10,6 +10,7 @@
 #include "hv/percpu.h"
 #include "hv/lapic.h"
 #include "svm/msrpm.h"
+#include "hv/avic.h"
 #include "svm/iopm.h"
 #include "lib/string.h"
 #include "lib/x86.h"
@@ -113,7 +114,7 @@ struct vm *vm_create(const struct hv_test *test, u32 nr_vcpus)
 {
 	const struct hv_guest_header *hdr = (const void *)guest_image_start;
 	u64 image_len = (u64)(guest_image_end - guest_image_start);
-	struct hv_boot_info *bi;
+	struct hv_boot_info *bi = NULL;
 	static struct mb_layout mb;     /* vm_create runs on the BSP only */
 	char mb_err[200];
 	struct vm *vm;
@@ -196,8 +197,18 @@ struct vm *vm_create(const struct hv_test *test, u32 nr_vcpus)
 		} else if (hv_mb_guest.kernel) {
 			vcpu->mp_state = VCPU_MP_WAIT_SIPI;
 		}
-		if (test->prepare)
-			test->prepare(vcpu);
 	}
+	if (avic_vm_init(vm)) {
+		hv_err("vm", "cannot set up the AVIC tables for %s", test->name);
+		return NULL;
+	}
+	if (avic_vm(vm) && bi) {
+		bi->flags |= HV_BOOT_F_AVIC;
+		if (avic_vm_emulated(vm))
+			bi->flags |= HV_BOOT_F_AVIC_EMU;
+	}
+	/* Prepare hooks last: they may change anything above, the AVIC tables included. */
+	for (u32 i = 0; i < nr_vcpus && test->prepare; i++)
+		test->prepare(&vm->vcpus[i]);
 	return vm;
 }

@@ -508,6 +508,18 @@ TEST(avic_emu_ipi_physical_running)
 	CHECK_EQ(0x03000000, rd(SELF, VAPIC_REG_ICR_HI));
 }
 
+/* ICRL bit 12 belongs to the CPU: a sent IPI leaves it idle, even when the guest wrote it set. */
+TEST(avic_emu_icr_busy_bit)
+{
+	setup(false);
+	CHECK_EQ(A, send_xapic(FIXED | VAPIC_ICR_DS | 0x45, 3));
+	CHECK(irr(3, 0x45));
+	CHECK_EQ(0x45, rd(SELF, VAPIC_REG_ICR_LO));
+	/* ... and an incomplete IPI (NMI: ID 0) leaves it busy, the worst case of reference 2.12.1. */
+	CHECK_EQ(X, send_xapic(0x400 | 0x45, 3));
+	CHECK_EQ(0x400 | VAPIC_ICR_DS | 0x45, rd(SELF, VAPIC_REG_ICR_LO));
+}
+
 /* The model follows the table, not its own idea of the VM: pointer and host ID from the entry. */
 TEST(avic_emu_ipi_uses_table_entry)
 {
@@ -580,8 +592,8 @@ TEST(avic_emu_ipi_invalid_interrupt_type)
 		memset(&ex, 0xcc, sizeof(ex));
 		CHECK_EQ(X, send_xapic(icrl[i], 1));
 		check_0x401(0x0100000000000000ULL | icrl[i], 0);
-		/* Trap-like: the ICRL write is in the page. */
-		CHECK_EQ(icrl[i], rd(SELF, VAPIC_REG_ICR_LO));
+		/* Trap-like: the ICRL write is in the page, BUSY left set (the model's worst case). */
+		CHECK_EQ(icrl[i] | VAPIC_ICR_DS, rd(SELF, VAPIC_REG_ICR_LO));
 		CHECK_EQ(0, irr_count(1));
 		CHECK_EQ(0, nbells);
 	}

@@ -1,0 +1,807 @@
+/*
+ * hv/avic.c - the AVIC backend (see hv/avic.h): tables, IsRunning, the
+ * doorbell, the two AVIC exits, the inhibits and the avic-emu dispatch.
+ *
+ * Sources: APM Vol 2 §15.29 "Advanced Virtual Interrupt Controller" and
+ * §15.29.10 "x2AVIC", as summarised in shared/docs/avic-reference.md
+ * Part 2 (cited 2.x), Part 3 (3.x) and Part 4 (4.x).  Formats are
+ * avic/avic_hw.h's, the model avic/avic_emu.c's, APIC semantics
+ * avic/vapic.c's through hv/lapic.c.
+ *
+ * Locks: a vCPU's apic_lock, then vm->avic_lock, never the other way; the
+ * model runs under the accessing vCPU's apic_lock and touches other
+ * vCPUs' pages only with atomic IRR updates, as the CPU does.
+ */
+#include "hv/avic.h"
+#include "hv/lapic.h"
+#include "hv/mmio.h"
+#include "hv/host_apic.h"
+#include "hv/percpu.h"
+#include "hv/mem.h"
+#include "avic/avic_hw.h"
+#include "avic/avic_emu.h"
+#include "svm/msrpm.h"
+#include "svm/npt.h"
+#include "lib/printf.h"
+#include "lib/string.h"
+#include "lib/x86.h"
+
+_Static_assert(AVIC_INHIBIT_COUNT == ARRAY_SIZE(((struct vm *)0)->avic_inhibit_sets), "inhibit counters");
+_Static_assert(AVIC_IPI_FAILURE_COUNT == ARRAY_SIZE(((struct vcpu *)0)->avic_ipi), "0x401 cause counters");
+
+static struct vmcb_control *ctl(struct vcpu *v) { return &v->vmcb->control; }
+
+static const char *const inhibit_names[AVIC_INHIBIT_COUNT] = {
+	[AVIC_INHIBIT_IRQWIN] = "IRQWIN",
+	[AVIC_INHIBIT_X2APIC] = "X2APIC_WITHOUT_X2AVIC",
+	[AVIC_INHIBIT_APIC_ID] = "APIC_ID_MODIFIED",
+	[AVIC_INHIBIT_APIC_BASE] = "APIC_BASE_MODIFIED",
+	[AVIC_INHIBIT_LOGICAL_ALIAS] = "LOGICAL_ID_ALIASED",
+};
+
+const char *avic_inhibit_name(unsigned reason)
+{
+	return reason < AVIC_INHIBIT_COUNT ? inhibit_names[reason] : "unknown";
+}
+
+/*
+ * What the run has hit, over all tests, for the coverage line that the
+ * integration tests read: 0x401 causes, 0x402 registers (offset >> 4, by
+ * write), inhibit reasons set and cleared.
+ */
+static u64 cov_ipi[AVIC_IPI_FAILURE_COUNT];
+static u32 cov_noaccel[2][256];
+static u64 cov_inhibit_set[AVIC_INHIBIT_COUNT], cov_inhibit_clear[AVIC_INHIBIT_COUNT];
+static u64 cov_icr_busy, cov_level_eoi, cov_mode_switch_x2, cov_mode_switch_x;
+
+bool avic_vm(const struct vm *vm)
+{
+	return vm->apic_backend != APIC_BACKEND_SOFT;
+}
+
+bool avic_vm_emulated(const struct vm *vm)
+{
+	return vm->apic_backend == APIC_BACKEND_AVIC_EMU;
+}
+
+bool avic_hw_active(const struct vcpu *vcpu)
+{
+	return vcpu->vm->apic_backend == APIC_BACKEND_AVIC && vcpu->avic_mode != AVIC_VCPU_OFF;
+}
+
+bool avic_emu_active(const struct vcpu *vcpu)
+{
+	return vcpu->vm->apic_backend == APIC_BACKEND_AVIC_EMU && vcpu->avic_mode != AVIC_VCPU_OFF;
+}
+
+void avic_count_emu_only(struct vcpu *vcpu)
+{
+	if (avic_emu_active(vcpu))
+		vcpu->avic_emu_only++;
+}
+
+static u64 page_pa(const void *p)
+{
+	return (u64)(uintptr_t)p;      /* the hypervisor runs identity-mapped */
+}
+
+/* ---- set-up (APM Vol 2 §15.29.4-15.29.5; reference 2.2, 2.8, 2.9, Appendix B) ---- */
+
+int avic_vm_init(struct vm *vm)
+{
+	enum avic_hw_mode mode;
+	u32 i;
+
+	vm->apic_backend = apic_choice.backend;
+	if (!avic_vm(vm))
+		return 0;
+	vm->avic_x2 = apic_choice.x2avic;
+	mode = !vm->avic_x2 ? AVIC_HW_XAVIC : apic_choice.x2avic_ext ? AVIC_HW_X2AVIC_EXT : AVIC_HW_X2AVIC;
+	/*
+	 * MAX_INDEX = the highest vCPU ID, and it must suit xAVIC too (a vCPU
+	 * may run either): APIC IDs here are vCPU indexes, at most 0xfe.
+	 */
+	if (!avic_phys_max_index(vm->nr_vcpus - 1, AVIC_HW_XAVIC, &vm->avic_max_index) ||
+	    !avic_phys_max_index(vm->nr_vcpus - 1, mode, &vm->avic_max_index)) {
+		hv_err("avic", "%u vCPUs do not fit the physical APIC ID table", vm->nr_vcpus);
+		return -1;
+	}
+	vm->avic_phys = pool_alloc_page();
+	vm->avic_log = pool_alloc_page();
+	if (!vm->avic_phys || !vm->avic_log)
+		return -1;
+	vm->avic_lock.locked = 0;
+	/*
+	 * Every vCPU's entry is valid from the start, IsRunning clear: a
+	 * broadcast silently skips V=0 entries, so an entry must never be
+	 * missing (reference 2.12.1).
+	 */
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		struct avic_phys_entry e = {
+			.backing_page = page_pa(v->apic.page), .host_apic_id = 0,
+			.is_running = false, .valid = true,
+		};
+
+		if (!avic_phys_entry_encode(&e, &vm->avic_phys[v->apic.apic_id]))
+			return -1;
+	}
+	/* The reset APIC is software-disabled: the entries follow SVR from here on. */
+	avic_apic_changed(&vm->vcpus[0]);
+	if (vm->apic_backend != APIC_BACKEND_AVIC)
+		return 0;
+
+	/*
+	 * The CPU: the APIC page must be mapped in the NPT (any page; the CPU
+	 * redirects the accesses to the backing page), each vCPU gets its own
+	 * MSRPM so that x2AVIC can pass MSRs through for one vCPU only.
+	 */
+	vm->avic_access_page = pool_alloc_page();
+	if (!vm->avic_access_page ||
+	    npt_map(&vm->npt, VAPIC_BASE_DEFAULT, page_pa(vm->avic_access_page), PAGE_SIZE, NPT_WRITE))
+		return -1;
+	for (i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		struct vmcb_control *c = ctl(v);
+
+		v->avic_msrpm = pool_alloc_pages(MSRPM_SIZE / PAGE_SIZE);
+		if (!v->avic_msrpm)
+			return -1;
+		memcpy(v->avic_msrpm, vm->msrpm, MSRPM_SIZE);
+		avic_x2_msrpm_apply(v->avic_msrpm, false);
+		c->msrpm_base_pa = page_pa(v->avic_msrpm);
+		if (!avic_vmcb_apic_bar(VAPIC_BASE_DEFAULT, &c->avic_apic_bar) ||
+		    !avic_vmcb_backing_page(page_pa(v->apic.page), &c->avic_backing_page) ||
+		    !avic_vmcb_logical_table(page_pa(vm->avic_log), &c->avic_logical_id) ||
+		    !avic_vmcb_physical_table(page_pa(vm->avic_phys), vm->avic_max_index, mode,
+					      &c->avic_physical_id))
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- IsRunning (reference 2.13) ---- */
+
+void avic_vcpu_load(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+
+	if (!avic_vm(vm))
+		return;
+	/*
+	 * Erratum 1235 (family 17h, Hygon 18h): the CPU may miss IsRunning
+	 * being cleared, so it is never set; every IPI to another vCPU then
+	 * exits with cause 1 and the handler rings the doorbell (reference
+	 * 2.13, KVM's enable_ipiv=false).
+	 */
+	avic_phys_set_running(&vm->avic_phys[vcpu->apic.apic_id], apic_choice.ipi_virt,
+			      this_cpu()->apic_id);
+}
+
+void avic_vcpu_put(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+
+	if (!avic_vm(vm))
+		return;
+	/* Keeps the last host ID; the update is a full barrier (avic_hw.h). */
+	avic_phys_set_running(&vm->avic_phys[vcpu->apic.apic_id], false, this_cpu()->apic_id);
+}
+
+/* ---- doorbell and wake-ups (APM Vol 2 §15.29.8.2; reference 2.10, 2.11) ---- */
+
+static void avic_ring(struct vm *vm, struct vcpu *by, u32 host_apic_id)
+{
+	u64 val;
+
+	if (by)
+		by->avic_doorbells++;
+	if (vm->apic_backend == APIC_BACKEND_AVIC) {
+		if (avic_doorbell_value(host_apic_id, &val))
+			wrmsr(MSR_AMD64_SVM_AVIC_DOORBELL, val);
+		return;
+	}
+	/* The model: a core in guest mode re-evaluates its page; here that takes an exit. */
+	host_apic_send_ipi(host_apic_id, HOST_VEC_KICK);
+}
+
+void avic_notify(struct vcpu *target)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (target->cpu == this_cpu()->index)
+		return;                 /* we are not in guest mode: the next VMRUN looks */
+	if (target->in_guest && target->avic_mode != AVIC_VCPU_OFF)
+		avic_ring(target->vm, NULL, percpu_array[target->cpu].apic_id);
+	else
+		lapic_kick(target);     /* halted, or running without AVIC: an exit is needed */
+}
+
+/* ---- tables and inhibits (reference 2.9, 2.14) ---- */
+
+static void avic_inhibit_change(struct vm *vm, unsigned reason, bool on, struct vcpu *by)
+{
+	u32 bit = BIT(reason);
+	u32 old = vm->avic_inhibit;
+
+	if (!!(old & bit) == on)
+		return;
+	__atomic_store_n(&vm->avic_inhibit, on ? (old | bit) : (old & ~bit), __ATOMIC_SEQ_CST);
+	if (on) {
+		vm->avic_inhibit_sets[reason]++;
+		__atomic_fetch_add(&cov_inhibit_set[reason], 1, __ATOMIC_RELAXED);
+	} else {
+		vm->avic_inhibit_clears[reason]++;
+		__atomic_fetch_add(&cov_inhibit_clear[reason], 1, __ATOMIC_RELAXED);
+	}
+	hv_info("avic", "%s/%u: inhibit %s %s (inhibits now 0x%x)", vm->test->name, by ? by->index : 0,
+		avic_inhibit_name(reason), on ? "set" : "cleared", vm->avic_inhibit);
+	/* Running vCPUs switch on their next entry: make them exit now. */
+	for (u32 i = 0; i < vm->nr_vcpus; i++)
+		if (&vm->vcpus[i] != by)
+			lapic_kick(&vm->vcpus[i]);
+}
+
+/*
+ * Rebuilds the logical APIC ID table from every xAPIC-mode vCPU's DFR and
+ * LDR (reference 2.9): an LDR that names no single entry is left out (IPIs
+ * to it exit with "invalid target" and are emulated), two vCPUs on one entry
+ * are logical ID aliasing.  With vm->avic_lock held.
+ */
+static bool avic_logical_rebuild(struct vm *vm)
+{
+	bool aliased = false;
+
+	for (u32 i = 0; i < AVIC_LOGICAL_CLUSTER_ENTRIES; i++)
+		__atomic_store_n(&vm->avic_log[i], 0, __ATOMIC_RELEASE);
+	for (u32 i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		int idx;
+
+		if (!v->apic.enabled || v->apic.x2apic)
+			continue;
+		idx = avic_logical_index(vapic_get_reg(&v->apic, VAPIC_REG_DFR),
+					 vapic_get_reg(&v->apic, VAPIC_REG_LDR));
+		if (idx < 0)
+			continue;
+		if (vm->avic_log[idx] & AVIC_LOGICAL_ID_ENTRY_VALID_MASK) {
+			aliased = true;
+			continue;
+		}
+		__atomic_store_n(&vm->avic_log[idx], avic_log_entry_encode((u8)v->apic.apic_id, true),
+				 __ATOMIC_RELEASE);
+	}
+	return aliased;
+}
+
+void avic_apic_changed(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	bool id = false, base = false, x2 = false, aliased;
+
+	if (!avic_vm(vm))
+		return;
+	spin_lock(&vm->avic_lock);
+	for (u32 i = 0; i < vm->nr_vcpus; i++) {
+		struct vapic *a = &vm->vcpus[i].apic;
+		u64 *entry = &vm->avic_phys[a->apic_id];
+
+		/*
+		 * A disabled or software-disabled APIC accepts no fixed
+		 * interrupt (APM Vol 2 §16.4.7), but AVIC would set its IRR
+		 * anyway: its entry is made invalid, so that IPIs to it exit
+		 * ("invalid target", emulated and refused in software) and
+		 * broadcasts skip it; the vCPU itself runs without AVIC
+		 * (avic_before_entry).
+		 */
+		if (a->enabled && vapic_sw_enabled(a))
+			__atomic_fetch_or(entry, AVIC_PHYSICAL_ID_ENTRY_VALID_MASK, __ATOMIC_SEQ_CST);
+		else
+			__atomic_fetch_and(entry, ~AVIC_PHYSICAL_ID_ENTRY_VALID_MASK, __ATOMIC_SEQ_CST);
+		if (!a->enabled)
+			continue;
+		/* The tables are indexed by APIC ID = vCPU index (reference 2.14). */
+		if (!a->x2apic && (vapic_get_reg(a, VAPIC_REG_ID) >> 24) != a->apic_id)
+			id = true;
+		if ((a->apic_base & VAPIC_BASE_ABA) != VAPIC_BASE_DEFAULT)
+			base = true;
+		if (a->x2apic && !vm->avic_x2)
+			x2 = true;
+	}
+	aliased = avic_logical_rebuild(vm);
+	avic_inhibit_change(vm, AVIC_INHIBIT_APIC_ID, id, vcpu);
+	avic_inhibit_change(vm, AVIC_INHIBIT_APIC_BASE, base, vcpu);
+	avic_inhibit_change(vm, AVIC_INHIBIT_X2APIC, x2, vcpu);
+	avic_inhibit_change(vm, AVIC_INHIBIT_LOGICAL_ALIAS, aliased, vcpu);
+	spin_unlock(&vm->avic_lock);
+}
+
+/* ---- entering the guest ---- */
+
+/*
+ * The VMCB side of a mode change (APM Vol 2 §15.29.4.1, §15.29.10;
+ * reference 2.1, 3.1, 3.2): int_ctl bits 31/30, the x2APIC MSRs opened only
+ * while x2AVIC is on (never otherwise: they would reach the host's APIC,
+ * CVE-2023-5090), CR8 writes not intercepted under AVIC (the CPU keeps V_TPR
+ * and the page's TPR), and a TLB flush, since the APIC page's translation
+ * changes meaning between xAVIC and x2AVIC.
+ */
+static void avic_vmcb_mode(struct vcpu *vcpu, u8 mode)
+{
+	struct vmcb_control *c = ctl(vcpu);
+
+	c->int_ctl &= ~(AVIC_ENABLE_MASK | X2APIC_MODE_MASK);
+	if (mode != AVIC_VCPU_OFF)
+		c->int_ctl |= AVIC_ENABLE_MASK;
+	if (mode == AVIC_VCPU_X2AVIC)
+		c->int_ctl |= X2APIC_MODE_MASK;
+	avic_x2_msrpm_apply(vcpu->avic_msrpm, mode == AVIC_VCPU_X2AVIC);
+	if (mode != AVIC_VCPU_OFF)
+		c->intercept_cr &= ~BIT(16 + 8);
+	c->tlb_control = svm_has(SVM_FEAT_FLUSH_BY_ASID) ? TLB_CONTROL_FLUSH_ASID : TLB_CONTROL_FLUSH_ALL;
+	c->clean = 0;           /* bit 11 (AVIC) and the rest (reference 2.2) */
+}
+
+void avic_before_entry(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	struct vapic *a = &vcpu->apic;
+	u8 mode = AVIC_VCPU_OFF;
+
+	if (!avic_vm(vm))
+		return;
+	if (!__atomic_load_n(&vm->avic_inhibit, __ATOMIC_ACQUIRE) && a->enabled && vapic_sw_enabled(a))
+		mode = a->x2apic ? AVIC_VCPU_X2AVIC : AVIC_VCPU_XAVIC;
+	if (mode != vcpu->avic_mode) {
+		if (mode != AVIC_VCPU_OFF && vcpu->avic_mode != AVIC_VCPU_OFF)
+			__atomic_fetch_add(mode == AVIC_VCPU_X2AVIC ? &cov_mode_switch_x2 : &cov_mode_switch_x, 1,
+					   __ATOMIC_RELAXED);
+		vcpu->avic_mode = mode;
+		vcpu->avic_mode_switches++;
+		if (vm->apic_backend == APIC_BACKEND_AVIC)
+			avic_vmcb_mode(vcpu, mode);
+	}
+	/*
+	 * The registers as the hypervisor last applied them: a trap-like write
+	 * changes the page before the exit, and its side effects (SVR, LVT
+	 * timer mode) depend on the value it replaced.
+	 */
+	for (u32 i = 0; i < ARRAY_SIZE(vcpu->trap_shadow); i++)
+		vcpu->trap_shadow[i] = vapic_get_reg(a, i << 4);
+}
+
+/* ---- #VMEXIT 0x401 AVIC_INCOMPLETE_IPI (APM Vol 2 §15.29.9.1; reference 2.12.1) ---- */
+
+static enum exit_action avic_incomplete_ipi(struct vcpu *vcpu, u64 info1, u64 info2)
+{
+	struct vm *vm = vcpu->vm;
+	struct avic_incomplete_ipi ipi;
+	struct vapic_icr icr;
+	u64 val;
+
+	if (!avic_incomplete_ipi_decode(info1, info2, &ipi)) {
+		hv_err("avic", "%s/%u: AVIC_INCOMPLETE_IPI with reserved bits or unknown cause: "
+		       "EXITINFO1 0x%llx EXITINFO2 0x%llx", vm->test->name, vcpu->index,
+		       (unsigned long long)info1, (unsigned long long)info2);
+		vcpu_stop(vcpu, STOP_UNSUPPORTED, "AVIC_INCOMPLETE_IPI with unknown cause %u", ipi.cause);
+		return EXIT_STOP;
+	}
+	vcpu->avic_ipi[ipi.cause]++;
+	__atomic_fetch_add(&cov_ipi[ipi.cause], 1, __ATOMIC_RELAXED);
+
+	switch (ipi.cause) {
+	case AVIC_IPI_FAILURE_TARGET_NOT_RUNNING:
+		/*
+		 * The IRR bits are set; the targets that were not running need
+		 * waking (and, without IPI virtualization, the running ones a
+		 * doorbell).  The index names only one target: match them all.
+		 */
+		if (vcpu->apic.x2apic)
+			vapic_icr_decode_x2apic(info1, &icr);
+		else
+			vapic_icr_decode_xapic(ipi.icr_low, ipi.icr_high, &icr);
+		for (u32 i = 0; i < vm->nr_vcpus; i++) {
+			struct vcpu *t = &vm->vcpus[i];
+
+			if (t != vcpu && vapic_match_dest(&t->apic, &icr, vcpu->apic.apic_id))
+				avic_notify(t);
+		}
+		return EXIT_RESUME;
+	case AVIC_IPI_FAILURE_INVALID_BACKING_PAGE: {
+		u32 idx = ipi.index & AVIC_INCOMPLETE_IPI_INDEX_MASK;
+
+		/* The tables are ours: a bad pointer in them is a hypervisor bug. */
+		hv_err("avic", "HYPERVISOR BUG: %s/%u: AVIC reports an invalid backing page for table index %u "
+		       "(physical entry 0x%llx), ICR 0x%08x:%08x", vm->test->name, vcpu->index, idx,
+		       idx <= vm->avic_max_index ? (unsigned long long)vm->avic_phys[idx] : 0ULL,
+		       ipi.icr_high, ipi.icr_low);
+		vcpu_stop(vcpu, STOP_HV_BUG, "hypervisor bug: AVIC found an invalid backing page "
+			  "(table index %u)", idx);
+		return EXIT_STOP;
+	}
+	default:
+		break;
+	}
+	/*
+	 * IDs 0, 2, 4, 5: emulate the whole ICR write in software (reference
+	 * 2.12.1), through the soft APIC's write path so that the ESR, the
+	 * destination rules and INIT/NMI/lowest priority behave as in the soft
+	 * mode.  The value comes from the backing page, never from RDMSR (0x830
+	 * is fine, but the write-only registers would #GP): in x2APIC mode the
+	 * 64-bit ICR is 0x300 | 0x310 << 32 (reference 3.4, 4.4).  Writing it
+	 * again also clears a BUSY bit the CPU may have left set (2.12.1).
+	 */
+	if (vapic_get_reg(&vcpu->apic, VAPIC_REG_ICR_LO) & VAPIC_ICR_DS) {
+		__atomic_fetch_add(&cov_icr_busy, 1, __ATOMIC_RELAXED);
+		hv_debug("avic", "%s/%u: ICR BUSY left set by AVIC: cleared", vm->test->name, vcpu->index);
+	}
+	if (vcpu->apic.x2apic) {
+		val = ((u64)vapic_get_reg(&vcpu->apic, VAPIC_REG_ICR_HI) << 32) |
+		      vapic_get_reg(&vcpu->apic, VAPIC_REG_ICR_LO);
+		/* The reserved bits passed the CPU's check; only the BUSY bit may differ. */
+		if (lapic_wrmsr(vcpu, VAPIC_MSR_ICR, val & ~(u64)VAPIC_ICR_DS))
+			hv_err("avic", "%s/%u: x2APIC ICR 0x%llx from the backing page refused",
+			       vm->test->name, vcpu->index, (unsigned long long)val);
+	} else {
+		val = vapic_get_reg(&vcpu->apic, VAPIC_REG_ICR_LO);
+		lapic_xapic_write(vcpu, VAPIC_REG_ICR_LO, (u32)val);
+	}
+	return EXIT_RESUME;
+}
+
+enum exit_action avic_handle_incomplete_ipi(struct vcpu *vcpu)
+{
+	return avic_incomplete_ipi(vcpu, ctl(vcpu)->exit_info_1, ctl(vcpu)->exit_info_2);
+}
+
+/* ---- #VMEXIT 0x402 AVIC_NOACCEL (APM Vol 2 §15.29.9.2; reference 2.12.2, 4.1) ---- */
+
+/*
+ * EOI of a level-triggered vector (reference 2.6, 4.1): the vector comes
+ * from EXITINFO2 and is checked against the hypervisor's own record of the
+ * level vectors it accepted, not against the guest's TMR (Secure AVIC hides
+ * it, 4.3).  Whether the CPU has already cleared ISR is not documented
+ * (A2): clearing it here only if still set gives the same result both ways.
+ */
+static void avic_level_eoi(struct vcpu *vcpu, u8 vector)
+{
+	struct vapic *a = &vcpu->apic;
+	u32 w = vector >> 5, bit = 1u << (vector & 31);
+
+	__atomic_fetch_add(&cov_level_eoi, 1, __ATOMIC_RELAXED);
+	spin_lock(&vcpu->apic_lock);
+	if (!(vcpu->level_vectors[w] & bit))
+		hv_err("avic", "%s/%u: level EOI exit for vector 0x%x, which was never accepted as level",
+		       vcpu->vm->test->name, vcpu->index, vector);
+	vcpu->level_vectors[w] &= ~bit;
+	if (vapic_highest_isr(a) == vector)
+		vapic_eoi(a, NULL);
+	spin_unlock(&vcpu->apic_lock);
+	lapic_ioapic_eoi(vcpu->vm, vector);
+}
+
+/*
+ * A trap-like write: the page already holds the value and RIP is past the
+ * instruction.  The value is put back behind the register's previous one
+ * and fed to the soft APIC's write path, which applies it (masks, side
+ * effects: timer, SVR, ID/LDR/DFR -> tables and inhibits).
+ */
+static void avic_trap_write(struct vcpu *vcpu, u32 off)
+{
+	struct vapic *a = &vcpu->apic;
+	u32 val = vapic_get_reg(a, off);
+
+	if ((off >> 4) < ARRAY_SIZE(vcpu->trap_shadow))
+		vapic_set_reg(a, off, vcpu->trap_shadow[off >> 4]);
+	if (a->x2apic) {
+		if (lapic_wrmsr(vcpu, VAPIC_X2APIC_MSR(off), val))
+			hv_err("avic", "%s/%u: x2APIC trap write 0x%x to MSR 0x%x refused by the soft path",
+			       vcpu->vm->test->name, vcpu->index, val, VAPIC_X2APIC_MSR(off));
+	} else {
+		lapic_xapic_write(vcpu, off, val);
+	}
+}
+
+/* RDMSR (0F 32) or WRMSR (0F 30) at RIP: the fault-like x2AVIC exit emulates it (reference 2.12.2). */
+static enum exit_action avic_fault_msr(struct vcpu *vcpu, bool write)
+{
+	struct vmcb_save *s = &vcpu->vmcb->save;
+	u32 msr = (u32)vcpu->regs.rcx;
+	u64 val = ((u64)(u32)vcpu->regs.rdx << 32) | (u32)s->rax;
+	u8 b[2];
+	int r;
+
+	if (vcpu_fetch_insn(vcpu, b, 2) != 2 || b[0] != 0x0f || b[1] != (write ? 0x30 : 0x32)) {
+		vcpu_stop(vcpu, STOP_UNSUPPORTED, "AVIC_NOACCEL fault in x2APIC mode, but no %s at RIP 0x%llx",
+			  write ? "WRMSR" : "RDMSR", (unsigned long long)s->rip);
+		return EXIT_STOP;
+	}
+	r = write ? lapic_wrmsr(vcpu, msr, val) : lapic_rdmsr(vcpu, msr, &val);
+	if (r) {
+		vcpu_inject_exception(vcpu, X86_GP, true, 0);
+		return EXIT_RESUME;
+	}
+	if (!write) {
+		s->rax = (u32)val;
+		vcpu->regs.rdx = val >> 32;
+	}
+	mmio_advance(vcpu, 2);
+	return EXIT_RESUME;
+}
+
+static enum exit_action avic_noaccel(struct vcpu *vcpu, u64 info1, u64 info2)
+{
+	struct avic_noaccel n;
+	bool extlvt = svm_has(SVM_FEAT_EXTLVT_AVIC) && !avic_vm_emulated(vcpu->vm);
+	bool x2 = vcpu->avic_mode == AVIC_VCPU_X2AVIC;
+
+	if (!avic_noaccel_decode(info1, info2, extlvt, &n) || n.kind == AVIC_ACCEL) {
+		/*
+		 * Bits outside the documented fields, or an exit where Table
+		 * 15-22 says the CPU accelerates: whether the access already
+		 * happened is unknown, so nothing is guessed.  The probe table
+		 * (avic_probe) is where such silicon behaviour gets measured.
+		 */
+		hv_err("avic", "%s/%u: AVIC_NOACCEL the table does not explain: EXITINFO1 0x%llx EXITINFO2 0x%llx "
+		       "(%s of offset 0x%x)", vcpu->vm->test->name, vcpu->index, (unsigned long long)info1,
+		       (unsigned long long)info2, n.write ? "write" : "read", n.offset);
+		vcpu_stop(vcpu, STOP_UNSUPPORTED, "AVIC_NOACCEL for %s of APIC offset 0x%x, which Table 15-22 "
+			  "accelerates", n.write ? "a write" : "a read", n.offset);
+		return EXIT_STOP;
+	}
+	__atomic_fetch_add(&cov_noaccel[n.write][n.offset >> 4], 1, __ATOMIC_RELAXED);
+	if (n.kind == AVIC_TRAP) {
+		vcpu->avic_noaccel_trap++;
+		if (n.offset == VAPIC_REG_EOI)
+			avic_level_eoi(vcpu, n.vector);
+		else if (n.offset == VAPIC_REG_ICR_LO)
+			/* An ICR the CPU left to us (reference 4.4): send it from the page. */
+			avic_incomplete_ipi(vcpu, ((u64)vapic_get_reg(&vcpu->apic, VAPIC_REG_ICR_HI) << 32) |
+					    vapic_get_reg(&vcpu->apic, VAPIC_REG_ICR_LO),
+					    (u64)AVIC_IPI_FAILURE_INVALID_INT_TYPE << AVIC_INCOMPLETE_IPI_ID_SHIFT);
+		else
+			avic_trap_write(vcpu, n.offset);
+		return EXIT_RESUME;
+	}
+	/* Fault-like: nothing happened and RIP is at the instruction; emulate it. */
+	vcpu->avic_noaccel_fault++;
+	if (x2)
+		return avic_fault_msr(vcpu, n.write);
+	return mmio_emulate(vcpu, (vcpu->apic.apic_base & VAPIC_BASE_ABA) + n.offset, lapic_mmio_access, vcpu);
+}
+
+enum exit_action avic_handle_noaccel(struct vcpu *vcpu)
+{
+	return avic_noaccel(vcpu, ctl(vcpu)->exit_info_1, ctl(vcpu)->exit_info_2);
+}
+
+/* ---- avic-emu: intercepted accesses through the model (avic/avic_emu.h) ---- */
+
+static void emu_doorbell(void *opaque, u32 host_apic_id)
+{
+	struct vcpu *vcpu = opaque;
+
+	avic_ring(vcpu->vm, vcpu, host_apic_id);
+}
+
+/* Only this VM's backing pages are backing pages: anything else is "invalid". */
+static u8 *emu_page_of(void *opaque, u64 hpa)
+{
+	struct vm *vm = ((struct vcpu *)opaque)->vm;
+
+	for (u32 i = 0; i < vm->nr_vcpus; i++)
+		if (page_pa(vm->vcpus[i].apic.page) == hpa)
+			return vm->vcpus[i].apic.page;
+	return NULL;
+}
+
+static void emu_ctx(struct vcpu *vcpu, struct avic_emu_ctx *c)
+{
+	struct vm *vm = vcpu->vm;
+
+	*c = (struct avic_emu_ctx){
+		.phys_table = vm->avic_phys,
+		.max_phys_index = vm->avic_max_index,
+		.log_table = vm->avic_log,
+		.x2avic = vcpu->avic_mode == AVIC_VCPU_X2AVIC,
+		.self_host_apic_id = this_cpu()->apic_id,
+		.doorbell = emu_doorbell,
+		.opaque = vcpu,
+		.page_of = emu_page_of,
+		.ext_lvt = false,
+	};
+}
+
+/* Trap-like exits have RIP past the instruction, as the CPU leaves it. */
+static bool emu_exit_is_trap(const struct avic_emu_exit *ex)
+{
+	struct avic_noaccel n;
+
+	if (ex->code == SVM_EXIT_AVIC_INCOMPLETE_IPI)
+		return true;
+	avic_noaccel_decode(ex->info1, ex->info2, false, &n);
+	return n.kind == AVIC_TRAP;
+}
+
+static enum exit_action emu_take_exit(struct vcpu *vcpu, const struct avic_emu_exit *ex)
+{
+	if (ex->code == SVM_EXIT_AVIC_INCOMPLETE_IPI)
+		return avic_incomplete_ipi(vcpu, ex->info1, ex->info2);
+	return avic_noaccel(vcpu, ex->info1, ex->info2);
+}
+
+enum exit_action avic_emu_msr_exit(struct vcpu *vcpu, u32 msr, bool write, bool *done)
+{
+	struct vmcb_save *s = &vcpu->vmcb->save;
+	struct avic_emu_ctx c;
+	struct avic_emu_exit ex;
+	enum avic_emu_result r;
+	u64 val = ((u64)(u32)vcpu->regs.rdx << 32) | (u32)s->rax;
+
+	*done = false;
+	if (!avic_emu_active(vcpu))
+		return EXIT_RESUME;
+	emu_ctx(vcpu, &c);
+	spin_lock(&vcpu->apic_lock);
+	r = avic_emu_msr(&c, vcpu->apic.page, vcpu->apic.apic_id, msr, write, &val, &ex);
+	spin_unlock(&vcpu->apic_lock);
+	switch (r) {
+	case AVIC_EMU_INTERCEPTED:
+		return EXIT_RESUME;
+	case AVIC_EMU_ACCELERATED:
+		*done = true;
+		vcpu->avic_emu_only++;
+		vcpu->avic_accel++;
+		if (!write) {
+			s->rax = (u32)val;
+			vcpu->regs.rdx = val >> 32;
+		}
+		return vcpu_skip_insn(vcpu) ? EXIT_STOP : EXIT_RESUME;
+	case AVIC_EMU_GP:
+		*done = true;
+		vcpu->avic_emu_only++;
+		vcpu_inject_exception(vcpu, X86_GP, true, 0);
+		return EXIT_RESUME;
+	case AVIC_EMU_EXIT:
+		break;
+	}
+	*done = true;
+	if (emu_exit_is_trap(&ex) && vcpu_skip_insn(vcpu))
+		return EXIT_STOP;
+	return emu_take_exit(vcpu, &ex);
+}
+
+struct emu_mmio {
+	struct vcpu *vcpu;
+	enum avic_emu_result r;
+	struct avic_emu_exit ex;
+};
+
+static int emu_mmio_fn(void *ctx, u64 gpa, unsigned size, bool write, u64 *val)
+{
+	struct emu_mmio *m = ctx;
+	struct vcpu *vcpu = m->vcpu;
+	struct avic_emu_ctx c;
+	u32 off = (u32)(gpa & (PAGE_SIZE - 1)), v32 = (u32)*val;
+
+	m->r = AVIC_EMU_INTERCEPTED;
+	if (size == 4) {
+		emu_ctx(vcpu, &c);
+		spin_lock(&vcpu->apic_lock);
+		m->r = avic_emu_mmio(&c, vcpu->apic.page, vcpu->apic.apic_id, off, write, &v32, &m->ex);
+		spin_unlock(&vcpu->apic_lock);
+	}
+	switch (m->r) {
+	case AVIC_EMU_INTERCEPTED:
+		return lapic_mmio_access(vcpu, gpa, size, write, val);
+	case AVIC_EMU_ACCELERATED:
+		if (!write)
+			*val = v32;
+		return 0;
+	case AVIC_EMU_EXIT:
+		/* A fault-like exit: the access does not happen, RIP stays. */
+		return emu_exit_is_trap(&m->ex) ? 0 : MMIO_NOT_DONE;
+	case AVIC_EMU_GP:
+		break;
+	}
+	return -1;
+}
+
+enum exit_action avic_emu_npf(struct vcpu *vcpu, u64 gpa, bool *done)
+{
+	struct emu_mmio m = { .vcpu = vcpu };
+	enum exit_action act;
+
+	*done = false;
+	if (vcpu->avic_mode != AVIC_VCPU_XAVIC || !avic_emu_active(vcpu) ||
+	    ALIGN_DOWN(gpa, PAGE_SIZE) != VAPIC_BASE_DEFAULT)
+		return EXIT_RESUME;
+	*done = true;
+	act = mmio_emulate(vcpu, gpa, emu_mmio_fn, &m);
+	if (act != EXIT_RESUME)
+		return act;
+	switch (m.r) {
+	case AVIC_EMU_ACCELERATED:
+		vcpu->avic_emu_only++;
+		vcpu->avic_accel++;
+		return EXIT_RESUME;
+	case AVIC_EMU_EXIT:
+		return emu_take_exit(vcpu, &m.ex);
+	default:
+		return EXIT_RESUME;
+	}
+}
+
+/* ---- results ---- */
+
+void avic_print_vm(const struct vm *vm)
+{
+	u64 emu = 0, accel = 0, ipi[AVIC_IPI_FAILURE_COUNT] = { 0 }, trap = 0, fault = 0, bells = 0, sw = 0;
+	char inh[160] = "";
+	size_t n = 0;
+
+	if (!avic_vm(vm))
+		return;
+	for (u32 i = 0; i < vm->nr_vcpus; i++) {
+		const struct vcpu *v = &vm->vcpus[i];
+
+		emu += v->avic_emu_only;
+		accel += v->avic_accel;
+		trap += v->avic_noaccel_trap;
+		fault += v->avic_noaccel_fault;
+		bells += v->avic_doorbells;
+		sw += v->avic_mode_switches;
+		for (u32 k = 0; k < AVIC_IPI_FAILURE_COUNT; k++)
+			ipi[k] += v->avic_ipi[k];
+	}
+	/* Tests that never touch the APIC (mode switches: each vCPU's first entry) print nothing. */
+	if (!emu && !accel && !trap && !fault && !bells && !(ipi[0] | ipi[1] | ipi[2] | ipi[3] | ipi[4] | ipi[5]) &&
+	    sw <= vm->nr_vcpus)
+		return;
+	for (u32 k = 0; k < AVIC_INHIBIT_COUNT; k++)
+		if (vm->avic_inhibit_sets[k] && n < sizeof(inh))
+			n += (size_t)snprintf(inh + n, sizeof(inh) - n, " %s %llu/%llu", avic_inhibit_name(k),
+					      (unsigned long long)vm->avic_inhibit_sets[k],
+					      (unsigned long long)vm->avic_inhibit_clears[k]);
+	hv_printf("AVIC: %s: accelerated %llu, emulation-only exits %llu, 0x401 by cause %llu %llu %llu %llu %llu %llu, "
+		  "0x402 trap %llu fault %llu, doorbells %llu, mode switches %llu, inhibits set/cleared:%s\n",
+		  vm->test->name, (unsigned long long)accel, (unsigned long long)emu,
+		  (unsigned long long)ipi[0], (unsigned long long)ipi[1], (unsigned long long)ipi[2],
+		  (unsigned long long)ipi[3], (unsigned long long)ipi[4], (unsigned long long)ipi[5],
+		  (unsigned long long)trap, (unsigned long long)fault, (unsigned long long)bells,
+		  (unsigned long long)sw, n ? inh : " none");
+}
+
+/*
+ * One line per kind, for the integration test that checks every 0x401
+ * cause, 0x402 register and inhibit reason was reached by some test:
+ *   AVIC coverage: 0x401 causes: 0=12 1=30 ...
+ *   AVIC coverage: 0x402 writes: 0x020 0x0b0 ...; reads: 0x090 ...
+ *   AVIC coverage: inhibits set/cleared: IRQWIN=1/1 ...
+ */
+void avic_print_coverage(void)
+{
+	char buf[1024];
+	size_t n;
+
+	if (apic_choice.backend == APIC_BACKEND_SOFT)
+		return;
+	n = (size_t)snprintf(buf, sizeof(buf), "AVIC coverage: 0x401 causes:");
+	for (u32 k = 0; k < AVIC_IPI_FAILURE_COUNT; k++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %u=%llu", k, (unsigned long long)cov_ipi[k]);
+	snprintf(buf + n, sizeof(buf) - n, "; ICR busy cleared %llu; level EOIs %llu; xAVIC<->x2AVIC switches %llu/%llu",
+		 (unsigned long long)cov_icr_busy, (unsigned long long)cov_level_eoi,
+		 (unsigned long long)cov_mode_switch_x2, (unsigned long long)cov_mode_switch_x);
+	hv_printf("%s\n", buf);
+	for (u32 w = 0; w < 2; w++) {
+		n = (size_t)snprintf(buf, sizeof(buf), "AVIC coverage: 0x402 %s:", w ? "writes" : "reads");
+		for (u32 o = 0; o < 256 && n < sizeof(buf) - 8; o++)
+			if (cov_noaccel[w][o])
+				n += (size_t)snprintf(buf + n, sizeof(buf) - n, " 0x%03x", o << 4);
+		hv_printf("%s\n", buf);
+	}
+	n = (size_t)snprintf(buf, sizeof(buf), "AVIC coverage: inhibits set/cleared:");
+	for (u32 k = 0; k < AVIC_INHIBIT_COUNT; k++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %s=%llu/%llu", avic_inhibit_name(k),
+				      (unsigned long long)cov_inhibit_set[k], (unsigned long long)cov_inhibit_clear[k]);
+	hv_printf("%s\n", buf);
+}
