@@ -387,6 +387,19 @@ static enum exit_action avic_incomplete_ipi(struct vcpu *vcpu, u64 info1, u64 in
 	}
 	vcpu->avic_ipi[ipi.cause]++;
 	__atomic_fetch_add(&cov_ipi[ipi.cause], 1, __ATOMIC_RELAXED);
+	/*
+	 * The CPU may leave the ICR's BUSY bit (delivery status, xAPIC only)
+	 * set when it gives up on an IPI (reference 2.12.1); whatever the
+	 * cause, the IPI is finished once this handler returns, so the guest
+	 * must see the ICR idle.
+	 */
+	if (!vcpu->apic.x2apic && (vapic_get_reg(&vcpu->apic, VAPIC_REG_ICR_LO) & VAPIC_ICR_DS)) {
+		__atomic_fetch_add(&cov_icr_busy, 1, __ATOMIC_RELAXED);
+		spin_lock(&vcpu->apic_lock);
+		vapic_set_reg(&vcpu->apic, VAPIC_REG_ICR_LO,
+			      vapic_get_reg(&vcpu->apic, VAPIC_REG_ICR_LO) & ~VAPIC_ICR_DS);
+		spin_unlock(&vcpu->apic_lock);
+	}
 
 	switch (ipi.cause) {
 	case AVIC_IPI_FAILURE_TARGET_NOT_RUNNING:
@@ -427,18 +440,13 @@ static enum exit_action avic_incomplete_ipi(struct vcpu *vcpu, u64 info1, u64 in
 	 * destination rules and INIT/NMI/lowest priority behave as in the soft
 	 * mode.  The value comes from the backing page, never from RDMSR (0x830
 	 * is fine, but the write-only registers would #GP): in x2APIC mode the
-	 * 64-bit ICR is 0x300 | 0x310 << 32 (reference 3.4, 4.4).  Writing it
-	 * again also clears a BUSY bit the CPU may have left set (2.12.1).
+	 * 64-bit ICR is 0x300 | 0x310 << 32 (reference 3.4, 4.4).
 	 */
-	if (vapic_get_reg(&vcpu->apic, VAPIC_REG_ICR_LO) & VAPIC_ICR_DS) {
-		__atomic_fetch_add(&cov_icr_busy, 1, __ATOMIC_RELAXED);
-		hv_debug("avic", "%s/%u: ICR BUSY left set by AVIC: cleared", vm->test->name, vcpu->index);
-	}
 	if (vcpu->apic.x2apic) {
 		val = ((u64)vapic_get_reg(&vcpu->apic, VAPIC_REG_ICR_HI) << 32) |
 		      vapic_get_reg(&vcpu->apic, VAPIC_REG_ICR_LO);
-		/* The reserved bits passed the CPU's check; only the BUSY bit may differ. */
-		if (lapic_wrmsr(vcpu, VAPIC_MSR_ICR, val & ~(u64)VAPIC_ICR_DS))
+		/* The reserved bits passed the CPU's check. */
+		if (lapic_wrmsr(vcpu, VAPIC_MSR_ICR, val))
 			hv_err("avic", "%s/%u: x2APIC ICR 0x%llx from the backing page refused",
 			       vm->test->name, vcpu->index, (unsigned long long)val);
 	} else {
