@@ -37,6 +37,7 @@ static const char *const inhibit_names[AVIC_INHIBIT_COUNT] = {
 	[AVIC_INHIBIT_APIC_ID] = "APIC_ID_MODIFIED",
 	[AVIC_INHIBIT_APIC_BASE] = "APIC_BASE_MODIFIED",
 	[AVIC_INHIBIT_LOGICAL_ALIAS] = "LOGICAL_ID_ALIASED",
+	[AVIC_INHIBIT_APIC_DISABLED] = "APIC_DISABLED",
 };
 
 const char *avic_inhibit_name(unsigned reason)
@@ -126,10 +127,8 @@ int avic_vm_init(struct vm *vm)
 		if (!avic_phys_entry_encode(&e, &vm->avic_phys[v->apic.apic_id]))
 			return -1;
 	}
-	/* The reset APIC is software-disabled: the entries follow SVR from here on. */
-	avic_apic_changed(&vm->vcpus[0]);
 	if (vm->apic_backend != APIC_BACKEND_AVIC)
-		return 0;
+		goto done;
 
 	/*
 	 * The CPU: the APIC page must be mapped in the NPT (any page; the CPU
@@ -137,8 +136,7 @@ int avic_vm_init(struct vm *vm)
 	 * MSRPM so that x2AVIC can pass MSRs through for one vCPU only.
 	 */
 	vm->avic_access_page = pool_alloc_page();
-	if (!vm->avic_access_page ||
-	    npt_map(&vm->npt, VAPIC_BASE_DEFAULT, page_pa(vm->avic_access_page), PAGE_SIZE, NPT_WRITE))
+	if (!vm->avic_access_page)
 		return -1;
 	for (i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
@@ -157,6 +155,9 @@ int avic_vm_init(struct vm *vm)
 					      &c->avic_physical_id))
 			return -1;
 	}
+done:
+	/* The reset APIC is software-disabled: entries, inhibits and the NPT follow it from here on. */
+	avic_apic_changed(&vm->vcpus[0]);
 	return 0;
 }
 
@@ -218,6 +219,8 @@ void avic_notify(struct vcpu *target)
 
 /* ---- tables and inhibits (reference 2.9, 2.14) ---- */
 
+static void avic_npt_update(struct vm *vm);
+
 static void avic_inhibit_change(struct vm *vm, unsigned reason, bool on, struct vcpu *by)
 {
 	u32 bit = BIT(reason);
@@ -276,7 +279,7 @@ static bool avic_logical_rebuild(struct vm *vm)
 void avic_apic_changed(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
-	bool id = false, base = false, x2 = false, aliased;
+	bool id = false, base = false, x2 = false, disabled = false, aliased;
 
 	if (!avic_vm(vm))
 		return;
@@ -293,10 +296,12 @@ void avic_apic_changed(struct vcpu *vcpu)
 		 * broadcasts skip it; the vCPU itself runs without AVIC
 		 * (avic_before_entry).
 		 */
-		if (a->enabled && vapic_sw_enabled(a))
+		if (a->enabled && vapic_sw_enabled(a)) {
 			__atomic_fetch_or(entry, AVIC_PHYSICAL_ID_ENTRY_VALID_MASK, __ATOMIC_SEQ_CST);
-		else
+		} else {
 			__atomic_fetch_and(entry, ~AVIC_PHYSICAL_ID_ENTRY_VALID_MASK, __ATOMIC_SEQ_CST);
+			disabled = true;
+		}
 		if (!a->enabled)
 			continue;
 		/* The tables are indexed by APIC ID = vCPU index (reference 2.14). */
@@ -312,7 +317,43 @@ void avic_apic_changed(struct vcpu *vcpu)
 	avic_inhibit_change(vm, AVIC_INHIBIT_APIC_BASE, base, vcpu);
 	avic_inhibit_change(vm, AVIC_INHIBIT_X2APIC, x2, vcpu);
 	avic_inhibit_change(vm, AVIC_INHIBIT_LOGICAL_ALIAS, aliased, vcpu);
+	/*
+	 * A disabled APIC must not have its page served by AVIC (its SVR write
+	 * is what enables it, and AVIC would accept interrupts it must refuse),
+	 * and with the CPU's AVIC the APIC page is mapped in the NPT for the
+	 * whole VM: so the VM runs without AVIC until every APIC is enabled.
+	 */
+	avic_inhibit_change(vm, AVIC_INHIBIT_APIC_DISABLED, disabled, vcpu);
+	avic_npt_update(vm);
 	spin_unlock(&vm->avic_lock);
+}
+
+/*
+ * apic=avic: the APIC page is in the NPT (any page: the CPU redirects the
+ * accesses to the backing page, reference 2.2) only while AVIC runs for
+ * the whole VM in xAVIC mode.  Inhibited, or with a vCPU in x2APIC mode
+ * (where the xAPIC page is not an APIC), it is unmapped again so that the
+ * accesses fault into the soft APIC; every vCPU flushes its TLB at its next
+ * entry.  With vm->avic_lock held.
+ */
+static void avic_npt_update(struct vm *vm)
+{
+	bool x2 = false, want;
+
+	if (vm->apic_backend != APIC_BACKEND_AVIC)
+		return;
+	for (u32 i = 0; i < vm->nr_vcpus; i++)
+		x2 |= vm->vcpus[i].apic.x2apic;
+	want = !vm->avic_inhibit && !x2;
+	if (want == vm->avic_page_mapped)
+		return;
+	if (want)
+		npt_map(&vm->npt, VAPIC_BASE_DEFAULT, page_pa(vm->avic_access_page), PAGE_SIZE, NPT_WRITE);
+	else
+		npt_unmap(&vm->npt, VAPIC_BASE_DEFAULT, PAGE_SIZE);
+	vm->avic_page_mapped = want;
+	for (u32 i = 0; i < vm->nr_vcpus; i++)
+		__atomic_store_n(&vm->vcpus[i].avic_flush, 1, __ATOMIC_RELEASE);
 }
 
 /* ---- entering the guest ---- */
@@ -349,6 +390,9 @@ void avic_before_entry(struct vcpu *vcpu)
 
 	if (!avic_vm(vm))
 		return;
+	if (__atomic_exchange_n(&vcpu->avic_flush, 0, __ATOMIC_ACQUIRE))
+		ctl(vcpu)->tlb_control = svm_has(SVM_FEAT_FLUSH_BY_ASID) ? TLB_CONTROL_FLUSH_ASID
+									 : TLB_CONTROL_FLUSH_ALL;
 	if (!__atomic_load_n(&vm->avic_inhibit, __ATOMIC_ACQUIRE) && a->enabled && vapic_sw_enabled(a))
 		mode = a->x2apic ? AVIC_VCPU_X2AVIC : AVIC_VCPU_XAVIC;
 	if (mode != vcpu->avic_mode) {

@@ -136,6 +136,7 @@ struct vcpu {
 	u64 avic_noaccel_trap, avic_noaccel_fault;
 	u64 avic_doorbells;             /* doorbells rung (model: kicks) */
 	u64 avic_mode_switches;
+	volatile u32 avic_flush;        /* the NPT changed: flush this vCPU's TLB at its next entry */
 };
 
 struct vm {
@@ -158,10 +159,11 @@ struct vm {
 	u32 *avic_log;                  /* logical APIC ID table (one page) */
 	u32 avic_max_index;
 	u8 *avic_access_page;           /* apic=avic: what the NPT maps at the APIC base */
+	bool avic_page_mapped;          /* ... and whether it is mapped now */
 	struct spinlock avic_lock;      /* tables and inhibits */
 	volatile u32 avic_inhibit;      /* BIT(enum avic_inhibit): AVIC off for the whole VM */
 	u32 avic_irqwin;                /* vCPUs asking for the interrupt-window inhibit */
-	u64 avic_inhibit_sets[5], avic_inhibit_clears[5];
+	u64 avic_inhibit_sets[6], avic_inhibit_clears[6];
 	struct vcpu *vcpus;             /* [nr_vcpus] */
 };
 
