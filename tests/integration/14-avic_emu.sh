@@ -1,40 +1,46 @@
 #!/usr/bin/env bash
-# (n) apic=avic-emu: the default suite (plus avic_badpage) at 4 CPUs passes
+# (n) apic=avic-emu: the default suite at 4 CPUs passes
 # with the same PASS lines as the software APIC (numbers masked: some
 # messages quote measured times); every 0x401 cause the platform can produce
-# (0-4; 5 is Secure AVIC only), the ICR BUSY clean-up, level EOIs and the
+# (0-4, 3 through avic_badpage; 5 is Secure AVIC only), the ICR BUSY clean-up, level EOIs and the
 # inhibit reasons the guests can cause are reached, each inhibit set and
 # cleared again; the AVIC floors hold (0 hardware exits per TPR write, EOI
 # of an edge interrupt and IPI to a running vCPU).  Then x2avic=off: a guest in x2APIC
 # mode inhibits AVIC and the tests still pass.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
-tests="$(tests_with_flag T_DEFAULT | tr '\n' ','),avic_badpage"
-mask() { grep -a -E '^PASS: ' "$1" | grep -a -v 'stopped as expected' | sed -E 's/(0x)?[0-9a-f]*[0-9][0-9a-f]*/N/g' | sort; }
+# The PASS lines with numbers masked, less two messages that timing picks
+# in any backend: apic_timer's "(but the one pending at the stop)" variant,
+# and apic_nmi's STI-shadow check, a SKIP when QEMU 7.2 TCG loses the shadow.
+mask() {
+	grep -a -E '^PASS: ' "$1" | grep -a -v -e 'stopped as expected' -e 'sti; out' |
+		sed -E -e 's/\r$//' -e 's/ \(but the one pending at the stop\)$//' -e 's/(0x)?[0-9a-f]*[0-9][0-9a-f]*/N/g' | sort
+}
 
-run_hv --smp 4 --tests "$tests"
+run_hv --smp 4
 expect_rc 0 "SUCCESS (soft)"
 soft=$(mktemp "${TMPDIR:-/tmp}/hv-int-soft.XXXXXX")
 trap 'rm -f "$OUT" "$soft"' EXIT
 mask "$LOG" >"$soft"
 
-run_hv --smp 4 --apic avic-emu --tests "$tests"
+run_hv --smp 4 --apic avic-emu
 expect_rc 0 "SUCCESS (avic-emu)"
-expect_log '^PASS: avic_badpage: vcpu0: stopped as expected: hypervisor bug: AVIC found an invalid backing page'
 d=$(diff "$soft" <(mask "$LOG") | head -n 10)
 [ -z "$d" ] || fail "PASS lines differ between soft and avic-emu: $d"
 
 cov=$(grep -a '^AVIC coverage: 0x401 causes:' "$LOG")
-for c in 0 1 2 3 4; do
+for c in 0 1 2 4; do
 	[[ $cov =~ " $c="([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -gt 0 ] || fail "0x401 cause $c never taken: $cov"
 done
 [[ $cov =~ "ICR busy cleared "([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -gt 0 ] || fail "no ICR BUSY clean-up: $cov"
 [[ $cov =~ "level EOIs "([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -gt 0 ] || fail "no level-triggered EOI exit: $cov"
 inh=$(grep -a '^AVIC coverage: inhibits' "$LOG")
-for r in APIC_ID_MODIFIED APIC_BASE_MODIFIED LOGICAL_ID_ALIASED APIC_DISABLED; do
+for r in APIC_ID_MODIFIED APIC_BASE_MODIFIED LOGICAL_ID_ALIASED; do
 	[[ $inh =~ " $r="([0-9]+)/([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -gt 0 ] && [ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ] ||
 		fail "inhibit $r not set and cleared the same number of times: $inh"
 done
+# Every VM starts inhibited (a reset APIC is software-disabled) and may end so: cleared at least once.
+[[ $inh =~ " APIC_DISABLED="([0-9]+)/([1-9][0-9]*) ]] || fail "inhibit APIC_DISABLED never cleared: $inh"
 # Trap-like and fault-like 0x402 exits both reached (the table's rows: avic/avic_hw.c).
 expect_log '^AVIC coverage: 0x402 writes:.* 0x0b0.* 0x0f0.* 0x320'
 expect_log '^AVIC coverage: 0x402 reads:.* 0x390'
@@ -45,6 +51,12 @@ for m in apic_tpr.avic_exits_per_op apic_nested.avic_exits_per_op apic_ipi.avic_
 	 apic_ipi.xapic_avic_exits_per_op apic_storm.avic_exits_per_op; do
 	expect_log "^METRIC: $m 0\\.00$"
 done
+
+# Cause 3 needs a planted bad table entry (avic_badpage).
+run_hv --smp 2 --apic avic-emu --tests avic_badpage
+expect_rc 0 "SUCCESS (avic_badpage)"
+expect_log '^PASS: avic_badpage: vcpu0: stopped as expected: hypervisor bug: AVIC found an invalid backing page'
+expect_log '^AVIC coverage: 0x401 causes: 0=[0-9]+ 1=[0-9]+ 2=[0-9]+ 3=[1-9]'
 
 run_hv --smp 2 --apic avic-emu --cfg x2avic=off --tests apic_selfipi,apic_ipi,apic_mode
 expect_rc 0 "SUCCESS (x2avic=off)"
