@@ -407,20 +407,43 @@ void avic_before_entry(struct vcpu *vcpu)
 	/*
 	 * The registers as the hypervisor last applied them: a trap-like write
 	 * changes the page before the exit, and its side effects (SVR, LVT
-	 * timer mode) depend on the value it replaced.
+	 * timer mode) depend on the value it replaced.  Only a VMRUN with AVIC
+	 * can end in such a trap.
 	 */
-	for (u32 i = 0; i < ARRAY_SIZE(vcpu->trap_shadow); i++)
+	for (u32 i = 0; mode != AVIC_VCPU_OFF && i < ARRAY_SIZE(vcpu->trap_shadow); i++)
 		vcpu->trap_shadow[i] = vapic_get_reg(a, i << 4);
 }
 
 /* ---- #VMEXIT 0x401 AVIC_INCOMPLETE_IPI (APM Vol 2 §15.29.9.1; reference 2.12.1) ---- */
+
+/*
+ * An ICR write the CPU left to the hypervisor (0x401 IDs 0, 2, 4, 5, or a
+ * 0x402 trap on the ICR), sent through the soft APIC's write path so that
+ * the ESR, the destination rules and INIT/NMI/lowest priority behave as in
+ * the soft mode.  The value comes from the backing page, never from RDMSR
+ * (0x830 is fine, but the write-only registers would #GP): in x2APIC mode
+ * the 64-bit ICR is 0x300 | 0x310 << 32 (reference 3.4, 4.4).
+ */
+static void avic_send_icr_from_page(struct vcpu *vcpu)
+{
+	u32 lo = vapic_get_reg(&vcpu->apic, VAPIC_REG_ICR_LO);
+	u64 val = ((u64)vapic_get_reg(&vcpu->apic, VAPIC_REG_ICR_HI) << 32) | lo;
+
+	if (!vcpu->apic.x2apic) {
+		lapic_xapic_write(vcpu, VAPIC_REG_ICR_LO, lo);
+		return;
+	}
+	/* The reserved bits passed the CPU's check. */
+	if (lapic_wrmsr(vcpu, VAPIC_MSR_ICR, val))
+		hv_err("avic", "%s/%u: x2APIC ICR 0x%llx from the backing page refused",
+		       vcpu->vm->test->name, vcpu->index, (unsigned long long)val);
+}
 
 static enum exit_action avic_incomplete_ipi(struct vcpu *vcpu, u64 info1, u64 info2)
 {
 	struct vm *vm = vcpu->vm;
 	struct avic_incomplete_ipi ipi;
 	struct vapic_icr icr;
-	u64 val;
 
 	if (!avic_incomplete_ipi_decode(info1, info2, &ipi)) {
 		hv_err("avic", "%s/%u: AVIC_INCOMPLETE_IPI with reserved bits or unknown cause: "
@@ -478,25 +501,8 @@ static enum exit_action avic_incomplete_ipi(struct vcpu *vcpu, u64 info1, u64 in
 	default:
 		break;
 	}
-	/*
-	 * IDs 0, 2, 4, 5: emulate the whole ICR write in software (reference
-	 * 2.12.1), through the soft APIC's write path so that the ESR, the
-	 * destination rules and INIT/NMI/lowest priority behave as in the soft
-	 * mode.  The value comes from the backing page, never from RDMSR (0x830
-	 * is fine, but the write-only registers would #GP): in x2APIC mode the
-	 * 64-bit ICR is 0x300 | 0x310 << 32 (reference 3.4, 4.4).
-	 */
-	if (vcpu->apic.x2apic) {
-		val = ((u64)vapic_get_reg(&vcpu->apic, VAPIC_REG_ICR_HI) << 32) |
-		      vapic_get_reg(&vcpu->apic, VAPIC_REG_ICR_LO);
-		/* The reserved bits passed the CPU's check. */
-		if (lapic_wrmsr(vcpu, VAPIC_MSR_ICR, val))
-			hv_err("avic", "%s/%u: x2APIC ICR 0x%llx from the backing page refused",
-			       vm->test->name, vcpu->index, (unsigned long long)val);
-	} else {
-		val = vapic_get_reg(&vcpu->apic, VAPIC_REG_ICR_LO);
-		lapic_xapic_write(vcpu, VAPIC_REG_ICR_LO, (u32)val);
-	}
+	/* IDs 0, 2, 4, 5: emulate the whole ICR write in software (reference 2.12.1). */
+	avic_send_icr_from_page(vcpu);
 	return EXIT_RESUME;
 }
 
@@ -558,7 +564,7 @@ static enum exit_action avic_fault_msr(struct vcpu *vcpu, bool write)
 {
 	struct vmcb_save *s = &vcpu->vmcb->save;
 	u32 msr = (u32)vcpu->regs.rcx;
-	u64 val = ((u64)(u32)vcpu->regs.rdx << 32) | (u32)s->rax;
+	u64 val = vcpu_edx_eax(vcpu);
 	u8 b[2];
 	int r;
 
@@ -572,10 +578,8 @@ static enum exit_action avic_fault_msr(struct vcpu *vcpu, bool write)
 		vcpu_inject_exception(vcpu, X86_GP, true, 0);
 		return EXIT_RESUME;
 	}
-	if (!write) {
-		s->rax = (u32)val;
-		vcpu->regs.rdx = val >> 32;
-	}
+	if (!write)
+		vcpu_set_edx_eax(vcpu, val);
 	mmio_advance(vcpu, 2);
 	return EXIT_RESUME;
 }
@@ -606,10 +610,8 @@ static enum exit_action avic_noaccel(struct vcpu *vcpu, u64 info1, u64 info2)
 		if (n.offset == VAPIC_REG_EOI)
 			avic_level_eoi(vcpu, n.vector);
 		else if (n.offset == VAPIC_REG_ICR_LO)
-			/* An ICR the CPU left to us (reference 4.4): send it from the page. */
-			avic_incomplete_ipi(vcpu, ((u64)vapic_get_reg(&vcpu->apic, VAPIC_REG_ICR_HI) << 32) |
-					    vapic_get_reg(&vcpu->apic, VAPIC_REG_ICR_LO),
-					    (u64)AVIC_IPI_FAILURE_INVALID_INT_TYPE << AVIC_INCOMPLETE_IPI_ID_SHIFT);
+			/* An ICR the CPU left to us (reference 4.4), not a 0x401: not counted as one. */
+			avic_send_icr_from_page(vcpu);
 		else
 			avic_trap_write(vcpu, n.offset);
 		return EXIT_RESUME;
@@ -683,11 +685,10 @@ static enum exit_action emu_take_exit(struct vcpu *vcpu, const struct avic_emu_e
 
 enum exit_action avic_emu_msr_exit(struct vcpu *vcpu, u32 msr, bool write, bool *done)
 {
-	struct vmcb_save *s = &vcpu->vmcb->save;
 	struct avic_emu_ctx c;
 	struct avic_emu_exit ex;
 	enum avic_emu_result r;
-	u64 val = ((u64)(u32)vcpu->regs.rdx << 32) | (u32)s->rax;
+	u64 val = vcpu_edx_eax(vcpu);
 
 	*done = false;
 	if (!avic_emu_active(vcpu))
@@ -703,10 +704,8 @@ enum exit_action avic_emu_msr_exit(struct vcpu *vcpu, u32 msr, bool write, bool 
 		*done = true;
 		vcpu->avic_emu_only++;
 		vcpu->avic_accel++;
-		if (!write) {
-			s->rax = (u32)val;
-			vcpu->regs.rdx = val >> 32;
-		}
+		if (!write)
+			vcpu_set_edx_eax(vcpu, val);
 		return vcpu_skip_insn(vcpu) ? EXIT_STOP : EXIT_RESUME;
 	case AVIC_EMU_GP:
 		*done = true;

@@ -132,7 +132,7 @@ static enum exit_action handle_msr(struct vcpu *vcpu)
 	bool write = ctl(vcpu)->exit_info_1 == 1;
 	u32 msr = (u32)vcpu->regs.rcx;
 	struct vmcb_save *s = save(vcpu);
-	u64 val = ((u64)(u32)vcpu->regs.rdx << 32) | (u32)s->rax;
+	u64 val = vcpu_edx_eax(vcpu);
 
 	if (lapic_msr_is_ours(msr)) {
 		bool done;
@@ -193,8 +193,7 @@ static enum exit_action handle_msr(struct vcpu *vcpu)
 		return inject_gp(vcpu);
 	}
 read_done:
-	s->rax = (u32)val;
-	vcpu->regs.rdx = val >> 32;
+	vcpu_set_edx_eax(vcpu, val);
 	return skip(vcpu);
 }
 

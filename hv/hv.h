@@ -183,6 +183,8 @@ void vcpu_inject_exception(struct vcpu *vcpu, u8 vector, bool has_error, u32 err
 int vcpu_skip_insn(struct vcpu *vcpu);          /* advance RIP past the exiting instruction */
 int vcpu_fetch_insn(struct vcpu *vcpu, u8 *buf, unsigned len);
 bool vcpu_long_mode(struct vcpu *vcpu);           /* EFER.LMA and CS.L: 64-bit code */
+u64 vcpu_edx_eax(struct vcpu *vcpu);              /* the value a WRMSR writes */
+void vcpu_set_edx_eax(struct vcpu *vcpu, u64 val);  /* the result of a RDMSR */
 void vcpu_report(struct vcpu *vcpu, int status, const char *msg);
 void vcpu_console_putc(struct vcpu *vcpu, char c);
 void vcpu_console_flush(struct vcpu *vcpu);

@@ -97,10 +97,7 @@ static void lapic_accept(struct vcpu *t, u8 vector, bool level)
 	if (vapic_accept(&t->apic, vector, level) && level)
 		t->level_vectors[vector >> 5] |= 1u << (vector & 31);
 	spin_unlock(&t->apic_lock);
-	if (avic_vm(t->vm))
-		avic_notify(t);
-	else
-		lapic_kick(t);
+	avic_notify(t);         /* a kick, unless the target runs with AVIC (then its doorbell) */
 }
 
 static void lapic_deliver_one(struct vcpu *t, const struct vapic_icr *m)

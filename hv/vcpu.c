@@ -52,6 +52,18 @@ bool vcpu_long_mode(struct vcpu *vcpu)
 	return (s->efer & EFER_LMA) && (s->cs.attrib & BIT(9));  /* CS.L */
 }
 
+u64 vcpu_edx_eax(struct vcpu *vcpu)
+{
+	return ((u64)(u32)vcpu->regs.rdx << 32) | (u32)vcpu->vmcb->save.rax;
+}
+
+/* RDMSR zero-extends both halves into RDX and RAX. */
+void vcpu_set_edx_eax(struct vcpu *vcpu, u64 val)
+{
+	vcpu->vmcb->save.rax = (u32)val;
+	vcpu->regs.rdx = val >> 32;
+}
+
 /* Reads up to len instruction bytes at CS:RIP; returns how many (0 on failure). */
 int vcpu_fetch_insn(struct vcpu *vcpu, u8 *buf, unsigned len)
 {
