@@ -37,7 +37,6 @@ static const char *const inhibit_names[AVIC_INHIBIT_COUNT] = {
 	[AVIC_INHIBIT_APIC_ID] = "APIC_ID_MODIFIED",
 	[AVIC_INHIBIT_APIC_BASE] = "APIC_BASE_MODIFIED",
 	[AVIC_INHIBIT_LOGICAL_ALIAS] = "LOGICAL_ID_ALIASED",
-	[AVIC_INHIBIT_APIC_DISABLED] = "APIC_DISABLED",
 };
 
 const char *avic_inhibit_name(unsigned reason)
@@ -131,12 +130,13 @@ int avic_vm_init(struct vm *vm)
 		goto done;
 
 	/*
-	 * The CPU: the APIC page must be mapped in the NPT (any page; the CPU
-	 * redirects the accesses to the backing page), each vCPU gets its own
-	 * MSRPM so that x2AVIC can pass MSRs through for one vCPU only.
+	 * The CPU: a second nested page root, the guest's RAM plus the APIC
+	 * page, for vCPUs in xAVIC mode (avic_vmcb_mode); each vCPU gets its
+	 * own MSRPM so that x2AVIC can pass MSRs through for one vCPU only.
 	 */
 	vm->avic_access_page = pool_alloc_page();
-	if (!vm->avic_access_page)
+	if (!vm->avic_access_page || vm_npt_init(vm, &vm->avic_npt) ||
+	    npt_map(&vm->avic_npt, VAPIC_BASE_DEFAULT, page_pa(vm->avic_access_page), PAGE_SIZE, NPT_WRITE))
 		return -1;
 	for (i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
@@ -219,8 +219,6 @@ void avic_notify(struct vcpu *target)
 
 /* ---- tables and inhibits (reference 2.9, 2.14) ---- */
 
-static void avic_npt_update(struct vm *vm);
-
 static void avic_inhibit_change(struct vm *vm, unsigned reason, bool on, struct vcpu *by)
 {
 	u32 bit = BIT(reason);
@@ -279,7 +277,7 @@ static bool avic_logical_rebuild(struct vm *vm)
 void avic_apic_changed(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
-	bool id = false, base = false, x2 = false, disabled = false, aliased;
+	bool id = false, base = false, x2 = false, aliased;
 
 	if (!avic_vm(vm))
 		return;
@@ -296,12 +294,10 @@ void avic_apic_changed(struct vcpu *vcpu)
 		 * broadcasts skip it; the vCPU itself runs without AVIC
 		 * (avic_before_entry).
 		 */
-		if (a->enabled && vapic_sw_enabled(a)) {
+		if (a->enabled && vapic_sw_enabled(a))
 			__atomic_fetch_or(entry, AVIC_PHYSICAL_ID_ENTRY_VALID_MASK, __ATOMIC_SEQ_CST);
-		} else {
+		else
 			__atomic_fetch_and(entry, ~AVIC_PHYSICAL_ID_ENTRY_VALID_MASK, __ATOMIC_SEQ_CST);
-			disabled = true;
-		}
 		if (!a->enabled)
 			continue;
 		/* The tables are indexed by APIC ID = vCPU index (reference 2.14). */
@@ -317,43 +313,7 @@ void avic_apic_changed(struct vcpu *vcpu)
 	avic_inhibit_change(vm, AVIC_INHIBIT_APIC_BASE, base, vcpu);
 	avic_inhibit_change(vm, AVIC_INHIBIT_X2APIC, x2, vcpu);
 	avic_inhibit_change(vm, AVIC_INHIBIT_LOGICAL_ALIAS, aliased, vcpu);
-	/*
-	 * A disabled APIC must not have its page served by AVIC (its SVR write
-	 * is what enables it, and AVIC would accept interrupts it must refuse),
-	 * and with the CPU's AVIC the APIC page is mapped in the NPT for the
-	 * whole VM: so the VM runs without AVIC until every APIC is enabled.
-	 */
-	avic_inhibit_change(vm, AVIC_INHIBIT_APIC_DISABLED, disabled, vcpu);
-	avic_npt_update(vm);
 	spin_unlock(&vm->avic_lock);
-}
-
-/*
- * apic=avic: the APIC page is in the NPT (any page: the CPU redirects the
- * accesses to the backing page, reference 2.2) only while AVIC runs for
- * the whole VM in xAVIC mode.  Inhibited, or with a vCPU in x2APIC mode
- * (where the xAPIC page is not an APIC), it is unmapped again so that the
- * accesses fault into the soft APIC; every vCPU flushes its TLB at its next
- * entry.  With vm->avic_lock held.
- */
-static void avic_npt_update(struct vm *vm)
-{
-	bool x2 = false, want;
-
-	if (vm->apic_backend != APIC_BACKEND_AVIC)
-		return;
-	for (u32 i = 0; i < vm->nr_vcpus; i++)
-		x2 |= vm->vcpus[i].apic.x2apic;
-	want = !vm->avic_inhibit && !x2;
-	if (want == vm->avic_page_mapped)
-		return;
-	if (want)
-		npt_map(&vm->npt, VAPIC_BASE_DEFAULT, page_pa(vm->avic_access_page), PAGE_SIZE, NPT_WRITE);
-	else
-		npt_unmap(&vm->npt, VAPIC_BASE_DEFAULT, PAGE_SIZE);
-	vm->avic_page_mapped = want;
-	for (u32 i = 0; i < vm->nr_vcpus; i++)
-		__atomic_store_n(&vm->vcpus[i].avic_flush, 1, __ATOMIC_RELEASE);
 }
 
 /* ---- entering the guest ---- */
@@ -363,8 +323,13 @@ static void avic_npt_update(struct vm *vm)
  * reference 2.1, 3.1, 3.2): int_ctl bits 31/30, the x2APIC MSRs opened only
  * while x2AVIC is on (never otherwise: they would reach the host's APIC,
  * CVE-2023-5090), CR8 writes not intercepted under AVIC (the CPU keeps V_TPR
- * and the page's TPR), and a TLB flush, since the APIC page's translation
- * changes meaning between xAVIC and x2AVIC.
+ * and the page's TPR), the nested page root, and a TLB flush, since the APIC
+ * page's translation changes with it.  The APIC page is in the NPT (any
+ * page: the CPU redirects the accesses to the backing page, reference 2.2)
+ * only for a vCPU in xAVIC mode, through a second root; every other vCPU -
+ * its APIC (software-)disabled, in x2APIC mode (where the xAPIC page is no
+ * APIC), or the VM inhibited - uses the root without it, so that its
+ * accesses fault into the soft APIC.  Per vCPU, as the NPT cannot be.
  */
 static void avic_vmcb_mode(struct vcpu *vcpu, u8 mode)
 {
@@ -378,6 +343,7 @@ static void avic_vmcb_mode(struct vcpu *vcpu, u8 mode)
 	avic_x2_msrpm_apply(vcpu->avic_msrpm, mode == AVIC_VCPU_X2AVIC);
 	if (mode != AVIC_VCPU_OFF)
 		c->intercept_cr &= ~BIT(16 + 8);
+	c->n_cr3 = npt_root(mode == AVIC_VCPU_XAVIC ? &vcpu->vm->avic_npt : &vcpu->vm->npt);
 	c->tlb_control = svm_has(SVM_FEAT_FLUSH_BY_ASID) ? TLB_CONTROL_FLUSH_ASID : TLB_CONTROL_FLUSH_ALL;
 	c->clean = 0;           /* bit 11 (AVIC) and the rest (reference 2.2) */
 }
@@ -390,9 +356,6 @@ void avic_before_entry(struct vcpu *vcpu)
 
 	if (!avic_vm(vm))
 		return;
-	if (__atomic_exchange_n(&vcpu->avic_flush, 0, __ATOMIC_ACQUIRE))
-		ctl(vcpu)->tlb_control = svm_has(SVM_FEAT_FLUSH_BY_ASID) ? TLB_CONTROL_FLUSH_ASID
-									 : TLB_CONTROL_FLUSH_ALL;
 	if (!__atomic_load_n(&vm->avic_inhibit, __ATOMIC_ACQUIRE) && a->enabled && vapic_sw_enabled(a))
 		mode = a->x2apic ? AVIC_VCPU_X2AVIC : AVIC_VCPU_XAVIC;
 	if (mode != vcpu->avic_mode) {

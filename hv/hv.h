@@ -136,7 +136,6 @@ struct vcpu {
 	u64 avic_noaccel_trap, avic_noaccel_fault;
 	u64 avic_doorbells;             /* doorbells rung (model: kicks) */
 	u64 avic_mode_switches;
-	volatile u32 avic_flush;        /* the NPT changed: flush this vCPU's TLB at its next entry */
 };
 
 struct vm {
@@ -158,12 +157,12 @@ struct vm {
 	u64 *avic_phys;                 /* physical APIC ID table (one page) */
 	u32 *avic_log;                  /* logical APIC ID table (one page) */
 	u32 avic_max_index;
-	u8 *avic_access_page;           /* apic=avic: what the NPT maps at the APIC base */
-	bool avic_page_mapped;          /* ... and whether it is mapped now */
+	u8 *avic_access_page;           /* apic=avic: what avic_npt maps at the APIC base */
+	struct npt avic_npt;            /* apic=avic: npt plus that page, for vCPUs in xAVIC mode */
 	struct spinlock avic_lock;      /* tables and inhibits */
 	volatile u32 avic_inhibit;      /* BIT(enum avic_inhibit): AVIC off for the whole VM */
 	u32 avic_irqwin;                /* vCPUs asking for the interrupt-window inhibit */
-	u64 avic_inhibit_sets[6], avic_inhibit_clears[6];
+	u64 avic_inhibit_sets[5], avic_inhibit_clears[5];
 	struct vcpu *vcpus;             /* [nr_vcpus] */
 };
 
@@ -173,6 +172,7 @@ extern u64 hv_entry_tsc;                /* RDTSC at efi_main entry */
 
 /* hv/vm.c */
 struct vm *vm_create(const struct hv_test *test, u32 nr_vcpus);
+int vm_npt_init(struct vm *vm, struct npt *npt);        /* a nested page root mapping the guest's RAM */
 void *vm_gpa_ptr(struct vm *vm, u64 gpa, u64 len);     /* NULL unless [gpa, gpa+len) is RAM */
 int vm_read_gpa(void *vm, u64 gpa, void *buf, unsigned len);
 

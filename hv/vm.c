@@ -40,6 +40,13 @@ static void *npt_page(void *ctx)
 	return pool_alloc_page();
 }
 
+int vm_npt_init(struct vm *vm, struct npt *npt)
+{
+	if (npt_init(npt, npt_page, NULL))
+		return -1;
+	return npt_map(npt, 0, (u64)(uintptr_t)vm->ram, vm->ram_size, NPT_WRITE | NPT_EXEC);
+}
+
 /*
  * MSRs the guest reaches directly.  Safe because the world switch VMLOADs
  * and VMSAVEs exactly these for the guest (reference §1.3): the guest only
@@ -141,8 +148,7 @@ struct vm *vm_create(const struct hv_test *test, u32 nr_vcpus)
 	vm->msrpm = pool_alloc_pages(MSRPM_SIZE / PAGE_SIZE);
 	vm->iopm = pool_alloc_pages(IOPM_SIZE / PAGE_SIZE);
 	if (!vm->ram || !vm->msrpm || !vm->iopm ||
-	    npt_init(&vm->npt, npt_page, NULL) ||
-	    npt_map(&vm->npt, 0, (u64)(uintptr_t)vm->ram, vm->ram_size, NPT_WRITE | NPT_EXEC)) {
+	    vm_npt_init(vm, &vm->npt)) {
 		hv_err("vm", "out of memory building the VM for %s", test->name);
 		return NULL;
 	}
