@@ -23,7 +23,7 @@ HV.CFG on its ESP, shows the serial console live and judges the results.
                        to port 0xF4 (docs/multiboot.md; not with --tests)
   --append ARGS        the kernel's command line (Multiboot cmdline), with --guest
   --module FILE        a Multiboot module, with --guest; repeatable, at most 8, in order
-  --timeout S          limit for the whole QEMU run, seconds (default 300; 0 = none)
+  --timeout S          limit for the whole QEMU run, seconds (default 600; 0 = none)
   --test-timeout MS    per-vCPU watchdog (HV.CFG test_timeout; the hypervisor's default is 10000)
   --cfg KEY=VALUE      extra HV.CFG line, repeatable (e.g. --cfg verbose=1)
   --usb                boot the USB stick image (make usb) from an xHCI stick
@@ -122,7 +122,7 @@ for kv in ${cfg_extra[@]+"${cfg_extra[@]}"}; do
 	[[ $kv =~ ^[A-Za-z_][A-Za-z0-9_]*=[^[:space:]#]*$ ]] || bad_usage "--cfg wants KEY=VALUE without blanks or '#', not '$kv'"
 done
 if [ -z "$timeout" ]; then
-	if [ "$gdb" = 1 ]; then timeout=0; else timeout=300; fi
+	if [ "$gdb" = 1 ]; then timeout=0; else timeout=600; fi
 fi
 
 # --guest: the files must exist before we boot anything (the hypervisor checks their contents).

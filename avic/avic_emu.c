@@ -601,6 +601,13 @@ static bool avic_emu_x2_gp(const struct avic_emu_reg *r, bool write, u64 val)
 	return false;
 }
 
+bool avic_emu_x2_allowed(u32 msr, bool write, u64 val)
+{
+	if (msr < AVIC_X2APIC_MSR_FIRST || msr > AVIC_X2APIC_MSR_LAST)
+		return false;
+	return !avic_emu_x2_gp(avic_emu_reg_lookup(AVIC_X2APIC_MSR_TO_OFFSET(msr)), write, val);
+}
+
 enum avic_emu_result avic_emu_msr(const struct avic_emu_ctx *c, u8 *page, u32 self_id, u32 msr,
 				  bool write, u64 *val, struct avic_emu_exit *exit)
 {

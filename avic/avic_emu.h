@@ -108,6 +108,14 @@ enum avic_emu_result avic_emu_mmio(const struct avic_emu_ctx *c, u8 *page, u32 s
 enum avic_emu_result avic_emu_msr(const struct avic_emu_ctx *c, u8 *page, u32 self_id, u32 msr,
 				  bool write, u64 *val, struct avic_emu_exit *exit);
 
+/*
+ * The x2APIC architecture's verdict on one MSR access, before AVIC looks at
+ * it (APM Vol 2 §16.11-16.15; reference 3.4, 3.5): false = #GP(0) (no such
+ * register, a read of a write-only or a write of a read-only one, reserved
+ * bits or message types in the value).  The probe's expectation.
+ */
+bool avic_emu_x2_allowed(u32 msr, bool write, u64 val);
+
 /* The result's name, for logs ("accelerated", "exit", "#GP", "intercepted"). */
 const char *avic_emu_result_name(enum avic_emu_result r);
 

@@ -316,6 +316,27 @@ void avic_apic_changed(struct vcpu *vcpu)
 	spin_unlock(&vm->avic_lock);
 }
 
+/*
+ * The interrupt-window inhibit (reference 2.14; KVM's IRQWIN): a vCPU that
+ * has an ExtINT to deliver needs a VINTR window, which AVIC ignores (V_IRQ
+ * is not used while AVIC is on, reference 2.1).  Several vCPUs may ask at
+ * once: a VM-wide count sets the inhibit on 0->1 and clears it on 1->0, so
+ * one vCPU cannot clear another's request.  Each vCPU asks at most once
+ * (vcpu->avic_irqwin_wanted), so a repeated call changes nothing.
+ */
+void avic_irqwin_request(struct vcpu *vcpu, bool want)
+{
+	struct vm *vm = vcpu->vm;
+
+	if (!avic_vm(vm) || vcpu->avic_irqwin_wanted == want)
+		return;
+	spin_lock(&vm->avic_lock);
+	vcpu->avic_irqwin_wanted = want;
+	if (want ? vm->avic_irqwin++ == 0 : --vm->avic_irqwin == 0)
+		avic_inhibit_change(vm, AVIC_INHIBIT_IRQWIN, want, vcpu);
+	spin_unlock(&vm->avic_lock);
+}
+
 /* ---- entering the guest ---- */
 
 /*
@@ -341,6 +362,10 @@ static void avic_vmcb_mode(struct vcpu *vcpu, u8 mode)
 	if (mode == AVIC_VCPU_X2AVIC)
 		c->int_ctl |= X2APIC_MODE_MASK;
 	avic_x2_msrpm_apply(vcpu->avic_msrpm, mode == AVIC_VCPU_X2AVIC);
+	/* The probe's VM: every x2APIC MSR goes to the CPU, but only under x2AVIC (see above). */
+	for (u32 msr = AVIC_X2APIC_MSR_FIRST; vcpu->vm->avic_probe && mode == AVIC_VCPU_X2AVIC &&
+	     msr <= AVIC_X2APIC_MSR_LAST; msr++)
+		msrpm_set(vcpu->avic_msrpm, msr, false, false);
 	if (mode != AVIC_VCPU_OFF)
 		c->intercept_cr &= ~BIT(16 + 8);
 	c->n_cr3 = npt_root(mode == AVIC_VCPU_XAVIC ? &vcpu->vm->avic_npt : &vcpu->vm->npt);
@@ -402,12 +427,36 @@ static void avic_send_icr_from_page(struct vcpu *vcpu)
 		       vcpu->vm->test->name, vcpu->index, (unsigned long long)val);
 }
 
+/* The probe (HC_AVIC_PROBE) remembers the first AVIC exit after its ARM, and how many came. */
+static void avic_probe_note(struct vcpu *vcpu, u64 code, u64 info1, u64 info2)
+{
+	if (!vcpu->vm->avic_probe || vcpu->probe_exits++)
+		return;
+	vcpu->probe_rip = vcpu->vmcb->save.rip;
+	vcpu->probe_code = code;
+	vcpu->probe_info1 = info1;
+	vcpu->probe_info2 = info2;
+}
+
+/* Trap-like (RIP past the probed instruction), fault-like (RIP at it), or neither (AVIC_ACCEL). */
+static enum avic_access_kind probe_rip_kind(const struct vcpu *vcpu)
+{
+	u64 at = vcpu->probe_access_rip;
+
+	if (vcpu->probe_rip == at)
+		return AVIC_FAULT;
+	if (vcpu->probe_rip > at && vcpu->probe_rip - at <= 15)
+		return AVIC_TRAP;
+	return AVIC_ACCEL;
+}
+
 static enum exit_action avic_incomplete_ipi(struct vcpu *vcpu, u64 info1, u64 info2)
 {
 	struct vm *vm = vcpu->vm;
 	struct avic_incomplete_ipi ipi;
 	struct vapic_icr icr;
 
+	avic_probe_note(vcpu, SVM_EXIT_AVIC_INCOMPLETE_IPI, info1, info2);
 	if (!avic_incomplete_ipi_decode(info1, info2, &ipi)) {
 		hv_err("avic", "%s/%u: AVIC_INCOMPLETE_IPI with reserved bits or unknown cause: "
 		       "EXITINFO1 0x%llx EXITINFO2 0x%llx", vm->test->name, vcpu->index,
@@ -553,6 +602,7 @@ static enum exit_action avic_noaccel(struct vcpu *vcpu, u64 info1, u64 info2)
 	bool extlvt = svm_has(SVM_FEAT_EXTLVT_AVIC) && !avic_vm_emulated(vcpu->vm);
 	bool x2 = vcpu->avic_mode == AVIC_VCPU_X2AVIC;
 
+	avic_probe_note(vcpu, SVM_EXIT_AVIC_UNACCELERATED_ACCESS, info1, info2);
 	if (!avic_noaccel_decode(info1, info2, extlvt, &n) || n.kind == AVIC_ACCEL) {
 		/*
 		 * Bits outside the documented fields, or an exit where Table
@@ -568,6 +618,17 @@ static enum exit_action avic_noaccel(struct vcpu *vcpu, u64 info1, u64 info2)
 		return EXIT_STOP;
 	}
 	__atomic_fetch_add(&cov_noaccel[n.write][n.offset >> 4], 1, __ATOMIC_RELAXED);
+	/*
+	 * The probe knows where its access is: RIP says what the CPU did, even
+	 * where that is not what Table 15-22 says (the difference is the
+	 * point of the probe, and the handler must not act on the wrong one).
+	 */
+	if (vcpu->probe_access_rip && vcpu->probe_exits == 1) {
+		n.kind = (u8)probe_rip_kind(vcpu);
+		/* A read that traps, or an exit the RIP does not explain: measured, not acted on. */
+		if ((n.kind == AVIC_TRAP && !n.write) || n.kind == AVIC_ACCEL)
+			return EXIT_RESUME;
+	}
 	if (n.kind == AVIC_TRAP) {
 		vcpu->avic_noaccel_trap++;
 		if (n.offset == VAPIC_REG_EOI)
@@ -611,6 +672,9 @@ static u8 *emu_page_of(void *opaque, u64 hpa)
 	return NULL;
 }
 
+/* An MSRPM that intercepts no x2APIC MSR: the probe's, for the model. */
+static const u8 probe_open_msrpm[MSRPM_SIZE];
+
 static void emu_ctx(struct vcpu *vcpu, struct avic_emu_ctx *c)
 {
 	struct vm *vm = vcpu->vm;
@@ -625,6 +689,8 @@ static void emu_ctx(struct vcpu *vcpu, struct avic_emu_ctx *c)
 		.opaque = vcpu,
 		.page_of = emu_page_of,
 		.ext_lvt = false,
+		/* The probe's VM passes every x2APIC MSR through (avic_vmcb_mode). */
+		.x2avic_msrpm = vm->avic_probe ? probe_open_msrpm : NULL,
 	};
 }
 
@@ -662,6 +728,7 @@ enum exit_action avic_emu_msr_exit(struct vcpu *vcpu, u32 msr, bool write, bool 
 	spin_unlock(&vcpu->apic_lock);
 	switch (r) {
 	case AVIC_EMU_INTERCEPTED:
+		vcpu->probe_intercepts++;
 		return EXIT_RESUME;
 	case AVIC_EMU_ACCELERATED:
 		*done = true;
@@ -727,10 +794,14 @@ enum exit_action avic_emu_npf(struct vcpu *vcpu, u64 gpa, bool *done)
 
 	*done = false;
 	if (vcpu->avic_mode != AVIC_VCPU_XAVIC || !avic_emu_active(vcpu) ||
-	    ALIGN_DOWN(gpa, PAGE_SIZE) != VAPIC_BASE_DEFAULT)
+	    ALIGN_DOWN(gpa, PAGE_SIZE) != VAPIC_BASE_DEFAULT) {
+		vcpu->probe_intercepts++;
 		return EXIT_RESUME;
+	}
 	*done = true;
 	act = mmio_emulate(vcpu, gpa, emu_mmio_fn, &m);
+	if (m.r == AVIC_EMU_INTERCEPTED)
+		vcpu->probe_intercepts++;
 	if (act != EXIT_RESUME)
 		return act;
 	switch (m.r) {
@@ -745,6 +816,179 @@ enum exit_action avic_emu_npf(struct vcpu *vcpu, u64 gpa, bool *done)
 	}
 }
 
+/* ---- the bring-up probe (HC_AVIC_PROBE; APM Vol 2 §15.29.3.1 Table 15-22, reference 2.4, 3.3) ---- */
+
+static const char *const probe_kind_names[HV_PROBE_KINDS] = {
+	[HV_PROBE_ACCEL] = "accel", [HV_PROBE_TRAP] = "trap", [HV_PROBE_FAULT] = "fault",
+	[HV_PROBE_GP] = "#GP", [HV_PROBE_IPI] = "0x401", [HV_PROBE_INTERCEPT] = "intercept",
+	[HV_PROBE_ODD] = "odd",
+};
+
+void hv_prepare_avic_probe(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+
+	if (!avic_vm(vm) || vm->avic_probe_tab)
+		return;
+	vm->avic_probe_tab = pool_alloc_page();
+	vm->avic_probe = vm->avic_probe_tab != NULL;
+}
+
+static bool probe_extlvt(const struct vcpu *vcpu)
+{
+	return svm_has(SVM_FEAT_EXTLVT_AVIC) && !avic_vm_emulated(vcpu->vm);
+}
+
+/* The table this hypervisor implements: the x2APIC architecture first (#GP), then Table 15-22. */
+static u8 probe_expected(const struct vcpu *vcpu, bool x2, u32 off, bool write, u64 val)
+{
+	if (x2 && !avic_emu_x2_allowed(AVIC_X2APIC_MSR_FIRST + (off >> 4), write, val))
+		return HV_PROBE_GP;
+	switch (avic_access_kind(off, write, probe_extlvt(vcpu))) {
+	case AVIC_TRAP:
+		return HV_PROBE_TRAP;
+	case AVIC_FAULT:
+		return HV_PROBE_FAULT;
+	default:
+		return HV_PROBE_ACCEL;
+	}
+}
+
+/*
+ * What happened: the one AVIC exit since ARM (trap or fault told by RIP,
+ * not by the table), a plain intercept (the model said so; with the CPU, an
+ * MSR or NPF exit counted since ARM), else #GP if the guest saw one, else
+ * accelerated.  *detail: the 0x401 cause, or the 0x402's offset | write << 12.
+ */
+static u8 probe_measured(struct vcpu *vcpu, u32 off, bool write, bool gp, u64 *detail)
+{
+	struct avic_incomplete_ipi ipi;
+	struct avic_noaccel n;
+	u64 msr = vcpu->exits[svm_exit_index(SVM_EXIT_MSR)] - vcpu->probe_base_msr;
+	u64 npf = vcpu->exits[svm_exit_index(SVM_EXIT_NPF)] - vcpu->probe_base_npf;
+
+	*detail = 0;
+	if (vcpu->probe_exits > 1)
+		return HV_PROBE_ODD;
+	if (vcpu->probe_exits == 1 && vcpu->probe_code == SVM_EXIT_AVIC_INCOMPLETE_IPI) {
+		avic_incomplete_ipi_decode(vcpu->probe_info1, vcpu->probe_info2, &ipi);
+		*detail = ipi.cause;
+		return HV_PROBE_IPI;
+	}
+	if (vcpu->probe_exits == 1) {
+		avic_noaccel_decode(vcpu->probe_info1, vcpu->probe_info2, probe_extlvt(vcpu), &n);
+		*detail = n.offset | (u64)n.write << 12;
+		if (n.offset != off || n.write != write)
+			return HV_PROBE_ODD;
+		switch (probe_rip_kind(vcpu)) {
+		case AVIC_TRAP:
+			return HV_PROBE_TRAP;
+		case AVIC_FAULT:
+			return HV_PROBE_FAULT;
+		default:
+			return HV_PROBE_ODD;
+		}
+	}
+	if (vcpu->probe_intercepts || (vcpu->vm->apic_backend == APIC_BACKEND_AVIC && (msr || npf)))
+		return HV_PROBE_INTERCEPT;
+	return gp ? HV_PROBE_GP : HV_PROBE_ACCEL;
+}
+
+u64 avic_probe_hypercall(struct vcpu *vcpu, u64 op, u64 arg, u64 val, u64 *rbx, u64 *rcx)
+{
+	struct vm *vm = vcpu->vm;
+	bool x2 = arg & BIT(13), write = arg & BIT(12), gp = arg & BIT(14);
+	u32 off = (u32)(arg & 0xff0);
+	u8 meas, exp;
+
+	if (!vm->avic_probe)
+		return HV_EINVAL;
+	if (op == HC_PROBE_ARM) {
+		vcpu->probe_access_rip = 0;
+		if (vcpu->avic_mode == AVIC_VCPU_OFF)
+			return HV_PROBE_NOT_RUNNING;
+		vcpu->probe_exits = 0;
+		vcpu->probe_intercepts = 0;
+		vcpu->probe_base_msr = vcpu->exits[svm_exit_index(SVM_EXIT_MSR)];
+		vcpu->probe_base_npf = vcpu->exits[svm_exit_index(SVM_EXIT_NPF)];
+		vcpu->probe_access_rip = arg;
+		return 0;
+	}
+	if (op != HC_PROBE_TAKE || (arg >> 15) || !vcpu->probe_access_rip)
+		return HV_EINVAL;
+	meas = probe_measured(vcpu, off, write, gp, rcx);
+	exp = probe_expected(vcpu, x2, off, write, val);
+	vcpu->probe_access_rip = 0;
+	vm->avic_probe_tab[((x2 * 256u + (off >> 4)) << 1) | write] = (u8)(0x80 | meas | exp << 4);
+	*rbx = exp;
+	return meas;
+}
+
+/* One access's cell: "accel", or "#GP (table: fault)" where they differ. */
+static int probe_cell(char *buf, size_t len, u8 e)
+{
+	u8 meas = e & 0xf, exp = (e >> 4) & 7;
+
+	if (!(e & 0x80))
+		return snprintf(buf, len, "-");
+	if (meas == exp)
+		return snprintf(buf, len, "%s", probe_kind_names[meas]);
+	return snprintf(buf, len, "%s (table: %s)", probe_kind_names[meas], probe_kind_names[exp]);
+}
+
+/*
+ * The measured table, one line per register (runs of offsets with no
+ * register and the same outcome on one line), differences marked:
+ *   AVIC probe: x2apic 0x832 LVT timer: read accel, write #GP (table: trap)  <- DIFFERS
+ */
+static void avic_print_probe(const struct vm *vm)
+{
+	const u8 *t = vm->avic_probe_tab;
+
+	for (u32 x2 = 0; t && x2 < 2; x2++) {
+		u32 probed = 0, differ = 0;
+
+		for (u32 i = 0; i < 256; i++) {
+			const struct avic_reg_access *row = avic_reg_access_lookup(i << 4);
+			u8 rd = t[((x2 * 256 + i) << 1)], wr = t[((x2 * 256 + i) << 1) | 1];
+			u32 j = i;
+			char a[48], b[48], where[24];
+			bool diff;
+
+			if (!(rd & 0x80) && !(wr & 0x80))
+				continue;
+			/* Offsets of one row (or of none) with the same outcome share a line. */
+			while (j + 1 < 256 && avic_reg_access_lookup((j + 1) << 4) == row &&
+			       t[((x2 * 256 + j + 1) << 1)] == rd && t[((x2 * 256 + j + 1) << 1) | 1] == wr)
+				j++;
+			for (u32 k = i; k <= j; k++) {
+				probed += !!(rd & 0x80) + !!(wr & 0x80);
+				differ += ((rd & 0x80) && (rd & 0xf) != ((rd >> 4) & 7)) +
+					  ((wr & 0x80) && (wr & 0xf) != ((wr >> 4) & 7));
+			}
+			diff = ((rd & 0x80) && (rd & 0xf) != ((rd >> 4) & 7)) ||
+			       ((wr & 0x80) && (wr & 0xf) != ((wr >> 4) & 7));
+			probe_cell(a, sizeof(a), rd);
+			probe_cell(b, sizeof(b), wr);
+			if (x2 && j > i)
+				snprintf(where, sizeof(where), "0x%x-0x%x", 0x800 + i, 0x800 + j);
+			else if (x2)
+				snprintf(where, sizeof(where), "0x%x", 0x800 + i);
+			else if (j > i)
+				snprintf(where, sizeof(where), "0x%03x-0x%03x", i << 4, j << 4);
+			else
+				snprintf(where, sizeof(where), "0x%03x", i << 4);
+			hv_printf("AVIC probe: %s %s %s: read %s, write %s%s\n", x2 ? "x2apic" : "xapic", where,
+				  row ? row->name : "(no register)", a, b, diff ? "  <- DIFFERS" : "");
+			i = j;
+		}
+		if (probed)
+			hv_printf("AVIC probe: %s: %u accesses, %u differ from the table (%s)\n",
+				  x2 ? "x2apic" : "xapic", probed, differ,
+				  avic_vm_emulated(vm) ? "the model, apic=avic-emu" : "this CPU");
+	}
+}
+
 /* ---- results ---- */
 
 void avic_print_vm(const struct vm *vm)
@@ -755,6 +999,7 @@ void avic_print_vm(const struct vm *vm)
 
 	if (!avic_vm(vm))
 		return;
+	avic_print_probe(vm);
 	for (u32 i = 0; i < vm->nr_vcpus; i++) {
 		const struct vcpu *v = &vm->vcpus[i];
 
@@ -808,9 +1053,21 @@ void avic_print_coverage(void)
 	hv_printf("%s\n", buf);
 	for (u32 w = 0; w < 2; w++) {
 		n = (size_t)snprintf(buf, sizeof(buf), "AVIC coverage: 0x402 %s:", w ? "writes" : "reads");
-		for (u32 o = 0; o < 256 && n < sizeof(buf) - 8; o++)
-			if (cov_noaccel[w][o])
+		/* Runs of three or more offsets as ranges ("0x540-0xff0"): the probe reaches them all. */
+		for (u32 o = 0; o < 256 && n < sizeof(buf) - 16; o++) {
+			u32 e = o;
+
+			if (!cov_noaccel[w][o])
+				continue;
+			while (e + 1 < 256 && cov_noaccel[w][e + 1])
+				e++;
+			if (e - o >= 2) {
+				n += (size_t)snprintf(buf + n, sizeof(buf) - n, " 0x%03x-0x%03x", o << 4, e << 4);
+				o = e;
+			} else {
 				n += (size_t)snprintf(buf + n, sizeof(buf) - n, " 0x%03x", o << 4);
+			}
+		}
 		hv_printf("%s\n", buf);
 	}
 	n = (size_t)snprintf(buf, sizeof(buf), "AVIC coverage: inhibits set/cleared:");

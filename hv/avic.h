@@ -73,6 +73,18 @@ enum exit_action avic_emu_msr_exit(struct vcpu *vcpu, u32 msr, bool write, bool 
 /* An NPF on the APIC page under avic-emu (xAVIC), the same way. */
 enum exit_action avic_emu_npf(struct vcpu *vcpu, u64 gpa, bool *done);
 
+/*
+ * A vCPU needs (want) or no longer needs an interrupt window for an ExtINT:
+ * counted VM-wide, the IRQWIN inhibit is on while any vCPU asks.
+ */
+void avic_irqwin_request(struct vcpu *vcpu, bool want);
+
+/*
+ * HC_AVIC_PROBE (lib/hv_abi.h): op = RBX, arg = RCX, val = RDX; returns RAX
+ * and sets *rbx / *rcx.  HV_EINVAL outside the probe's VM.
+ */
+u64 avic_probe_hypercall(struct vcpu *vcpu, u64 op, u64 arg, u64 val, u64 *rbx, u64 *rcx);
+
 /* Emulation-only exits (VINTR, CR8) the lapic handlers take under avic-emu. */
 void avic_count_emu_only(struct vcpu *vcpu);
 

@@ -246,7 +246,7 @@ static enum exit_action handle_ioio(struct vcpu *vcpu)
 		vcpu_stop(vcpu, STOP_UNSUPPORTED, "string I/O (INS/OUTS) on port 0x%x is not emulated", port);
 		return EXIT_STOP;
 	}
-	if (port >= HV_PORT_IRQ_LINE && port < HV_PORT_IRQ_LINE + HV_IOAPIC_PINS) {
+	if (lapic_io_port_is_ours(port)) {
 		u32 v = (u32)s->rax & mask;
 
 		lapic_io_port(vcpu, port, in, &v);
@@ -347,6 +347,9 @@ static enum exit_action handle_vmmcall(struct vcpu *vcpu)
 			ret = vcpu->avic_emu_only;
 		else
 			ret = vcpu->exits[svm_exit_index(a1)];
+		break;
+	case HC_AVIC_PROBE:
+		ret = avic_probe_hypercall(vcpu, a1, a2, vcpu->regs.rdx, &vcpu->regs.rbx, &vcpu->regs.rcx);
 		break;
 	case HC_EXPECT_STOP:
 		if (a1 != HV_STOP_NPF && a1 != HV_STOP_SHUTDOWN && a1 != HV_STOP_WATCHDOG) {

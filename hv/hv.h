@@ -19,6 +19,7 @@
 #include "hv/console.h"
 #include "avic/vapic.h"
 #include "avic/vioapic.h"
+#include "avic/vpic.h"
 #include "avic/apic_mode.h"
 
 struct vm;
@@ -125,6 +126,7 @@ struct vcpu {
 	 * depend on reading the guest's ISR/TMR (reference 4.1, 4.3).
 	 */
 	u32 level_vectors[8];
+	bool avic_irqwin_wanted;        /* counted in vm->avic_irqwin (avic_irqwin_request) */
 
 	/* The AVIC backend (hv/avic.c); unused in the soft mode. */
 	u8 avic_mode;                   /* AVIC_VCPU_*: what the last VMRUN ran with */
@@ -136,6 +138,12 @@ struct vcpu {
 	u64 avic_noaccel_trap, avic_noaccel_fault;
 	u64 avic_doorbells;             /* doorbells rung (model: kicks) */
 	u64 avic_mode_switches;
+	/* The bring-up probe (HC_AVIC_PROBE): what the AVIC exits saw since HC_PROBE_ARM. */
+	u32 probe_exits, probe_intercepts;
+	u64 probe_code, probe_info1, probe_info2;
+	u64 probe_rip;                  /* guest RIP at that exit */
+	u64 probe_access_rip;           /* the probed instruction (HC_PROBE_ARM's RCX), 0 = not armed */
+	u64 probe_base_msr, probe_base_npf;
 };
 
 struct vm {
@@ -150,6 +158,8 @@ struct vm {
 	volatile u32 abort;             /* an unexpected stop ends the whole VM */
 	struct vioapic ioapic;          /* hv/lapic.c; under ioapic_lock */
 	struct spinlock ioapic_lock;
+	struct vpic pic;                /* hv/lapic.c: the 8259A pair on LINT0; under pic_lock */
+	struct spinlock pic_lock;
 	volatile u32 primary_done;      /* vCPU 0 ended: vCPUs still waiting for a SIPI end too */
 	/* The AVIC backend (hv/avic.c). */
 	enum apic_backend apic_backend;
@@ -163,6 +173,13 @@ struct vm {
 	volatile u32 avic_inhibit;      /* BIT(enum avic_inhibit): AVIC off for the whole VM */
 	u32 avic_irqwin;                /* vCPUs asking for the interrupt-window inhibit */
 	u64 avic_inhibit_sets[5], avic_inhibit_clears[5];
+	/*
+	 * The probe's VM (test avic_probe): x2APIC MSRs all passed through
+	 * under x2AVIC; the measured table, [x2][offset >> 4][write] =
+	 * measured | expected << 4 | 0x80 once probed (one page).
+	 */
+	bool avic_probe;
+	u8 *avic_probe_tab;
 	struct vcpu *vcpus;             /* [nr_vcpus] */
 };
 
@@ -197,6 +214,7 @@ enum exit_action handle_exit(struct vcpu *vcpu);
 void hv_prepare_invalid_state(struct vcpu *vcpu);
 void hv_prepare_unknown_exit(struct vcpu *vcpu);
 void hv_prepare_avic_badpage(struct vcpu *vcpu);
+void hv_prepare_avic_probe(struct vcpu *vcpu);
 
 /* hv/main.c */
 __noreturn void hv_main(void);

@@ -25,9 +25,13 @@
  *                    the deadline are exact under QEMU -icount
  *   INIT/SIPI        INIT parks the vCPU in wait-for-SIPI, SIPI starts it in
  *                    real mode at vector << 12 (APM Vol 2 §16.5)
+ *   ExtINT           the 8259A pair (avic/vpic.c) drives LINT0 of every
+ *                    vCPU; one whose LINT0 is in ExtINT mode takes it on
+ *                    its next entry with an INTA, past IRR/ISR/TPR, and the
+ *                    VM runs without AVIC meanwhile (IRQWIN, reference 2.11)
  *
- * Locks: vm->ioapic_lock and each vcpu->apic_lock are never held together;
- * cross-vCPU work drops the own lock first (lapic_effect).
+ * Locks: vm->ioapic_lock, vm->pic_lock and each vcpu->apic_lock are never
+ * held together; cross-vCPU work drops the own lock first (lapic_effect).
  */
 #include "hv/lapic.h"
 #include "hv/avic.h"
@@ -55,6 +59,8 @@ void lapic_vm_init(struct vm *vm)
 {
 	vioapic_reset(&vm->ioapic);
 	vm->ioapic_lock.locked = 0;
+	vpic_reset(&vm->pic);
+	vm->pic_lock.locked = 0;
 }
 
 void lapic_vcpu_init(struct vcpu *vcpu)
@@ -130,7 +136,10 @@ static void lapic_deliver_one(struct vcpu *t, const struct vapic_icr *m)
 		lapic_kick(t);
 		break;
 	default:
-		/* SMI, remote read, ExtINT: no such source in this platform. */
+		/*
+		 * SMI, remote read, ExtINT as a message: no such source in this
+		 * platform (its ExtINT is the 8259A pair's, on LINT0).
+		 */
 		break;
 	}
 }
@@ -228,22 +237,145 @@ void lapic_ioapic_eoi(struct vm *vm, u8 vector)
 	ioapic_flush(vm, &out);
 }
 
-/* The interrupt test device: ports HV_PORT_IRQ_LINE + pin (lib/hv_abi.h). */
+/* ---- the 8259A pair: ExtINT through LINT0 ---------------------------------------- */
+
+/*
+ * Whether the vCPU takes the PIC's INT: its APIC enabled and software-
+ * enabled (a software-disabled APIC accepts no ExtINT, reference 5.6), LVT
+ * LINT0 unmasked with message type 111b ExtINT (APM Vol 2 §16.4 "Local
+ * Vector Table", reference 5.8).  Read without apic_lock: only the vCPU
+ * itself writes its LVT and its APIC base, and that write exits (an
+ * intercept, or AVIC's trap for LINT0, reference 2.4), so the vCPU looks
+ * again before its next entry.
+ *
+ * Not modelled, on purpose: with its APIC disabled a PC processor takes
+ * the PIC on its LINT0 pin as plain INTR (the pin's name outside APIC
+ * mode; UNVERIFIED for AMD).  Here a vCPU without an enabled APIC gets no
+ * PIC interrupt; every vCPU starts with its APIC enabled.
+ */
+static bool lapic_lint0_extint(const struct vcpu *v)
+{
+	const struct vapic *a = &v->apic;
+	u32 lvt;
+
+	if (!a->enabled || !vapic_sw_enabled(a))
+		return false;
+	lvt = vapic_get_reg(a, VAPIC_REG_LVT_LINT0);
+	return !(lvt & VAPIC_LVT_M) && ((lvt & VAPIC_LVT_MT) >> 8) == VAPIC_MT_EXTINT;
+}
+
+static bool lapic_pic_intr(struct vm *vm)
+{
+	bool intr;
+
+	spin_lock(&vm->pic_lock);
+	intr = vpic_intr(&vm->pic);
+	spin_unlock(&vm->pic_lock);
+	return intr;
+}
+
+/* An ExtINT waits for this vCPU: the PIC's INT is high and LINT0 takes it. */
+static bool lapic_extint_waiting(struct vcpu *vcpu)
+{
+	return lapic_lint0_extint(vcpu) && lapic_pic_intr(vcpu->vm);
+}
+
+/*
+ * INT rose: every vCPU that takes it looks (lapic_kick leaves out our own
+ * CPU, whose vCPU looks before its next entry anyway).  A vCPU that unmasks
+ * LINT0 later exits for that write and finds INT high by itself.
+ */
+static void lapic_pic_notify(struct vm *vm)
+{
+	for (u32 i = 0; i < vm->nr_vcpus; i++)
+		if (lapic_lint0_extint(&vm->vcpus[i]))
+			lapic_kick(&vm->vcpus[i]);
+}
+
+/*
+ * The INTA cycle of a vCPU that injects now: the vector comes from the PIC
+ * at this moment, not from IRR (ExtINT bypasses IRR/ISR, reference 5.6).
+ * Under pic_lock, so that a request goes to one vCPU only.  A vCPU that
+ * finds INT low (another vCPU took the request since it looked) runs no
+ * acknowledge and injects nothing, where a CPU already in its INTA cycle
+ * would get the default IR7: here the look and the INTA are one step.
+ * Returns the vector or -1; *more: INT is still high afterwards (auto-EOI
+ * with a further request, or a higher one that came meanwhile).
+ */
+static int lapic_pic_ack(struct vm *vm, bool *more)
+{
+	int vec = -1;
+
+	spin_lock(&vm->pic_lock);
+	if (vpic_intr(&vm->pic))
+		vec = vpic_intack(&vm->pic);
+	*more = vpic_intr(&vm->pic);
+	spin_unlock(&vm->pic_lock);
+	return vec;
+}
+
+/*
+ * Ports 0x20/0x21 and 0xA0/0xA1.  Byte registers: a wider access reaches
+ * the addressed port only (an OS uses INB/OUTB here).
+ */
+static void lapic_pic_port(struct vm *vm, u16 port, bool in, u32 *val)
+{
+	bool rose;
+	u8 b = 0;
+
+	spin_lock(&vm->pic_lock);
+	rose = !vpic_intr(&vm->pic);
+	if (in)
+		vpic_read(&vm->pic, port, &b);
+	else
+		vpic_write(&vm->pic, port, (u8)*val);
+	rose = rose && vpic_intr(&vm->pic);
+	spin_unlock(&vm->pic_lock);
+	if (in)
+		*val = b;
+	if (rose)
+		lapic_pic_notify(vm);
+}
+
+bool lapic_io_port_is_ours(u16 port)
+{
+	return (port >= HV_PORT_IRQ_LINE && port < HV_PORT_IRQ_LINE + HV_IOAPIC_PINS) || vpic_is_port(port);
+}
+
+/*
+ * The interrupt test device, ports HV_PORT_IRQ_LINE + n (lib/hv_abi.h): the
+ * line drives IOAPIC pin n and, for n < 16, 8259A input n, as a PC's ISA
+ * interrupt lines reach both.  And the 8259A pair's own ports.
+ */
 bool lapic_io_port(struct vcpu *vcpu, u16 port, bool in, u32 *val)
 {
 	struct vm *vm = vcpu->vm;
 	struct vioapic_out out = { 0 };
 	unsigned pin = port - HV_PORT_IRQ_LINE;
+	bool high = (*val & 0xff) != 0, rose;
 
+	if (vpic_is_port(port)) {
+		lapic_pic_port(vm, port, in, val);
+		return true;
+	}
 	if (port < HV_PORT_IRQ_LINE || pin >= HV_IOAPIC_PINS)
 		return false;
 	spin_lock(&vm->ioapic_lock);
 	if (in)
 		*val = (vm->ioapic.line >> pin) & 1;
 	else
-		vioapic_set_line(&vm->ioapic, pin, (*val & 0xff) != 0, &out);
+		vioapic_set_line(&vm->ioapic, pin, high, &out);
 	spin_unlock(&vm->ioapic_lock);
 	ioapic_flush(vm, &out);
+	if (in || pin >= VPIC_IRQS)
+		return true;
+	spin_lock(&vm->pic_lock);
+	rose = !vpic_intr(&vm->pic);
+	vpic_set_line(&vm->pic, pin, high);     /* line 2 is the cascade: VPIC_NOT_CONNECTED */
+	rose = rose && vpic_intr(&vm->pic);
+	spin_unlock(&vm->pic_lock);
+	if (rose)
+		lapic_pic_notify(vm);
 	return true;
 }
 
@@ -628,6 +760,8 @@ static bool lapic_wake_pending(struct vcpu *vcpu)
 		return true;
 	if (!lapic_guest_if(vcpu))
 		return false;
+	if (lapic_extint_waiting(vcpu))
+		return true;
 	spin_lock(&vcpu->apic_lock);
 	lapic_timer_check(vcpu, rdtsc());
 	intr = vapic_pending_vector(&vcpu->apic) >= 0;
@@ -719,6 +853,7 @@ static void lapic_start_real_mode(struct vcpu *vcpu, u8 vector)
 	ctl(vcpu)->intercept_misc1 &= ~(INTERCEPT_VINTR | INTERCEPT_IRET);
 	ctl(vcpu)->intercept_cr &= ~BIT(16 + 8);
 	ctl(vcpu)->tlb_control = TLB_CONTROL_FLUSH_ALL;
+	ctl(vcpu)->clean = 0;           /* every group above, CRs and segments included (reference 1.10) */
 	vcpu->nmi_masked = false;
 	vcpu->nmi_iret_pending = false;
 	vcpu->nmi_singlestep = false;
@@ -855,10 +990,18 @@ void lapic_before_entry(struct vcpu *vcpu)
 	struct vmcb_control *c = ctl(vcpu);
 	bool shadow = c->int_state & SVM_INTERRUPT_SHADOW;
 	bool busy = c->event_inj & SVM_EVTINJ_VALID;
-	bool want_window = false, hw = false;
+	bool want_window = false, hw = false, extint = lapic_extint_waiting(vcpu);
 	int vec, irr;
 	u32 tpr;
 
+	/*
+	 * IRQWIN (reference 2.11, 2.14): an ExtINT may need a VINTR window,
+	 * and AVIC ignores V_IRQ, so the VM runs without AVIC while a vCPU has
+	 * one waiting.  Asked before the mode is chosen, so that this entry is
+	 * already a soft one; the first entry after the ExtINT was taken ends
+	 * the request.
+	 */
+	avic_irqwin_request(vcpu, extint);
 	avic_before_entry(vcpu);
 	hw = avic_hw_active(vcpu);
 
@@ -892,6 +1035,31 @@ void lapic_before_entry(struct vcpu *vcpu)
 		/* Masked with its IRET not reached yet: the IRET intercept brings us back. */
 	} else {
 		nmi_singlestep_off(vcpu);
+	}
+
+	/*
+	 * ExtINT, before the APIC's fixed interrupts (KVM's order too): an
+	 * external interrupt of type INTR whose vector the INTA gives now
+	 * (APM Vol 2 §15.20 "Event Injection"), held back like any INTR by
+	 * IF=0, an interrupt shadow or an event already in EVENTINJ - then the
+	 * VINTR window, which works since IRQWIN keeps AVIC off.
+	 */
+	if (extint) {
+		if (!busy && !shadow && lapic_guest_if(vcpu)) {
+			bool more;
+			int v = lapic_pic_ack(vcpu->vm, &more);
+
+			if (v >= 0) {
+				c->event_inj = (u8)v | SVM_EVTINJ_TYPE_INTR | SVM_EVTINJ_VALID;
+				busy = true;
+			} else {
+				avic_irqwin_request(vcpu, false);       /* another vCPU took it */
+			}
+			if (more)
+				want_window = true;
+		} else {
+			want_window = true;
+		}
 	}
 
 	spin_lock(&vcpu->apic_lock);

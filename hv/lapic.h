@@ -2,7 +2,8 @@
  * hv/lapic.h - the software backend of the virtual local APIC: it connects
  * the register logic of avic/vapic.c to the vCPUs (exits, injection,
  * IPIs between CPUs, HLT, the timer, INIT/SIPI) and routes interrupts from
- * the virtual IOAPIC.  See docs/ARCHITECTURE.md "Interrupt flow".
+ * the virtual IOAPIC and, as ExtINT through LINT0, from the virtual 8259A
+ * pair.  See docs/ARCHITECTURE.md "Interrupt flow".
  */
 #ifndef HV_LAPIC_H
 #define HV_LAPIC_H
@@ -24,6 +25,7 @@ enum exit_action lapic_handle_vintr(struct vcpu *vcpu);
 enum exit_action lapic_handle_iret(struct vcpu *vcpu);
 enum exit_action lapic_handle_db(struct vcpu *vcpu);
 enum exit_action lapic_handle_hlt(struct vcpu *vcpu);
+bool lapic_io_port_is_ours(u16 port);          /* the interrupt test device, the 8259A pair */
 bool lapic_io_port(struct vcpu *vcpu, u16 port, bool in, u32 *val);
 
 /* The run loop: INIT/SIPI handling (may sleep), then before VMRUN (GIF=0), after the exit. */

@@ -230,8 +230,19 @@ void vcpu_run(struct vcpu *vcpu)
 
 		if (handle_exit(vcpu) == EXIT_STOP)
 			break;
-		/* Without VmcbClean every field is reloaded anyway; with it, mark what we may touch. */
-		v->control.clean = 0;
+		/*
+		 * Clean bits (reference 1.10): the groups nothing changes while
+		 * the vCPU runs stay clean; intercepts, int_ctl, CRs, DRs,
+		 * segments and CR2 are changed by exit handlers and the
+		 * injection path, so they are always reloaded.  What does change
+		 * one of the kept groups clears them all itself: the AVIC mode
+		 * switch (N_CR3, the AVIC fields: avic_vmcb_mode) and a STARTUP
+		 * (lapic_start_real_mode); moving to another CPU is the run
+		 * loop's start above.  Without VmcbClean (QEMU TCG) all 0.
+		 */
+		v->control.clean = svm_has(SVM_FEAT_VMCB_CLEAN) ? VMCB_CLEAN_IOPM | VMCB_CLEAN_ASID | VMCB_CLEAN_NP |
+									     VMCB_CLEAN_LBR | VMCB_CLEAN_AVIC
+								   : 0;
 	}
 	avic_vcpu_put(vcpu);
 	vcpu_console_flush(vcpu);

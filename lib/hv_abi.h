@@ -89,6 +89,7 @@ struct hv_guest_header {
 #define HC_PUTS         5  /* RCX = GPA of a NUL-terminated string, printed like COM1 output */
 #define HC_METRIC       6  /* RCX = GPA of "<name> <value>" (<= HV_REPORT_MSG_MAX): printed as
 			      "METRIC: <test>.<name> <value>" in the results */
+#define HC_AVIC_PROBE   7  /* RBX = HC_PROBE_ARM or HC_PROBE_TAKE: the bring-up probe, see below */
 
 /*
  * HC_EXIT_COUNT_EMU_ONLY: the exits (INTR and VMMCALL never included) this
@@ -98,6 +99,37 @@ struct hv_guest_header {
  * modes.
  */
 #define HC_EXIT_COUNT_EMU_ONLY  (~1ULL)
+
+/*
+ * HC_AVIC_PROBE: the bring-up probe (test avic_probe; reference 2.4, 3.3).
+ * In the probe's VM every x2APIC MSR is passed through while the vCPU runs
+ * x2AVIC (and the APIC page is the CPU's in xAVIC mode), so that each access
+ * shows what the CPU - or the model - does with it.  A guest brackets one
+ * access of its own:
+ *   RBX = HC_PROBE_ARM: forget what the AVIC exits saw so far.  RAX = 0;
+ *         HV_EINVAL outside the probe's VM or without the AVIC backend;
+ *         HV_PROBE_NOT_RUNNING when AVIC does not run for this vCPU now (an
+ *         inhibit, or x2APIC mode without x2AVIC).
+ *   RBX = HC_PROBE_TAKE, RCX = HV_PROBE_ACCESS(x2, offset, write, gp),
+ *         RDX = the value written: RAX = what happened since ARM
+ *         (HV_PROBE_*), RBX = what the table the hypervisor implements says
+ *         (Table 15-22 and the x2APIC rules), RCX = the exit's details (0x401:
+ *         the cause; 0x402: the offset it named).  The hypervisor keeps both
+ *         and prints the table, differences marked, after the test.
+ */
+#define HC_PROBE_ARM            0
+#define HC_PROBE_TAKE           1
+#define HV_PROBE_NOT_RUNNING    1
+#define HV_PROBE_ACCESS(x2, offset, write, gp) \
+	(((u64)(offset) & 0xff0) | ((u64)!!(write) << 12) | ((u64)!!(x2) << 13) | ((u64)!!(gp) << 14))
+#define HV_PROBE_ACCEL          0       /* no exit: the CPU did it on the backing page */
+#define HV_PROBE_TRAP           1       /* #VMEXIT 0x402, trap-like (after the write) */
+#define HV_PROBE_FAULT          2       /* #VMEXIT 0x402, fault-like (before the access) */
+#define HV_PROBE_GP             3       /* #GP in the guest, no AVIC exit */
+#define HV_PROBE_IPI            4       /* #VMEXIT 0x401 AVIC_INCOMPLETE_IPI */
+#define HV_PROBE_INTERCEPT      5       /* a plain MSR or NPF exit: the access never reached AVIC */
+#define HV_PROBE_ODD            6       /* more than one AVIC exit, or one for another register */
+#define HV_PROBE_KINDS          7
 
 #define HV_REPORT_PASS  0
 #define HV_REPORT_FAIL  1
@@ -135,7 +167,12 @@ struct hv_guest_header {
  *   Interrupt test device: OUT of a byte to HV_PORT_IRQ_LINE + n drives
  *     IOAPIC pin n: non-zero high, zero low (asserted = high for an
  *     active-high redirection entry, low for an active-low one).  Pins
- *     start low.  IN reads the level back.
+ *     start low.  IN reads the level back.  As the ISA lines of a PC, line
+ *     n < 16 also drives input n of the 8259A pair (master ports 0x20/0x21
+ *     = IRQ 0-7, slave 0xA0/0xA1 = IRQ 8-15 on the master's IR2; edge
+ *     triggered, a rising edge latches the request; every input masked at
+ *     reset), except line 2, whose PIC input is the cascade.  The master's
+ *     INT reaches LINT0 of every local APIC (taken in ExtINT mode).
  */
 #define HV_LAPIC_BASE     0xfee00000u
 #define HV_IOAPIC_BASE    0xfec00000u

@@ -199,6 +199,17 @@ VMCB_SAVE_CHECK(spec_ctrl, 0x6e0);
 _Static_assert(sizeof(struct vmcb) == 4096, "the VMCB is one 4 KiB page");
 
 /* Intercept vector 3 (+0x00c), APM2 Table B-1; reference §1.6. */
+/*
+ * VMCB clean bits, control offset 0x0c0 (APM Vol 2 §15.15.3 "VMCB Clean
+ * Field"; reference 1.10): 1 = the group is unchanged since the last VMRUN
+ * of this VMCB on this CPU.  Only those the run loop uses are named.
+ */
+#define VMCB_CLEAN_IOPM         BIT(1)  /* IOPM_BASE_PA, MSRPM_BASE_PA */
+#define VMCB_CLEAN_ASID         BIT(2)
+#define VMCB_CLEAN_NP           BIT(4)  /* NP_ENABLE, N_CR3, G_PAT */
+#define VMCB_CLEAN_LBR          BIT(10)
+#define VMCB_CLEAN_AVIC         BIT(11) /* AVIC_APIC_BAR, backing page, the two table pointers */
+
 #define INTERCEPT_INTR          BIT(0)
 #define INTERCEPT_NMI           BIT(1)
 #define INTERCEPT_SMI           BIT(2)

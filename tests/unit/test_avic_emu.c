@@ -1086,3 +1086,34 @@ TEST(avic_emu_exit_encoding_agrees_with_avic_hw)
 	CHECK(na.write);
 	CHECK_EQ(AVIC_TRAP, na.kind);
 }
+
+/* The probe's expectation (hv/avic.c probe_expected) is the model's own x2APIC #GP rule. */
+static const u8 open_msrpm[0x2000];
+
+TEST(avic_emu_x2_allowed_matches_the_model)
+{
+	CHECK(!avic_emu_x2_allowed(0x7ff, false, 0));           /* not an x2APIC MSR */
+	CHECK(!avic_emu_x2_allowed(0x900, false, 0));
+	CHECK(avic_emu_x2_allowed(0x802, false, 0));            /* ID: read-only */
+	CHECK(!avic_emu_x2_allowed(0x802, true, 0));
+	CHECK(!avic_emu_x2_allowed(0x80b, false, 0));           /* EOI: write-only, 0 only */
+	CHECK(avic_emu_x2_allowed(0x80b, true, 0));
+	CHECK(!avic_emu_x2_allowed(0x80b, true, 1));
+	CHECK(avic_emu_x2_allowed(0x830, true, 0x40000 | 0xf0)); /* ICR: self, fixed */
+	CHECK(!avic_emu_x2_allowed(0x830, true, 0x100 | 0xf0)); /* lowest priority: reserved */
+	CHECK(!avic_emu_x2_allowed(0x831, false, 0));           /* no ICR high in x2APIC */
+	CHECK(!avic_emu_x2_allowed(0x83f, false, 0));           /* SELF_IPI: write-only */
+	CHECK(avic_emu_x2_allowed(0x83f, true, 0xf0));
+	for (u32 msr = 0x800; msr <= 0x8ff; msr++) {
+		u64 v = 0;
+		bool w = msr & 1;
+		struct avic_emu_exit e;
+		enum avic_emu_result r;
+
+		setup(true);
+		vcpu(0, true);
+		ctx.x2avic_msrpm = open_msrpm;  /* the probe's VM: nothing intercepted */
+		r = avic_emu_msr(&ctx, pages[0], 0, msr, w, &v, &e);
+		CHECK_EQ(r == AVIC_EMU_GP, !avic_emu_x2_allowed(msr, w, 0));
+	}
+}
