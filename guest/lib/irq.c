@@ -9,6 +9,7 @@ struct irq_cpu {
 	irq_handler_fn handler[NR_VECTORS];
 	u32 count[NR_VECTORS];
 	u32 unexpected;
+	u32 if_off;                     /* deliveries into a context with IF=0 (see irq.h) */
 	u8 last_unexpected;
 	u32 depth;
 	u32 max_depth;
@@ -52,6 +53,8 @@ void guest_irq(struct ex_regs *regs)
 	u8 vector = (u8)regs->vector;
 	irq_handler_fn fn = c->handler[vector];
 
+	if (!(regs->rflags & RFLAGS_IF))
+		c->if_off++;
 	c->depth++;
 	if (c->depth > c->max_depth)
 		c->max_depth = c->depth;
@@ -68,6 +71,11 @@ void guest_irq(struct ex_regs *regs)
 	/* A handler that set IF must not be interrupted while it unwinds the count. */
 	cli();
 	c->depth--;
+}
+
+u32 irq_if_off(void)
+{
+	return me()->if_off;
 }
 
 void irq_reset(void)

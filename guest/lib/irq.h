@@ -52,6 +52,13 @@ void irq_reset(void);
 u32 irq_count(u8 vector);
 /* Interrupts that reached irq_default_handler(), and the last such vector. */
 u32 irq_unexpected(void);
+/*
+ * Interrupts (vectors 32-255) delivered into a context that had IF=0: not
+ * possible on a CPU (no guest here raises INT n on them), so a sign of a
+ * double delivery - e.g. QEMU TCG re-delivering an injected interrupt
+ * after its VMRUN (see the apic_storm test).  Since this vCPU started.
+ */
+u32 irq_if_off(void);
 u8 irq_last_unexpected(void);
 /* Handler nesting right now (1 inside a handler), and the deepest seen. */
 u32 irq_depth(void);

@@ -110,8 +110,9 @@ static void report_stall(const char *m, u32 me)
 	u32 t, k;
 
 	if (first_unacked(me, &t, &k))
-		report_fail("%s: stalled on its IPI to vcpu%u vector 0x%x: sent %u, received %u", m, t,
-			    VEC_BASE + me * NR_VEC + k, sent[me][t][k], smp_load(&recv[t][me][k]));
+		report_fail("%s: stalled on its IPI to vcpu%u vector 0x%x: sent %u, received %u "
+			    "(interrupts delivered with IF=0 so far: %u here)", m, t, VEC_BASE + me * NR_VEC + k,
+			    sent[me][t][k], smp_load(&recv[t][me][k]), irq_if_off());
 }
 
 /* Sends this vCPU's share; false after a stall (nothing acked for STALL_MS). */
@@ -209,7 +210,8 @@ static void check_mode(void)
 			}
 		nr_recv[me] = got;
 		if (bad)
-			report_fail("%s: received %u IPIs, %u sender/vector pairs wrong, first %s", m, got, bad, first);
+			report_fail("%s: received %u IPIs, %u sender/vector pairs wrong, first %s; "
+				    "%u interrupts came with IF=0 (a double delivery)", m, got, bad, first, irq_if_off());
 		else
 			report_pass("%s: received %u IPIs, each exactly once (per sender and vector)", m, got);
 		report(!duplicate[me], "%s: no IPI counted twice while the storm ran", m);
