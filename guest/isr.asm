@@ -75,11 +75,16 @@ irq_stub_%1:
 	jmp irq_common
 %endmacro
 
+global irq_stubs_start
+global irq_stubs_end
+irq_stubs_start:
 %assign v NR_EXCEPTIONS
 %rep NR_VECTORS - NR_EXCEPTIONS
 IRQ_STUB v
 %assign v v + 1
 %endrep
+
+irq_stubs_end:
 
 irq_common:
 	PUSH_GPRS

@@ -10,6 +10,7 @@ struct irq_cpu {
 	u32 count[NR_VECTORS];
 	u32 unexpected;
 	u32 if_off;                     /* deliveries into a context with IF=0 (see irq.h) */
+	u32 redelivered;                /* of which into an IRQ entry stub: ignored (see irq.h) */
 	u8 last_unexpected;
 	u32 depth;
 	u32 max_depth;
@@ -18,6 +19,7 @@ struct irq_cpu {
 };
 
 static struct irq_cpu irq_cpu[GUEST_MAX_VCPUS];
+extern char irq_stubs_start[], irq_stubs_end[];       /* guest/isr.asm */
 
 static struct irq_cpu *me(void)
 {
@@ -53,8 +55,18 @@ void guest_irq(struct ex_regs *regs)
 	u8 vector = (u8)regs->vector;
 	irq_handler_fn fn = c->handler[vector];
 
-	if (!(regs->rflags & RFLAGS_IF))
+	if (!(regs->rflags & RFLAGS_IF)) {
 		c->if_off++;
+		/*
+		 * Into an entry stub that has not run yet: the same interrupt a
+		 * second time (QEMU TCG, see irq.h).  Its first delivery is
+		 * the frame below ours; returning lets the stub handle it once.
+		 */
+		if (regs->rip >= (u64)(uintptr_t)irq_stubs_start && regs->rip < (u64)(uintptr_t)irq_stubs_end) {
+			c->redelivered++;
+			return;
+		}
+	}
 	c->depth++;
 	if (c->depth > c->max_depth)
 		c->max_depth = c->depth;
@@ -76,6 +88,11 @@ void guest_irq(struct ex_regs *regs)
 u32 irq_if_off(void)
 {
 	return me()->if_off;
+}
+
+u32 irq_redelivered(void)
+{
+	return me()->redelivered;
 }
 
 void irq_reset(void)

@@ -59,6 +59,18 @@ u32 irq_unexpected(void);
  * after its VMRUN (see the apic_storm test).  Since this vCPU started.
  */
 u32 irq_if_off(void);
+/*
+ * Of those, deliveries whose interrupted RIP is an IRQ entry stub of
+ * guest/isr.asm: the interrupt was delivered, and before its stub ran, it
+ * was delivered again.  QEMU 7.2 TCG does this now and then: its VMRUN
+ * helper injects an EVENTINJ interrupt at once but leaves the vector in
+ * cs->exception_index, and an exit request that comes before the index is
+ * reset makes cpu-exec deliver it a second time (a reading of QEMU's
+ * source, docs/ARCHITECTURE.md).  A CPU cannot: the stub runs with IF=0.
+ * guest_irq() ignores such a delivery (the first one is handled) and
+ * counts it here; tests that count interrupts print the figure.
+ */
+u32 irq_redelivered(void);
 u8 irq_last_unexpected(void);
 /* Handler nesting right now (1 inside a handler), and the deepest seen. */
 u32 irq_depth(void);
