@@ -55,7 +55,7 @@ covers() {
 		fail "0x402 $kind of offset $o never taken: $line"
 	done
 }
-covers writes 0x0b0 0x0f0 0x300 0x320
+covers writes 0x0b0 0x0f0 0x320
 covers reads 0x390
 # The AVIC floors (README "Exits per operation"), here at 4 CPUs and again
 # at 1 (a vCPU alone in its VM, and the other path through avic_before_entry).
