@@ -598,17 +598,8 @@ int vapic_mmio_write(struct vapic *a, u32 offset, u32 val, struct vapic_effect *
  */
 static bool vapic_x2apic_readable(u32 off)
 {
-	if (vapic_is_lvt(off) || vapic_is_vec_reg(off))
-		return true;
-	switch (off) {
-	case VAPIC_REG_ID: case VAPIC_REG_VERSION: case VAPIC_REG_TPR:
-	case VAPIC_REG_APR: case VAPIC_REG_PPR: case VAPIC_REG_LDR:
-	case VAPIC_REG_SVR: case VAPIC_REG_ESR: case VAPIC_REG_ICR_LO:
-	case VAPIC_REG_TMICT: case VAPIC_REG_TMCCT: case VAPIC_REG_TDCR:
-		return true;
-	default:
-		return false;
-	}
+	/* The xAPIC set less the registers x2APIC mode does not have. */
+	return vapic_xapic_readable(off) && off != VAPIC_REG_RRD && off != VAPIC_REG_DFR && off != VAPIC_REG_ICR_HI;
 }
 
 int vapic_x2apic_msr_read(struct vapic *a, u32 msr, u64 *val)

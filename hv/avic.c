@@ -596,14 +596,22 @@ static enum exit_action avic_fault_msr(struct vcpu *vcpu, bool write)
 	return EXIT_RESUME;
 }
 
+/*
+ * CPUID 8000_000A EDX[27]: Table 15-22 accelerates the extended LVTs.  The
+ * model plays a CPU without it (emu_ctx), whatever this CPU has.
+ */
+static bool avic_extlvt(const struct vcpu *vcpu)
+{
+	return svm_has(SVM_FEAT_EXTLVT_AVIC) && !avic_vm_emulated(vcpu->vm);
+}
+
 static enum exit_action avic_noaccel(struct vcpu *vcpu, u64 info1, u64 info2)
 {
 	struct avic_noaccel n;
-	bool extlvt = svm_has(SVM_FEAT_EXTLVT_AVIC) && !avic_vm_emulated(vcpu->vm);
 	bool x2 = vcpu->avic_mode == AVIC_VCPU_X2AVIC;
 
 	avic_probe_note(vcpu, SVM_EXIT_AVIC_UNACCELERATED_ACCESS, info1, info2);
-	if (!avic_noaccel_decode(info1, info2, extlvt, &n) || n.kind == AVIC_ACCEL) {
+	if (!avic_noaccel_decode(info1, info2, avic_extlvt(vcpu), &n) || n.kind == AVIC_ACCEL) {
 		/*
 		 * Bits outside the documented fields, or an exit where Table
 		 * 15-22 says the CPU accelerates: whether the access already
@@ -818,11 +826,23 @@ enum exit_action avic_emu_npf(struct vcpu *vcpu, u64 gpa, bool *done)
 
 /* ---- the bring-up probe (HC_AVIC_PROBE; APM Vol 2 §15.29.3.1 Table 15-22, reference 2.4, 3.3) ---- */
 
-static const char *const probe_kind_names[HV_PROBE_KINDS] = {
-	[HV_PROBE_ACCEL] = "accel", [HV_PROBE_TRAP] = "trap", [HV_PROBE_FAULT] = "fault",
-	[HV_PROBE_GP] = "#GP", [HV_PROBE_IPI] = "0x401", [HV_PROBE_INTERCEPT] = "intercept",
-	[HV_PROBE_ODD] = "odd",
-};
+static const char *const probe_kind_names[HV_PROBE_KINDS] = HV_PROBE_KIND_NAMES;
+
+/*
+ * vm->avic_probe_tab: one byte per access, [x2][register][write] =
+ * PROBE_SEEN | measured | expected << 4.
+ */
+#define PROBE_SEEN      0x80u
+
+static u8 *probe_slot(u8 *tab, bool x2, u32 reg, bool write)
+{
+	return &tab[((x2 * 256u + reg) << 1) | write];
+}
+
+static bool probe_differs(u8 e)
+{
+	return (e & PROBE_SEEN) && (e & 0xf) != ((e >> 4) & 7);
+}
 
 void hv_prepare_avic_probe(struct vcpu *vcpu)
 {
@@ -834,17 +854,12 @@ void hv_prepare_avic_probe(struct vcpu *vcpu)
 	vm->avic_probe = vm->avic_probe_tab != NULL;
 }
 
-static bool probe_extlvt(const struct vcpu *vcpu)
-{
-	return svm_has(SVM_FEAT_EXTLVT_AVIC) && !avic_vm_emulated(vcpu->vm);
-}
-
 /* The table this hypervisor implements: the x2APIC architecture first (#GP), then Table 15-22. */
 static u8 probe_expected(const struct vcpu *vcpu, bool x2, u32 off, bool write, u64 val)
 {
 	if (x2 && !avic_emu_x2_allowed(AVIC_X2APIC_MSR_FIRST + (off >> 4), write, val))
 		return HV_PROBE_GP;
-	switch (avic_access_kind(off, write, probe_extlvt(vcpu))) {
+	switch (avic_access_kind(off, write, avic_extlvt(vcpu))) {
 	case AVIC_TRAP:
 		return HV_PROBE_TRAP;
 	case AVIC_FAULT:
@@ -876,7 +891,7 @@ static u8 probe_measured(struct vcpu *vcpu, u32 off, bool write, bool gp, u64 *d
 		return HV_PROBE_IPI;
 	}
 	if (vcpu->probe_exits == 1) {
-		avic_noaccel_decode(vcpu->probe_info1, vcpu->probe_info2, probe_extlvt(vcpu), &n);
+		avic_noaccel_decode(vcpu->probe_info1, vcpu->probe_info2, avic_extlvt(vcpu), &n);
 		*detail = n.offset | (u64)n.write << 12;
 		if (n.offset != off || n.write != write)
 			return HV_PROBE_ODD;
@@ -897,8 +912,8 @@ static u8 probe_measured(struct vcpu *vcpu, u32 off, bool write, bool gp, u64 *d
 u64 avic_probe_hypercall(struct vcpu *vcpu, u64 op, u64 arg, u64 val, u64 *rbx, u64 *rcx)
 {
 	struct vm *vm = vcpu->vm;
-	bool x2 = arg & BIT(13), write = arg & BIT(12), gp = arg & BIT(14);
-	u32 off = (u32)(arg & 0xff0);
+	bool x2 = arg & HV_PROBE_X2APIC, write = arg & HV_PROBE_WRITE, gp = arg & HV_PROBE_SAW_GP;
+	u32 off = (u32)(arg & HV_PROBE_OFFSET_MASK);
 	u8 meas, exp;
 
 	if (!vm->avic_probe)
@@ -914,12 +929,13 @@ u64 avic_probe_hypercall(struct vcpu *vcpu, u64 op, u64 arg, u64 val, u64 *rbx, 
 		vcpu->probe_access_rip = arg;
 		return 0;
 	}
-	if (op != HC_PROBE_TAKE || (arg >> 15) || !vcpu->probe_access_rip)
+	if (op != HC_PROBE_TAKE || (arg & ~(HV_PROBE_OFFSET_MASK | HV_PROBE_WRITE | HV_PROBE_X2APIC | HV_PROBE_SAW_GP)) ||
+	    !vcpu->probe_access_rip)
 		return HV_EINVAL;
 	meas = probe_measured(vcpu, off, write, gp, rcx);
 	exp = probe_expected(vcpu, x2, off, write, val);
 	vcpu->probe_access_rip = 0;
-	vm->avic_probe_tab[((x2 * 256u + (off >> 4)) << 1) | write] = (u8)(0x80 | meas | exp << 4);
+	*probe_slot(vm->avic_probe_tab, x2, off >> 4, write) = (u8)(PROBE_SEEN | meas | exp << 4);
 	*rbx = exp;
 	return meas;
 }
@@ -929,7 +945,7 @@ static int probe_cell(char *buf, size_t len, u8 e)
 {
 	u8 meas = e & 0xf, exp = (e >> 4) & 7;
 
-	if (!(e & 0x80))
+	if (!(e & PROBE_SEEN))
 		return snprintf(buf, len, "-");
 	if (meas == exp)
 		return snprintf(buf, len, "%s", probe_kind_names[meas]);
@@ -943,31 +959,26 @@ static int probe_cell(char *buf, size_t len, u8 e)
  */
 static void avic_print_probe(const struct vm *vm)
 {
-	const u8 *t = vm->avic_probe_tab;
+	u8 *t = vm->avic_probe_tab;
 
 	for (u32 x2 = 0; t && x2 < 2; x2++) {
 		u32 probed = 0, differ = 0;
 
 		for (u32 i = 0; i < 256; i++) {
 			const struct avic_reg_access *row = avic_reg_access_lookup(i << 4);
-			u8 rd = t[((x2 * 256 + i) << 1)], wr = t[((x2 * 256 + i) << 1) | 1];
+			u8 rd = *probe_slot(t, x2, i, false), wr = *probe_slot(t, x2, i, true);
 			u32 j = i;
 			char a[48], b[48], where[24];
-			bool diff;
+			bool diff = probe_differs(rd) || probe_differs(wr);
 
-			if (!(rd & 0x80) && !(wr & 0x80))
+			if (!(rd & PROBE_SEEN) && !(wr & PROBE_SEEN))
 				continue;
 			/* Offsets of one row (or of none) with the same outcome share a line. */
 			while (j + 1 < 256 && avic_reg_access_lookup((j + 1) << 4) == row &&
-			       t[((x2 * 256 + j + 1) << 1)] == rd && t[((x2 * 256 + j + 1) << 1) | 1] == wr)
+			       *probe_slot(t, x2, j + 1, false) == rd && *probe_slot(t, x2, j + 1, true) == wr)
 				j++;
-			for (u32 k = i; k <= j; k++) {
-				probed += !!(rd & 0x80) + !!(wr & 0x80);
-				differ += ((rd & 0x80) && (rd & 0xf) != ((rd >> 4) & 7)) +
-					  ((wr & 0x80) && (wr & 0xf) != ((wr >> 4) & 7));
-			}
-			diff = ((rd & 0x80) && (rd & 0xf) != ((rd >> 4) & 7)) ||
-			       ((wr & 0x80) && (wr & 0xf) != ((wr >> 4) & 7));
+			probed += (j - i + 1) * (!!(rd & PROBE_SEEN) + !!(wr & PROBE_SEEN));
+			differ += (j - i + 1) * (probe_differs(rd) + probe_differs(wr));
 			probe_cell(a, sizeof(a), rd);
 			probe_cell(b, sizeof(b), wr);
 			if (x2 && j > i)

@@ -120,8 +120,13 @@ struct hv_guest_header {
 #define HC_PROBE_ARM            0
 #define HC_PROBE_TAKE           1
 #define HV_PROBE_NOT_RUNNING    1
+#define HV_PROBE_OFFSET_MASK    0xff0ULL        /* backing-page offset; x2APIC: (MSR - 0x800) << 4 */
+#define HV_PROBE_WRITE          (1ULL << 12)
+#define HV_PROBE_X2APIC         (1ULL << 13)
+#define HV_PROBE_SAW_GP         (1ULL << 14)    /* the guest caught #GP on the access */
 #define HV_PROBE_ACCESS(x2, offset, write, gp) \
-	(((u64)(offset) & 0xff0) | ((u64)!!(write) << 12) | ((u64)!!(x2) << 13) | ((u64)!!(gp) << 14))
+	(((u64)(offset) & HV_PROBE_OFFSET_MASK) | ((write) ? HV_PROBE_WRITE : 0) | \
+	 ((x2) ? HV_PROBE_X2APIC : 0) | ((gp) ? HV_PROBE_SAW_GP : 0))
 #define HV_PROBE_ACCEL          0       /* no exit: the CPU did it on the backing page */
 #define HV_PROBE_TRAP           1       /* #VMEXIT 0x402, trap-like (after the write) */
 #define HV_PROBE_FAULT          2       /* #VMEXIT 0x402, fault-like (before the access) */
@@ -130,6 +135,8 @@ struct hv_guest_header {
 #define HV_PROBE_INTERCEPT      5       /* a plain MSR or NPF exit: the access never reached AVIC */
 #define HV_PROBE_ODD            6       /* more than one AVIC exit, or one for another register */
 #define HV_PROBE_KINDS          7
+/* Their names, for the hypervisor's table and the guest's messages. */
+#define HV_PROBE_KIND_NAMES     { "accel", "trap", "fault", "#GP", "0x401", "intercept", "odd" }
 
 #define HV_REPORT_PASS  0
 #define HV_REPORT_FAIL  1

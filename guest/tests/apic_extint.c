@@ -198,20 +198,12 @@ static u32 total_on(u32 vcpu)
 	return sum;
 }
 
-/* IF=1 for a while, so that anything pending or on its way is taken. */
-static void settle(void)
-{
-	sti();
-	tsc_delay(SMP_SETTLE_TICKS);
-	cli();
-}
-
 /* IF=1 until vector's count reaches n (bounded), then settle. */
 static void wait_count(u8 vector, u32 n)
 {
 	sti();
 	wait_for(count(vector) >= n, WAIT_LONG);
-	settle();
+	smp_settle();
 }
 
 /*
@@ -245,8 +237,7 @@ static void check_reset(const char *m)
 	sti();
 	pulse(IRQ_M);
 	pulse(IRQ_S);
-	tsc_delay(SMP_SETTLE_TICKS);
-	cli();
+	smp_settle();
 	apic_write(APIC_REG_LVT_LINT0, LINT0_RESET);
 	report_eq(0, total_on(0), "%s: reset: edges on lines 3 and 10 with LINT0 in ExtINT mode deliver nothing", m);
 }
@@ -272,7 +263,7 @@ static void check_delivery(const char *m)
 	sti();
 	pulse(IRQ_M);
 	wait_for(count(VEC_M) >= 1, WAIT_LONG);
-	settle();
+	smp_settle();
 	report(count(VEC_M) == 1 && total_on(0) == 1,
 	       "%s: an edge on line 3 with IF=1: delivered once, as vector 0x%x (master base 0x%x + 3); %u in all", m,
 	       VEC_M, MASTER_BASE, total_on(0));
@@ -287,7 +278,7 @@ static void check_delivery(const char *m)
 	       "%s: after the handler, before the PIC EOI: ISR bit 3 still set, IRR bit 3 clear", m);
 	pic_eoi(PIC_M_CMD);
 	report_eq(0, pic_isr(PIC_M_CMD), "%s: the PIC EOI (OCW2 0x20) clears the master's ISR", m);
-	settle();
+	smp_settle();
 	report_eq(1, total_on(0), "%s: nothing more is delivered after the EOI", m);
 }
 
@@ -315,8 +306,7 @@ static void check_imr(const char *m)
 	outb(PIC_M_DATA, IMR_M | BIT(IRQ_M));
 	sti();
 	pulse(IRQ_M);
-	tsc_delay(SMP_SETTLE_TICKS);
-	cli();
+	smp_settle();
 	report(count(VEC_M) == n && (pic_irr(PIC_M_CMD) & BIT(IRQ_M)),
 	       "%s: IMR bit 3 set: an edge delivers nothing and is latched in IRR", m);
 	outb(PIC_M_DATA, IMR_M);
@@ -332,8 +322,7 @@ static void check_lint0_masked(const char *m)
 	apic_write(APIC_REG_LVT_LINT0, LINT0_EXTINT | APIC_LVT_MASKED);
 	sti();
 	pulse(IRQ_M);
-	tsc_delay(SMP_SETTLE_TICKS);
-	cli();
+	smp_settle();
 	report(count(VEC_M) == n && (pic_irr(PIC_M_CMD) & BIT(IRQ_M)),
 	       "%s: LINT0 masked: an edge delivers nothing (the request waits at the PIC)", m);
 	apic_write(APIC_REG_LVT_LINT0, LINT0_EXTINT);
@@ -358,7 +347,7 @@ static void check_slave(const char *m)
 	pic_eoi(PIC_M_CMD);
 	sti();
 	pulse(IRQ_S);
-	settle();
+	smp_settle();
 	report_eq(1, count(VEC_S), "%s: EOI to the master only: the next IRQ 10 waits", m);
 	pic_eoi(PIC_S_CMD);
 	wait_count(VEC_S, 2);
@@ -368,7 +357,7 @@ static void check_slave(const char *m)
 	pic_eoi(PIC_S_CMD);
 	sti();
 	pulse(IRQ_S);
-	settle();
+	smp_settle();
 	report_eq(2, count(VEC_S), "%s: EOI to the slave only: the next IRQ 10 waits", m);
 	pic_eoi(PIC_M_CMD);
 	wait_count(VEC_S, 3);
@@ -435,7 +424,7 @@ static void shared_sender(const char *m)
 			break;
 		cli();
 	}
-	settle();
+	smp_settle();
 	smp_store(&stage, STAGE_SHARED_DONE);
 	smp_ipi_fixed(REMOTE, VEC_WAKE);        /* ends vcpu1's HLT */
 	taken = count_on(0, VEC_M) - base + count_on(REMOTE, VEC_M);

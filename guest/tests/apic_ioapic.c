@@ -177,20 +177,12 @@ static u32 count(u32 pin)
 	return smp_load(&got[this_vcpu()][pin]);
 }
 
-/* IF=1 for a while, so that anything pending or on its way is taken. */
-static void settle(void)
-{
-	sti();
-	tsc_delay(SMP_SETTLE_TICKS);
-	cli();
-}
-
 /* IF=1 until the pin's count reaches n (bounded), then settle. */
 static void wait_count(u32 pin, u32 n)
 {
 	sti();
 	wait_for(count(pin) >= n, WAIT_LONG);
-	settle();
+	smp_settle();
 }
 
 /* ---- checks on vcpu0 ---------------------------------------------------------------- */
@@ -232,7 +224,7 @@ static void check_edge(const char *m)
 		  m);
 	report(!tmr_seen[0][PIN_EDGE], "%s: edge: TMR bit clear in the handler", m);
 	pin_set(PIN_EDGE, LOW);
-	settle();
+	smp_settle();
 	report_eq(1, count(PIN_EDGE), "%s: edge: the falling edge delivers nothing", m);
 	pin_set(PIN_EDGE, HIGH);
 	wait_count(PIN_EDGE, 2);
@@ -260,12 +252,12 @@ static void check_level(const char *m)
 	       "%s: level: not EOIed: in service, Remote IRR still set, nothing more delivered", m);
 
 	pin_set(PIN_LEVEL, LOW);
-	settle();
+	smp_settle();
 	report(remote_irr(PIN_LEVEL), "%s: level: Remote IRR stays set when the line goes low (until the EOI)", m);
 	apic_eoi();
 	report(!remote_irr(PIN_LEVEL), "%s: level: the EOI clears Remote IRR (entry 0x%lx)", m,
 	       (unsigned long)rte_read(PIN_LEVEL));
-	settle();
+	smp_settle();
 	report_eq(2, count(PIN_LEVEL), "%s: level: nothing delivered after the EOI once the line is low", m);
 	rte_write(PIN_LEVEL, rte(PIN_LEVEL, RTE_MASKED | RTE_LEVEL, 0));
 }
@@ -275,11 +267,11 @@ static void check_masked(const char *m)
 	/* Edge: masked, the edge is dropped; unmasking later does not bring it back. */
 	rte_write(PIN_MASKED_EDGE, rte(PIN_MASKED_EDGE, RTE_MASKED, 0));
 	pin_set(PIN_MASKED_EDGE, HIGH);
-	settle();
+	smp_settle();
 	report(!count(PIN_MASKED_EDGE) && !apic_irr(VEC(PIN_MASKED_EDGE)),
 	       "%s: masked edge entry: a rising edge delivers nothing", m);
 	rte_write(PIN_MASKED_EDGE, rte(PIN_MASKED_EDGE, 0, 0));
-	settle();
+	smp_settle();
 	report_eq(0, count(PIN_MASKED_EDGE), "%s: masked edge entry: the edge is not held pending across the unmask", m);
 	pin_set(PIN_MASKED_EDGE, LOW);
 	pin_set(PIN_MASKED_EDGE, HIGH);
@@ -293,7 +285,7 @@ static void check_masked(const char *m)
 	deasserted_level[PIN_MASKED_LEVEL] = LOW;
 	rte_write(PIN_MASKED_LEVEL, rte(PIN_MASKED_LEVEL, RTE_MASKED | RTE_LEVEL, 0));
 	pin_set(PIN_MASKED_LEVEL, HIGH);
-	settle();
+	smp_settle();
 	report(!count(PIN_MASKED_LEVEL) && !apic_irr(VEC(PIN_MASKED_LEVEL)) && !remote_irr(PIN_MASKED_LEVEL),
 	       "%s: masked level entry, line high: nothing delivered, Remote IRR clear", m);
 	rte_write(PIN_MASKED_LEVEL, rte(PIN_MASKED_LEVEL, RTE_LEVEL, 0));
@@ -310,13 +302,13 @@ static void check_active_low(const char *m)
 	rte_write(PIN_LOW_EDGE, rte(PIN_LOW_EDGE, RTE_MASKED | RTE_ACTIVE_LOW, 0));
 	pin_set(PIN_LOW_EDGE, HIGH);
 	rte_write(PIN_LOW_EDGE, rte(PIN_LOW_EDGE, RTE_ACTIVE_LOW, 0));
-	settle();
+	smp_settle();
 	report_eq(0, count(PIN_LOW_EDGE), "%s: edge, active low: the line high (idle) delivers nothing", m);
 	pin_set(PIN_LOW_EDGE, LOW);
 	wait_count(PIN_LOW_EDGE, 1);
 	report_eq(1, count(PIN_LOW_EDGE), "%s: edge, active low: the falling edge delivers once", m);
 	pin_set(PIN_LOW_EDGE, HIGH);
-	settle();
+	smp_settle();
 	report_eq(1, count(PIN_LOW_EDGE), "%s: edge, active low: the rising edge delivers nothing", m);
 	rte_write(PIN_LOW_EDGE, rte(PIN_LOW_EDGE, RTE_MASKED | RTE_ACTIVE_LOW, 0));
 	pin_set(PIN_LOW_EDGE, LOW);
@@ -326,7 +318,7 @@ static void check_active_low(const char *m)
 	deasserted_level[PIN_LOW_LEVEL] = HIGH;
 	pin_set(PIN_LOW_LEVEL, HIGH);
 	rte_write(PIN_LOW_LEVEL, rte(PIN_LOW_LEVEL, RTE_LEVEL | RTE_ACTIVE_LOW, 0));
-	settle();
+	smp_settle();
 	report_eq(0, count(PIN_LOW_LEVEL), "%s: level, active low: the line high delivers nothing", m);
 	pin_set(PIN_LOW_LEVEL, LOW);
 	wait_count(PIN_LOW_LEVEL, 1);
@@ -387,7 +379,7 @@ static void check_remote(const char *m)
 		pin_set(PIN_REMOTE_LEVEL, HIGH);
 		report(wait_for(smp_load(&got[REMOTE][PIN_REMOTE_LEVEL]) >= 1, WAIT_LONG),
 		       "%s: level entry with destination vcpu%u: delivered there", m, REMOTE);
-		settle();
+		smp_settle();
 		report(!remote_irr(PIN_REMOTE_LEVEL),
 		       "%s: level entry: vcpu%u lowered the line and EOIed: Remote IRR clear", m, REMOTE);
 		rte_write(PIN_REMOTE_LEVEL, rte(PIN_REMOTE_LEVEL, RTE_MASKED | RTE_LEVEL, REMOTE));

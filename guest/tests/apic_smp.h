@@ -27,6 +27,14 @@
  */
 #define SMP_SETTLE_TICKS        5000000ULL
 
+/* IF=1 for SMP_SETTLE_TICKS, so that anything pending or on its way is taken; then IF=0. */
+static inline void smp_settle(void)
+{
+	sti();
+	tsc_delay(SMP_SETTLE_TICKS);
+	cli();
+}
+
 /*
  * Waits bounded by time rather than by spins, for the waits on another
  * vCPU: with more vCPUs than host cores (QEMU TCG) a vCPU can go without

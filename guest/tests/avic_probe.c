@@ -98,17 +98,22 @@ struct probe_result {
 /* ARM, the access, TAKE.  false: the hypervisor refused (not a probe VM, AVIC not running). */
 static bool probe_one(bool x2, u32 off, bool write, u64 *val, struct probe_result *res, u64 *arm_ret)
 {
+	/* [x2][write]: the access and the address of its instruction. */
+	static const struct {
+		void (*fn)(void *);
+		const char *insn;
+	} how[2][2] = {
+		{ { mmio_rd, probe_mmio_rd_insn }, { mmio_wr, probe_mmio_wr_insn } },
+		{ { msr_rd, probe_rdmsr_insn }, { msr_wr, probe_wrmsr_insn } },
+	};
 	struct probe_op op = { .where = x2 ? 0x800u + (off >> 4) : apic_base_addr() + off, .val = *val };
-	void (*fn)(void *) = x2 ? (write ? msr_wr : msr_rd) : (write ? mmio_wr : mmio_rd);
-	char *insn = x2 ? (write ? probe_wrmsr_insn : probe_rdmsr_insn) : (write ? probe_mmio_wr_insn
-										    : probe_mmio_rd_insn);
-	struct hc_regs r = { .rax = HC_AVIC_PROBE, .rbx = HC_PROBE_ARM, .rcx = (u64)(uintptr_t)insn };
+	struct hc_regs r = { .rax = HC_AVIC_PROBE, .rbx = HC_PROBE_ARM, .rcx = (u64)(uintptr_t)how[x2][write].insn };
 
 	vmmcall_regs(&r);
 	*arm_ret = r.rax;
 	if (r.rax)
 		return false;
-	res->vector = catch_exception(fn, &op);
+	res->vector = catch_exception(how[x2][write].fn, &op);
 	r = (struct hc_regs){ .rax = HC_AVIC_PROBE, .rbx = HC_PROBE_TAKE,
 			      .rcx = HV_PROBE_ACCESS(x2, off, write, res->vector == X86_GP), .rdx = op.val };
 	vmmcall_regs(&r);
@@ -136,9 +141,7 @@ static u64 probe_write_value(bool x2, u32 off, u64 read_val, bool read_ok)
 	}
 }
 
-static const char *const kind_names[HV_PROBE_KINDS] = {
-	"accel", "trap", "fault", "#GP", "0x401", "intercept", "odd",
-};
+static const char *const kind_names[HV_PROBE_KINDS] = HV_PROBE_KIND_NAMES;
 
 static const char *kind_name(u64 k)
 {
