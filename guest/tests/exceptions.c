@@ -119,12 +119,12 @@ static bool check(const char *what, void (*fn)(void *), struct probe *p,
  * (count it) and run the handler once, for the first.
  */
 extern char irq_stubs_start[];          /* guest/isr.asm: vector 32's stub comes first */
-static u32 redelivery_runs;
+static u32 redelivery_runs[GUEST_MAX_VCPUS];    /* every vCPU runs this at once */
 
 static void on_redelivery(struct ex_regs *regs)
 {
 	(void)regs;
-	redelivery_runs++;
+	redelivery_runs[this_vcpu()]++;
 }
 
 static void check_redelivery(void)
@@ -132,7 +132,7 @@ static void check_redelivery(void)
 	u32 before = irq_redelivered(), n = irq_count(32);
 
 	irq_set_handler(32, on_redelivery);
-	redelivery_runs = 0;
+	redelivery_runs[this_vcpu()] = 0;
 	cli();
 	__asm__ volatile("mov %%rsp, %%rax\n\t"
 			 "mov %%ss, %%ecx\n\tpush %%rcx\n\tpush %%rax\n\tpushfq\n\t"
@@ -144,7 +144,7 @@ static void check_redelivery(void)
 			 "1:"
 			 : : "r"(irq_stubs_start) : "rax", "rcx", "rdx", "memory", "cc");
 	irq_set_handler(32, NULL);
-	report_eq(1, redelivery_runs, "a second delivery into an IRQ entry stub with IF=0: the handler runs once");
+	report_eq(1, redelivery_runs[this_vcpu()], "a second delivery into an IRQ entry stub with IF=0: the handler runs once");
 	report_eq(before + 1, irq_redelivered(), "... and the second delivery is counted as a re-delivery");
 	report_eq(n + 1, irq_count(32), "... and the vector is counted once");
 }
