@@ -33,13 +33,19 @@
  *  - with 2 vCPUs, vcpu1 halted with LINT0 in ExtINT mode too: of 20 edges
  *    each is taken once, by one vCPU; those that come while vcpu0 has IF=0
  *    wake vcpu1; no spurious vector (0x37, 0x3f);
+ *  - two requests for the window, one withdrawn: an edge while vcpu0 and
+ *    vcpu1 both have IF=0 makes both ask for IRQWIN; vcpu1 masks its LINT0
+ *    (its request ends); while vcpu0 still waits, its TPR writes take an
+ *    exit each (the inhibit holds); once vcpu0 took the ExtINT they take
+ *    no more exits than before the first ExtINT (none under AVIC);
  *  - vCPUs whose LINT0 is masked receive no ExtINT.
  * At the end LINT0 is back at its reset value (masked), the PIC masked.
  *
  * A failure means a wrong ICW/OCW decode, a lost, duplicated or spurious
  * ExtINT, a wrong vector, an ExtINT that went through the APIC's IRR/ISR or
  * was injected with IF=0, a mask ignored, a wrong cascade EOI rule, a
- * request taken by two vCPUs, or AVIC left off after the ExtINT.
+ * request taken by two vCPUs, AVIC left off after the ExtINT, or one
+ * vCPU's withdrawn request clearing the inhibit another vCPU still needs.
  */
 #include "guest/tests/apic_smp.h"
 
@@ -76,6 +82,7 @@
 #define VEC_WAKE                0x62
 #define METRIC_OPS              100
 #define SHARED_EDGES            20
+#define TPR_WRITES              20
 #define REMOTE                  1
 
 /* The PIC EOIs an ExtINT handler sends. */
@@ -96,6 +103,9 @@ enum stage {
 	STAGE_SOLO_DONE,                /* vcpu0's single-vCPU checks are over */
 	STAGE_SHARED_READY,             /* vcpu1 has LINT0 in ExtINT mode */
 	STAGE_SHARED_DONE,
+	STAGE_HELD_PULSED,              /* both vCPUs wait for a window with IF=0 */
+	STAGE_HELD_WITHDRAWN,           /* vcpu1 masked its LINT0: only vcpu0 still asks */
+	STAGE_HELD_DONE,
 };
 
 static u32 got[SMP_MAX_VCPUS][NR_PIC_VECTORS];
@@ -103,6 +113,7 @@ static struct seen seen[SMP_MAX_VCPUS];
 static enum pic_eoi policy[SMP_MAX_VCPUS];
 static u32 stage;
 static bool reset_checked;
+static u64 tpr_exits_before;            /* vcpu0, this mode, before its first ExtINT */
 
 /* ---- the PIC ------------------------------------------------------------------ */
 
@@ -224,6 +235,23 @@ static u64 selfipi_exits(const char *m, const char *when)
 	cli();
 	report_eq(METRIC_OPS, irq_count(VEC_SELF) - before, "%s: %s: %u self-IPIs, each delivered once", m, when,
 		  METRIC_OPS);
+	return exit_snapshot_avic(&d);
+}
+
+/*
+ * TPR writes with IF unchanged: the exits AVIC hardware would take for
+ * them.  Under AVIC none (TPR is accelerated in both modes, reference
+ * 2.4, 3.3); one each without AVIC, and so while an inhibit is set.
+ */
+static u64 tpr_exits(void)
+{
+	struct exit_snapshot then, d;
+
+	exit_snapshot_take(&then);
+	for (u32 i = 0; i < TPR_WRITES; i++)
+		apic_write(APIC_REG_TPR, (i & 1) ? 0x10 : 0);
+	d = exits_since(&then);
+	apic_write(APIC_REG_TPR, 0);
 	return exit_snapshot_avic(&d);
 }
 
@@ -398,6 +426,14 @@ static void restore(const char *m)
 	       "%s: LINT0 back at its reset value 0x%x, the PIC masked", m, (u32)LINT0_RESET);
 }
 
+/* Everyone else: IF=1 until vcpu0 says stage s, LINT0 masked. */
+static void bystand(enum stage s)
+{
+	sti();
+	wait_for(smp_load(&stage) >= s, WAIT_LONG * 8);
+	cli();
+}
+
 /* ---- two vCPUs in ExtINT mode ------------------------------------------------------- */
 
 /*
@@ -456,6 +492,67 @@ static void shared_receiver(const char *m)
 	       "no spurious vector", m, SHARED_EDGES / 2, count(VEC_M));
 }
 
+/*
+ * Two requests for the interrupt window, one withdrawn (issue 4 item 6):
+ * vcpu0 and vcpu1 both have LINT0 in ExtINT mode and IF=0 when an edge
+ * comes, so both ask for IRQWIN; vcpu1 then masks its LINT0 and so gives
+ * up its request.  vcpu0 still waits for its window: the inhibit must
+ * stay set (a count, not a flag: vcpu1 must not clear vcpu0's request),
+ * which shows as TPR writes that each take an exit.  Then vcpu0 sets IF,
+ * takes the ExtINT, and its TPR writes cost what they did before the
+ * first ExtINT.  Without AVIC every TPR write exits anyway, and the same
+ * lines pass.
+ */
+static void held_sender(const char *m)
+{
+	u32 n = count(VEC_M);
+	u64 held, after;
+
+	policy[0] = EOI_MASTER;
+	cli();
+	pulse(IRQ_M);           /* this OUT's exit: vcpu0 asks on its way back in */
+	smp_store(&stage, STAGE_HELD_PULSED);
+	if (!wait_for(smp_load(&stage) == STAGE_HELD_WITHDRAWN, WAIT_LONG * 4)) {
+		report_fail("%s: vcpu%u never withdrew its request", m, REMOTE);
+		sti();
+		smp_store(&stage, STAGE_HELD_DONE);
+		return;
+	}
+	held = tpr_exits();
+	report(held >= TPR_WRITES && count(VEC_M) == n,
+	       "%s: two vCPUs asked for the ExtINT's window and one withdrew: while vcpu0 still waits (IF=0), "
+	       "%u TPR writes take an exit each, as without AVIC (%lu exits; the ExtINT not taken: %u)", m,
+	       TPR_WRITES, (unsigned long)held, count(VEC_M) - n);
+	wait_count(VEC_M, n + 1);
+	cli();
+	report_eq(n + 1, count(VEC_M), "%s: with IF set vcpu0 takes the waiting ExtINT, once", m);
+	after = tpr_exits();
+	report(after <= tpr_exits_before,
+	       "%s: after it, %u TPR writes take no more exits than before the first ExtINT (%lu, before %lu)", m,
+	       TPR_WRITES, (unsigned long)after, (unsigned long)tpr_exits_before);
+	smp_store(&stage, STAGE_HELD_DONE);
+}
+
+static void held_receiver(const char *m)
+{
+	struct exit_snapshot then;
+	u32 n = count(VEC_M);
+
+	cli();
+	apic_write(APIC_REG_LVT_LINT0, LINT0_EXTINT);
+	if (!wait_for(smp_load(&stage) >= STAGE_HELD_PULSED, WAIT_LONG * 4)) {
+		report_fail("%s: vcpu0 never made the edge", m);
+		apic_write(APIC_REG_LVT_LINT0, LINT0_RESET);
+		return;
+	}
+	exit_snapshot_take(&then);      /* an exit: vcpu1 asks on its way back in */
+	apic_write(APIC_REG_LVT_LINT0, LINT0_RESET);
+	exit_snapshot_take(&then);      /* and one after the mask: the request is withdrawn */
+	smp_store(&stage, STAGE_HELD_WITHDRAWN);
+	bystand(STAGE_HELD_DONE);
+	report_eq(n, count(VEC_M), "%s: vcpu%u, which masked LINT0 before setting IF, took no ExtINT", m, REMOTE);
+}
+
 /* ---- per mode ---------------------------------------------------------------------- */
 
 static void solo(const char *m)
@@ -467,6 +564,7 @@ static void solo(const char *m)
 		reset_checked = true;
 	}
 	before = selfipi_exits(m, "before the first ExtINT");
+	tpr_exits_before = tpr_exits();
 	check_init(m);
 	check_delivery(m);
 	check_window(m);
@@ -474,14 +572,6 @@ static void solo(const char *m)
 	check_lint0_masked(m);
 	check_slave(m);
 	check_avic_back(m, before);
-}
-
-/* Everyone else: IF=1 until vcpu0 says stage s, LINT0 masked. */
-static void bystand(enum stage s)
-{
-	sti();
-	wait_for(smp_load(&stage) >= s, WAIT_LONG * 8);
-	cli();
 }
 
 static void check_mode(void)
@@ -515,10 +605,18 @@ static void check_mode(void)
 			shared_receiver(m);
 		else
 			bystand(STAGE_SHARED_DONE);
+		if (!vcpu_barrier("mode: shared done"))
+			return;
+		if (me == 0)
+			held_sender(m);
+		else if (me == REMOTE)
+			held_receiver(m);
+		else
+			bystand(STAGE_HELD_DONE);
 	} else {
 		report_skip("%s: two vCPUs in ExtINT mode: needs 2 vCPUs, this VM has 1", m);
 	}
-	if (!vcpu_barrier("mode: shared done"))
+	if (!vcpu_barrier("mode: held done"))
 		return;
 	if (me == 0)
 		restore(m);
