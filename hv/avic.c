@@ -969,6 +969,7 @@ static void avic_print_probe(const struct vm *vm)
 			u8 rd = *probe_slot(t, x2, i, false), wr = *probe_slot(t, x2, i, true);
 			u32 j = i;
 			char a[48], b[48], where[24];
+			const char *name;
 			bool diff = probe_differs(rd) || probe_differs(wr);
 
 			if (!(rd & PROBE_SEEN) && !(wr & PROBE_SEEN))
@@ -989,8 +990,13 @@ static void avic_print_probe(const struct vm *vm)
 				snprintf(where, sizeof(where), "0x%03x-0x%03x", i << 4, j << 4);
 			else
 				snprintf(where, sizeof(where), "0x%03x", i << 4);
-			hv_printf("AVIC probe: %s %s %s: read %s, write %s%s\n", x2 ? "x2apic" : "xapic", where,
-				  row ? row->name : "(no register)", a, b, diff ? "  <- DIFFERS" : "");
+			/* SELF_IPI's row: an x2APIC register only, nothing at xAPIC 0x3f0. */
+			if (row && !x2 && (row->flags & AVIC_ACC_X2APIC_ONLY))
+				name = "(no register)";
+			else
+				name = row ? row->name : "(no register)";
+			hv_printf("AVIC probe: %s %s %s: read %s, write %s%s\n", x2 ? "x2apic" : "xapic", where, name, a,
+				  b, diff ? "  <- DIFFERS" : "");
 			i = j;
 		}
 		if (probed)
