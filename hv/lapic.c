@@ -314,25 +314,39 @@ static int lapic_pic_ack(struct vm *vm, bool *more)
 	return vec;
 }
 
+/* What lapic_pic_op does to the 8259A pair. */
+enum pic_op {
+	PIC_PORT_IN,            /* where: port 0x20/0x21/0xA0/0xA1 */
+	PIC_PORT_OUT,
+	PIC_LINE,               /* where: input line; *val's low byte nonzero = high */
+};
+
 /*
- * Ports 0x20/0x21 and 0xA0/0xA1.  Byte registers: a wider access reaches
+ * One operation on the PIC under pic_lock, and if it raised INT, the vCPUs
+ * that take it are told.  Ports are byte registers: a wider access reaches
  * the addressed port only (an OS uses INB/OUTB here).
  */
-static void lapic_pic_port(struct vm *vm, u16 port, bool in, u32 *val)
+static void lapic_pic_op(struct vm *vm, enum pic_op op, unsigned where, u32 *val)
 {
 	bool rose;
 	u8 b = 0;
 
 	spin_lock(&vm->pic_lock);
 	rose = !vpic_intr(&vm->pic);
-	if (in)
-		vpic_read(&vm->pic, port, &b);
-	else
-		vpic_write(&vm->pic, port, (u8)*val);
+	switch (op) {
+	case PIC_PORT_IN:
+		vpic_read(&vm->pic, (u16)where, &b);
+		*val = b;
+		break;
+	case PIC_PORT_OUT:
+		vpic_write(&vm->pic, (u16)where, (u8)*val);
+		break;
+	case PIC_LINE:
+		vpic_set_line(&vm->pic, where, (*val & 0xff) != 0);    /* line 2 is the cascade: VPIC_NOT_CONNECTED */
+		break;
+	}
 	rose = rose && vpic_intr(&vm->pic);
 	spin_unlock(&vm->pic_lock);
-	if (in)
-		*val = b;
 	if (rose)
 		lapic_pic_notify(vm);
 }
@@ -352,10 +366,10 @@ bool lapic_io_port(struct vcpu *vcpu, u16 port, bool in, u32 *val)
 	struct vm *vm = vcpu->vm;
 	struct vioapic_out out = { 0 };
 	unsigned pin = port - HV_PORT_IRQ_LINE;
-	bool high = (*val & 0xff) != 0, rose;
+	bool high = (*val & 0xff) != 0;
 
 	if (vpic_is_port(port)) {
-		lapic_pic_port(vm, port, in, val);
+		lapic_pic_op(vm, in ? PIC_PORT_IN : PIC_PORT_OUT, port, val);
 		return true;
 	}
 	if (port < HV_PORT_IRQ_LINE || pin >= HV_IOAPIC_PINS)
@@ -367,15 +381,8 @@ bool lapic_io_port(struct vcpu *vcpu, u16 port, bool in, u32 *val)
 		vioapic_set_line(&vm->ioapic, pin, high, &out);
 	spin_unlock(&vm->ioapic_lock);
 	ioapic_flush(vm, &out);
-	if (in || pin >= VPIC_IRQS)
-		return true;
-	spin_lock(&vm->pic_lock);
-	rose = !vpic_intr(&vm->pic);
-	vpic_set_line(&vm->pic, pin, high);     /* line 2 is the cascade: VPIC_NOT_CONNECTED */
-	rose = rose && vpic_intr(&vm->pic);
-	spin_unlock(&vm->pic_lock);
-	if (rose)
-		lapic_pic_notify(vm);
+	if (!in && pin < VPIC_IRQS)
+		lapic_pic_op(vm, PIC_LINE, pin, val);
 	return true;
 }
 
