@@ -147,14 +147,19 @@ static struct idt_gate *idt_nmi_gate(void)
 	return (struct idt_gate *)(uintptr_t)(idtr.base + X86_NMI * sizeof(struct idt_gate));
 }
 
-/* Every vCPU writes the same gate: a 64-bit interrupt gate (IF cleared) to the stub. */
+/*
+ * The IDT is shared: vcpu0 saves the gate and writes a 64-bit interrupt
+ * gate (IF cleared) to the stub, the others wait at the next barrier (a
+ * vCPU that wrote first would have vcpu0 save the stub's gate).
+ */
 static void nmi_gate_install(void)
 {
 	u64 addr = (u64)(uintptr_t)apic_nmi_test_stub;
 	struct idt_gate *g = idt_nmi_gate();
 
-	if (this_vcpu() == 0)
-		saved_gate = *g;
+	if (this_vcpu() != 0)
+		return;
+	saved_gate = *g;
 	*g = (struct idt_gate){
 		.offset_lo = (u16)addr,
 		.selector = GUEST_SEL_CODE64,
