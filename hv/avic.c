@@ -22,6 +22,7 @@
 #include "avic/avic_emu.h"
 #include "svm/msrpm.h"
 #include "svm/npt.h"
+#include "svm/vmcb_check.h"
 #include "lib/printf.h"
 #include "lib/string.h"
 #include "lib/x86.h"
@@ -53,6 +54,7 @@ static u64 cov_ipi[AVIC_IPI_FAILURE_COUNT];
 static u32 cov_noaccel[2][256];
 static u64 cov_inhibit_set[AVIC_INHIBIT_COUNT], cov_inhibit_clear[AVIC_INHIBIT_COUNT];
 static u64 cov_icr_busy, cov_level_eoi, cov_mode_switch_x2, cov_mode_switch_x;
+static u64 cov_hw_vmcb[3], cov_hw_problems;     /* avic_hw_vmcb_check: by AVIC_VCPU_* mode */
 
 bool avic_vm(const struct vm *vm)
 {
@@ -86,6 +88,25 @@ static u64 page_pa(const void *p)
 }
 
 /* ---- set-up (APM Vol 2 §15.29.4-15.29.5; reference 2.2, 2.8, 2.9, Appendix B) ---- */
+
+/*
+ * The VMCB fields of the CPU backend that stay as they are while the VM
+ * runs (§15.29.4.3, reference 2.2): this vCPU's MSRPM, AVIC_APIC_BAR, its
+ * backing page, the two tables with MAX_INDEX.
+ */
+static int avic_vmcb_fields(struct vcpu *v, struct vmcb_control *c)
+{
+	struct vm *vm = v->vm;
+
+	c->msrpm_base_pa = page_pa(v->avic_msrpm);
+	if (!avic_vmcb_apic_bar(VAPIC_BASE_DEFAULT, &c->avic_apic_bar) ||
+	    !avic_vmcb_backing_page(page_pa(v->apic.page), &c->avic_backing_page) ||
+	    !avic_vmcb_logical_table(page_pa(vm->avic_log), &c->avic_logical_id) ||
+	    !avic_vmcb_physical_table(page_pa(vm->avic_phys), vm->avic_max_index, vm->avic_table_mode,
+				      &c->avic_physical_id))
+		return -1;
+	return 0;
+}
 
 int avic_vm_init(struct vm *vm)
 {
@@ -126,36 +147,36 @@ int avic_vm_init(struct vm *vm)
 		if (!avic_phys_entry_encode(&e, &vm->avic_phys[v->apic.apic_id]))
 			return -1;
 	}
-	if (vm->apic_backend != APIC_BACKEND_AVIC)
-		goto done;
-
 	/*
-	 * The CPU: a second nested page root, the guest's RAM plus the APIC
-	 * page, for vCPUs in xAVIC mode (avic_vmcb_mode); each vCPU gets its
-	 * own MSRPM so that x2AVIC can pass MSRs through for one vCPU only.
+	 * A second nested page root, the guest's RAM plus the APIC page, for
+	 * vCPUs in xAVIC mode (avic_vmcb_mode), and a per-vCPU MSRPM so that
+	 * x2AVIC can pass MSRs through for one vCPU only.  The model gets the
+	 * same: its vCPUs keep, next to the VMCB that runs, the VMCB the CPU
+	 * backend would run (avic_hw_vmcb_check), and the model decides which
+	 * x2APIC MSRs reach it from that MSRPM (emu_ctx).
 	 */
 	vm->avic_access_page = pool_alloc_page();
 	if (!vm->avic_access_page || vm_npt_init(vm, &vm->avic_npt) ||
 	    npt_map(&vm->avic_npt, VAPIC_BASE_DEFAULT, page_pa(vm->avic_access_page), PAGE_SIZE, NPT_WRITE))
 		return -1;
+	vm->avic_table_mode = mode;
 	for (i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
-		struct vmcb_control *c = ctl(v);
 
 		v->avic_msrpm = pool_alloc_pages(MSRPM_SIZE / PAGE_SIZE);
 		if (!v->avic_msrpm)
 			return -1;
 		memcpy(v->avic_msrpm, vm->msrpm, MSRPM_SIZE);
 		avic_x2_msrpm_apply(v->avic_msrpm, false);
-		c->msrpm_base_pa = page_pa(v->avic_msrpm);
-		if (!avic_vmcb_apic_bar(VAPIC_BASE_DEFAULT, &c->avic_apic_bar) ||
-		    !avic_vmcb_backing_page(page_pa(v->apic.page), &c->avic_backing_page) ||
-		    !avic_vmcb_logical_table(page_pa(vm->avic_log), &c->avic_logical_id) ||
-		    !avic_vmcb_physical_table(page_pa(vm->avic_phys), vm->avic_max_index, mode,
-					      &c->avic_physical_id))
-			return -1;
+		if (vm->apic_backend == APIC_BACKEND_AVIC) {
+			if (avic_vmcb_fields(v, ctl(v)))
+				return -1;
+		} else {
+			v->avic_hw_vmcb = pool_alloc_page();
+			if (!v->avic_hw_vmcb)
+				return -1;
+		}
 	}
-done:
 	/* The reset APIC is software-disabled: entries, inhibits and the NPT follow it from here on. */
 	avic_apic_changed(&vm->vcpus[0]);
 	return 0;
@@ -352,10 +373,8 @@ void avic_irqwin_request(struct vcpu *vcpu, bool want)
  * APIC), or the VM inhibited - uses the root without it, so that its
  * accesses fault into the soft APIC.  Per vCPU, as the NPT cannot be.
  */
-static void avic_vmcb_mode(struct vcpu *vcpu, u8 mode)
+static void avic_vmcb_mode(struct vcpu *vcpu, struct vmcb_control *c, u8 mode)
 {
-	struct vmcb_control *c = ctl(vcpu);
-
 	c->int_ctl &= ~(AVIC_ENABLE_MASK | X2APIC_MODE_MASK);
 	if (mode != AVIC_VCPU_OFF)
 		c->int_ctl |= AVIC_ENABLE_MASK;
@@ -371,6 +390,83 @@ static void avic_vmcb_mode(struct vcpu *vcpu, u8 mode)
 	c->n_cr3 = npt_root(mode == AVIC_VCPU_XAVIC ? &vcpu->vm->avic_npt : &vcpu->vm->npt);
 	c->tlb_control = svm_has(SVM_FEAT_FLUSH_BY_ASID) ? TLB_CONTROL_FLUSH_ASID : TLB_CONTROL_FLUSH_ALL;
 	c->clean = 0;           /* bit 11 (AVIC) and the rest (reference 2.2) */
+}
+
+/* One problem in the VMCB the CPU backend would run: a hypervisor bug. */
+static void avic_hw_problem(void *ctx, const char *field, const char *problem)
+{
+	struct vcpu *vcpu = ctx;
+
+	vcpu->avic_hw_problems++;
+	__atomic_fetch_add(&cov_hw_problems, 1, __ATOMIC_RELAXED);
+	hv_err("avic", "HYPERVISOR BUG: %s/%u: the VMCB apic=avic would run (AVIC mode %u): %s: %s",
+	       vcpu->vm->test->name, vcpu->index, vcpu->avic_mode, field, problem);
+}
+
+/*
+ * avic-emu, at each AVIC mode switch: the VMCB the CPU backend would run
+ * now - this VMCB with the CPU backend's fields (avic_vmcb_fields) and its
+ * mode switch (avic_vmcb_mode) applied - must pass VMRUN's consistency
+ * checks (svm/vmcb_check.c, with §15.29.4's AVIC ones) and say what the
+ * mode means (reference 2.1, 2.2, 3.1-3.3): int_ctl bits 31/30, the x2APIC
+ * MSRs open exactly as the policy says and only under x2AVIC (all of them
+ * in the probe's VM), the nested root with the APIC page only in xAVIC
+ * mode, no CR8 write intercept under AVIC, a TLB flush and the AVIC clean
+ * bit cleared, the tables where the model reads them, with MAX_INDEX
+ * covering every vCPU, and a valid physical entry with this vCPU's backing
+ * page while it runs with AVIC.  So the CPU backend's VMCB code runs in CI
+ * too, and the model takes its x2APIC pass-through from that MSRPM.  A
+ * problem stops the vCPU as a hypervisor bug.
+ */
+static void avic_hw_vmcb_check(struct vcpu *vcpu, u8 mode)
+{
+	struct vm *vm = vcpu->vm;
+	struct vmcb *w = vcpu->avic_hw_vmcb;
+	struct vmcb_control *c = &w->control;
+	bool x2 = mode == AVIC_VCPU_X2AVIC;
+	struct avic_phys_entry e;
+	u64 before = vcpu->avic_hw_problems, hpa;
+	u32 max_index;
+	char why[96];
+
+	memcpy(w, vcpu->vmcb, sizeof(*w));
+	vcpu->avic_hw_checks++;
+	__atomic_fetch_add(&cov_hw_vmcb[mode], 1, __ATOMIC_RELAXED);
+	if (avic_vmcb_fields(vcpu, c)) {
+		avic_hw_problem(vcpu, "control.avic_*", "a table or page address the fields cannot hold");
+	} else {
+		avic_vmcb_mode(vcpu, c, mode);
+		vmcb_check_state(w, svm_caps.max_phys_bits, avic_hw_problem, vcpu);
+	}
+	if (!!(c->int_ctl & AVIC_ENABLE_MASK) != (mode != AVIC_VCPU_OFF) || !!(c->int_ctl & X2APIC_MODE_MASK) != x2)
+		avic_hw_problem(vcpu, "control.int_ctl", "bits 31/30 (AVIC, x2AVIC) do not match the mode");
+	if (vm->avic_probe && x2) {
+		for (u32 msr = AVIC_X2APIC_MSR_FIRST; msr <= AVIC_X2APIC_MSR_LAST; msr++)
+			if (msrpm_intercepted(vcpu->avic_msrpm, msr, false) ||
+			    msrpm_intercepted(vcpu->avic_msrpm, msr, true)) {
+				avic_hw_problem(vcpu, "msrpm", "the probe's VM intercepts an x2APIC MSR under x2AVIC");
+				break;
+			}
+	} else if (avic_x2_msrpm_check(vcpu->avic_msrpm, x2, why, sizeof(why))) {
+		avic_hw_problem(vcpu, "msrpm", why);
+	}
+	if (c->n_cr3 != npt_root(mode == AVIC_VCPU_XAVIC ? &vm->avic_npt : &vm->npt))
+		avic_hw_problem(vcpu, "control.n_cr3", "the APIC page is mapped iff the vCPU runs xAVIC");
+	if (mode != AVIC_VCPU_OFF && (c->intercept_cr & BIT(16 + 8)))
+		avic_hw_problem(vcpu, "control.intercept_cr", "CR8 writes intercepted under AVIC");
+	if (c->tlb_control == TLB_CONTROL_DO_NOTHING || (c->clean & VMCB_CLEAN_AVIC))
+		avic_hw_problem(vcpu, "control.tlb_control/clean", "no TLB flush, or the AVIC fields marked clean");
+	if (!avic_vmcb_physical_table_decode(c->avic_physical_id, &hpa, &max_index) ||
+	    hpa != page_pa(vm->avic_phys) || max_index < vm->nr_vcpus - 1)
+		avic_hw_problem(vcpu, "control.avic_physical_id", "not the model's table, or MAX_INDEX misses a vCPU");
+	if (mode != AVIC_VCPU_OFF &&
+	    (!avic_phys_entry_decode(__atomic_load_n(&vm->avic_phys[vcpu->apic.apic_id], __ATOMIC_ACQUIRE), &e) ||
+	     !e.valid || e.backing_page != page_pa(vcpu->apic.page)))
+		avic_hw_problem(vcpu, "physical APIC ID table", "this vCPU's entry is not valid with its backing page");
+	if (vcpu->avic_hw_problems != before)
+		vcpu_stop(vcpu, STOP_HV_BUG, "hypervisor bug: the VMCB apic=avic would run breaks %llu rule%s",
+			  (unsigned long long)(vcpu->avic_hw_problems - before),
+			  vcpu->avic_hw_problems - before == 1 ? "" : "s");
 }
 
 void avic_before_entry(struct vcpu *vcpu)
@@ -390,7 +486,9 @@ void avic_before_entry(struct vcpu *vcpu)
 		vcpu->avic_mode = mode;
 		vcpu->avic_mode_switches++;
 		if (vm->apic_backend == APIC_BACKEND_AVIC)
-			avic_vmcb_mode(vcpu, mode);
+			avic_vmcb_mode(vcpu, ctl(vcpu), mode);
+		else
+			avic_hw_vmcb_check(vcpu, mode);
 	}
 	/*
 	 * The registers as the hypervisor last applied them: a trap-like write
@@ -680,9 +778,6 @@ static u8 *emu_page_of(void *opaque, u64 hpa)
 	return NULL;
 }
 
-/* An MSRPM that intercepts no x2APIC MSR: the probe's, for the model. */
-static const u8 probe_open_msrpm[MSRPM_SIZE];
-
 static void emu_ctx(struct vcpu *vcpu, struct avic_emu_ctx *c)
 {
 	struct vm *vm = vcpu->vm;
@@ -697,8 +792,8 @@ static void emu_ctx(struct vcpu *vcpu, struct avic_emu_ctx *c)
 		.opaque = vcpu,
 		.page_of = emu_page_of,
 		.ext_lvt = false,
-		/* The probe's VM passes every x2APIC MSR through (avic_vmcb_mode). */
-		.x2avic_msrpm = vm->avic_probe ? probe_open_msrpm : NULL,
+		/* The CPU backend's MSRPM for this vCPU (avic_hw_vmcb_check). */
+		.x2avic_msrpm = vcpu->avic_msrpm,
 	};
 }
 
@@ -1052,6 +1147,7 @@ void avic_print_vm(const struct vm *vm)
  * cause, 0x402 register and inhibit reason was reached by some test:
  *   AVIC coverage: 0x401 causes: 0=12 1=30 ...
  *   AVIC coverage: 0x402 writes: 0x020 0x0b0 ...; reads: 0x090 ...
+ *   AVIC coverage: CPU-backend VMCB checked at mode switches: off 3 xAVIC 9 x2AVIC 9; problems 0
  *   AVIC coverage: inhibits set/cleared: IRQWIN=1/1 ...
  */
 void avic_print_coverage(void)
@@ -1087,6 +1183,11 @@ void avic_print_coverage(void)
 		}
 		hv_printf("%s\n", buf);
 	}
+	if (apic_choice.backend == APIC_BACKEND_AVIC_EMU)
+		hv_printf("AVIC coverage: CPU-backend VMCB checked at mode switches: off %llu xAVIC %llu x2AVIC %llu; "
+			  "problems %llu\n", (unsigned long long)cov_hw_vmcb[AVIC_VCPU_OFF],
+			  (unsigned long long)cov_hw_vmcb[AVIC_VCPU_XAVIC], (unsigned long long)cov_hw_vmcb[AVIC_VCPU_X2AVIC],
+			  (unsigned long long)cov_hw_problems);
 	n = (size_t)snprintf(buf, sizeof(buf), "AVIC coverage: inhibits set/cleared:");
 	for (u32 k = 0; k < AVIC_INHIBIT_COUNT; k++)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %s=%llu/%llu", avic_inhibit_name(k),

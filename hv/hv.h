@@ -130,7 +130,9 @@ struct vcpu {
 
 	/* The AVIC backend (hv/avic.c); unused in the soft mode. */
 	u8 avic_mode;                   /* AVIC_VCPU_*: what the last VMRUN ran with */
-	u8 *avic_msrpm;                 /* apic=avic: this vCPU's MSRPM (x2AVIC pass-through) */
+	u8 *avic_msrpm;                 /* this vCPU's MSRPM under the CPU backend (x2AVIC pass-through) */
+	struct vmcb *avic_hw_vmcb;      /* avic-emu: the VMCB apic=avic would run (avic_hw_vmcb_check) */
+	u64 avic_hw_checks, avic_hw_problems;
 	u32 trap_shadow[64];            /* registers 0x000-0x3f0 before the guest's trap-like write */
 	u64 avic_emu_only;              /* exits taken only because AVIC is emulated */
 	u64 avic_accel;                 /* accesses the model accelerated (no exit on a CPU) */
@@ -167,8 +169,9 @@ struct vm {
 	u64 *avic_phys;                 /* physical APIC ID table (one page) */
 	u32 *avic_log;                  /* logical APIC ID table (one page) */
 	u32 avic_max_index;
-	u8 *avic_access_page;           /* apic=avic: what avic_npt maps at the APIC base */
-	struct npt avic_npt;            /* apic=avic: npt plus that page, for vCPUs in xAVIC mode */
+	u8 avic_table_mode;             /* enum avic_hw_mode: the tables' format (MAX_INDEX limit) */
+	u8 *avic_access_page;           /* what avic_npt maps at the APIC base */
+	struct npt avic_npt;            /* npt plus that page, for vCPUs in xAVIC mode (CPU backend) */
 	struct spinlock avic_lock;      /* tables and inhibits */
 	volatile u32 avic_inhibit;      /* BIT(enum avic_inhibit): AVIC off for the whole VM */
 	u32 avic_irqwin;                /* vCPUs asking for the interrupt-window inhibit */

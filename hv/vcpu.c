@@ -210,6 +210,11 @@ void vcpu_run(struct vcpu *vcpu)
 		 */
 		__atomic_store_n(&vcpu->in_guest, 1, __ATOMIC_SEQ_CST);
 		lapic_before_entry(vcpu);
+		if (vcpu->end != END_NONE) {    /* a hypervisor bug seen on the way in (avic_hw_vmcb_check) */
+			__atomic_store_n(&vcpu->in_guest, 0, __ATOMIC_RELEASE);
+			stgi();
+			break;
+		}
 		svm_vmrun(vmcb_pa, &vcpu->regs, pc->host_save_pa);
 		__atomic_store_n(&vcpu->in_guest, 0, __ATOMIC_RELEASE);
 		stgi();         /* host IF=1: a pending host interrupt is taken here */

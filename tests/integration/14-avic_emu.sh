@@ -7,7 +7,8 @@
 # cleared again; the AVIC floors hold (0 hardware exits per TPR write, EOI
 # of an edge interrupt and IPI to a running vCPU).  The bring-up probe (avic_probe)
 # finds no difference between the model and its table and reaches every 0x402
-# register.  Then x2avic=off: a guest in x2APIC mode inhibits AVIC and the tests still pass.
+# register.  The VMCB the CPU backend would run passes its checks at every
+# AVIC mode switch (the probe's too).  Then x2avic=off: a guest in x2APIC mode inhibits AVIC and the tests still pass.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 # The PASS lines with numbers masked (hex ones too: 0xefbecccd has no decimal digit), less two messages that timing picks
@@ -57,6 +58,12 @@ covers() {
 }
 covers writes 0x0b0 0x0f0 0x320
 covers reads 0x390
+# The VMCB the CPU backend would run, checked at every AVIC mode switch
+# (hv/avic.c avic_hw_vmcb_check): every mode reached, no problem found.
+hw=$(grep -a '^AVIC coverage: CPU-backend VMCB checked' "$LOG") || fail "no CPU-backend VMCB check line"
+[[ $hw =~ off\ ([0-9]+)\ xAVIC\ ([0-9]+)\ x2AVIC\ ([0-9]+)\;\ problems\ ([0-9]+) ]] &&
+	[ "${BASH_REMATCH[1]}" -gt 0 ] && [ "${BASH_REMATCH[2]}" -gt 0 ] && [ "${BASH_REMATCH[3]}" -gt 0 ] &&
+	[ "${BASH_REMATCH[4]}" = 0 ] || fail "CPU-backend VMCB not checked in every mode, or problems found: $hw"
 # The AVIC floors (README "Exits per operation"), here at 4 CPUs and again
 # at 1 (a vCPU alone in its VM, and the other path through avic_before_entry).
 for m in apic_ipi.avic_exits_per_op apic_ipi.xapic_avic_exits_per_op apic_storm.avic_exits_per_op \
@@ -84,6 +91,7 @@ expect_rc 0 "SUCCESS (avic_probe)"
 expect_log '^AVIC probe: xapic: 512 accesses, 0 differ from the table'
 expect_log '^AVIC probe: x2apic: 512 accesses, 0 differ from the table'
 expect_log '^AVIC probe: x2apic 0x832 LVT Timer: read accel, write trap$'
+expect_log '^AVIC coverage: CPU-backend VMCB checked at mode switches: .* x2AVIC [1-9][0-9]*; problems 0$'
 covers writes 0x020 0x030 0x090 0x0a0 0x0c0 0x0d0 0x0e0 0x0f0 0x100 0x170 0x180 0x1f0 0x200 0x270 0x280 \
 	0x320 0x330 0x340 0x350 0x360 0x370 0x380 0x390 0x3e0 0x400 0x410 0x420 0x480 0x4f0 0x500 0x530 0x540 0xff0
 covers reads 0x090 0x390 0x400 0x410 0x420 0x480 0x4f0 0x500 0x530 0x540 0xff0
