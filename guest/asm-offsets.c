@@ -7,6 +7,7 @@
  */
 #include "lib/hv_abi.h"
 #include "guest/lib/guest.h"
+#include "guest/lib/percpu.h"
 
 #define DEFINE(sym, val) \
 	__asm__ volatile("\n@@OFFSET@@ " #sym " %0" ::"i"((u64)(val)))
@@ -52,4 +53,5 @@ void asm_offsets(void)
 	OFFSET(EX_REGS_VECTOR, ex_regs, vector);
 	OFFSET(EX_REGS_RIP, ex_regs, rip);
 	DEFINE(EX_REGS_SIZE, sizeof(struct ex_regs));
+	OFFSET(PERCPU_IRQ_ACTIVE, guest_percpu, irq_active);
 }

@@ -86,14 +86,24 @@ IRQ_STUB v
 
 irq_stubs_end:
 
+; irq_active[vector] (struct guest_percpu, through GS) counts the deliveries
+; of a vector between here and the return from guest_irq: a second one with
+; IF=0 is QEMU re-delivering the first (guest/lib/irq.h).  From the first
+; stub to irq_common_end the RIP alone says so.
+global irq_common_end
 irq_common:
 	PUSH_GPRS
 	mov rdi, rsp            ; struct ex_regs *
+	mov rax, [rsp + EX_REGS_VECTOR]
+	inc byte [gs:rax + PERCPU_IRQ_ACTIVE]
 	cld
 	call guest_irq
+	mov rax, [rsp + EX_REGS_VECTOR]
+	dec byte [gs:rax + PERCPU_IRQ_ACTIVE]
 	POP_GPRS
 	add rsp, 16             ; vector and error code
 	iretq
+irq_common_end:
 
 ; int guest_catch_call(void (*fn)(void *) rdi, void *arg rsi, u64 *rsp_slot rdx)
 ;

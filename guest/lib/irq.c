@@ -4,6 +4,7 @@
  */
 #include "guest/lib/irq.h"
 #include "guest/lib/apic.h"
+#include "guest/lib/percpu.h"
 
 struct irq_cpu {
 	irq_handler_fn handler[NR_VECTORS];
@@ -19,7 +20,7 @@ struct irq_cpu {
 };
 
 static struct irq_cpu irq_cpu[GUEST_MAX_VCPUS];
-extern char irq_stubs_start[], irq_stubs_end[];       /* guest/isr.asm */
+extern char irq_stubs_start[], irq_common_end[];      /* guest/isr.asm */
 
 static struct irq_cpu *me(void)
 {
@@ -58,11 +59,15 @@ void guest_irq(struct ex_regs *regs)
 	if (!(regs->rflags & RFLAGS_IF)) {
 		c->if_off++;
 		/*
-		 * Into an entry stub that has not run yet: the same interrupt a
-		 * second time (QEMU TCG, see irq.h).  Its first delivery is
-		 * the frame below ours; returning lets the stub handle it once.
+		 * Into this vCPU's interrupt path - the stubs and irq_common
+		 * by RIP, guest_irq() and the handler by the count irq_common
+		 * keeps - while the same vector is being handled there: the
+		 * same interrupt a second time (QEMU TCG, see irq.h).  A CPU
+		 * delivers no interrupt with IF=0.  Its first delivery is the
+		 * frame below ours; returning lets that one go on, once.
 		 */
-		if (regs->rip >= (u64)(uintptr_t)irq_stubs_start && regs->rip < (u64)(uintptr_t)irq_stubs_end) {
+		if ((regs->rip >= (u64)(uintptr_t)irq_stubs_start && regs->rip < (u64)(uintptr_t)irq_common_end) ||
+		    this_cpu()->irq_active[vector] > 1) {
 			c->redelivered++;
 			return;
 		}

@@ -14,6 +14,12 @@ struct guest_percpu {
 	u32 exception_depth;            /* nesting of guest_exception() */
 	u64 catch_rsp;                  /* RSP to resume at, 0: no catch_exception() active */
 	struct exception_info last;     /* what catch_exception() caught last */
+	/*
+	 * Per vector, deliveries between irq_common's mark before guest_irq()
+	 * and its unmark after (guest/isr.asm): how guest_irq() tells QEMU's
+	 * re-delivery of an interrupt still being handled (guest/lib/irq.h).
+	 */
+	u8 irq_active[256];
 };
 
 _Static_assert(offsetof(struct guest_percpu, self) == 0, "this_cpu() reads %gs:0");

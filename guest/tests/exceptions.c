@@ -112,11 +112,12 @@ static bool check(const char *what, void (*fn)(void *), struct probe *p,
 
 /*
  * QEMU 7.2 TCG sometimes delivers an injected interrupt a second time
- * before its entry stub has run (guest/lib/irq.h).  Played here by hand:
- * with IF=0, the frame of a delivery of vector 32 (back to label 1), then
- * on top the frame of a second delivery that interrupted vector 32's own
- * stub, and a jump to that stub.  guest_irq() must ignore the second one
- * (count it) and run the handler once, for the first.
+ * while the guest still handles it (guest/lib/irq.h).  Played here by hand,
+ * twice, with IF=0: the frame of a delivery of vector 32 (back to label 1),
+ * then on top the frame of a second delivery that interrupted vector 32's
+ * own stub, and a jump to that stub; and a delivery of vector 32 whose
+ * handler, on its first run, plays a second one.  guest_irq() must ignore
+ * each second one (count it) and run the handler once, for the first.
  */
 extern char irq_stubs_start[];          /* guest/isr.asm: vector 32's stub comes first */
 static u32 redelivery_runs[GUEST_MAX_VCPUS];    /* every vCPU runs this at once */
@@ -149,6 +150,40 @@ static void check_redelivery(void)
 	report_eq(n + 1, irq_count(32), "... and the vector is counted once");
 }
 
+/* One delivery of vector 32 played by hand, with RFLAGS as they are now; returns after its IRETQ. */
+static void play_irq32(void)
+{
+	__asm__ volatile("mov %%rsp, %%rax\n\t"
+			 "mov %%ss, %%ecx\n\tpush %%rcx\n\tpush %%rax\n\tpushfq\n\t"
+			 "mov %%cs, %%ecx\n\tpush %%rcx\n\tlea 1f(%%rip), %%rcx\n\tpush %%rcx\n\t"
+			 "jmp *%0\n"
+			 "1:"
+			 : : "r"(irq_stubs_start) : "rax", "rcx", "memory", "cc");
+}
+
+/* The first run plays the second delivery from inside the handler, as QEMU may before the handler's first exit. */
+static void on_redelivery_inside(struct ex_regs *regs)
+{
+	(void)regs;
+	if (redelivery_runs[this_vcpu()]++ == 0)
+		play_irq32();
+}
+
+static void check_redelivery_inside(void)
+{
+	u32 before = irq_redelivered(), n = irq_count(32);
+
+	irq_set_handler(32, on_redelivery_inside);
+	redelivery_runs[this_vcpu()] = 0;
+	cli();
+	play_irq32();
+	irq_set_handler(32, NULL);
+	report_eq(1, redelivery_runs[this_vcpu()],
+		  "a second delivery with IF=0 into vector 32's handler, before it returns: the handler runs once");
+	report_eq(before + 1, irq_redelivered(), "... and the second delivery is counted as a re-delivery");
+	report_eq(n + 1, irq_count(32), "... and the vector is counted once");
+}
+
 GUEST_TEST(exceptions)
 {
 	struct probe p = { 0 };
@@ -166,4 +201,5 @@ GUEST_TEST(exceptions)
 	if (check("store to unmapped address", do_store, &p, X86_PF, PF_EC_W, false))
 		report_eq(UNMAPPED_ADDR, last_exception()->cr2, "#PF on store: CR2 is the address");
 	check_redelivery();
+	check_redelivery_inside();
 }
