@@ -989,6 +989,46 @@ static void lapic_no_window(struct vcpu *vcpu)
 }
 
 /*
+ * The soft APIC's fixed interrupts, under apic_lock: the highest pending
+ * vector is acknowledged (IRR -> ISR) and injected when it can be
+ * (can_inject: no event in EVENTINJ, no interrupt shadow, IF=1); returns
+ * true if one waits for a window.  Then the CR8 intercept and V_TPR.
+ */
+static bool lapic_inject_fixed(struct vcpu *vcpu, bool can_inject)
+{
+	struct vmcb_control *c = ctl(vcpu);
+	int vec = vapic_pending_vector(&vcpu->apic), irr;
+	bool wait = false;
+	u32 tpr;
+
+	if (vec >= 0) {
+		if (can_inject) {
+			vapic_ack(&vcpu->apic, (u8)vec);
+			c->event_inj = (u8)vec | SVM_EVTINJ_TYPE_INTR | SVM_EVTINJ_VALID;
+		} else {
+			wait = true;
+		}
+	}
+	/*
+	 * CR8 writes exit only when the exit matters: while TPR is what holds
+	 * a vector back (the highest IRR class is above the ISR class but not
+	 * above TPR; KVM's update_cr8_intercept, reference 1.16), and while TPR
+	 * has a sub-class, which a CR8 write clears even when the class stays
+	 * (APM Vol 2 §16.6.4) and V_TPR alone would not show.
+	 */
+	irr = vapic_highest_irr(&vcpu->apic);
+	tpr = vapic_get_reg(&vcpu->apic, VAPIC_REG_TPR);
+	if ((tpr & 0xf) ||
+	    (irr >= 0 && ((u32)irr & 0xf0) <= (tpr & 0xf0) &&
+	     ((u32)irr & 0xf0) > ((u32)MAX(vapic_highest_isr(&vcpu->apic), 0) & 0xf0)))
+		c->intercept_cr |= BIT(16 + 8);
+	else
+		c->intercept_cr &= ~BIT(16 + 8);
+	c->int_ctl = (c->int_ctl & ~V_TPR_MASK) | ((tpr >> 4) & V_TPR_MASK);
+	return wait;
+}
+
+/*
  * Called by the run loop with GIF=0 and in_guest already set, right before
  * VMRUN.  Never blocks (host interrupts are held off by GIF=0).
  */
@@ -998,8 +1038,6 @@ void lapic_before_entry(struct vcpu *vcpu)
 	bool shadow = c->int_state & SVM_INTERRUPT_SHADOW;
 	bool busy = c->event_inj & SVM_EVTINJ_VALID;
 	bool want_window = false, hw = false, extint = lapic_extint_waiting(vcpu);
-	int vec, irr;
-	u32 tpr;
 
 	/*
 	 * IRQWIN (reference 2.11, 2.14): an ExtINT may need a VINTR window,
@@ -1071,41 +1109,9 @@ void lapic_before_entry(struct vcpu *vcpu)
 
 	spin_lock(&vcpu->apic_lock);
 	lapic_timer_check(vcpu, rdtsc());
-	if (hw) {
-		/* The CPU delivers from IRR and keeps TPR/V_TPR itself (reference 2.1, 2.5). */
-		spin_unlock(&vcpu->apic_lock);
-		if (want_window)
-			lapic_want_window(vcpu);
-		else
-			lapic_no_window(vcpu);
-		host_timer_wake_at(vcpu->timer_deadline);
-		return;
-	}
-	vec = vapic_pending_vector(&vcpu->apic);
-	if (vec >= 0) {
-		if (!busy && !shadow && lapic_guest_if(vcpu)) {
-			vapic_ack(&vcpu->apic, (u8)vec);
-			c->event_inj = (u8)vec | SVM_EVTINJ_TYPE_INTR | SVM_EVTINJ_VALID;
-		} else {
-			want_window = true;
-		}
-	}
-	/*
-	 * CR8 writes exit only when the exit matters: while TPR is what holds
-	 * a vector back (the highest IRR class is above the ISR class but not
-	 * above TPR; KVM's update_cr8_intercept, reference 1.16), and while TPR
-	 * has a sub-class, which a CR8 write clears even when the class stays
-	 * (APM Vol 2 §16.6.4) and V_TPR alone would not show.
-	 */
-	irr = vapic_highest_irr(&vcpu->apic);
-	tpr = vapic_get_reg(&vcpu->apic, VAPIC_REG_TPR);
-	if ((tpr & 0xf) ||
-	    (irr >= 0 && ((u32)irr & 0xf0) <= (tpr & 0xf0) &&
-	     ((u32)irr & 0xf0) > ((u32)MAX(vapic_highest_isr(&vcpu->apic), 0) & 0xf0)))
-		c->intercept_cr |= BIT(16 + 8);
-	else
-		c->intercept_cr &= ~BIT(16 + 8);
-	c->int_ctl = (c->int_ctl & ~V_TPR_MASK) | ((tpr >> 4) & V_TPR_MASK);
+	/* Under AVIC the CPU delivers from IRR and keeps TPR/V_TPR itself (reference 2.1, 2.5). */
+	if (!hw && lapic_inject_fixed(vcpu, !busy && !shadow && lapic_guest_if(vcpu)))
+		want_window = true;
 	spin_unlock(&vcpu->apic_lock);
 
 	if (want_window)
