@@ -430,7 +430,6 @@ static void avic_hw_vmcb_check(struct vcpu *vcpu, u8 mode)
 	char why[96];
 
 	memcpy(w, vcpu->vmcb, sizeof(*w));
-	vcpu->avic_hw_checks++;
 	__atomic_fetch_add(&cov_hw_vmcb[mode], 1, __ATOMIC_RELAXED);
 	if (avic_vmcb_fields(vcpu, c)) {
 		avic_hw_problem(vcpu, "control.avic_*", "a table or page address the fields cannot hold");
@@ -1082,10 +1081,7 @@ static void avic_print_probe(const struct vm *vm)
 			else
 				snprintf(where, sizeof(where), "0x%03x", i << 4);
 			/* SELF_IPI's row: an x2APIC register only, nothing at xAPIC 0x3f0. */
-			if (row && !x2 && (row->flags & AVIC_ACC_X2APIC_ONLY))
-				name = "(no register)";
-			else
-				name = row ? row->name : "(no register)";
+			name = row && (x2 || !(row->flags & AVIC_ACC_X2APIC_ONLY)) ? row->name : "(no register)";
 			hv_printf("AVIC probe: %s %s %s: read %s, write %s%s\n", x2 ? "x2apic" : "xapic", where, name, a,
 				  b, diff ? "  <- DIFFERS" : "");
 			i = j;

@@ -132,7 +132,7 @@ struct vcpu {
 	u8 avic_mode;                   /* AVIC_VCPU_*: what the last VMRUN ran with */
 	u8 *avic_msrpm;                 /* this vCPU's MSRPM under the CPU backend (x2AVIC pass-through) */
 	struct vmcb *avic_hw_vmcb;      /* avic-emu: the VMCB apic=avic would run (avic_hw_vmcb_check) */
-	u64 avic_hw_checks, avic_hw_problems;
+	u64 avic_hw_problems;            /* found by avic_hw_vmcb_check */
 	u32 trap_shadow[64];            /* registers 0x000-0x3f0 before the guest's trap-like write */
 	u64 avic_emu_only;              /* exits taken only because AVIC is emulated */
 	u64 avic_accel;                 /* accesses the model accelerated (no exit on a CPU) */
