@@ -359,8 +359,20 @@ static enum exit_action handle_vmmcall(struct vcpu *vcpu)
 		vcpu->expect_kind = (u32)a1;
 		vcpu->expect_arg = a2;
 		if (a1 == HV_STOP_WATCHDOG)
-			vcpu->deadline_tsc = rdtsc() + us_to_tsc(MIN(a2, 3600000ULL) * 1000);
+			vcpu_watchdog_announce(vcpu, a2);
 		break;
+	case HC_VCPU_STATE: {
+		const struct vcpu *t;
+
+		if (a1 >= vcpu->vm->nr_vcpus) {
+			ret = HV_EINVAL;
+			break;
+		}
+		t = &vcpu->vm->vcpus[a1];
+		ret = (t->halted ? HV_VCPU_HALTED : 0) | (t->mp_state == VCPU_MP_WAIT_SIPI ? HV_VCPU_WAIT_SIPI : 0) |
+		      (t->end != END_NONE ? HV_VCPU_ENDED : 0);
+		break;
+	}
 	default:
 		ret = HV_ENOSYS;
 		break;

@@ -81,8 +81,14 @@ struct vcpu {
 
 	u32 expect_kind;                /* announced with HC_EXPECT_STOP, or by a prepare hook */
 	u64 expect_arg;
+	/* The watchdog (vcpu_watchdog_expired, hv/vcpu.c). */
 	u64 start_tsc;
-	u64 deadline_tsc;               /* watchdog */
+	u64 wd_window;                  /* TSC ticks of no progress in the VM that make a hang */
+	u64 wd_limit_tsc;               /* hard limit: HV_WATCHDOG_CAP windows, or the guest's announced one */
+	u64 wd_check_tsc;               /* next look at the VM's progress */
+	u64 wd_seen;                    /* the VM's progress (vm_progress) at the last look */
+	u64 wd_progress_tsc;            /* when it last changed */
+	bool wd_announced;              /* wd_limit_tsc is the guest's HC_EXPECT_STOP limit */
 
 	u32 passes, fails, skips;
 
@@ -163,6 +169,8 @@ struct vm {
 	struct vpic pic;                /* hv/lapic.c: the 8259A pair on LINT0; under pic_lock */
 	struct spinlock pic_lock;
 	volatile u32 primary_done;      /* vCPU 0 ended: vCPUs still waiting for a SIPI end too */
+	/* The guest's progress counters (lib/hv_abi.h); NULL for a Multiboot kernel, which has none. */
+	volatile struct hv_progress *progress;
 	/* The AVIC backend (hv/avic.c). */
 	enum apic_backend apic_backend;
 	bool avic_x2;                   /* x2APIC guests run x2AVIC (CPU or model) */
@@ -208,6 +216,11 @@ void vcpu_set_edx_eax(struct vcpu *vcpu, u64 val);  /* the result of a RDMSR */
 void vcpu_report(struct vcpu *vcpu, int status, const char *msg);
 void vcpu_console_putc(struct vcpu *vcpu, char c);
 void vcpu_console_flush(struct vcpu *vcpu);
+u64 vm_progress(struct vm *vm);                 /* changes whenever some vCPU of the VM made progress */
+u64 vm_watchdog_window(const struct vm *vm);    /* the watchdog's window for this VM's test, TSC ticks */
+bool vcpu_watchdog_expired(struct vcpu *vcpu);  /* stops the vCPU (HV_STOP_WATCHDOG) when it did */
+void vcpu_watchdog_announce(struct vcpu *vcpu, u64 ms);  /* HC_EXPECT_STOP: a hard limit from now */
+void vcpu_watchdog_resume(struct vcpu *vcpu, u64 waited);  /* after a wait that is not running time */
 
 /* hv/exits.c */
 extern const exit_handler_fn exit_handlers[SVM_EXIT_INDEX_MAX];

@@ -776,11 +776,10 @@ static bool lapic_wake_pending(struct vcpu *vcpu)
 	return intr;
 }
 
-/* A vCPU waiting for a SIPI has not started: its watchdog does not run. */
+/* The watchdog stops a vCPU halted for good too (it does not run while one waits for a SIPI). */
 static bool lapic_must_leave(struct vcpu *vcpu)
 {
-	return vcpu->vm->abort || vcpu->end != END_NONE ||
-	       (vcpu->mp_state != VCPU_MP_WAIT_SIPI && rdtsc() >= vcpu->deadline_tsc);
+	return vcpu->vm->abort || vcpu->end != END_NONE || vcpu_watchdog_expired(vcpu);
 }
 
 /*
@@ -905,7 +904,7 @@ bool lapic_init_sipi(struct vcpu *vcpu)
 			vcpu->mp_state = VCPU_MP_RUNNABLE;
 			lapic_start_real_mode(vcpu, vcpu->sipi_vector);
 			/* The watchdog counts running time: the wait does not use it up. */
-			vcpu->deadline_tsc += rdtsc() - wait_start;
+			vcpu_watchdog_resume(vcpu, rdtsc() - wait_start);
 			return true;
 		}
 		if (vcpu->vm->primary_done) {

@@ -156,6 +156,107 @@ void vcpu_report(struct vcpu *vcpu, int status, const char *msg)
 	hv_printf("%s: %s: %s\n", tags[status], vcpu->vm->test->name, msg);
 }
 
+/*
+ * The watchdog tells a hang from slowness by progress, not by time alone.
+ * A vCPU is stopped when its VM has made no progress for a whole window
+ * (the test's timeout, else HV.CFG test_timeout): no vCPU of it stepped
+ * its counter in the progress page (lib/hv_abi.h), reported a result or
+ * ended.  A VM that keeps stepping is slow, not hung - many vCPUs on few
+ * host CPUs under QEMU TCG, where the TSC runs in wall time whether a
+ * vCPU's thread gets the host CPU or not - and runs on, up to a hard limit
+ * of HV_WATCHDOG_CAP windows, so that a guest stepping forever still ends.
+ * A limit the guest announced (HC_EXPECT_STOP) holds as it was announced.
+ *
+ * The run loop pays one RDTSC compare per exit; the VM's progress is read
+ * only every eighth of a window, so a hang is stopped between one window
+ * and nine eighths of one after the last progress.
+ */
+u64 vm_watchdog_window(const struct vm *vm)
+{
+	u32 ms = vm->test->timeout_ms ? vm->test->timeout_ms : hv_cfg.test_timeout_ms;
+
+	return us_to_tsc((u64)ms * 1000);
+}
+
+u64 vm_progress(struct vm *vm)
+{
+	u64 sum = vm->vcpus_done;
+
+	for (u32 i = 0; i < vm->nr_vcpus; i++) {
+		const struct vcpu *v = &vm->vcpus[i];
+
+		sum += v->passes + v->fails + v->skips;
+		if (vm->progress && i < HV_PROGRESS_SLOTS)
+			sum += vm->progress->steps[i];
+	}
+	return sum;
+}
+
+static void vcpu_watchdog_start(struct vcpu *vcpu, u64 now)
+{
+	vcpu->start_tsc = now;
+	vcpu->wd_window = vm_watchdog_window(vcpu->vm);
+	vcpu->wd_limit_tsc = now + vcpu->wd_window * HV_WATCHDOG_CAP;
+	vcpu->wd_announced = false;
+	vcpu->wd_progress_tsc = now;
+	vcpu->wd_seen = vm_progress(vcpu->vm);
+	vcpu->wd_check_tsc = now + vcpu->wd_window / 8;
+}
+
+void vcpu_watchdog_announce(struct vcpu *vcpu, u64 ms)
+{
+	u64 now = rdtsc(), limit = now + us_to_tsc(MIN(ms, 3600000ULL) * 1000);
+
+	vcpu->wd_limit_tsc = MIN(limit, vcpu->wd_limit_tsc);
+	vcpu->wd_announced = true;
+	vcpu->wd_check_tsc = MIN(vcpu->wd_check_tsc, vcpu->wd_limit_tsc);
+}
+
+void vcpu_watchdog_resume(struct vcpu *vcpu, u64 waited)
+{
+	u64 now = rdtsc();
+
+	vcpu->wd_limit_tsc += waited;
+	vcpu->wd_progress_tsc = now;
+	vcpu->wd_check_tsc = MIN(now + vcpu->wd_window / 8, vcpu->wd_limit_tsc);
+}
+
+bool vcpu_watchdog_expired(struct vcpu *vcpu)
+{
+	u64 now = rdtsc(), seen;
+	unsigned long long ran_ms;
+
+	if (now < vcpu->wd_check_tsc)
+		return false;
+	/* A vCPU waiting for a SIPI has not started: its watchdog does not run. */
+	if (vcpu->mp_state == VCPU_MP_WAIT_SIPI)
+		return false;
+	ran_ms = tsc_to_us(now - vcpu->start_tsc) / 1000;
+	if (now >= vcpu->wd_limit_tsc) {
+		if (vcpu->wd_announced)
+			vcpu_stop(vcpu, HV_STOP_WATCHDOG, "watchdog: the limit the guest announced has passed "
+				  "(running %llu ms, RIP 0x%llx)", ran_ms, (unsigned long long)vcpu->vmcb->save.rip);
+		else
+			vcpu_stop(vcpu, HV_STOP_WATCHDOG, "watchdog: still running after %llu ms, the hard limit of "
+				  "%u windows of %llu ms, although the VM made progress (RIP 0x%llx)", ran_ms,
+				  HV_WATCHDOG_CAP, (unsigned long long)tsc_to_us(vcpu->wd_window) / 1000,
+				  (unsigned long long)vcpu->vmcb->save.rip);
+		return true;
+	}
+	seen = vm_progress(vcpu->vm);
+	if (seen != vcpu->wd_seen) {
+		vcpu->wd_seen = seen;
+		vcpu->wd_progress_tsc = now;
+	} else if (now - vcpu->wd_progress_tsc >= vcpu->wd_window) {
+		vcpu_stop(vcpu, HV_STOP_WATCHDOG, "watchdog: no progress in the VM for %llu ms (running %llu ms, "
+			  "RIP 0x%llx)", (unsigned long long)tsc_to_us(now - vcpu->wd_progress_tsc) / 1000, ran_ms,
+			  (unsigned long long)vcpu->vmcb->save.rip);
+		return true;
+	}
+	vcpu->wd_check_tsc = MIN(now + vcpu->wd_window / 8, vcpu->wd_limit_tsc);
+	return false;
+}
+
 static void count_exit(struct vcpu *vcpu, u64 code)
 {
 	vcpu->exits[svm_exit_index(code)]++;
@@ -167,12 +268,9 @@ void vcpu_run(struct vcpu *vcpu)
 	struct percpu *pc = this_cpu();
 	struct vmcb *v = vcpu->vmcb;
 	u64 vmcb_pa = (u64)(uintptr_t)v;
-	u32 timeout = vcpu->vm->test->timeout_ms ? vcpu->vm->test->timeout_ms : hv_cfg.test_timeout_ms;
 
 	vcpu->cpu = pc->index;
-	vcpu->start_tsc = rdtsc();
-	if (!vcpu->deadline_tsc)
-		vcpu->deadline_tsc = vcpu->start_tsc + us_to_tsc((u64)timeout * 1000);
+	vcpu_watchdog_start(vcpu, rdtsc());
 	/* A VMCB that ran elsewhere, or first runs here, has nothing clean (§1.10). */
 	v->control.clean = 0;
 	avic_vcpu_load(vcpu);           /* IsRunning, this CPU's APIC ID (reference 2.13) */
@@ -184,10 +282,7 @@ void vcpu_run(struct vcpu *vcpu)
 			vcpu_stop(vcpu, STOP_ABORT, "another vCPU of this VM stopped unexpectedly");
 			break;
 		}
-		if (rdtsc() >= vcpu->deadline_tsc && vcpu->mp_state != VCPU_MP_WAIT_SIPI) {
-			vcpu_stop(vcpu, HV_STOP_WATCHDOG, "watchdog: still running after %llu ms (RIP 0x%llx)",
-				  (unsigned long long)tsc_to_us(rdtsc() - vcpu->start_tsc) / 1000,
-				  (unsigned long long)v->save.rip);
+		if (vcpu_watchdog_expired(vcpu)) {
 			/* An unexpected hang: show where each vCPU's interrupts are. */
 			for (u32 i = 0; i < vcpu->vm->nr_vcpus && vcpu->expect_kind != HV_STOP_WATCHDOG; i++)
 				lapic_dump(&vcpu->vm->vcpus[i]);

@@ -174,6 +174,7 @@ struct vm *vm_create(const struct hv_test *test, u32 nr_vcpus)
 		if (svm_caps.hypervisor && !strcmp(svm_caps.hv_signature, "TCGTCGTCGTCG"))
 			bi->flags |= HV_BOOT_F_HOST_TCG;
 		strlcpy(bi->test, test->name, sizeof(bi->test));
+		vm->progress = (volatile struct hv_progress *)(vm->ram + HV_PROGRESS_GPA);
 	}
 
 	lapic_vm_init(vm);

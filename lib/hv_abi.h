@@ -24,6 +24,7 @@
 #define HV_BOOT_MAGIC           0x41564943u  /* "AVIC" */
 #define HV_BOOT_INFO_GPA        0x9000u      /* one page, read-only by convention */
 #define HV_GUEST_LOAD_GPA       0x100000u    /* guest images are linked here (linker.ld) */
+#define HV_PROGRESS_GPA         0xa000u      /* one page: struct hv_progress, written by the guest */
 #define HV_TEST_NAME_MAX        32
 
 struct hv_boot_info {
@@ -52,6 +53,25 @@ struct hv_boot_info {
 #define HV_BOOT_F_AVIC          BIT(1)
 /* HV_BOOT_F_AVIC_EMU: ... and it is the model (apic=avic-emu), not the CPU. */
 #define HV_BOOT_F_AVIC_EMU      BIT(2)
+
+/*
+ * Progress, for the watchdog.  Entry i of the page at HV_PROGRESS_GPA
+ * belongs to vCPU i, which adds to it whenever its test completes a step
+ * (a report, a barrier passed, a wait on another vCPU that ended).  The
+ * hypervisor only reads it: a VM whose vCPUs all stood still (no step, no
+ * report, no vCPU ended) for the watchdog's window is hung, however long it
+ * has run; one that keeps stepping is only slow (e.g. many vCPUs on few
+ * host CPUs), and is stopped only at a hard limit of HV_WATCHDOG_CAP
+ * windows.  The page is zero at entry; the values mean nothing but change.
+ */
+#define HV_PROGRESS_SLOTS       512
+#define HV_WATCHDOG_CAP         60
+struct hv_progress {
+	u64 steps[HV_PROGRESS_SLOTS];
+};
+_Static_assert(sizeof(struct hv_progress) == 4096, "the progress area is one page");
+_Static_assert(HV_PROGRESS_GPA + 4096 <= HV_BOOT_INFO_GPA || HV_PROGRESS_GPA >= HV_BOOT_INFO_GPA + 4096,
+	       "the progress page and the boot information do not overlap");
 
 /*
  * Guest image header: the first bytes of every flat guest image (guest/entry.asm
@@ -90,6 +110,18 @@ struct hv_guest_header {
 #define HC_METRIC       6  /* RCX = GPA of "<name> <value>" (<= HV_REPORT_MSG_MAX): printed as
 			      "METRIC: <test>.<name> <value>" in the results */
 #define HC_AVIC_PROBE   7  /* RBX = HC_PROBE_ARM or HC_PROBE_TAKE: the bring-up probe, see below */
+#define HC_VCPU_STATE   8  /* RBX = a vCPU index of this VM: RAX = HV_VCPU_* flags now, HV_EINVAL for no such vCPU */
+
+/*
+ * HC_VCPU_STATE flags: where another vCPU is, for a test that must wait for
+ * it to get there (a progress condition, never a guess of time).
+ *   HV_VCPU_HALTED:    in HLT, asleep in the hypervisor until an interrupt
+ *   HV_VCPU_WAIT_SIPI: after INIT, waiting for a STARTUP IPI
+ *   HV_VCPU_ENDED:     its test is over (ended or stopped)
+ */
+#define HV_VCPU_HALTED          BIT(0)
+#define HV_VCPU_WAIT_SIPI       BIT(1)
+#define HV_VCPU_ENDED           BIT(2)
 
 /*
  * HC_EXIT_COUNT_EMU_ONLY: the exits (INTR and VMMCALL never included) this

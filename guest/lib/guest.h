@@ -62,6 +62,21 @@ extern const struct hv_boot_info *boot_info;
 u32 this_vcpu(void);
 u32 nr_vcpus(void);
 
+/*
+ * Tells the hypervisor's watchdog that this vCPU's test completed a step
+ * (lib/hv_abi.h, HV_PROGRESS_GPA): a hang is a VM in which no vCPU steps
+ * for a whole window, however slow the host.  The runtime steps at every
+ * barrier passed and every wait on another vCPU that ended; reports count
+ * by themselves.  Costs no exit.  Never step in a loop that could run for
+ * ever: a stepping VM is not stopped until the watchdog's hard limit.
+ */
+static inline void progress(void)
+{
+	u64 *steps = ((struct hv_progress *)(uintptr_t)HV_PROGRESS_GPA)->steps;
+
+	__atomic_add_fetch(&steps[this_vcpu() % HV_PROGRESS_SLOTS], 1, __ATOMIC_RELAXED);
+}
+
 /* Ends this vCPU: OUT to HV_PORT_TEST_END; never returns. */
 void guest_end(u32 code) __noreturn;
 

@@ -56,6 +56,12 @@ static inline u64 hc_exit_count(u64 exit_code)
 }
 
 /* Announces the vCPU's next stop (HV_STOP_*); see hv_abi.h. */
+/* Where vCPU index is now: HV_VCPU_* flags (lib/hv_abi.h), or HV_EINVAL. */
+static inline u64 hc_vcpu_state(u32 index)
+{
+	return vmmcall(HC_VCPU_STATE, index, 0, 0);
+}
+
 static inline u64 hc_expect_stop(u64 kind, u64 arg)
 {
 	return vmmcall(HC_EXPECT_STOP, kind, arg, 0);

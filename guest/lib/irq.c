@@ -189,6 +189,7 @@ bool vcpu_barrier(const char *name)
 	if (arrived == n) {
 		__atomic_store_n(&barrier_arrived, 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&barrier_generation, gen + 1, __ATOMIC_RELEASE);
+		progress();
 		return true;
 	}
 	if (wait_for(__atomic_load_n(&barrier_generation, __ATOMIC_ACQUIRE) != gen, WAIT_LONG))

@@ -132,10 +132,18 @@ static inline bool irqs_enabled(void)
 		bool __wait_ok;                                 \
 		while (!(__wait_ok = (cond)) && __wait_left--)  \
 			cpu_relax();                            \
+		if (__wait_ok)                                  \
+			progress();                             \
 		__wait_ok;                                      \
 	})
 
-/* The same, bounded by the TSC advancing by ticks instead of a spin count. */
+/*
+ * The same, bounded by the TSC advancing by ticks instead of a spin count.
+ * Only for what this vCPU waits on by itself (its own APIC timer): the TSC
+ * runs in wall time, and under QEMU TCG another vCPU may get no host CPU
+ * for long, so a wait on another vCPU is bounded by spins (the waiter's
+ * own progress), never by the TSC.
+ */
 #define wait_for_tsc(cond, ticks)                                       \
 	({                                                              \
 		u64 __wait_start = rdtsc(), __wait_ticks = (ticks);     \
@@ -143,6 +151,8 @@ static inline bool irqs_enabled(void)
 		while (!(__wait_ok = (cond)) &&                         \
 		       rdtsc() - __wait_start < __wait_ticks)           \
 			cpu_relax();                                    \
+		if (__wait_ok)                                          \
+			progress();                                     \
 		__wait_ok;                                              \
 	})
 
