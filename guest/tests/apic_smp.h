@@ -36,15 +36,36 @@ static inline void smp_settle(void)
 }
 
 /*
- * Waits bounded by time rather than by spins, for the waits on another
- * vCPU: with more vCPUs than host cores (QEMU TCG) a vCPU can go without
- * a time slice for long, so a spin count says little.  The TSC advances in
- * real time; SMP_TSC_MS is a millisecond of it, roughly (the QEMU machine's
- * TSC runs at about 2.5 GHz; a faster TSC makes the waits shorter).  The
- * value is cond's last value.
+ * Waits on another vCPU are bounded by this vCPU's own spins, never by the
+ * TSC.  Under QEMU TCG the TSC runs in wall time, and with more vCPUs than
+ * host cores a vCPU can go without a time slice for long: a wait bounded
+ * by the TSC then fails because the other vCPU was not scheduled, not
+ * because it did anything wrong.  A spin bound counts the waiter's own
+ * running time, which the host's scheduler hands out as fairly as the
+ * other vCPU's.  SMP_SPINS_MS is about a millisecond of spinning at full
+ * speed under TCG (WAIT_LONG, about a second, / 1024); the bounds are
+ * generous on purpose, as a hang is what they are for.  The value is
+ * cond's last value; a wait that ended counts as progress (guest.h).
+ */
+#define SMP_SPINS_MS            (WAIT_LONG >> 10)
+#define smp_wait_ms(cond, ms)   wait_for(cond, (u64)(ms) * SMP_SPINS_MS)
+
+/*
+ * A millisecond of TSC, roughly (the QEMU machine's TSC runs at about
+ * 2.5 GHz): only for delays of this vCPU's own, never as a bound on
+ * another vCPU.
  */
 #define SMP_TSC_MS              2500000ULL
-#define smp_wait_ms(cond, ms)   wait_for_tsc(cond, (u64)(ms) * SMP_TSC_MS)
+
+/*
+ * Waits until vCPU t is halted in the hypervisor (HLT; HC_VCPU_STATE):
+ * the progress condition for "the IPI must find it halted", which no delay
+ * can guarantee.  false if it never got there within the bound.
+ */
+static inline bool smp_wait_halted(u32 t)
+{
+	return wait_for(hc_vcpu_state(t) & HV_VCPU_HALTED, WAIT_LONG >> 4);
+}
 
 static inline u32 smp_load(const u32 *p)
 {
