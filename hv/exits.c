@@ -369,7 +369,8 @@ static enum exit_action handle_vmmcall(struct vcpu *vcpu)
 			break;
 		}
 		t = &vcpu->vm->vcpus[a1];
-		ret = (t->halted ? HV_VCPU_HALTED : 0) | (t->mp_state == VCPU_MP_WAIT_SIPI ? HV_VCPU_WAIT_SIPI : 0) |
+		/* lapic_block sleeps for a SIPI too: halted there is not HLT. */
+		ret = (t->mp_state == VCPU_MP_WAIT_SIPI ? HV_VCPU_WAIT_SIPI : t->halted ? HV_VCPU_HALTED : 0) |
 		      (t->end != END_NONE ? HV_VCPU_ENDED : 0);
 		break;
 	}

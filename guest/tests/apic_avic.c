@@ -295,8 +295,12 @@ static void check_halted(void)
 		smp_store(&halt_wakeups, wakeups);
 	} else if (me == SENDER) {
 		for (i = 0; i < HALT_IPIS; i++) {
-			/* Time for vCPU 1 to get from its ack into the HLT: the IPI is to wake it. */
-			tsc_delay(SMP_TSC_MS);
+			/*
+			 * The IPI is to wake vCPU 1: wait until the hypervisor has it
+			 * halted again after its ack (HC_VCPU_STATE; no exit counted).
+			 */
+			if (!smp_wait_halted(RECEIVER))
+				report_fail("%s: vcpu1 did not halt again after its ack of IPI %u", m, i);
 			smp_ipi_fixed(RECEIVER, VEC(V_HALT));
 			if (!wait_for(smp_load(&ack) >= i + 1, WAIT_LONG))
 				break;

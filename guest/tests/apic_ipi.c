@@ -174,7 +174,8 @@ static void check_halted(const char *m)
 		bool ok;
 
 		wait_for(smp_load(&halting), WAIT_LONG);
-		tsc_delay(SMP_SETTLE_TICKS);    /* time to reach the HLT */
+		/* The IPI must find vcpu1 in its HLT: wait until the hypervisor has it halted. */
+		report(smp_wait_halted(RECEIVER), "%s: vcpu%u is halted in sti; hlt before the IPI is sent", m, RECEIVER);
 		smp_ipi_fixed(RECEIVER, VEC_HALT);
 		ok = wait_for(smp_load(&got[RECEIVER][VEC_HALT - VEC_BASE]) >= 1, WAIT_LONG);
 		report(ok, "%s: fixed IPI to vcpu%u halted in sti; hlt wakes it", m, RECEIVER);
