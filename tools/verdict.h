@@ -21,6 +21,14 @@
  * SUMMARY counts that disagree with the lines are reported as notes.
  *
  * Pure logic, no I/O: feed it bytes in any chunks, then finish.
+ *
+ * verdict_junit() turns the same log into JUnit XML, one <testcase> per test
+ * of the plan that ran.  A test's part of the log starts at the hypervisor's
+ *   [cpuN] INFO test: <test>: <what it checks> (<n> vCPUs)
+ * (hv/main.c, run_test) and ends where the next one starts or the plan ends
+ * (the first "AVIC coverage:", "SUMMARY:" or "Test result:" line); a test
+ * skipped for want of vCPUs has no such line, only its SKIP line.  Lines
+ * before the first test and after the plan are the suite's <system-out>.
  */
 #ifndef TOOLS_VERDICT_H
 #define TOOLS_VERDICT_H
@@ -95,6 +103,33 @@ const char *verdict_name(enum verdict v);
 int verdict_exit_code(enum verdict v);
 /* "SUCCESS" -> VERDICT_SUCCESS ...; VERDICT_NONE for anything else. */
 enum verdict verdict_from_name(const char *s);
+/*
+ * JUnit XML.  The testsuite's tests/failures/errors/skipped count testcases:
+ * a testcase has <failure> when it has FAIL lines (all of them in the
+ * element), <skipped> when it has SKIP lines and neither PASS nor FAIL lines
+ * (as SUMMARY counts it), <error> when the run ended CRASH, TIMEOUT or ERROR
+ * while it was running (no EXITS line yet).  Such a run that ended outside a
+ * test, or a FAILURE that no testcase shows, adds a testcase "run" with the
+ * <error> (or <failure>), so the file always shows how the run ended.  Text
+ * is XML-escaped; ANSI escapes and CR are removed, other characters that XML
+ * 1.0 does not allow (controls, bytes that are not UTF-8) become U+FFFD.
+ */
+struct verdict_junit_opts {
+	const char *suite;              /* testsuite name; NULL: "avic-hv" */
+	const char *classname;          /* of every testcase; NULL: "avic-hv" */
+	enum verdict run_verdict;       /* how the run ended (run.sh's); VERDICT_NONE: the log's verdict */
+	const char *reason;             /* why, or NULL: the parser's reason */
+	unsigned long long time_ms;     /* the run's wall time */
+	const char *timestamp;          /* ISO 8601, or NULL */
+	const char *const *props;       /* "name=value" <property> entries, first in <properties> */
+	unsigned nr_props;
+};
+
+/* The XML (malloc'ed, NUL-terminated, *out_len bytes); NULL when out of memory. */
+char *verdict_junit(const char *log, size_t len, const struct verdict_junit_opts *o, size_t *out_len);
+/* Any verdict's name ("CRASH", "TIMEOUT" too) -> the verdict; VERDICT_NONE for anything else. */
+enum verdict verdict_from_any_name(const char *s);
+
 /* Removes ANSI escape sequences and \r from s in place (a whole string); returns the new length. */
 size_t verdict_strip(char *s);
 
