@@ -6,6 +6,7 @@ set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PROG=run.sh
+orig_args=("$@")
 
 usage() {
 	cat <<'EOF'
@@ -36,12 +37,18 @@ HV.CFG on its ESP, shows the serial console live and judges the results.
                        says otherwise), then the instruction count of each round trip
                        (TSC ticks >> shift) as METRIC lines; not with --tests/--guest
   --gdb                start QEMU halted with a gdb stub on :1234 (no timeout unless --timeout)
+  --qemu PATH          the QEMU binary (default: \$QEMU, else qemu-system-x86_64 from PATH);
+                       its version is printed and written at the top of the serial log
+  --junit FILE         also write the run as JUnit XML to FILE: one testcase per test
+                       that ran (FAIL lines as <failure>, SKIP as <skipped>, its part of
+                       the serial log as <system-out>; a CRASH, TIMEOUT or ERROR as an
+                       <error>), the QEMU version and the options as <properties>
   --quiet              do not echo the serial console; print only the verdict
   --keep               keep the run directory (ESP, HV.CFG, OVMF variables)
   -h, --help           this text
 
 Environment: NO_BUILD=1 (do not run make), OVMF_CODE / OVMF_VARS (firmware files,
-default /usr/share/OVMF/OVMF_{CODE,VARS}_4M.fd), QEMU (the QEMU binary),
+default /usr/share/OVMF/OVMF_{CODE,VARS}_4M.fd), QEMU (the QEMU binary; --qemu wins),
 HV_EFI (boot this EFI file instead of build/BOOTX64.EFI).
 
 Exit status:
@@ -66,7 +73,7 @@ is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 
 # --- options -----------------------------------------------------------------
 smp=2 cpu='' mem=1G tests='' timeout='' test_timeout='' usb=0 accel='' icount='' gdb=0 quiet=0 keep=0 bench=0 apic=''
-guest='' append='' append_set=0
+guest='' append='' append_set=0 qemu_opt='' junit=''
 cfg_extra=() qemu_extra=() modules=()
 
 need_arg() { if [ $# -lt 2 ] || [ -z "$2" ]; then bad_usage "option $1 needs a value"; fi; }
@@ -92,6 +99,8 @@ while [ $# -gt 0 ]; do
 	--bench) bench=1; shift ;;
 	--apic) need_arg "$@"; apic=$2; shift 2 ;;
 	--gdb) gdb=1; shift ;;
+	--qemu) need_arg "$@"; qemu_opt=$2; shift 2 ;;
+	--junit) need_arg "$@"; junit=$2; shift 2 ;;
 	--quiet|-q) quiet=1; shift ;;
 	--keep) keep=1; shift ;;
 	-h|--help) usage; exit 0 ;;
@@ -123,6 +132,39 @@ for kv in ${cfg_extra[@]+"${cfg_extra[@]}"}; do
 done
 if [ -z "$timeout" ]; then
 	if [ "$gdb" = 1 ]; then timeout=0; else timeout=600; fi
+fi
+
+abspath() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
+
+# --qemu (or $QEMU): a path must be an executable file, a bare name a command on PATH.
+# The default, qemu-system-x86_64, is looked for after the dependency installer ran.
+qemu_from=
+if [ -n "$qemu_opt" ]; then
+	QEMU=$qemu_opt qemu_from="--qemu $qemu_opt"
+elif [ -n "${QEMU:-}" ]; then
+	qemu_from="QEMU=$QEMU"
+fi
+if [ -n "$qemu_from" ]; then
+	case $QEMU in
+	*/*)
+		[ -e "$QEMU" ] || die "$qemu_from: no such file"
+		[ ! -d "$QEMU" ] || die "$qemu_from: is a directory, not the QEMU binary"
+		[ -x "$QEMU" ] || die "$qemu_from: not executable"
+		QEMU=$(abspath "$QEMU")
+		;;
+	*)
+		command -v "$QEMU" >/dev/null 2>&1 || die "$qemu_from: no such command on PATH"
+		;;
+	esac
+fi
+
+# --junit: the file is written after the run; its folder must be there now.
+if [ -n "$junit" ]; then
+	junit=$(abspath "$junit")
+	[ ! -d "$junit" ] || die "--junit $junit: is a directory (give a file name)"
+	[ -d "$(dirname "$junit")" ] || die "--junit $junit: no such directory $(dirname "$junit")"
+	[ -w "$(dirname "$junit")" ] || die "--junit $junit: cannot write in $(dirname "$junit")"
+	[ ! -e "$junit" ] || [ -w "$junit" ] || die "--junit $junit: the file exists and cannot be written"
 fi
 
 # --guest: the files must exist before we boot anything (the hypervisor checks their contents).
@@ -174,12 +216,19 @@ fi
 # --- environment ---------------------------------------------------------------
 if [ -z "${NO_DEPS:-}" ]; then "$ROOT/tools/deps.sh" --auto || true; fi
 
-QEMU=${QEMU:-qemu-system-x86_64}
-command -v "$QEMU" >/dev/null 2>&1 ||
-	die "$QEMU not found: install the Debian package 'qemu-system-x86' (or run 'sudo make deps')"
+if [ -z "$qemu_from" ]; then
+	QEMU="qemu-system-x86_64"
+	command -v "$QEMU" >/dev/null 2>&1 ||
+		die "$QEMU not found: install the Debian package 'qemu-system-x86' (or run 'sudo make deps')"
+fi
+# Which QEMU runs: the first line of its --version, for the log and the JUnit file.
+# (--version only: an unpacked QEMU 10 aborts on module enumeration such as -device help.)
+qemu_path=$(command -v "$QEMU")
+qemu_version=$(timeout 30 "$QEMU" --version </dev/null 2>&1 | head -n 1)
+[[ $qemu_version == *[Vv]ersion* ]] ||
+	die "$qemu_path --version did not print a version${qemu_version:+ (it said: $qemu_version)}: is it a QEMU system emulator?"
 command -v timeout >/dev/null 2>&1 || die "timeout not found: install the Debian package 'coreutils'"
 
-abspath() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 ovmf_code=$(abspath "${OVMF_CODE:-/usr/share/OVMF/OVMF_CODE_4M.fd}")
 if [ -n "${OVMF_VARS:-}" ]; then
 	ovmf_vars=$(abspath "$OVMF_VARS")
@@ -221,6 +270,7 @@ else
 fi
 cpu=${cpu:-EPYC}
 info "accel $accel ($accel_why)${icount:+, icount shift=$icount}, -cpu $cpu, -smp $smp"
+info "QEMU: $qemu_version ($qemu_path)"
 [ -z "$guest" ] || info "guest kernel $guest with ${#modules[@]} module(s), command line \"$append\""
 
 # --- build ---------------------------------------------------------------------
@@ -347,17 +397,24 @@ ln -sfn "$id.log" "$runs/last.log" 2>/dev/null
 # stdin is /dev/null: CI has no stdin, and a tty stdin would let QEMU's stdio
 # backend reconfigure the terminal.  --foreground keeps QEMU in our process
 # group so Ctrl-C reaches it.  The live echo drops OVMF's escape sequences
-# (they would clear the screen); the log keeps the raw bytes.
-start=$(date +%s)
+# (they would clear the screen); the log keeps the raw bytes, after two lines
+# of our own that say which QEMU ran and how.
+{
+	echo "run.sh: QEMU: $qemu_version ($qemu_path)"
+	echo "run.sh: command: $(cat "$rundir/qemu.cmd")"
+} >"$log"
+stamp=$(date +%Y-%m-%dT%H:%M:%S)
+start_ms=$(date +%s%3N)
 if [ "$quiet" = 1 ]; then
-	timeout --foreground -k 5 "$timeout" "${qemu[@]}" </dev/null >"$log" 2>"$rundir/qemu.stderr"
+	timeout --foreground -k 5 "$timeout" "${qemu[@]}" </dev/null >>"$log" 2>"$rundir/qemu.stderr"
 	rc=$?
 else
 	timeout --foreground -k 5 "$timeout" "${qemu[@]}" </dev/null 2>"$rundir/qemu.stderr" |
-		tee "$log" | sed -u -e 's|\x1b\[[0-9;?=<>]*[ -/]*[@-~]||g' -e 's|\x1b[()][A-Za-z0-9]||g' -e 's|\r||g'
+		tee -a "$log" | sed -u -e 's|\x1b\[[0-9;?=<>]*[ -/]*[@-~]||g' -e 's|\x1b[()][A-Za-z0-9]||g' -e 's|\r||g'
 	rc=${PIPESTATUS[0]}
 fi
-elapsed=$(( $(date +%s) - start ))
+elapsed_ms=$(( $(date +%s%3N) - start_ms ))
+elapsed=$(( elapsed_ms / 1000 ))
 info "QEMU ran for ${elapsed}s, exit status $rc"
 
 # QEMU's own messages go to the end of the log and to the screen, once each,
@@ -394,18 +451,42 @@ else
 	die "cannot understand the verdict tool's output: '$vout'"
 fi
 verdict=$lv
+run_why=   # why the verdict is not the log's, for the JUnit file
+
+# write_junit VERDICT: --junit FILE, through the verdict tool (verdict.h, verdict_junit).
+junit_props() {
+	local p opts=
+	[ ${#orig_args[@]} = 0 ] || opts=$(printf '%q ' "${orig_args[@]}")
+	for p in "qemu.version=$qemu_version" "qemu.binary=$qemu_path" "qemu.exit_status=$rc" \
+		"run.options=${opts% }" "run.accel=$accel" "run.cpu=$cpu" "run.smp=$smp" "run.mem=$mem" \
+		"run.apic=${apic:-auto}" "run.tests=${tests:-default}" "run.guest=$guest" "run.usb=$usb" \
+		"run.icount=$icount" "run.timeout=$timeout" "run.log=$log"; do
+		[ -z "${p#*=}" ] || printf '%s\0' --property "$p"
+	done
+}
+write_junit() {
+	[ -n "$junit" ] || return 0
+	local props=()
+	mapfile -d '' props < <(junit_props)
+	"$VERDICT" --junit "$junit" --run-verdict "$1" ${run_why:+--reason "$run_why"} \
+		--classname "avic-hv.${apic:-auto}" --time-ms "$elapsed_ms" --timestamp "$stamp" \
+		"${props[@]}" "$log" >/dev/null 2>"$rundir/junit.err"
+	[ $? != 2 ] || { sed 's/^/'"$PROG"': /' "$rundir/junit.err" >&2; echo "$PROG: could not write --junit $junit" >&2; return 1; }
+	info "JUnit XML: $junit"
+}
 
 case $rc in
 33) qv=SUCCESS ;; 35) qv=FAILURE ;; 37) qv=SKIP ;; 39) qv=ERROR ;; *) qv= ;;
 esac
 if [ "$timeout" != 0 ] && { [ "$rc" = 124 ] || [ "$rc" = 137 ]; }; then
-	verdict=TIMEOUT
+	verdict=TIMEOUT run_why="QEMU was stopped after ${timeout}s (--timeout)"
 	[ "$lv" = CRASH ] || warn "the log has its final line ($lv) but QEMU did not end: the debug-exit write did not stop it"
-	echo "$PROG: QEMU was stopped after ${timeout}s (--timeout)" >&2
+	echo "$PROG: $run_why" >&2
 elif [ -n "$qv" ]; then
 	if [ "$qv" != "$lv" ]; then
 		[ "$(rank "$qv")" -gt "$(rank "$lv")" ] && verdict=$qv
-		warn "QEMU's exit status $rc (debug-exit: $qv) disagrees with the log ($lv): taking the stricter, $verdict"
+		run_why="QEMU's exit status $rc (debug-exit: $qv) disagrees with the log ($lv): taking the stricter, $verdict"
+		warn "$run_why"
 	fi
 elif [ "$rc" = 130 ] || [ "$rc" = 143 ] || grep -q 'terminating on signal' "$rundir/qemu.stderr" 2>/dev/null; then
 	# Ctrl-C: QEMU exits with status 0 on SIGINT, and bash then skips our INT trap.
@@ -414,21 +495,29 @@ elif [ "$rc" = 130 ] || [ "$rc" = 143 ] || grep -q 'terminating on signal' "$run
 elif [ "$rc" = 0 ]; then
 	# QEMU ended by itself: ACPI power-off, or a reset/triple fault turned into an exit by -no-reboot.
 	if [ "$lv" = CRASH ]; then
-		echo "$PROG: QEMU ended (reset, triple fault or power-off) before the final line" >&2
+		run_why="QEMU ended (reset, triple fault or power-off) before the final line"
+		echo "$PROG: $run_why" >&2
 	elif [ "$debug_exit_off" = 0 ]; then
 		warn "QEMU ended with status 0, not through the debug-exit port"
 	fi
 else
 	if ! grep -q -a -e 'BdsDxe' -e 'Test result' -e '^\[cpu' "$log" && [ "$lv" = CRASH ]; then
-		echo "$PROG: QEMU failed to start (exit status $rc); its command line is in the log" >&2
-		printf '%q ' "${qemu[@]}" >>"$log"; echo >>"$log"
+		run_why="QEMU failed to start (exit status $rc)"
+		echo "$PROG: $run_why; its command line is at the top of the log ($log)" >&2
+		write_junit ERROR
 		exit 2
 	fi
 	warn "QEMU exited with status $rc"
-	[ "$(rank CRASH)" -gt "$(rank "$lv")" ] && verdict=CRASH
+	if [ "$lv" = CRASH ]; then
+		run_why="QEMU exited with status $rc: $why"
+	elif [ "$(rank CRASH)" -gt "$(rank "$lv")" ]; then
+		verdict=CRASH run_why="QEMU exited with status $rc, not through the debug-exit port (the log says $lv)"
+	fi
 fi
 
 [ -z "$why" ] || [ "$verdict" = TIMEOUT ] || warn "$why"
+junit_ok=1
+write_junit "$verdict" || junit_ok=0
 
 # Prune old logs: keep the newest 50.
 find "$runs" -maxdepth 1 -type f -name '*.log' -printf '%T@ %p\n' | sort -rn | tail -n +51 | cut -d' ' -f2- |
@@ -446,4 +535,5 @@ if [ "$bench" = 1 ] && [ -r "$log" ]; then
 	done
 fi
 echo "$PROG: $verdict ($npass pass, $nfail fail, $nskip skip; log: $shown_log)"
+[ "$junit_ok" = 1 ] || exit 2
 exit "$(code_of "$verdict")"

@@ -565,6 +565,8 @@ struct junit {
 	struct junit_test *last;        /* the test started last */
 	bool plan_over;                 /* an end-of-plan line was seen: no test starts after it */
 	bool plan_done;                 /* "AVIC coverage:" or "SUMMARY:": the plan ran to its end */
+	bool serial_over;               /* run.sh's "--- QEMU stderr ---" block follows */
+	/* last_line: of the serial console, not run.sh's ("run.sh: " lines, the stderr block) */
 	struct sbuf suite_out, line, last_line, last_error, summary;
 	bool oom;
 };
@@ -707,11 +709,13 @@ static void junit_line(struct junit *j)
 		if (t)
 			t->exits_seen = true;
 	}
-	if (is_error_line(s)) {
+	if (strcmp(s, "--- QEMU stderr ---") == 0)
+		j->serial_over = true;
+	if (is_error_line(s) && !j->serial_over) {
 		j->last_error.len = 0;
 		sb_put(&j->last_error, s, len);
 	}
-	if (len) {
+	if (len && !j->serial_over && !starts_with(s, "run.sh: ")) {
 		j->last_line.len = 0;
 		sb_put(&j->last_line, s, len);
 	}
@@ -851,7 +855,7 @@ char *verdict_junit(const char *log, size_t len, const struct verdict_junit_opts
 		sb_puts(&text, running ? "The run ended while this test was running.\n"
 				       : "The run ended outside a test.\n");
 		if (j.last_line.len) {
-			sb_puts(&text, "Last line of the log: ");
+			sb_puts(&text, "Last line on the serial console: ");
 			sb_puts(&text, j.last_line.p);
 			sb_putc(&text, '\n');
 		}

@@ -435,7 +435,7 @@ TEST(verdict_junit_crash_inside_a_test)
 	element(x, "<testcase name=\"apic_ipi\"", "error", buf, sizeof(buf));
 	CHECK(strstr(buf, "message=\"CRASH: no &apos;Test result:&apos; line: the run ended early\" type=\"CRASH\">") != NULL);
 	CHECK(strstr(buf, "while this test was running") != NULL);
-	CHECK(strstr(buf, "Last line of the log: [guest apic_ipi/1] waiting for\n") != NULL);
+	CHECK(strstr(buf, "Last line on the serial console: [guest apic_ipi/1] waiting for\n") != NULL);
 	CHECK(strstr(buf, "FAIL: apic_ipi: two (expected 1, got 0)\n") != NULL);    /* its FAIL lines too */
 	element(x, "<testcase name=\"apic_ipi\"", "system-out", buf, sizeof(buf));
 	CHECK(strstr(buf, "[guest apic_ipi/1] waiting for\n") != NULL);             /* the cut last line */
@@ -446,12 +446,20 @@ TEST(verdict_junit_crash_or_error_outside_a_test)
 {
 	char buf[2048];
 	/* Before any test: the boot ended. */
-	char *x = junit_of(OVMF_NOISE "[cpu0] INFO boot: read \\EFI\\BOOT\\HV.CFG\n", NULL);
+	char *x = junit_of("run.sh: QEMU: QEMU emulator version 7.2.22\n" OVMF_NOISE
+			   "[cpu0] INFO boot: read \\EFI\\BOOT\\HV.CFG\n", NULL);
 
 	CHECK(strstr(x, "tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\"") != NULL);
 	element(x, "<testcase name=\"run\"", "error", buf, sizeof(buf));
 	CHECK(strstr(buf, "type=\"CRASH\"") != NULL);
 	CHECK(strstr(buf, "The run ended outside a test.") != NULL);
+	CHECK(strstr(buf, "serial console: [cpu0] INFO boot: read \\EFI\\BOOT\\HV.CFG\n") != NULL);
+	free(x);
+
+	/* No console output at all: no "last line", run.sh's own lines are not one. */
+	x = junit_of("run.sh: QEMU: QEMU emulator version 7.2.22\nrun.sh: command: qemu\n", NULL);
+	element(x, "<testcase name=\"run\"", "error", buf, sizeof(buf));
+	CHECK(strstr(buf, "Last line") == NULL);
 	free(x);
 
 	/* The hypervisor reports ERROR before the plan: the run testcase says why. */
@@ -484,10 +492,13 @@ TEST(verdict_junit_run_verdict_from_the_caller)
 {
 	/* run.sh's TIMEOUT: the log itself only looks cut (CRASH). */
 	struct verdict_junit_opts o = { .run_verdict = VERDICT_TIMEOUT, .reason = "QEMU was stopped after 600s (--timeout)" };
-	char *x = junit_of("[cpu0] INFO test: apic_nmi: n (2 vCPUs)\nPASS: apic_nmi: a\n", &o);
+	char *x = junit_of("[cpu0] INFO test: apic_nmi: n (2 vCPUs)\nPASS: apic_nmi: a\n\n--- QEMU stderr ---\n"
+			   "qemu-system-x86_64: terminating on signal 15 from pid 1 (timeout)\n", &o);
 	char buf[2048];
 
 	element(x, "<testcase name=\"apic_nmi\"", "error", buf, sizeof(buf));
+	/* run.sh's block of QEMU's messages is not the serial console. */
+	CHECK(strstr(buf, "Last line on the serial console: PASS: apic_nmi: a\n") != NULL);
 	CHECK(strstr(buf, "message=\"TIMEOUT: QEMU was stopped after 600s (--timeout)\" type=\"TIMEOUT\"") != NULL);
 	CHECK(strstr(x, "<property name=\"verdict.reason\" value=\"QEMU was stopped after 600s (--timeout)\"/>") != NULL);
 	free(x);
