@@ -37,7 +37,7 @@ HV.CFG on its ESP, shows the serial console live and judges the results.
                        says otherwise), then the instruction count of each round trip
                        (TSC ticks >> shift) as METRIC lines; not with --tests/--guest
   --gdb                start QEMU halted with a gdb stub on :1234 (no timeout unless --timeout)
-  --qemu PATH          the QEMU binary (default: \$QEMU, else qemu-system-x86_64 from PATH);
+  --qemu PATH          the QEMU binary (default: $QEMU, else qemu-system-x86_64 from PATH);
                        its version is printed and written at the top of the serial log
   --junit FILE         also write the run as JUnit XML to FILE: one testcase per test
                        that ran (FAIL lines as <failure>, SKIP as <skipped>, its part of
@@ -54,7 +54,8 @@ HV_EFI (boot this EFI file instead of build/BOOTX64.EFI).
 Exit status:
   0  SUCCESS   every test passed (or was skipped with a reason)
   1  FAILURE   at least one check failed
-  2  usage, environment or build error (nothing was judged)
+  2  usage, environment or build error (nothing was judged), or the --junit file
+     could not be written
   3  CRASH     QEMU ended without a final 'Test result:' line
   4  TIMEOUT   the --timeout limit was hit
   5  ERROR     the hypervisor reported ERROR (e.g. the CPU lacks a feature it needs)
