@@ -5,6 +5,7 @@
 # a run that never finishes (QEMU started halted, -S) still gives a valid
 # file with the TIMEOUT as an <error>.  Then tools/stress must count and
 # report failed runs: two runs of fail_on_purpose are 2 failed, exit non-zero.
+# Bad values of --qemu, --junit and tools/stress's options are usage errors.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 XML=$(mktemp "${TMPDIR:-/tmp}/hv-int-$NAME.XXXXXX.xml")
@@ -14,6 +15,22 @@ trap 'rm -f "$OUT" "$XML" "$XML2" "$STRESS"' EXIT
 
 # A declared dependency (libxml2-utils), so its absence is a failure, not a SKIP.
 command -v xmllint >/dev/null 2>&1 || fail "xmllint not found: install the Debian package 'libxml2-utils'"
+
+# Bad --qemu / --junit values and bad tools/stress options: exit 2 with a message, before anything boots.
+for bad in "--qemu /nonexistent/qemu|no such file" "--qemu $ROOT/README.md|not executable" \
+	"--qemu $ROOT|is a directory" "--junit /nonexistent/x.xml|no such directory" "--junit $ROOT|is a directory"; do
+	# shellcheck disable=SC2086  # split on purpose: option and value
+	run_hv ${bad%|*}
+	expect_rc 2 "for '${bad%|*}'"
+	expect_out "${bad#*|}"
+done
+for bad in "--runs 0" "--runs x" "--runs" "--gdb"; do
+	# shellcheck disable=SC2086
+	NO_BUILD=1 tools/stress $bad >"$OUT" 2>&1 </dev/null
+	RC=$?
+	expect_rc 2 "tools/stress $bad"
+	expect_out "^stress: .*try 'tools/stress --help'"
+done
 
 xpath() { xmllint --xpath "$2" "$1" 2>/dev/null; }
 wellformed() { # FILE
