@@ -29,6 +29,7 @@
  * (the first "AVIC coverage:", "SUMMARY:" or "Test result:" line); a test
  * skipped for want of vCPUs has no such line, only its SKIP line.  Lines
  * before the first test and after the plan are the suite's <system-out>.
+ * A testcase's time is its "METRIC: <test>.time_ms <ms>" line, if any.
  */
 #ifndef TOOLS_VERDICT_H
 #define TOOLS_VERDICT_H

@@ -536,6 +536,20 @@ static void sb_attr(struct sbuf *b, const char *name, const char *value)
 	sb_putc(b, '"');
 }
 
+/* name="S.mmm": milliseconds as JUnit's seconds. */
+static void sb_attr_ms(struct sbuf *b, const char *name, unsigned long long ms)
+{
+	sb_putc(b, ' ');
+	sb_puts(b, name);
+	sb_puts(b, "=\"");
+	sb_uint(b, ms / 1000);
+	sb_putc(b, '.');
+	sb_putc(b, (char)('0' + ms / 100 % 10));
+	sb_putc(b, (char)('0' + ms / 10 % 10));
+	sb_putc(b, (char)('0' + ms % 10));
+	sb_putc(b, '"');
+}
+
 static void sb_attr_uint(struct sbuf *b, const char *name, unsigned long long v)
 {
 	sb_putc(b, ' ');
@@ -552,6 +566,8 @@ struct junit_test {
 	char name[JUNIT_NAME_MAX];
 	bool started;                   /* its "INFO test:" line was seen */
 	bool exits_seen;                /* its EXITS: line: the hypervisor finished it */
+	bool timed;                     /* its "METRIC: <test>.time_ms <ms>" line was seen */
+	unsigned time_ms;
 	unsigned pass, fail, skip;
 	struct sbuf out;                /* its part of the log */
 	struct sbuf fails, skips;       /* its FAIL / SKIP lines */
@@ -701,6 +717,21 @@ static void junit_line(struct junit *j)
 		/* A SKIP of a test that never started: the hypervisor went on from the last one. */
 		if (t && t != j->cur && !t->started)
 			j->cur = NULL;
+	} else if (starts_with(s, "METRIC: ")) {
+		/* "METRIC: <test>.time_ms <ms>": the test's wall time (hv/main.c, run_test). */
+		const char *q = s + strlen("METRIC: ");
+		unsigned ms;
+
+		n = 0;
+		while (q[n] && q[n] != '.' && q[n] != ' ')
+			n++;
+		msg = q + n + strlen(".time_ms ");
+		if (starts_with(q + n, ".time_ms ") && parse_uint(&msg, &ms) && *msg == '\0' &&
+		    (t = junit_find(j, q, n, false)) != NULL) {
+			t->timed = true;
+			t->time_ms = ms;
+		}
+		t = NULL;
 	} else if (starts_with(s, "EXITS:")) {
 		const char *rest = s + 6;
 
@@ -885,13 +916,7 @@ char *verdict_junit(const char *log, size_t len, const struct verdict_junit_opts
 	sb_attr_uint(&x, "failures", failures);
 	sb_attr_uint(&x, "errors", errors);
 	sb_attr_uint(&x, "skipped", skipped);
-	sb_puts(&x, " time=\"");
-	sb_uint(&x, o->time_ms / 1000);
-	sb_putc(&x, '.');
-	sb_putc(&x, (char)('0' + o->time_ms / 100 % 10));
-	sb_putc(&x, (char)('0' + o->time_ms / 10 % 10));
-	sb_putc(&x, (char)('0' + o->time_ms % 10));
-	sb_putc(&x, '"');
+	sb_attr_ms(&x, "time", o->time_ms);
 	if (o->timestamp)
 		sb_attr(&x, "timestamp", o->timestamp);
 	sb_puts(&x, ">\n  <properties>\n");
@@ -917,6 +942,8 @@ char *verdict_junit(const char *log, size_t len, const struct verdict_junit_opts
 		sb_puts(&x, "  <testcase");
 		sb_attr(&x, "name", t->name);
 		sb_attr(&x, "classname", classname);
+		if (t->timed)
+			sb_attr_ms(&x, "time", t->time_ms);
 		if (t != &run)
 			sb_attr_uint(&x, "assertions", t->pass + t->fail);
 		sb_puts(&x, ">\n");

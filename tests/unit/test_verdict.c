@@ -321,6 +321,7 @@ static const char *element(const char *x, const char *from, const char *tag, cha
 	"PASS: cpuid: leaf 1 ok\r\n"                                                               \
 	"PASS: cpuid: leaf 2 ok\r\n"                                                               \
 	"EXITS: cpuid: cpuid=6\r\n"                                                                \
+	"METRIC: cpuid.time_ms 1234\r\n"                                                          \
 	"[cpu0] INFO test: fail_on_purpose: reports a FAIL on purpose (1 vCPU)\r\n"               \
 	"[guest fail_on_purpose/0] deliberate\r\n"                                                 \
 	"FAIL: fail_on_purpose: 1 + 1 (expected 0x3, got 0x2)\r\n"                                 \
@@ -355,9 +356,9 @@ TEST(verdict_junit_pass_fail_skip)
 
 	/* cpuid: its part of the log, nothing of the next test's. */
 	element(x, "<testcase name=\"cpuid\"", "testcase", buf, sizeof(buf));
-	CHECK(strstr(buf, "assertions=\"2\"") != NULL);
+	CHECK(strstr(buf, "classname=\"avic-hv.soft\" time=\"1.234\" assertions=\"2\">") != NULL);
 	CHECK(strstr(buf, "<system-out>[cpu0] INFO test: cpuid: CPUID is filtered (1 vCPU)\nPASS: cpuid: leaf 1 ok\n"
-			  "PASS: cpuid: leaf 2 ok\nEXITS: cpuid: cpuid=6\n</system-out>") != NULL);
+			  "PASS: cpuid: leaf 2 ok\nEXITS: cpuid: cpuid=6\nMETRIC: cpuid.time_ms 1234\n</system-out>") != NULL);
 	CHECK(strstr(buf, "<failure") == NULL && strstr(buf, "<skipped") == NULL);
 
 	/* fail_on_purpose: the first FAIL as message, all FAIL lines as text, escaped. */
@@ -371,6 +372,8 @@ TEST(verdict_junit_pass_fail_skip)
 	CHECK(strstr(buf, "SKIP:") == NULL);
 
 	/* apic_storm never started: skipped, its SKIP line its whole part. */
+	element(x, "<testcase name=\"apic_storm\"", "testcase", buf, sizeof(buf));
+	CHECK(strstr(buf, " time=") == NULL);         /* no METRIC line: no time */
 	element(x, "<testcase name=\"apic_storm\"", "skipped", buf, sizeof(buf));
 	CHECK_STR_EQ("<skipped message=\"needs 4 vCPUs, this run has 1 CPU\">"
 		     "SKIP: apic_storm: needs 4 vCPUs, this run has 1 CPU\n", buf);
