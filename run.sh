@@ -24,7 +24,8 @@ HV.CFG on its ESP, shows the serial console live and judges the results.
                        to port 0xF4 (docs/multiboot.md; not with --tests)
   --append ARGS        the kernel's command line (Multiboot cmdline), with --guest
   --module FILE        a Multiboot module, with --guest; repeatable, at most 8, in order
-  --timeout S          limit for the whole QEMU run, seconds (default 600; 0 = none)
+  --timeout S          limit for the whole QEMU run, seconds (default 600, and 60 more per
+                       CPU above 8: TCG runs many vCPUs on few host cores; 0 = none)
   --test-timeout MS    per-vCPU watchdog (HV.CFG test_timeout; the hypervisor's default is 10000)
   --cfg KEY=VALUE      extra HV.CFG line, repeatable (e.g. --cfg verbose=1)
   --usb                boot the USB stick image (make usb) from an xHCI stick
@@ -132,7 +133,8 @@ for kv in ${cfg_extra[@]+"${cfg_extra[@]}"}; do
 	[[ $kv =~ ^[A-Za-z_][A-Za-z0-9_]*=[^[:space:]#]*$ ]] || bad_usage "--cfg wants KEY=VALUE without blanks or '#', not '$kv'"
 done
 if [ -z "$timeout" ]; then
-	if [ "$gdb" = 1 ]; then timeout=0; else timeout=600; fi
+	# Many vCPUs on few host cores are slow, not hung: the limit grows with --smp.
+	if [ "$gdb" = 1 ]; then timeout=0; else timeout=$((600 + 60 * (smp > 8 ? smp - 8 : 0))); fi
 fi
 
 abspath() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
