@@ -6,7 +6,8 @@
 #   make fuzz-repro FUZZ_INPUT=f    replay one input, printing every operation
 #
 # Needs clang with its libFuzzer runtime: Debian packages 'clang' and
-# 'libclang-rt-14-dev' (the latter is only a Recommends of clang).  Under
+# 'libclang-rt-dev' (Debian 12 without it: 'libclang-rt-14-dev'; only a
+# Recommends of clang; tools/deps.sh --list names the one of this release).  Under
 # `make check` a missing clang is not a build error: the build says so and
 # tests/check.sh reports "FAIL: fuzz: ..." with the reason, so the other
 # checks still run.  See tests/fuzz/README.md.
@@ -27,14 +28,17 @@ FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -I. -DLIB_HOSTED \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer -MMD -MP
 
-# Which libFuzzer runtime clang links; -print-file-name echoes the bare name when it is absent.
-FUZZ_RT := libclang_rt.fuzzer-x86_64.a
+# The libFuzzer runtime in the folder clang links its runtimes from:
+# lib/linux/libclang_rt.fuzzer-x86_64.a (clang 14), or libclang_rt.fuzzer.a in
+# a per-target folder (lib/x86_64-pc-linux-gnu).  The package of this release:
+FUZZ_RT_PKG = $$(./tools/deps.sh --list | grep '^libclang-rt')
 FUZZ_TOOLCHECK = \
 	if ! command -v $(FUZZ_CC) >/dev/null 2>&1; then \
-		echo "fuzz: '$(FUZZ_CC)' not found: install the Debian packages 'clang' and 'libclang-rt-14-dev'" >&2; \
+		echo "fuzz: '$(FUZZ_CC)' not found: install the Debian packages 'clang' and '$(FUZZ_RT_PKG)'" >&2; \
 		false; \
-	elif [ ! -e "$$($(FUZZ_CC) -print-file-name=$(FUZZ_RT))" ]; then \
-		echo "fuzz: $(FUZZ_CC) has no libFuzzer runtime ($(FUZZ_RT)): install the Debian package 'libclang-rt-14-dev'" >&2; \
+	elif rt=$$($(FUZZ_CC) --print-runtime-dir 2>/dev/null); \
+	     [ ! -e "$$rt/libclang_rt.fuzzer-x86_64.a" ] && [ ! -e "$$rt/libclang_rt.fuzzer.a" ]; then \
+		echo "fuzz: $(FUZZ_CC) has no libFuzzer runtime (libclang_rt.fuzzer in '$$rt'): install the Debian package '$(FUZZ_RT_PKG)'" >&2; \
 		false; \
 	fi
 
