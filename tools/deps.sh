@@ -29,13 +29,18 @@ PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin
 
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
 have_file() { [ -e "$1" ]; }
-# clang's libFuzzer runtime, in the folder clang links its runtimes from:
-# lib/linux/libclang_rt.fuzzer-x86_64.a, or libclang_rt.fuzzer.a where the
-# runtimes live in a per-target folder (lib/x86_64-pc-linux-gnu).
+# clang's libFuzzer runtime, where clang itself finds it: -print-file-name
+# prints the path, or the bare name when it is absent.  Its name is
+# libclang_rt.fuzzer-x86_64.a in lib/linux (Debian 12 and 13), or
+# libclang_rt.fuzzer.a in a per-target folder (lib/x86_64-pc-linux-gnu; clang
+# 19's --print-runtime-dir names that folder even where it does not exist).
 have_fuzz_rt() {
-	local d
-	d=$(clang --print-runtime-dir 2>/dev/null) && [ -n "$d" ] || return 1
-	[ -e "$d/libclang_rt.fuzzer-x86_64.a" ] || [ -e "$d/libclang_rt.fuzzer.a" ]
+	local n f
+	for n in libclang_rt.fuzzer-x86_64.a libclang_rt.fuzzer.a; do
+		f=$(clang -print-file-name="$n" 2>/dev/null)
+		[[ $f == /* && -e $f ]] && return 0
+	done
+	return 1
 }
 
 # The package with clang's runtime libraries (libFuzzer's among them; only a

@@ -28,17 +28,21 @@ FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -I. -DLIB_HOSTED \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer -MMD -MP
 
-# The libFuzzer runtime in the folder clang links its runtimes from:
-# lib/linux/libclang_rt.fuzzer-x86_64.a (clang 14), or libclang_rt.fuzzer.a in
-# a per-target folder (lib/x86_64-pc-linux-gnu).  The package of this release:
+# The libFuzzer runtime where clang finds it (-print-file-name prints the bare
+# name when it is absent): libclang_rt.fuzzer-x86_64.a in lib/linux (Debian 12
+# and 13), or libclang_rt.fuzzer.a in a per-target folder.  The package of
+# this release:
 FUZZ_RT_PKG = $$(./tools/deps.sh --list | grep '^libclang-rt')
+FUZZ_HAVE_RT = for n in libclang_rt.fuzzer-x86_64.a libclang_rt.fuzzer.a; do \
+		f=$$($(FUZZ_CC) -print-file-name=$$n 2>/dev/null); \
+		case $$f in /*) [ ! -e "$$f" ] || exit 0 ;; esac; \
+	done; exit 1
 FUZZ_TOOLCHECK = \
 	if ! command -v $(FUZZ_CC) >/dev/null 2>&1; then \
 		echo "fuzz: '$(FUZZ_CC)' not found: install the Debian packages 'clang' and '$(FUZZ_RT_PKG)'" >&2; \
 		false; \
-	elif rt=$$($(FUZZ_CC) --print-runtime-dir 2>/dev/null); \
-	     [ ! -e "$$rt/libclang_rt.fuzzer-x86_64.a" ] && [ ! -e "$$rt/libclang_rt.fuzzer.a" ]; then \
-		echo "fuzz: $(FUZZ_CC) has no libFuzzer runtime (libclang_rt.fuzzer in '$$rt'): install the Debian package '$(FUZZ_RT_PKG)'" >&2; \
+	elif ! ( $(FUZZ_HAVE_RT) ); then \
+		echo "fuzz: $(FUZZ_CC) has no libFuzzer runtime (libclang_rt.fuzzer*.a): install the Debian package '$(FUZZ_RT_PKG)'" >&2; \
 		false; \
 	fi
 
