@@ -28,7 +28,7 @@ dir=
 case $# in
 0) ;;
 1) case $1 in
-   -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+   -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
    -*) echo "$PROG: unknown option '$1' (try --help)" >&2; exit 2 ;;
    *) dir=$1 ;;
    esac ;;
