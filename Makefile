@@ -120,7 +120,6 @@ $(BUILD)/hv-usb.img: $(BUILD)/BOOTX64.EFI tools/mkusb.sh
 # backports packages unpacked into $(BUILD)/qemu10; quick when it is there.
 # Under `make check` a failed download is not a build error: the scenario
 # integration/qemu10 then reports FAIL with the reason, and the rest still runs.
-QEMU10 := $(BUILD)/qemu10/bin/qemu-system-x86_64
 QEMU10_SOFT := $(filter check,$(MAKECMDGOALS))
 qemu10:
 	@./tools/qemu10.sh $(BUILD)/qemu10 $(if $(QEMU10_SOFT),|| echo "qemu10: not installed; integration/qemu10 will report FAIL" >&2)
