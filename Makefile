@@ -5,6 +5,8 @@
 #   make usb        build/hv-usb.img (GPT + FAT32 ESP, for a USB stick)
 #   make check      host unit tests + a short fuzz pass + QEMU integration tests
 #   make deps       install the Debian packages the build and the runs need
+#   make qemu10     build/qemu10/bin/qemu-system-x86_64: QEMU 10 beside the system's
+#                   (run.sh with QEMU=build/qemu10/bin/qemu-system-x86_64)
 #
 # Everything is built out of tree under build/.
 
@@ -36,7 +38,7 @@ ifneq ($(filter-out deps help clean,$(MAKECMDGOALS))$(if $(MAKECMDGOALS),,all),)
   endif
 endif
 
-.PHONY: all deps usb check unit integration clean help fuzz
+.PHONY: all deps usb check unit integration clean help fuzz qemu10
 all: $(BUILD)/BOOTX64.EFI
 
 deps:
@@ -112,6 +114,15 @@ include guest/mbkernel/mbkernel.mk
 usb: $(BUILD)/hv-usb.img
 $(BUILD)/hv-usb.img: $(BUILD)/BOOTX64.EFI tools/mkusb.sh
 	./tools/mkusb.sh $@ $(BUILD)/BOOTX64.EFI $(if $(HV_CFG),$(HV_CFG))
+
+# --- QEMU 10 beside the system's QEMU ---------------------------------------------
+# tools/qemu10.sh: the system QEMU when it is 10.x (Debian 13), else Debian's
+# backports packages unpacked into $(BUILD)/qemu10; quick when it is there.
+# Under `make check` a failed download is not a build error: the scenario
+# integration/qemu10 then reports FAIL with the reason, and the rest still runs.
+QEMU10_SOFT := $(filter check,$(MAKECMDGOALS))
+qemu10:
+	@./tools/qemu10.sh $(BUILD)/qemu10 $(if $(QEMU10_SOFT),|| echo "qemu10: not installed; integration/qemu10 will report FAIL" >&2)
 
 # --- host tools and tests --------------------------------------------------------
 HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -I. -DLIB_HOSTED \

@@ -71,7 +71,9 @@ if [ "$do_fuzz" = 1 ]; then
 	secs=${FUZZ_CHECK_SECONDS:-25}
 	if [ ! -x "$bin" ]; then
 		if ! command -v clang >/dev/null 2>&1; then
-			echo "FAIL: fuzz: vapic: clang not found: install the Debian packages 'clang' and 'libclang-rt-14-dev', then run 'make check'"
+			echo "FAIL: fuzz: vapic: clang not found: install the Debian packages 'clang' and '$(tools/deps.sh --list | grep '^libclang-rt')', then run 'make check'"
+		elif ! missing=$(tools/deps.sh --check); then
+			echo "FAIL: fuzz: vapic: $bin not built: $missing (install them, or run 'sudo make deps'), then run 'make check'"
 		else
 			echo "FAIL: fuzz: vapic: $bin not found (run 'make check', which builds it)"
 		fi

@@ -6,11 +6,23 @@
  * (instructions << shift; ../shared/docs/qemu-tcg-facts.md "Deterministic
  * measurement"), so a RDTSC pair around an operation gives the instructions
  * of guest -> #VMEXIT -> handler -> VMRUN -> guest, host side included.
- * Each figure is the minimum over BENCH_REPS repetitions (a host timer tick
- * landing inside one window only makes that sample longer); the test
- * checks that the minimum was seen at least twice, so one odd sample cannot
- * become the figure.  Printed as METRIC bench.<op>_tsc <ticks>; run.sh
+ * Each figure is the minimum over BENCH_REPS repetitions: anything else
+ * that runs inside a window (a host timer tick, another vCPU) only makes
+ * that sample longer.  Printed as METRIC bench.<op>_tsc <ticks>; run.sh
  * --bench divides by 2^shift.
+ *
+ * Exact and not exact.  Under single-threaded TCG the vCPUs take turns on
+ * one host thread, and the TSC counts the instructions of all of them; when
+ * QEMU switches is up to host events (its I/O thread), not to the guest.
+ * The one-vCPU round trips are exact: vcpu0 measures them while every other
+ * vCPU sleeps in HLT, so nothing else runs inside the window, and the
+ * minimum is the same in every run (the test checks it was seen at least
+ * twice, so one odd sample cannot become the figure; the scenario
+ * integration/bench checks that two runs agree).  ipi_halted needs both
+ * vCPUs, and how long vcpu0 spins before QEMU lets the target run is host
+ * scheduling: its minimum is a figure, not an exact one (QEMU 10 has been
+ * seen to reach it once in 32), so the test asserts only that every IPI
+ * arrived and was handled once.
  *
  *   vmmcall           an empty hypercall (unknown number: HV_ENOSYS)
  *   x2apic_eoi        WRMSR 0x80B (x2APIC EOI, APM Vol 2 §16.11 Table 16-6)
@@ -24,6 +36,7 @@
 
 #define BENCH_REPS      32
 #define BENCH_VECTOR    0xe0
+#define BENCH_WAKE_VECTOR 0xd0          /* ends the others' sleep after the one-vCPU part */
 #define BENCH_NOP_HC    0x7fffu         /* no such hypercall */
 
 static volatile u64 handler_tsc;
@@ -52,11 +65,52 @@ static void sample(struct samples *s, u64 v)
 	}
 }
 
+/* A one-vCPU round trip: exact, so its minimum must come up more than once. */
 static void publish(const char *op, const struct samples *s)
 {
 	if (report(s->at_min >= 2, "%s: minimum %lu TSC ticks seen %u times in %u", op,
 		   (unsigned long)s->min, s->at_min, BENCH_REPS))
 		hc_metric("%s_tsc %lu", op, (unsigned long)s->min);
+}
+
+/*
+ * The other vCPUs sleep while vcpu0 measures alone: a vCPU that spins (in
+ * vcpu_barrier, say) runs in between and puts its instructions into vcpu0's
+ * windows, which made the one-vCPU minimums rare under QEMU 10.
+ */
+static volatile u32 sleepers, solo_done;
+
+static void bench_wake_handler(struct ex_regs *regs)
+{
+	(void)regs;
+	apic_eoi();
+}
+
+static void bench_sleep_while_solo(void)
+{
+	__atomic_add_fetch(&sleepers, 1, __ATOMIC_ACQ_REL);
+	/* sti; hlt: woken by vcpu0's BENCH_WAKE_VECTOR IPI; loop on any other wake-up. */
+	while (!__atomic_load_n(&solo_done, __ATOMIC_ACQUIRE))
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+}
+
+static bool bench_solo_begin(void)
+{
+	if (!wait_for(__atomic_load_n(&sleepers, __ATOMIC_ACQUIRE) == nr_vcpus() - 1, WAIT_LONG)) {
+		report_fail("%u of %u other vCPUs went to sleep for the one-vCPU round trips",
+			    sleepers, nr_vcpus() - 1);
+		return false;
+	}
+	tsc_delay(20000);       /* the last of them from its announcement into HLT */
+	return true;
+}
+
+static void bench_solo_end(void)
+{
+	__atomic_store_n(&solo_done, 1, __ATOMIC_RELEASE);
+	/* APIC ID = vCPU index (lib/hv_abi.h); an x2APIC ID below 256 reaches an xAPIC too. */
+	for (u32 i = 1; i < nr_vcpus(); i++)
+		apic_icr_write(i, APIC_ICR_DM_FIXED | BENCH_WAKE_VECTOR);
 }
 
 static void bench_vmmcall(void)
@@ -114,6 +168,7 @@ static volatile u32 target_ready, target_stop;
 static void bench_ipi_halted_sender(void)
 {
 	struct samples s = { .min = ~0ULL };
+	u32 hits0 = handler_hits;
 
 	for (int i = 0; i < BENCH_REPS; i++) {
 		u32 hits = handler_hits;
@@ -134,7 +189,14 @@ static void bench_ipi_halted_sender(void)
 		sample(&s, handler_tsc - t0);
 	}
 	target_stop = 1;
-	publish("ipi_halted", &s);
+	if (handler_hits != hits0 + BENCH_REPS) {
+		report_fail("ipi_halted: the handler ran %u times for %u IPIs", handler_hits - hits0, BENCH_REPS);
+		return;
+	}
+	/* Cross-vCPU: every IPI arrived (above), once; the minimum is a figure, not an exact one. */
+	report_pass("ipi_halted: %u IPIs to the halted vcpu1, each handled once; minimum %lu TSC ticks "
+		    "seen %u times (two vCPUs: not exact)", BENCH_REPS, (unsigned long)s.min, s.at_min);
+	hc_metric("ipi_halted_tsc %lu", (unsigned long)s.min);
 }
 
 static void bench_ipi_halted_target(void)
@@ -155,19 +217,26 @@ GUEST_TEST(bench)
 	bool worker = me <= 1;
 
 	irq_set_handler(BENCH_VECTOR, bench_handler);
+	irq_set_handler(BENCH_WAKE_VECTOR, bench_wake_handler);
 	cli();
-	if (worker) {
-		if (apic_set_mode(APIC_MODE_X2APIC) != EXC_NONE) {
-			report_fail("x2APIC mode could not be entered");
+	if (worker && apic_set_mode(APIC_MODE_X2APIC) != EXC_NONE) {
+		report_fail("x2APIC mode could not be entered");
+		return;
+	}
+	/* Every vCPU's APIC on and clean: the others take the wake-up IPI. */
+	apic_quiesce();
+	cli();
+	if (me == 0) {
+		if (!bench_solo_begin()) {
+			bench_solo_end();
 			return;
 		}
-		apic_quiesce();
-		cli();
-	}
-	if (me == 0) {
 		bench_vmmcall();
 		bench_eoi("x2apic_eoi");
 		bench_self_ipi();
+		bench_solo_end();
+	} else {
+		bench_sleep_while_solo();
 	}
 	if (nr_vcpus() < 2) {
 		report_skip("ipi_halted: needs 2 vCPUs, this VM has %u", nr_vcpus());
@@ -178,7 +247,7 @@ GUEST_TEST(bench)
 	} else if (me == 1) {
 		bench_ipi_halted_target();
 	} else {
-		report_pass("vcpu%u: not part of the measurement", me);
+		report_pass("not part of the measurement");
 	}
 	if (me == 0) {
 		if (apic_set_mode(APIC_MODE_XAPIC) != EXC_NONE) {

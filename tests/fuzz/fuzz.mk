@@ -6,7 +6,8 @@
 #   make fuzz-repro FUZZ_INPUT=f    replay one input, printing every operation
 #
 # Needs clang with its libFuzzer runtime: Debian packages 'clang' and
-# 'libclang-rt-14-dev' (the latter is only a Recommends of clang).  Under
+# 'libclang-rt-dev' (Debian 12 without it: 'libclang-rt-14-dev'; only a
+# Recommends of clang; tools/deps.sh --list names the one of this release).  Under
 # `make check` a missing clang is not a build error: the build says so and
 # tests/check.sh reports "FAIL: fuzz: ..." with the reason, so the other
 # checks still run.  See tests/fuzz/README.md.
@@ -27,14 +28,21 @@ FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -I. -DLIB_HOSTED \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer -MMD -MP
 
-# Which libFuzzer runtime clang links; -print-file-name echoes the bare name when it is absent.
-FUZZ_RT := libclang_rt.fuzzer-x86_64.a
+# The libFuzzer runtime where clang finds it (-print-file-name prints the bare
+# name when it is absent): libclang_rt.fuzzer-x86_64.a in lib/linux (Debian 12
+# and 13), or libclang_rt.fuzzer.a in a per-target folder.  The package of
+# this release:
+FUZZ_RT_PKG = $$(./tools/deps.sh --list | grep '^libclang-rt')
+FUZZ_HAVE_RT = for n in libclang_rt.fuzzer-x86_64.a libclang_rt.fuzzer.a; do \
+		f=$$($(FUZZ_CC) -print-file-name=$$n 2>/dev/null); \
+		case $$f in /*) [ ! -e "$$f" ] || exit 0 ;; esac; \
+	done; exit 1
 FUZZ_TOOLCHECK = \
 	if ! command -v $(FUZZ_CC) >/dev/null 2>&1; then \
-		echo "fuzz: '$(FUZZ_CC)' not found: install the Debian packages 'clang' and 'libclang-rt-14-dev'" >&2; \
+		echo "fuzz: '$(FUZZ_CC)' not found: install the Debian packages 'clang' and '$(FUZZ_RT_PKG)'" >&2; \
 		false; \
-	elif [ ! -e "$$($(FUZZ_CC) -print-file-name=$(FUZZ_RT))" ]; then \
-		echo "fuzz: $(FUZZ_CC) has no libFuzzer runtime ($(FUZZ_RT)): install the Debian package 'libclang-rt-14-dev'" >&2; \
+	elif ! ( $(FUZZ_HAVE_RT) ); then \
+		echo "fuzz: $(FUZZ_CC) has no libFuzzer runtime (libclang_rt.fuzzer*.a): install the Debian package '$(FUZZ_RT_PKG)'" >&2; \
 		false; \
 	fi
 
