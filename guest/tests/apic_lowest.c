@@ -24,6 +24,14 @@
  *    and 111b), so WRMSR ICR raises #GP and nothing is delivered anywhere.
  * Cost: the sender takes one exit per ICR access per lowest-priority IPI.
  *
+ * The receiver is chosen when the IPI is sent (the hypervisor arbitrates
+ * on the targets' TPR, ISR and IRR as they are then), so no verdict
+ * depends on how fast the vCPUs run.  Every wait on another vCPU has a
+ * progress condition (copies counted, the focus vCPU in its handler, its
+ * release) and is bounded by the waiter's own spins; the SMP_SETTLE_TICKS
+ * delays after the expected copies arrived are only time for a wrong extra
+ * copy to show, which a slow host can make weaker, never wrong.
+ *
  * METRIC xapic_exits_per_op: sender exits per lowest-priority IPI;
  * exits_per_op: exits per refused WRMSR ICR in x2APIC mode (there is no
  * lowest-priority IPI to count there).
@@ -66,6 +74,7 @@ static void on_ipi(struct ex_regs *regs)
 
 	if ((c == CASE_FOCUS || c == CASE_NO_FOCUS) && me == smp_load(&focus_vcpu) &&
 	    !smp_load(&in_service)) {
+		/* Holds the vector in service until vcpu0 has sent the lowest-priority copy. */
 		smp_store(&in_service, 1);
 		wait_for(smp_load(&release), WAIT_LONG);
 	}
@@ -135,7 +144,7 @@ static bool run_case(u32 c, u32 sender, u32 tpr, u32 copies)
 		send_lowest(c);
 	sti();
 	wait_for(total(c) >= copies, WAIT_LONG);
-	tsc_delay(SMP_SETTLE_TICKS);
+	tsc_delay(SMP_SETTLE_TICKS);            /* time for a wrong extra copy to show */
 	if (!vcpu_barrier("case: sent"))
 		return false;
 	cli();
@@ -207,11 +216,15 @@ static void check_focus(const char *m, u32 c, bool focus_off)
 			cli();
 			send_lowest(c);
 			sti();
-			/* The winner, if it is not vcpu1, takes it while vcpu1 still holds the vector. */
+			/*
+			 * The winner was chosen at the send, while vcpu1 held the
+			 * vector; the delay only lets a winner other than vcpu1 take
+			 * it before the release, which no check depends on.
+			 */
 			tsc_delay(SMP_SETTLE_TICKS);
 			smp_store(&release, 1);
 		}
-		/* The fixed copy plus the lowest-priority one. */
+		/* The fixed copy plus the lowest-priority one; then time for a wrong third to show. */
 		wait_for(total(c) >= 2, WAIT_LONG);
 		tsc_delay(SMP_SETTLE_TICKS);
 	}
@@ -248,7 +261,7 @@ static void check_x2apic(const char *m)
 		report_vector(X86_GP, vector,
 			      "%s: WRMSR ICR with message type 001 (lowest priority, reserved in x2APIC mode)", m);
 	}
-	tsc_delay(SMP_SETTLE_TICKS);
+	tsc_delay(SMP_SETTLE_TICKS);            /* refused at the WRMSR; time for a wrong delivery to show */
 	if (!vcpu_barrier("x2apic: sent"))
 		return;
 	cli();
