@@ -40,6 +40,11 @@
  *    no more exits than before the first ExtINT (none under AVIC);
  *  - vCPUs whose LINT0 is masked receive no ExtINT.
  * At the end LINT0 is back at its reset value (masked), the PIC masked.
+ * Which vCPU takes an ExtINT depends only on which of them can (LINT0 and
+ * IF), not on their speed: the odd shared edges come while vcpu0 has IF=0.
+ * Waits on another vCPU are for a flag it sets (stage) or its count,
+ * bounded by the waiter's own spins; the smp_settle() and SMP_SETTLE_TICKS
+ * delays are only time for a wrong extra delivery to show.
  *
  * A failure means a wrong ICW/OCW decode, a lost, duplicated or spurious
  * ExtINT, a wrong vector, an ExtINT that went through the APIC's IRR/ISR or
@@ -317,7 +322,7 @@ static void check_window(const char *m)
 	policy[0] = EOI_MASTER;
 	cli();
 	pulse(IRQ_M);
-	tsc_delay(SMP_SETTLE_TICKS);
+	tsc_delay(SMP_SETTLE_TICKS);            /* time for a wrong delivery (with IF=0) to show */
 	report(count(VEC_M) == n && (pic_irr(PIC_M_CMD) & BIT(IRQ_M)),
 	       "%s: an edge with IF=0: not delivered, the request waits in the master's IRR", m);
 	wait_count(VEC_M, n + 1);

@@ -9,7 +9,8 @@
  *  - a STARTUP to a vCPU that was not sent INIT (it runs its test code) is
  *    ignored: the code at the vector's page does not run and the vCPU goes
  *    on (xAPIC and x2APIC);
- *  - INIT stops the target (its heartbeat counter stops moving) and runs
+ *  - INIT stops the target (the hypervisor has it wait for a STARTUP,
+ *    HC_VCPU_STATE, and its heartbeat counter stands still) and runs
  *    nothing yet; a STARTUP with vector 7 then starts it in real mode at
  *    0x7000: CS = 0x0700, IP = 0, RFLAGS = 0x2, CR0.PE = CR0.PG = 0, the
  *    CPUID initial APIC ID 1, IA32_APIC_BASE still enabled in xAPIC mode at
@@ -35,6 +36,15 @@
  * INIT.  The page of the STARTUP that must be ignored holds a trampoline
  * that reports FAIL and ends its vCPU.
  * Cost: the sender takes one exit per ICR access for each INIT/STARTUP.
+ *
+ * Waits on another vCPU have a progress condition of their own (the
+ * heartbeat moved, the trampoline ran, HC_VCPU_STATE says the target waits
+ * for a STARTUP, a flag the sender sets) and are bounded by the waiter's
+ * own spins, never by the TSC (it runs in wall time under QEMU TCG, whether
+ * the other vCPU gets a host CPU or not).  The hypervisor decides about a
+ * STARTUP when it is sent (lapic_deliver_one: taken only while the target
+ * waits for one), so the delays after an ignored STARTUP are only time for
+ * a wrong start to show, which a slow host can make weaker, never wrong.
  *
  * METRIC exits_per_op: sender exits per INIT or STARTUP IPI (x2APIC),
  * xapic_exits_per_op in xAPIC mode.
@@ -231,7 +241,7 @@ static void send_startup(u8 vector)
 	send(APIC_ICR_DM_STARTUP | vector);
 }
 
-/* true if the heartbeat moves within 100 ms. */
+/* true if the heartbeat moves within 100 ms of this vCPU's spins. */
 static bool heartbeat_moves(void)
 {
 	u32 h = smp_load(&heartbeat);
@@ -252,15 +262,21 @@ static void check_no_init(void)
 	if (!vcpu_barrier("no init: start"))
 		return;
 	if (me == TARGET) {
-		u64 end = rdtsc() + 10000 * SMP_TSC_MS;
 		u32 i = 0;
 
-		while (!smp_load(&spin_stop) && rdtsc() < end)
+		/* Until the sender is done: bounded by this vCPU's spins (10 s at full speed). */
+		for (u64 spins = 0; !smp_load(&spin_stop) && spins < 10000 * SMP_SPINS_MS; spins++) {
 			smp_store(&heartbeat, ++i);
+			cpu_relax();
+		}
 		report(smp_load(&spin_stop), "%s: STARTUP without INIT: this vCPU kept running its code", m);
 	} else if (me == SENDER) {
 		report(heartbeat_moves(), "%s: vcpu%u runs its test code (heartbeat moves)", m, TARGET);
 		send_startup(VEC_IGNORED);
+		/*
+		 * Ignored at the send already; the delay is time for a wrong start
+		 * to show (that trampoline reports FAIL by itself in any case).
+		 */
 		tsc_delay(5 * SMP_SETTLE_TICKS);
 		report_eq(0, tramp_runs(VEC_IGNORED),
 			  "%s: STARTUP (vector 0x%02x) to vcpu%u that was not sent INIT: ignored, the page's code did not run",
@@ -277,7 +293,8 @@ static void check_first(void)
 {
 	volatile struct tramp_data *d = data_of(VEC_FIRST);
 	const char *m = "xapic";
-	bool stopped = false;
+	bool waiting;
+	u32 beat;
 
 	tramp_prepare(VEC_FIRST, CMD_X2APIC, HV_REPORT_PASS,
 		      "vcpu1: xapic: INIT, STARTUP vector 0x07: the trampoline ran in real mode at 0x7000 "
@@ -286,10 +303,18 @@ static void check_first(void)
 	report(heartbeat_moves(), "%s: vcpu%u spins in its test code before INIT", m, TARGET);
 
 	send_init();
-	/* Stopped: the heartbeat stands still over two successive waits. */
-	for (int i = 0; i < 10 && !stopped; i++)
-		stopped = !heartbeat_moves() && !heartbeat_moves();
-	report(stopped, "%s: INIT stops vcpu%u (its heartbeat stands still)", m, TARGET);
+	/*
+	 * Stopped: the target waits for a STARTUP in the hypervisor
+	 * (HC_VCPU_STATE, one hypercall per look, so fewer looks than spins),
+	 * and from then on its heartbeat stands still.  Not "the heartbeat
+	 * went quiet for a while": a vCPU the host does not schedule looks
+	 * the same, and only a long wait that must time out could tell.
+	 */
+	waiting = wait_for(hc_vcpu_state(TARGET) & HV_VCPU_WAIT_SIPI, WAIT_LONG >> 4);
+	beat = smp_load(&heartbeat);
+	tsc_delay(5 * SMP_SETTLE_TICKS);        /* time for a wrong beat to show */
+	report(waiting, "%s: INIT stops vcpu%u: it waits for a STARTUP (HC_VCPU_STATE)", m, TARGET);
+	report_eq(beat, smp_load(&heartbeat), "%s: INIT stops vcpu%u: its heartbeat stands still", m, TARGET);
 	report_eq(0, tramp_runs(VEC_FIRST), "%s: after INIT alone nothing runs at the STARTUP page", m);
 
 	tsc_delay(5 * SMP_SETTLE_TICKS);        /* the customary pause between INIT and STARTUP */
@@ -307,7 +332,11 @@ static void check_first(void)
 	report_eq(HV_LAPIC_BASE | APIC_BASE_ENABLE, d->base_lo & (APIC_BASE_ADDR_MASK | APIC_BASE_ENABLE | APIC_BASE_EXTD),
 		  "%s: IA32_APIC_BASE after INIT: still enabled, xAPIC mode, at 0x%x", m, HV_LAPIC_BASE);
 
-	/* The target now halts in the trampoline: a second STARTUP must not restart it. */
+	/*
+	 * The target now halts in the trampoline: a second STARTUP must not
+	 * restart it.  It is ignored at the send (the target no longer
+	 * waits for one); the delay is time for a wrong second run to show.
+	 */
 	send_startup(VEC_FIRST);
 	tsc_delay(5 * SMP_SETTLE_TICKS);
 	report_eq(1, tramp_runs(VEC_FIRST), "%s: a second STARTUP (the target no longer waits for one) is ignored", m);
@@ -356,7 +385,7 @@ static void check_second(void)
 static void bystander(void)
 {
 	apic_write(APIC_REG_TPR, 0x10);
-	/* Up to 20 s: less than the test's watchdog (hv/tests.def). */
+	/* Until the sender is done: 20 s of this vCPU's spins at full speed, far more than the sender needs. */
 	smp_wait_ms(smp_load(&bystanders_go), 20000);
 	report_eq(0x10, apic_read(APIC_REG_TPR), "INIT/STARTUP for vcpu%u: this vCPU kept running, its TPR kept",
 		  TARGET);
@@ -384,14 +413,16 @@ GUEST_TEST(apic_initsipi)
 
 	/* Both in xAPIC mode again (apic_for_each_mode ends there). */
 	if (me == TARGET) {
-		u64 end = rdtsc() + 20000 * SMP_TSC_MS;
-		u32 i = 0;
-
 		cli();
 		smp_store(&target_ready, 1);
-		/* Until INIT takes this vCPU away (20 s at most); returning means it never came. */
-		while (rdtsc() < end)
-			smp_store(&heartbeat, ++i);
+		/*
+		 * Until INIT takes this vCPU away, bounded by its own spins (20 s at
+		 * full speed), not the TSC: returning means INIT never came.
+		 */
+		for (u64 spins = 0; spins < 20000 * SMP_SPINS_MS; spins++) {
+			smp_store(&heartbeat, (u32)spins + 1);
+			cpu_relax();
+		}
 		report_fail("xapic: vcpu%u was never stopped by INIT", TARGET);
 		return;
 	}

@@ -28,7 +28,12 @@
  *  - destination another vCPU (physical 1): only vcpu1 gets it; a level
  *    interrupt EOIed there clears Remote IRR too.
  * Only vcpu0 programs the IOAPIC (it is one per VM); vcpu1 is the remote
- * receiver, all others check that nothing reached them.
+ * receiver, all others check that nothing reached them.  The others wait
+ * for vcpu0 on a flag it sets (stage), bounded by their own spins; vcpu0
+ * waits for vcpu1's handler counts.  The smp_settle() delays after an
+ * expected interrupt (or none) are only time for a wrong one to show, which
+ * a slow host can make weaker, never wrong: no verdict depends on how fast
+ * the vCPUs run.
  * Cost: 100 edge interrupts to vcpu0 spinning with IF=1: OUT high, OUT
  * low and the handler's EOI, one exit each, and no VINTR exit (the vector
  * is injected on the VMRUN after the OUT that raised it).
@@ -379,6 +384,11 @@ static void check_remote(const char *m)
 		pin_set(PIN_REMOTE_LEVEL, HIGH);
 		report(wait_for(smp_load(&got[REMOTE][PIN_REMOTE_LEVEL]) >= 1, WAIT_LONG),
 		       "%s: level entry with destination vcpu%u: delivered there", m, REMOTE);
+		/*
+		 * vcpu1's handler lowered the line and EOIed before it counted, so
+		 * Remote IRR is clear by now; the delay is time for a wrong second
+		 * delivery to show at vcpu1 (which counts exactly one).
+		 */
 		smp_settle();
 		report(!remote_irr(PIN_REMOTE_LEVEL),
 		       "%s: level entry: vcpu%u lowered the line and EOIed: Remote IRR clear", m, REMOTE);

@@ -19,12 +19,15 @@
  *  - x2APIC: LDR is read-only and derived from the ID, cluster ID[19:4] in
  *    bits 31:16 and 1 << ID[3:0] in bits 15:0; a destination matches when
  *    bits 31:16 equal the cluster and bits 15:0 share a bit with the
- *    member bits (cluster 1 reaches nobody here: all vCPUs are in cluster 0).
+ *    member bits (cluster 1 reaches vcpu16 when there is one, else nobody).
  * The expected receivers are computed here from those rules and the LDRs
  * the test wrote (or read, in x2APIC mode); each case uses its own vector
  * and is sent by a different vCPU in turn; every vCPU counts what it got
  * and the counts must be exact.  In xAPIC mode every vCPU's DFR and LDR are
- * set before any IPI is sent.
+ * set before any IPI is sent.  The destinations match when the IPI is sent,
+ * so no count depends on how fast the vCPUs run: a receiver waits for its
+ * own expected copy (bounded by its spins), and the SMP_SETTLE_TICKS delay
+ * after it is only time for a wrong extra copy to show.
  * Cost: the sender takes one exit per ICR access for each logical IPI.
  *
  * METRIC exits_per_op: sender exits per logical IPI (x2APIC),
@@ -141,7 +144,7 @@ static void check_model(const char *m, enum model mdl)
 		}
 		sti();
 		wait_for(smp_load(&got[me][c]) >= want, WAIT_LONG);
-		tsc_delay(SMP_SETTLE_TICKS);
+		tsc_delay(SMP_SETTLE_TICKS);    /* time for a wrong extra copy to show */
 		if (!vcpu_barrier("case: sent"))
 			return;
 		cli();

@@ -18,6 +18,11 @@
  * METRIC exits_per_op: exits per delivered interrupt in the nesting
  * scenario (sends, EOIs, ISR reads included; x2APIC), xapic_exits_per_op.
  *
+ * Each vCPU of the VM runs this on its own APIC, at once; no vCPU waits for
+ * another.  The self-IPIs are in IRR when the ICR write returns, so the
+ * waits end on this vCPU's own progress (bounded by its spins) and the
+ * delays are only time for a wrong delivery to show.
+ *
  * A failure means the model injects without checking PPR (nesting where
  * the architecture blocks, or a same-class vector breaking in), an EOI
  * that clears the wrong ISR bit or all of them, or a selection that is not
@@ -68,7 +73,7 @@ static void on_outer(struct ex_regs *regs)
 	/* Same class (even a higher vector) and lower class: must wait. */
 	apic_self_ipi(VEC_SAME);
 	apic_self_ipi(VEC_LOWER);
-	tsc_delay(1000000);
+	tsc_delay(1000000);             /* time for a wrong delivery to show (each one is in IRR at once) */
 	n->same_before_eoi = irq_count(VEC_SAME);
 	n->lower_before_eoi = irq_count(VEC_LOWER);
 	n->same_pending = apic_irr(VEC_SAME);
@@ -156,7 +161,7 @@ static void check_order(const char *m)
 		  "%s: %zu vectors pending with IF clear, highest in IRR 0xfe", m, ARRAY_SIZE(sent));
 	sti_nop();
 	wait_for(irq_log_len() >= ARRAY_SIZE(sent), WAIT_SHORT);
-	tsc_delay(1000000);
+	tsc_delay(1000000);             /* time for a wrong extra delivery to show */
 	cli();
 	len = irq_log_len();
 	for (size_t i = 0; i < ARRAY_SIZE(expect) && i < len; i++)

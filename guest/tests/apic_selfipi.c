@@ -25,6 +25,13 @@
  * follows the ICR write).  Checked as "at most one exit per access, all of
  * them APIC accesses": an AVIC backend takes fewer.
  *
+ * Each vCPU of the VM runs this on its own APIC, at once; no vCPU waits for
+ * another, and the exit counts are per vCPU (a host interrupt's exit is
+ * not in them), so the load of the others changes nothing.  A self-IPI is
+ * in IRR when the write that sends it returns: the waits end on this
+ * vCPU's own progress, and the delays are only time for a wrong delivery
+ * to show.
+ *
  * METRIC exits_per_op (x2APIC ICR self-IPI + EOI), xapic_exits_per_op,
  * self_ipi_msr_exits_per_op (x2APIC SELF_IPI + EOI).
  *
@@ -128,7 +135,7 @@ static void check_sw_disabled(const char *m)
 	report(!apic_irr(VEC_SELF), "%s: software-disabled APIC: self-IPI not accepted into IRR", m);
 	apic_sw_enable();
 	sti_nop();
-	tsc_delay(1000000);
+	tsc_delay(1000000);             /* time for a wrong delivery to show */
 	cli();
 	report_eq(0, irq_count(VEC_SELF),
 		  "%s: software-disabled APIC: nothing delivered after re-enabling", m);

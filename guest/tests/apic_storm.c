@@ -10,7 +10,9 @@
  * of its own (vector 0x40 + 8 * sender + k), so the receiver knows who
  * sent what.  Under QEMU TCG on 2 host cores 4 vCPUs take 9-17 s per mode
  * (6,000-11,000 IPIs/s), and up to a minute when other QEMUs share the
- * cores, hence the 240 s watchdog in hv/tests.def.
+ * cores: each sender steps its progress counter every PROGRESS_SENDS IPIs
+ * acknowledged (guest.h progress()), so the watchdog sees a slow storm
+ * as one that moves, not as a hang.
  * Merging in IRR is ruled out by the protocol, not tolerated: a sender
  * sends vector k to a target again only when the target's handler has
  * counted the previous one (a per sender/target/vector ack), so every IPI
@@ -21,6 +23,11 @@
  *    VINTR windows (an IPI that arrives while the handler runs with IF=0
  *    waits for one) and nothing else.
  * vCPUs beyond the senders must receive nothing.
+ * Nothing here depends on the relative speed of the vCPUs: a sender waits
+ * for its targets' acks (their handlers' counts), and every wait on another
+ * vCPU - a stall, the last acks, the other senders' end - is bounded by the
+ * waiter's own spins, never by the TSC (it runs in wall time under QEMU
+ * TCG, whether the other vCPU gets a host CPU or not).
  *
  * METRIC exits_per_op: exits of all vCPUs per IPI (x2APIC),
  * xapic_exits_per_op; vintr_per_op / xapic_vintr_per_op: the VINTR exits
@@ -46,6 +53,7 @@ static u32 stray[SMP_MAX_VCPUS];        /* IPIs at vCPUs beyond the senders */
 static u32 finished;
 static struct exit_snapshot storm_exits[SMP_MAX_VCPUS];
 static u32 nr_sent[SMP_MAX_VCPUS], nr_recv[SMP_MAX_VCPUS];
+static u32 nr_sending[MAX_SENDERS];     /* sends so far, by sender, while the storm runs */
 static bool duplicate[SMP_MAX_VCPUS];
 static u32 storm_redelivered[SMP_MAX_VCPUS];
 
@@ -79,11 +87,14 @@ static u32 quota(u32 s)
 }
 
 /*
- * No ack for this long is a stall: an IPI lost or counted twice.  Under
- * the watchdog (240 s) with room to spare, far above the longest wait seen
- * under TCG with 4 vCPUs on 2 host cores.
+ * No ack for this long, in the waiting sender's own spins (smp_wait_ms),
+ * is a stall: an IPI lost or counted twice.  Far above the longest wait
+ * seen under TCG with 4 vCPUs on 2 host cores.
  */
 #define STALL_MS        20000
+
+/* A sender steps its progress counter every this many IPIs sent, each after the ack of the one before. */
+#define PROGRESS_SENDS  256
 
 /* The first slot of this sender whose IPI its target has not counted (exactly), or false. */
 static bool first_unacked(u32 me, u32 *t_out, u32 *k_out)
@@ -116,11 +127,15 @@ static void report_stall(const char *m, u32 me)
 			    sent[me][t][k], smp_load(&recv[t][me][k]), irq_if_off());
 }
 
-/* Sends this vCPU's share; false after a stall (nothing acked for STALL_MS). */
+/*
+ * Sends this vCPU's share; false after a stall (nothing acked for STALL_MS
+ * of this vCPU's spins).  The count of sends is published (nr_sending) for
+ * the vCPUs that wait for the storm to end.
+ */
 static bool storm_send(u32 me)
 {
 	u32 p = senders(), done = 0, pos = 0;
-	u64 idle_since = 0;
+	u64 idle = 0;
 
 	while (done < quota(me)) {
 		u32 slot = pos++ % ((p - 1) * NR_VEC);
@@ -134,22 +149,52 @@ static bool storm_send(u32 me)
 			duplicate[me] = true;
 		if (r != *snt) {
 			/* Still on its way: try the next slot. */
-			if (!idle_since)
-				idle_since = rdtsc();
-			else if (rdtsc() - idle_since > STALL_MS * SMP_TSC_MS) {
+			if (++idle > STALL_MS * SMP_SPINS_MS) {
 				nr_sent[me] = done;
 				return false;
 			}
 			cpu_relax();
 			continue;
 		}
-		idle_since = 0;
+		idle = 0;
 		*snt = r + 1;
 		smp_ipi_fixed(t, (u8)(VEC_BASE + me * NR_VEC + k));
-		done++;
+		smp_store(&nr_sending[me], ++done);
+		/* A step: the loop ends with the quota, or at a stall, so it never steps for ever. */
+		if (done % PROGRESS_SENDS == 0)
+			progress();
 	}
 	nr_sent[me] = done;
 	return true;
+}
+
+/* All sends so far, by every sender. */
+static u32 storm_sends(void)
+{
+	u32 sum = 0;
+
+	for (u32 s = 0; s < senders(); s++)
+		sum += smp_load(&nr_sending[s]);
+	return sum;
+}
+
+/*
+ * Until every sender is done, for as long as the storm moves: false only
+ * when no sender sent anything for STALL_MS of this vCPU's spins.  A fixed
+ * bound would say how long the storm may take, which depends on how many
+ * vCPUs share how many host CPUs.
+ */
+static bool wait_storm_end(u32 p)
+{
+	u32 seen;
+
+	do {
+		seen = storm_sends();
+		if (smp_wait_ms(smp_load(&finished) == p || storm_sends() != seen, STALL_MS) &&
+		    smp_load(&finished) == p)
+			return true;
+	} while (storm_sends() != seen);
+	return smp_load(&finished) == p;
 }
 
 static void check_mode(void)
@@ -162,6 +207,7 @@ static void check_mode(void)
 	if (me < p) {
 		memset(sent[me], 0, sizeof(sent[me]));
 		memset(recv[me], 0, sizeof(recv[me]));
+		smp_store(&nr_sending[me], 0);
 	}
 	stray[me] = 0;
 	duplicate[me] = false;
@@ -187,7 +233,13 @@ static void check_mode(void)
 		smp_inc(&finished);
 	}
 	/* Keep taking IPIs until every sender is done. */
-	smp_wait_ms(smp_load(&finished) == p, 3 * STALL_MS);
+	if (!wait_storm_end(p))
+		report_fail("%s: the storm stopped moving: %u of %u senders done, %u IPIs sent", m,
+			    smp_load(&finished), p, storm_sends());
+	/*
+	 * Every IPI sent has been counted by now (each sender waited for its
+	 * acks): the delay is only time for a wrong extra delivery to show.
+	 */
 	tsc_delay(SMP_SETTLE_TICKS);
 	cli();
 	storm_exits[me] = exits_since(&then);
