@@ -75,3 +75,21 @@ tests_without_flag() {
 	sed -n 's/^TEST(\([A-Za-z0-9_]*\), *[0-9]*, *\([^,]*\),.*/\1 \2/p' hv/tests.def |
 		awk -v f="$1" '!index($0, f) { print $1 }'
 }
+
+# expect_default_passes N: every default test has a PASS line, from each of
+# vCPUs 0..N-1 unless it runs on one vCPU (T_ONE_VCPU).
+expect_default_passes() {
+	local one_vcpu t n i
+	one_vcpu=" $(tests_with_flag T_ONE_VCPU | tr '\n' ' ') "
+	for t in $(tests_with_flag T_DEFAULT); do
+		n=$(log_count "^PASS: $t:")
+		if [[ $one_vcpu == *" $t "* ]]; then
+			[ "$n" -ge 1 ] || fail "test '$t' has no PASS line"
+			continue
+		fi
+		for ((i = 0; i < $1; i++)); do
+			[ "$(log_count "^PASS: $t: vcpu$i:")" -gt 0 ] ||
+				fail "test '$t' has no PASS line from vcpu$i ($n PASS lines in all)"
+		done
+	done
+}
