@@ -195,6 +195,18 @@ void vapic_ack(struct vapic *a, u8 vector)
 }
 
 /*
+ * The acknowledge undone (ISR -> IRR, recompute PPR), for an injection the
+ * CPU did not take after all (hv/lapic.c, V_IRQ).  A request of the same
+ * vector that came in meanwhile merges with it, as it would have in IRR.
+ */
+void vapic_unack(struct vapic *a, u8 vector)
+{
+	vapic_vec_clear(a, VAPIC_REG_ISR, vector);
+	vapic_vec_set(a, VAPIC_REG_IRR, vector);
+	vapic_update_ppr(a);
+}
+
+/*
  * EOI (APM Vol 2 §16.6.4, reference 5.6): clear the highest ISR bit and
  * recompute PPR.  Returns the vector, with *level = its TMR bit (the caller
  * then broadcasts an EOI to the IOAPIC), or -1 when nothing is in service.

@@ -221,6 +221,7 @@ int vapic_highest_isr(const struct vapic *a);
 bool vapic_accept(struct vapic *a, u8 vector, bool level);
 int vapic_pending_vector(const struct vapic *a);
 void vapic_ack(struct vapic *a, u8 vector);
+void vapic_unack(struct vapic *a, u8 vector);  /* vapic_ack undone: not taken */
 int vapic_eoi(struct vapic *a, bool *level);
 void vapic_set_error(struct vapic *a, u32 esr_bits);
 bool vapic_sw_enabled(const struct vapic *a);

@@ -30,7 +30,7 @@
 /*
  * VM-wide reasons to run without AVIC (reference 2.14, KVM's names): while
  * any is set every vCPU runs the soft APIC (all accesses intercepted,
- * injection by EVENTINJ / VINTR window).
+ * injection by V_IRQ / EVENTINJ / VINTR window).
  */
 enum avic_inhibit {
 	AVIC_INHIBIT_IRQWIN,            /* an interrupt window is needed (ExtINT): counted per vCPU */

@@ -117,6 +117,13 @@ struct vcpu {
 	bool nmi_iret_pending;
 	bool nmi_singlestep;            /* we set RFLAGS.TF to see the IRET / shadow end */
 	u64 nmi_ss_saved_flags;         /* the guest's own TF and RF meanwhile */
+	/*
+	 * The fixed interrupt posted in V_IRQ for the last VMRUN, already
+	 * moved IRR -> ISR; the exit after it says whether the guest took it
+	 * (hv/lapic.c, lapic_after_exit).
+	 */
+	bool virq_posted;
+	u8 virq_vector;
 	volatile u32 halted;            /* in HLT: a delivery must kick this CPU */
 	volatile u32 in_guest;          /* between CLGI and the exit */
 	u64 timer_deadline;             /* TSC of the next APIC timer expiry, 0 = none */

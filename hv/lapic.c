@@ -13,9 +13,10 @@
  *                    the target's physical CPU with HOST_VEC_KICK when the
  *                    target is in its guest or halted
  *   injection        right before VMRUN (GIF=0): the highest deliverable
- *                    vector goes IRR -> ISR and into EVENTINJ when the guest
- *                    can take it; otherwise a VINTR window is armed
- *                    (reference 5.6 "Injecting into an SVM guest", §1.16)
+ *                    vector goes IRR -> ISR and into V_IRQ when the guest
+ *                    can take it at once, back to IRR at the exit if it did
+ *                    not; otherwise a VINTR window is armed (APM Vol 2
+ *                    §15.21.4 "Injecting Virtual (INTR) Interrupts")
  *   TPR              V_TPR mirrors TPR[7:4]; CR8 writes are intercepted only
  *                    while TPR alone holds back a pending vector
  *   NMI              one pending plus one in service; IRET is intercepted to
@@ -856,6 +857,7 @@ static void lapic_start_real_mode(struct vcpu *vcpu, u8 vector)
 	ctl(vcpu)->event_inj = 0;
 	ctl(vcpu)->int_state = 0;
 	ctl(vcpu)->int_ctl &= ~(V_IRQ_MASK | V_IGN_TPR_MASK | V_INTR_PRIO_MASK | V_TPR_MASK);
+	vcpu->virq_posted = false;      /* INIT cleared ISR and IRR anyway */
 	ctl(vcpu)->intercept_misc1 &= ~(INTERCEPT_VINTR | INTERCEPT_IRET);
 	ctl(vcpu)->intercept_cr &= ~BIT(16 + 8);
 	ctl(vcpu)->tlb_control = TLB_CONTROL_FLUSH_ALL;
@@ -973,9 +975,23 @@ enum exit_action lapic_handle_db(struct vcpu *vcpu)
 
 /* ---- injection -------------------------------------------------------------------------- */
 
+/*
+ * V_IRQ (APM Vol 2 §15.21.4 "Injecting Virtual (INTR) Interrupts") serves
+ * two purposes here, never both on one entry:
+ *   - the window (lapic_want_window): a dummy V_IRQ that ignores V_TPR,
+ *     with VINTR intercepted, so the guest exits as soon as IF=1 and no
+ *     shadow instead of taking it (KVM's svm_set_vintr does the same);
+ *   - a fixed interrupt of the soft APIC (lapic_post_fixed): the vector
+ *     in V_INTR_VECTOR, its class in V_INTR_PRIO, no VINTR intercept;
+ *     the guest takes it through its IDT and the CPU clears V_IRQ.
+ * Fixed interrupts go through V_IRQ rather than EVENTINJ because QEMU TCG
+ * (7.2 and 10.0) can deliver an EVENTINJ interrupt a second time and
+ * takes a V_IRQ once: docs/ARCHITECTURE.md "Interrupt injection and QEMU's
+ * re-delivery" has the whole story.  A CPU takes either once; one path for
+ * both, so the one CI runs is the one silicon runs.
+ */
 static void lapic_want_window(struct vcpu *vcpu)
 {
-	/* A dummy V_IRQ that ignores V_TPR: exits as soon as IF=1 and no shadow (§1.16). */
 	ctl(vcpu)->int_ctl |= V_IRQ_MASK | V_IGN_TPR_MASK | (0xfu << V_INTR_PRIO_SHIFT);
 	ctl(vcpu)->int_vector = 0;
 	ctl(vcpu)->intercept_misc1 |= INTERCEPT_VINTR;
@@ -988,10 +1004,45 @@ static void lapic_no_window(struct vcpu *vcpu)
 }
 
 /*
+ * Under apic_lock.  The acknowledge (IRR -> ISR) happens now, as for
+ * EVENTINJ, and lapic_after_exit undoes it if the guest did not take the
+ * interrupt: so ISR holds the vector from the moment the guest may run its
+ * handler, and a second request of the vector that comes meanwhile sets
+ * IRR again, as on an APIC that has dispatched the first.  (Acknowledging
+ * only at the exit would merge that second request into the IRR bit still
+ * set, and lose it.)  With V_TPR = TPR[7:4] set by the caller and the
+ * vector's class above PPR, the CPU's test of V_INTR_PRIO against V_TPR
+ * agrees with ours, so V_IGN_TPR stays clear.
+ */
+static void lapic_post_fixed(struct vcpu *vcpu, u8 vec)
+{
+	struct vmcb_control *c = ctl(vcpu);
+
+	vapic_ack(&vcpu->apic, vec);
+	vcpu->virq_posted = true;
+	vcpu->virq_vector = vec;
+	c->int_vector = vec;
+	c->int_ctl = (c->int_ctl & ~(V_IGN_TPR_MASK | V_INTR_PRIO_MASK)) | V_IRQ_MASK |
+		     ((u32)(vec >> 4) << V_INTR_PRIO_SHIFT);
+	c->intercept_misc1 &= ~INTERCEPT_VINTR;
+}
+
+/*
  * The soft APIC's fixed interrupts, under apic_lock: the highest pending
- * vector is acknowledged (IRR -> ISR) and injected when it can be
- * (can_inject: no event in EVENTINJ, no interrupt shadow, IF=1); returns
- * true if one waits for a window.  Then the CR8 intercept and V_TPR.
+ * vector is posted in V_IRQ when the guest takes it at the first
+ * instruction boundary (can_inject: no event in EVENTINJ, no interrupt
+ * shadow, IF=1, no window wanted for an NMI or ExtINT); returns true if
+ * one waits for a window.  Then the CR8 intercept and V_TPR.
+ *
+ * Not posted with IF=0, on purpose, although the CPU would hold V_IRQ
+ * back by itself: the vector would be in ISR, for other vCPUs' lowest
+ * priority arbitration, for as long as the guest runs with IF=0; and the
+ * guest's CR8 writes meanwhile (no exit) would be left to the CPU's test
+ * of V_INTR_PRIO against V_TPR, which QEMU makes ">=" (ctl_has_irq), so
+ * that a CR8 write of the vector's own class would not hold it back as
+ * the APIC must (APM Vol 2 §16.6.4 "Task Priority": only a class above
+ * PPR's is delivered).  The window exit, then the post, keeps acknowledge
+ * and delivery at one instruction boundary, and the exits as they were.
  */
 static bool lapic_inject_fixed(struct vcpu *vcpu, bool can_inject)
 {
@@ -1001,12 +1052,10 @@ static bool lapic_inject_fixed(struct vcpu *vcpu, bool can_inject)
 	u32 tpr;
 
 	if (vec >= 0) {
-		if (can_inject) {
-			vapic_ack(&vcpu->apic, (u8)vec);
-			c->event_inj = (u8)vec | SVM_EVTINJ_TYPE_INTR | SVM_EVTINJ_VALID;
-		} else {
+		if (can_inject)
+			lapic_post_fixed(vcpu, (u8)vec);
+		else
 			wait = true;
-		}
 	}
 	/*
 	 * CR8 writes exit only when the exit matters: while TPR is what holds
@@ -1109,13 +1158,14 @@ void lapic_before_entry(struct vcpu *vcpu)
 	spin_lock(&vcpu->apic_lock);
 	lapic_timer_check(vcpu, rdtsc());
 	/* Under AVIC the CPU delivers from IRR and keeps TPR/V_TPR itself (reference 2.1, 2.5). */
-	if (!hw && lapic_inject_fixed(vcpu, !busy && !shadow && lapic_guest_if(vcpu)))
+	if (!hw && lapic_inject_fixed(vcpu, !busy && !shadow && !want_window && lapic_guest_if(vcpu)))
 		want_window = true;
 	spin_unlock(&vcpu->apic_lock);
 
+	/* V_IRQ holds the posted vector, or the window, or nothing. */
 	if (want_window)
 		lapic_want_window(vcpu);
-	else
+	else if (!vcpu->virq_posted)
 		lapic_no_window(vcpu);
 	host_timer_wake_at(vcpu->timer_deadline);
 }
@@ -1130,22 +1180,58 @@ void lapic_dump(struct vcpu *vcpu)
 	u64 entry = avic_vm(vcpu->vm) ? vcpu->vm->avic_phys[a->apic_id] : 0;
 
 	hv_info("apic", "%s/%u: IRR top %d ISR top %d TPR 0x%x PPR 0x%x SVR 0x%x IF %u in_guest %u halted %u "
-		"avic mode %u entry 0x%llx nmi %u/%u event_inj 0x%llx RIP 0x%llx",
+		"avic mode %u entry 0x%llx nmi %u/%u event_inj 0x%llx v_irq %d RIP 0x%llx",
 		vcpu->vm->test->name, vcpu->index, vapic_highest_irr(a), vapic_highest_isr(a),
 		vapic_get_reg(a, VAPIC_REG_TPR), vapic_ppr(a), vapic_get_reg(a, VAPIC_REG_SVR),
 		lapic_guest_if(vcpu), vcpu->in_guest, vcpu->halted, vcpu->avic_mode,
 		(unsigned long long)entry, vcpu->pending_nmi, vcpu->nmi_masked,
-		(unsigned long long)ctl(vcpu)->event_inj, (unsigned long long)save(vcpu)->rip);
+		(unsigned long long)ctl(vcpu)->event_inj, vcpu->virq_posted ? vcpu->virq_vector : -1,
+		(unsigned long long)save(vcpu)->rip);
 }
 
-/* After each exit: the guest may have written CR8 (V_TPR) without exiting. */
+/*
+ * Whether the guest took the V_IRQ posted at entry.  The CPU clears V_IRQ
+ * when it takes the interrupt and writes int_ctl back at #VMEXIT (APM Vol 2
+ * §15.21.4); an exit in the middle of the delivery leaves the interrupt in
+ * EXITINTINFO (APM Vol 2 §15.7.2 "Intercepts During IDT Interrupt
+ * Delivery"), and the run loop re-injects it from there: taken too, even
+ * with V_IRQ still set (QEMU clears it only once the delivery is through,
+ * x86_cpu_exec_interrupt).  EVENTINJ was empty at entry (can_inject), so
+ * an INTR in EXITINTINFO is this one.
+ */
+static bool lapic_virq_taken(const struct vcpu *vcpu)
+{
+	const struct vmcb_control *c = &vcpu->vmcb->control;
+	u64 want = vcpu->virq_vector | SVM_EVTINJ_TYPE_INTR | SVM_EVTINJ_VALID;
+
+	return !(c->int_ctl & V_IRQ_MASK) ||
+	       (c->exit_int_info & (SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_MASK | SVM_EVTINJ_VEC_MASK)) == want;
+}
+
+/*
+ * After each exit, before its handler, so that an APIC access there (the
+ * handler's EOI, an ISR read) finds ISR as the guest left it: a posted
+ * V_IRQ the guest did not take goes back to IRR (the next entry posts the
+ * highest pending vector again, which may be a newer one); one it took
+ * stays in service.  Then V_TPR: the guest may have written CR8 without
+ * exiting.
+ */
 void lapic_after_exit(struct vcpu *vcpu)
 {
-	u32 vtpr = ctl(vcpu)->int_ctl & V_TPR_MASK;
+	struct vmcb_control *c = ctl(vcpu);
+	u32 vtpr = c->int_ctl & V_TPR_MASK;
+	bool withdraw = vcpu->virq_posted && !lapic_virq_taken(vcpu);
 
-	if ((vapic_get_reg(&vcpu->apic, VAPIC_REG_TPR) >> 4) != vtpr) {
+	if (vcpu->virq_posted) {
+		vcpu->virq_posted = false;
+		c->int_ctl &= ~(V_IRQ_MASK | V_INTR_PRIO_MASK);
+	}
+	if (withdraw || (vapic_get_reg(&vcpu->apic, VAPIC_REG_TPR) >> 4) != vtpr) {
 		spin_lock(&vcpu->apic_lock);
-		vapic_set_tpr(&vcpu->apic, vtpr << 4);
+		if (withdraw)
+			vapic_unack(&vcpu->apic, vcpu->virq_vector);
+		if ((vapic_get_reg(&vcpu->apic, VAPIC_REG_TPR) >> 4) != vtpr)
+			vapic_set_tpr(&vcpu->apic, vtpr << 4);
 		spin_unlock(&vcpu->apic_lock);
 	}
 }

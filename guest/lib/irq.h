@@ -64,15 +64,14 @@ u32 irq_if_off(void);
  * interrupted RIP in an IRQ entry stub or irq_common (guest/isr.asm), or
  * the vector counted in irq_common's irq_active, which covers guest_irq()
  * and the handler: the interrupt was delivered, and before the handler's
- * first exit to the hypervisor it was delivered again.  QEMU 7.2 TCG does
- * this now and then: its VMRUN helper injects an EVENTINJ interrupt at
- * once but leaves the vector in cs->exception_index, and an exit request
- * that comes before the next #VMEXIT or exception resets the index makes
- * cpu-exec deliver it a second time, wherever the guest is then (a reading
- * of QEMU's source, docs/ARCHITECTURE.md; seen in apic_storm both inside a
- * stub and further on).  A CPU cannot: all of that runs with IF=0.
- * guest_irq() ignores such a delivery (the first one is handled) and
- * counts it here; tests that count interrupts print the figure.
+ * first exit to the hypervisor it was delivered again.  QEMU TCG does
+ * this now and then with an interrupt injected through EVENTINJ, which is
+ * why the hypervisor injects the APIC's fixed interrupts through V_IRQ
+ * (docs/ARCHITECTURE.md "Interrupt injection and QEMU's re-delivery"); so
+ * with the hypervisor as it is this counts 0 in apic_storm.  A CPU cannot:
+ * all of that runs with IF=0.  guest_irq() ignores such a delivery (the
+ * first one is handled) and counts it here; tests that count interrupts
+ * print the figure.
  */
 u32 irq_redelivered(void);
 u8 irq_last_unexpected(void);

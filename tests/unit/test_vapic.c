@@ -350,6 +350,37 @@ TEST(vapic_nested_isr_eoi_order)
 	CHECK_EQ(-1, vapic_highest_isr(&a));
 }
 
+/* An injection not taken (hv/lapic.c's V_IRQ withdrawn): back to IRR, PPR as before. */
+TEST(vapic_unack_restores_irr_and_ppr)
+{
+	struct vapic a;
+
+	setup_on(&a, page_a, 0, false);
+	CHECK(vapic_accept(&a, 0x31, false));
+	vapic_ack(&a, 0x31);
+	CHECK(vapic_accept(&a, 0x52, true));     /* level: TMR set */
+	CHECK_EQ(0x52, vapic_pending_vector(&a));
+	vapic_ack(&a, 0x52);
+	CHECK_EQ(0x50, vapic_get_reg(&a, VAPIC_REG_PPR));
+	vapic_unack(&a, 0x52);
+	CHECK_EQ(0x31, vapic_highest_isr(&a));   /* the one below stays in service */
+	CHECK_EQ(0x30, vapic_get_reg(&a, VAPIC_REG_PPR));
+	CHECK_EQ(0x52, vapic_pending_vector(&a));
+	CHECK(vapic_get_reg(&a, VAPIC_REG_TMR + 0x20) & BIT(0x52 & 31));
+	/* A second request while it was in service merges with it once it is back in IRR. */
+	vapic_ack(&a, 0x52);
+	CHECK(vapic_accept(&a, 0x52, true));
+	vapic_unack(&a, 0x52);
+	CHECK_EQ(0x52, vapic_highest_irr(&a));
+	vapic_ack(&a, 0x52);
+	CHECK_EQ(-1, vapic_highest_irr(&a));
+	vapic_unack(&a, 0x52);
+	vapic_unack(&a, 0x31);
+	CHECK_EQ(-1, vapic_highest_isr(&a));
+	CHECK_EQ(0, vapic_get_reg(&a, VAPIC_REG_PPR));
+	CHECK_EQ(0x52, vapic_pending_vector(&a));
+}
+
 TEST(vapic_eoi_reports_level_from_tmr)
 {
 	struct vapic a;
