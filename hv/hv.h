@@ -129,6 +129,7 @@ struct vcpu {
 	u64 timer_deadline;             /* TSC of the next APIC timer expiry, 0 = none */
 	u64 timer_period;               /* periodic mode: TSC ticks per period */
 	u64 timer_start;                /* TSC when TMICT was written (TMCCT) */
+	u64 timer_checked;              /* TSC of the last lapic_timer_check: expiries up to it are done */
 	u32 timer_divisor;
 	u64 tsc_deadline;               /* IA32_TSC_DEADLINE in guest TSC, 0 = disarmed */
 	u64 apic_accesses;              /* intercepted APIC register accesses */

@@ -492,7 +492,14 @@ static void lapic_timer_update(struct vcpu *vcpu)
 	if (vcpu->timer_start > now)
 		vcpu->timer_start = now;
 	vcpu->timer_deadline = vcpu->timer_start + vcpu->timer_period;
-	if (vcpu->timer_deadline > now)
+	/*
+	 * Still ahead, or passed since the last lapic_timer_check (the host
+	 * held this CPU between the TMICT write's TSC read and ours, or the
+	 * write moved the end into that gap): the next check fires it.  Only
+	 * an end that a check has already seen pass was fired (or masked)
+	 * there and must not fire again.
+	 */
+	if (vcpu->timer_deadline > now || vcpu->timer_deadline > vcpu->timer_checked)
 		return;
 	if (LVT_TIMER_MODE(lvt) == LVT_TIMER_PERIODIC)
 		vcpu->timer_deadline += ((now - vcpu->timer_deadline) / vcpu->timer_period + 1) *
@@ -528,6 +535,8 @@ static void lapic_timer_check(struct vcpu *vcpu, u64 now)
 	struct vapic *a = &vcpu->apic;
 	u32 lvt;
 
+	if (now > vcpu->timer_checked)
+		vcpu->timer_checked = now;
 	if (!vcpu->timer_deadline || now < vcpu->timer_deadline)
 		return;
 	lvt = vapic_get_reg(a, VAPIC_REG_LVT_TIMER);
