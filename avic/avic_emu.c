@@ -60,6 +60,54 @@ static bool avic_emu_vec_test(const u8 *page, u32 base, u8 vector)
 	return avic_emu_get(page, base + (u32)(vector >> 5) * 0x10) & (1u << (vector & 31));
 }
 
+/* ---- Quirks (avic_emu.h; docs/AVIC-MODEL.md) ---- */
+
+static const char *const avic_emu_quirk_names[AVIC_EMU_QUIRK_COUNT] = {
+	[AVIC_EMU_Q_ICR_BUSY] = "icr_busy",
+	[AVIC_EMU_Q_NOT_RUNNING] = "not_running",
+	[AVIC_EMU_Q_DOORBELL_LATE] = "doorbell_late",
+	[AVIC_EMU_Q_ISRUNNING_LATE] = "isrunning_late",
+	[AVIC_EMU_Q_EXITINFO_RSVD] = "exitinfo_reserved",
+	[AVIC_EMU_Q_UNKNOWN_CAUSE] = "unknown_cause",
+	[AVIC_EMU_Q_EOI_VECTOR] = "eoi_vector",
+	[AVIC_EMU_Q_ACCEL_EXIT] = "accel_exit",
+};
+
+/* Every how many occasions each quirk is played: often enough that a default run meets each. */
+static const u8 avic_emu_quirk_period[AVIC_EMU_QUIRK_COUNT] = {
+	[AVIC_EMU_Q_ICR_BUSY] = 1,
+	[AVIC_EMU_Q_NOT_RUNNING] = 4,
+	[AVIC_EMU_Q_DOORBELL_LATE] = 4,
+	[AVIC_EMU_Q_ISRUNNING_LATE] = 1,
+	[AVIC_EMU_Q_EXITINFO_RSVD] = 1,
+	[AVIC_EMU_Q_UNKNOWN_CAUSE] = 16,
+	[AVIC_EMU_Q_EOI_VECTOR] = 2,
+	[AVIC_EMU_Q_ACCEL_EXIT] = 2,
+};
+
+const char *avic_emu_quirk_name(unsigned q)
+{
+	return q < AVIC_EMU_QUIRK_COUNT ? avic_emu_quirk_names[q] : "unknown";
+}
+
+bool avic_emu_quirk_now(struct avic_emu_quirk_state *qs, unsigned q)
+{
+	if (!qs || q >= AVIC_EMU_QUIRK_COUNT)
+		return false;
+	return __atomic_fetch_add(&qs->occasions[q], 1, __ATOMIC_RELAXED) % avic_emu_quirk_period[q] == 0;
+}
+
+/* The quirk is on for this context and this is one of its occasions to play. */
+static bool quirk(const struct avic_emu_ctx *c, unsigned q)
+{
+	return (c->quirks & BIT(q)) && avic_emu_quirk_now(c->qs, q);
+}
+
+static void quirk_played(const struct avic_emu_ctx *c, unsigned q)
+{
+	__atomic_fetch_add(&c->qs->played[q], 1, __ATOMIC_RELAXED);
+}
+
 /* ---- The register table: what an accelerated access does, x2APIC checks ---- */
 
 enum avic_emu_action {
@@ -212,8 +260,8 @@ static const struct avic_emu_reg *avic_emu_reg_lookup(u32 offset)
  * EXITINFO1 = offset[11:4] | write << 32, EXITINFO2 = the EOI vector or 0
  * (undefined for anything but an EOI).
  */
-static enum avic_emu_result avic_emu_noaccel(struct avic_emu_exit *exit, u32 offset, bool write,
-					     u8 vector)
+static enum avic_emu_result avic_emu_noaccel(const struct avic_emu_ctx *c, struct avic_emu_exit *exit,
+					     u32 offset, bool write, u8 vector)
 {
 	struct avic_noaccel n = {
 		.offset = offset & AVIC_UNACCEL_ACCESS_OFFSET_MASK,
@@ -223,6 +271,11 @@ static enum avic_emu_result avic_emu_noaccel(struct avic_emu_exit *exit, u32 off
 
 	exit->code = SVM_EXIT_AVIC_UNACCELERATED_ACCESS;
 	avic_noaccel_encode(&n, &exit->info1, &exit->info2);
+	/* Off-spec quirk: a bit outside 32 and 11:4 (Table 15-28 leaves 3:0 zero). */
+	if (quirk(c, AVIC_EMU_Q_EXITINFO_RSVD)) {
+		exit->info1 |= BIT(3);
+		quirk_played(c, AVIC_EMU_Q_EXITINFO_RSVD);
+	}
 	return AVIC_EMU_EXIT;
 }
 
@@ -232,8 +285,8 @@ static enum avic_emu_result avic_emu_noaccel(struct avic_emu_exit *exit, u32 off
  * The index field is 12 bits; an x2APIC target ID above 0xfff is reported
  * truncated (what the CPU reports there is not documented).
  */
-static enum avic_emu_result avic_emu_incomplete(struct avic_emu_exit *exit, u32 icrl, u32 icrh,
-						u32 cause, u32 index)
+static enum avic_emu_result avic_emu_incomplete(const struct avic_emu_ctx *c, struct avic_emu_exit *exit,
+						u32 icrl, u32 icrh, u32 cause, u32 index)
 {
 	struct avic_incomplete_ipi i = {
 		.icr_low = icrl,
@@ -244,6 +297,11 @@ static enum avic_emu_result avic_emu_incomplete(struct avic_emu_exit *exit, u32 
 
 	exit->code = SVM_EXIT_AVIC_INCOMPLETE_IPI;
 	avic_incomplete_ipi_encode(&i, &exit->info1, &exit->info2);
+	/* Off-spec quirk: a bit of the reserved EXITINFO2[31:12] (Table 15-26). */
+	if (quirk(c, AVIC_EMU_Q_EXITINFO_RSVD)) {
+		exit->info2 |= BIT(20);
+		quirk_played(c, AVIC_EMU_Q_EXITINFO_RSVD);
+	}
 	return AVIC_EMU_EXIT;
 }
 
@@ -272,7 +330,17 @@ static enum avic_emu_result avic_emu_eoi(const struct avic_emu_ctx *c, u8 *page,
 	 */
 	if (c->level_eoi_clears_isr)
 		vapic_eoi(&v, NULL);
-	return avic_emu_noaccel(exit, VAPIC_REG_EOI, true, (u8)vec);
+	/* Off-spec quirk: EXITINFO2 names a vector that is not in service. */
+	if (quirk(c, AVIC_EMU_Q_EOI_VECTOR)) {
+		u32 other = (u32)vec;
+
+		do
+			other = (other + 0x11) & 0xff;
+		while (other == (u32)vec || avic_emu_vec_test(page, VAPIC_REG_ISR, (u8)other));
+		quirk_played(c, AVIC_EMU_Q_EOI_VECTOR);
+		vec = (int)other;
+	}
+	return avic_emu_noaccel(c, exit, VAPIC_REG_EOI, true, (u8)vec);
 }
 
 /* ---- IPIs (APM Vol 2 §15.29.3.1 "ICRL", §15.29.6.1; reference 2.7-2.9, 2.12.1) ---- */
@@ -292,6 +360,8 @@ struct avic_emu_ipi {
 	u32 fail_cause, fail_index;     /* first walk: why it stopped */
 	bool not_running;               /* second walk: a target had IsRunning = 0 */
 	u32 not_running_index;          /* the first such target's index */
+	bool delivered;                 /* second walk: an IRR bit was set in some target's page */
+	u32 delivered_index;            /* the first such target's index */
 	u64 seen[(X2AVIC_4K_MAX_PHYSICAL_ID + 1) / 64]; /* delivered physical IDs */
 };
 
@@ -351,7 +421,27 @@ static bool avic_emu_ipi_target(struct avic_emu_ipi *p, u32 phys_id, u32 index, 
 	 * not touch TMR for an IPI (reference 2.3 lists IRR only).
 	 */
 	avic_emu_set_irr(target, p->vector);
+	if (!p->delivered) {
+		p->delivered = true;
+		p->delivered_index = index;
+	}
 	avic_phys_entry_decode(__atomic_load_n(&c->phys_table[phys_id], __ATOMIC_SEQ_CST), &e);
+	/*
+	 * Quirk ISRUNNING_LATE, erratum 1235's window (family 17h): a core
+	 * that has seen IsRunning = 1 misses the next clear once, and takes
+	 * the target for running on the host core the entry last named.
+	 */
+	if ((c->quirks & BIT(AVIC_EMU_Q_ISRUNNING_LATE)) && c->qs) {
+		u64 *late = &c->qs->late_running[phys_id / 64], bit = BIT(phys_id % 64);
+
+		__atomic_fetch_add(&c->qs->late_lookups, 1, __ATOMIC_RELAXED);
+		if (e.is_running) {
+			__atomic_fetch_or(late, bit, __ATOMIC_RELAXED);
+		} else if (__atomic_fetch_and(late, ~bit, __ATOMIC_RELAXED) & bit) {
+			e.is_running = true;
+			quirk_played(c, AVIC_EMU_Q_ISRUNNING_LATE);
+		}
+	}
 	if (e.is_running) {
 		/* A core does not ring its own doorbell: it re-evaluates anyway. */
 		if (e.host_apic_id != c->self_host_apic_id)
@@ -480,24 +570,40 @@ static enum avic_emu_result avic_emu_icr(const struct avic_emu_ctx *c, u8 *page,
 	else
 		vapic_icr_decode_xapic(icrl, icrh, &icr);
 	if (icr.delivery_mode != VAPIC_MT_FIXED || icr.trigger_level)
-		r = avic_emu_incomplete(exit, icrl, icrh, AVIC_IPI_FAILURE_INVALID_INT_TYPE, 0);
+		r = avic_emu_incomplete(c, exit, icrl, icrh, AVIC_IPI_FAILURE_INVALID_INT_TYPE, 0);
 	else if (icr.vector < 16)
-		r = avic_emu_incomplete(exit, icrl, icrh, AVIC_IPI_FAILURE_INVALID_IPI_VECTOR, 0);
+		r = avic_emu_incomplete(c, exit, icrl, icrh, AVIC_IPI_FAILURE_INVALID_IPI_VECTOR, 0);
 	else if (icr.shorthand == VAPIC_DSH_SELF) {
 		/* Step 1: Self sets the own IRR without looking at the tables. */
 		avic_emu_set_irr(page, icr.vector);
 		r = AVIC_EMU_ACCELERATED;
+	} else if (quirk(c, AVIC_EMU_Q_UNKNOWN_CAUSE)) {
+		/* Off-spec quirk: nothing done, a cause the APM does not define (6). */
+		exit->code = SVM_EXIT_AVIC_INCOMPLETE_IPI;
+		exit->info1 = ((u64)icrh << 32) | icrl;
+		exit->info2 = (u64)AVIC_IPI_FAILURE_COUNT << AVIC_INCOMPLETE_IPI_ID_SHIFT;
+		quirk_played(c, AVIC_EMU_Q_UNKNOWN_CAUSE);
+		r = AVIC_EMU_EXIT;
 	} else {
 		p.vector = icr.vector;
 		if (!avic_emu_ipi_walk(&p, &icr, self_id, dfr)) {
-			r = avic_emu_incomplete(exit, icrl, icrh, p.fail_cause, p.fail_index);
+			r = avic_emu_incomplete(c, exit, icrl, icrh, p.fail_cause, p.fail_index);
 		} else {
 			p.deliver = true;
 			avic_emu_ipi_walk(&p, &icr, self_id, dfr);
 			/* Step 6: IRR bits are set; the hypervisor only has to wake the target. */
-			r = p.not_running ? avic_emu_incomplete(exit, icrl, icrh, AVIC_IPI_FAILURE_TARGET_NOT_RUNNING,
+			r = p.not_running ? avic_emu_incomplete(c, exit, icrl, icrh, AVIC_IPI_FAILURE_TARGET_NOT_RUNNING,
 								p.not_running_index)
 					  : AVIC_EMU_ACCELERATED;
+			/*
+			 * Quirk NOT_RUNNING: "not running" although every target
+			 * ran and was rung; the IRR bits are set all the same.
+			 */
+			if (r == AVIC_EMU_ACCELERATED && p.delivered && quirk(c, AVIC_EMU_Q_NOT_RUNNING)) {
+				r = avic_emu_incomplete(c, exit, icrl, icrh, AVIC_IPI_FAILURE_TARGET_NOT_RUNNING,
+							p.delivered_index);
+				quirk_played(c, AVIC_EMU_Q_NOT_RUNNING);
+			}
 		}
 	}
 	/*
@@ -511,7 +617,30 @@ static enum avic_emu_result avic_emu_icr(const struct avic_emu_ctx *c, u8 *page,
 	if (!c->x2avic)
 		avic_emu_put(page, VAPIC_REG_ICR_LO, r == AVIC_EMU_ACCELERATED ? icrl & ~VAPIC_ICR_DS
 										   : icrl | VAPIC_ICR_DS);
+	/*
+	 * Quirk ICR_BUSY: BUSY left set in the x2APIC mode too, where bit 12
+	 * is reserved, and reported in EXITINFO1 (KVM tests it there).
+	 */
+	if (r == AVIC_EMU_EXIT && exit->code == SVM_EXIT_AVIC_INCOMPLETE_IPI && quirk(c, AVIC_EMU_Q_ICR_BUSY)) {
+		avic_emu_put(page, VAPIC_REG_ICR_LO, icrl | VAPIC_ICR_DS);
+		exit->info1 |= VAPIC_ICR_DS;
+		quirk_played(c, AVIC_EMU_Q_ICR_BUSY);
+	}
 	return r;
+}
+
+/*
+ * Off-spec quirk ACCEL_EXIT: a read of the Version register (0x30), which
+ * Table 15-22 accelerates, taken as a fault-like 0x402 instead.  Version
+ * because no test counts the exits of its reads: a TPR write, the first
+ * choice, changed exit counts the tests measure.
+ */
+static bool accel_exit(const struct avic_emu_ctx *c, u32 reg)
+{
+	if (reg != VAPIC_REG_VERSION || !quirk(c, AVIC_EMU_Q_ACCEL_EXIT))
+		return false;
+	quirk_played(c, AVIC_EMU_Q_ACCEL_EXIT);
+	return true;
 }
 
 /* ---- xAVIC: the APIC MMIO page ---- */
@@ -530,16 +659,16 @@ enum avic_emu_result avic_emu_mmio(const struct avic_emu_ctx *c, u8 *page, u32 s
 	kind = avic_access_kind(offset, write, c->ext_lvt);
 	if (!write) {
 		/* Allowed reads return the backing page, whatever it holds. */
-		if (kind != AVIC_ACCEL)
-			return avic_emu_noaccel(exit, reg, false, 0);
+		if (kind != AVIC_ACCEL || accel_exit(c, reg))
+			return avic_emu_noaccel(c, exit, reg, false, 0);
 		*val = avic_emu_get(page, offset);
 		return AVIC_EMU_ACCELERATED;
 	}
 	if (kind == AVIC_FAULT)
-		return avic_emu_noaccel(exit, reg, true, 0);
+		return avic_emu_noaccel(c, exit, reg, true, 0);
 	if (kind == AVIC_TRAP) {
 		avic_emu_put(page, offset, *val);
-		return avic_emu_noaccel(exit, reg, true, 0);
+		return avic_emu_noaccel(c, exit, reg, true, 0);
 	}
 	/*
 	 * Bytes +4..+15 of a register give "undefined results" (reference
@@ -632,8 +761,8 @@ enum avic_emu_result avic_emu_msr(const struct avic_emu_ctx *c, u8 *page, u32 se
 	/* 3. Table 15-22, with the MMIO-equivalent offset. */
 	kind = avic_access_kind(off, write, c->ext_lvt);
 	if (!write) {
-		if (kind != AVIC_ACCEL)
-			return avic_emu_noaccel(exit, off, false, 0);
+		if (kind != AVIC_ACCEL || accel_exit(c, off))
+			return avic_emu_noaccel(c, exit, off, false, 0);
 		*val = avic_emu_get(page, off);
 		/* The 64-bit ICR is split: 31:0 at 0x300, 63:32 at 0x310 (reference 3.4). */
 		if (r->action == AVIC_EMU_ICR)
@@ -641,10 +770,10 @@ enum avic_emu_result avic_emu_msr(const struct avic_emu_ctx *c, u8 *page, u32 se
 		return AVIC_EMU_ACCELERATED;
 	}
 	if (kind == AVIC_FAULT)
-		return avic_emu_noaccel(exit, off, true, 0);
+		return avic_emu_noaccel(c, exit, off, true, 0);
 	if (kind == AVIC_TRAP) {
 		avic_emu_put(page, off, (u32)*val);
-		return avic_emu_noaccel(exit, off, true, 0);
+		return avic_emu_noaccel(c, exit, off, true, 0);
 	}
 	switch (r->action) {
 	case AVIC_EMU_TPR: {
@@ -671,7 +800,7 @@ enum avic_emu_result avic_emu_msr(const struct avic_emu_ctx *c, u8 *page, u32 se
 		 */
 		avic_emu_put(page, off, (u32)*val);
 		if ((u8)*val < 16)
-			return avic_emu_incomplete(exit,
+			return avic_emu_incomplete(c, exit,
 						   ((u32)VAPIC_DSH_SELF << VAPIC_ICR_DSH_SHIFT) | (u8)*val,
 						   0, AVIC_IPI_FAILURE_INVALID_IPI_VECTOR, 0);
 		avic_emu_set_irr(page, (u8)*val);

@@ -37,6 +37,50 @@ struct avic_emu_exit {
 	u64 info2;
 };
 
+/*
+ * avic_emu_quirks=on|all (HV.CFG): behaviours the APM leaves open, played
+ * deterministically (every Nth occasion, so that a run reaches each one).
+ * The first four are reported from real CPUs by hypervisor maintainers
+ * (docs/AVIC-MODEL.md says where); "all" adds four departures from the
+ * APM's encodings that no one has reported, for the handlers' leniency.
+ */
+enum avic_emu_quirk {
+	AVIC_EMU_Q_ICR_BUSY,            /* ICR BUSY (bit 12) left set after a 0x401, both APIC modes */
+	AVIC_EMU_Q_NOT_RUNNING,         /* 0x401 "not running" for a target that was running (and rung) */
+	AVIC_EMU_Q_DOORBELL_LATE,       /* the doorbell reaches the target after it left guest mode */
+	AVIC_EMU_Q_ISRUNNING_LATE,      /* family 17h: a sender misses an IsRunning clear (erratum 1235) */
+	AVIC_EMU_Q_REPORTED,            /* --- the above: reported; below: off-spec, "all" only --- */
+	AVIC_EMU_Q_EXITINFO_RSVD = AVIC_EMU_Q_REPORTED, /* reserved EXITINFO bits set (0x401 31:12, 0x402 3:0) */
+	AVIC_EMU_Q_UNKNOWN_CAUSE,       /* an unaccelerated IPI reported with a cause above 5 */
+	AVIC_EMU_Q_EOI_VECTOR,          /* a level EOI exit whose EXITINFO2 is not the in-service vector */
+	AVIC_EMU_Q_ACCEL_EXIT,          /* a 0x402 fault for a Version read, which Table 15-22 accelerates */
+	AVIC_EMU_QUIRK_COUNT,
+};
+
+#define AVIC_EMU_QUIRKS_REPORTED        (BIT(AVIC_EMU_Q_REPORTED) - 1)
+#define AVIC_EMU_QUIRKS_ALL             (BIT(AVIC_EMU_QUIRK_COUNT) - 1)
+
+/* The quirk's name in "AVIC coverage: quirks:" ("icr_busy", ...). */
+const char *avic_emu_quirk_name(unsigned q);
+
+/*
+ * What the quirks share between the vCPUs of one VM (the caller owns it):
+ * the "every Nth" counters, what was played, and the late view of
+ * IsRunning that a family-17h core keeps.
+ */
+struct avic_emu_quirk_state {
+	u32 occasions[AVIC_EMU_QUIRK_COUNT];    /* chances so far, for "every Nth" */
+	u64 played[AVIC_EMU_QUIRK_COUNT];       /* times the quirk changed what the model did */
+	u64 late_lookups;                       /* ISRUNNING_LATE: IsRunning reads through the late view */
+	u64 late_running[(0xfffu + 1) / 64];    /* IsRunning = 1 seen, its clear not yet */
+};
+
+/*
+ * Every how many occasions a quirk is played (1 = always), and whether it
+ * is this time.  Atomic: several CPUs run the model at once.
+ */
+bool avic_emu_quirk_now(struct avic_emu_quirk_state *qs, unsigned q);
+
 /* The hardware structures the model reads, and how it reaches them. */
 struct avic_emu_ctx {
 	/* Physical APIC ID table (VMCB 0x0F8): entry i = guest physical APIC ID i. */
@@ -75,6 +119,9 @@ struct avic_emu_ctx {
 	 * exit handler must give the same result under both.
 	 */
 	bool level_eoi_clears_isr;
+	/* BIT(enum avic_emu_quirk) to play, and their shared state (NULL if none). */
+	u32 quirks;
+	struct avic_emu_quirk_state *qs;
 };
 
 enum avic_emu_result {

@@ -342,6 +342,16 @@ enum avic_access_kind avic_noaccel_kind(u32 offset, bool write, bool extlvt)
 	return k;
 }
 
+enum avic_access_kind avic_noaccel_kind_fallback(u32 offset, bool write)
+{
+	const struct avic_reg_access *r = avic_reg_access_lookup(offset);
+
+	if (write && r && (r->write == AVIC_TRAP ||
+			   (r->flags & (AVIC_ACC_WRITE_TRAP_IF_LEVEL | AVIC_ACC_WRITE_TRAP_IF_UNHANDLED))))
+		return AVIC_TRAP;
+	return AVIC_FAULT;
+}
+
 /* ---- 5b. #VMEXIT 0x401 AVIC_INCOMPLETE_IPI ---- */
 
 static const char *const avic_ipi_failure_names[AVIC_IPI_FAILURE_COUNT] = {

@@ -255,6 +255,14 @@ enum avic_access_kind avic_access_kind(u32 offset, bool write, bool extlvt);
  */
 enum avic_access_kind avic_noaccel_kind(u32 offset, bool write, bool extlvt);
 
+/*
+ * For a 0x402 that the table cannot explain (avic_noaccel_kind() says
+ * AVIC_ACCEL): AVIC_TRAP for a write to a register whose writes can trap
+ * (the table's trap rows and the conditional EOI/ICRL traps), AVIC_FAULT
+ * for everything else - KVM's rule (reference 2.12.2, its trap list).
+ */
+enum avic_access_kind avic_noaccel_kind_fallback(u32 offset, bool write);
+
 /* x2APIC MSR 0x800-0x8ff <-> backing-page offset ((msr - 0x800) << 4), reference 2.3. */
 #define AVIC_X2APIC_MSR_FIRST   0x800u
 #define AVIC_X2APIC_MSR_LAST    0x8ffu

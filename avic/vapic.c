@@ -360,8 +360,7 @@ void vapic_icr_decode_x2apic(u64 icr64, struct vapic_icr *icr)
  * status stays 00 "invalid" (reference 5.12).  INIT level de-assert is a
  * legacy no-op (reference 5.4, KVM).
  */
-static void vapic_send_icr(struct vapic *a, const struct vapic_icr *icr,
-			   struct vapic_effect *eff)
+void vapic_send_icr(struct vapic *a, const struct vapic_icr *icr, struct vapic_effect *eff)
 {
 	switch (icr->delivery_mode) {
 	case VAPIC_MT_FIXED:

@@ -229,6 +229,13 @@ bool vapic_sw_enabled(const struct vapic *a);
 /* ICR */
 void vapic_icr_decode_xapic(u32 icr_lo, u32 icr_hi, struct vapic_icr *icr);
 void vapic_icr_decode_x2apic(u64 icr64, struct vapic_icr *icr);
+/*
+ * What sending this ICR does, as an ICR write would but without storing it:
+ * ESR SIV for an illegal vector, nothing for remote read / ExtINT / INIT
+ * de-assert, else eff = VAPIC_EFFECT_ICR.  For the AVIC exits, where the
+ * page already holds the write (or never held it: SELF_IPI).
+ */
+void vapic_send_icr(struct vapic *a, const struct vapic_icr *icr, struct vapic_effect *eff);
 
 /* Destinations */
 u32 vapic_x2apic_ldr(u32 x2apic_id);
