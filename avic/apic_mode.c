@@ -4,14 +4,20 @@
  * Appendix A/B on erratum 1235.
  */
 #include "avic/apic_mode.h"
+#include "avic/avic_emu.h"
+#include "avic/avic_hw.h"
 #include "lib/printf.h"
 #include "lib/string.h"
 
 /*
  * Erratum 1235 (family 17h, and Hygon family 18h built on it): the CPU can
- * miss an IsRunning update, so an IPI to a vCPU that just started running
- * may wait for an unrelated exit.  AVIC still runs; IPIs are sent by the
- * hypervisor (every ICR write exits as "target not running" would).
+ * fail to see a software update that clears IsRunning, so a sender takes no
+ * AVIC_INCOMPLETE_IPI exit for a target that has just stopped running (to
+ * block, or to run without AVIC): the IRR bit is set, a doorbell goes to a
+ * core that is not running that vCPU, and a blocked target is never woken.
+ * AVIC still runs; IsRunning is never set, so every IPI to another vCPU
+ * exits as "target not running" and the hypervisor wakes or rings the
+ * target (KVM: enable_ipiv=false).
  */
 static bool erratum_1235(const struct svm_caps *caps)
 {
@@ -68,8 +74,70 @@ void apic_mode_choose(const struct svm_caps *caps, enum cfg_apic req, bool force
 	out->x2avic = x2avic;
 	out->name = x2avic ? "AVIC+x2AVIC" : "AVIC";
 	out->ipi_virt = !erratum_1235(caps);
-	snprintf(out->reason, sizeof(out->reason), "apic=%s; CPU: %s%s%s",
+	/*
+	 * apic=auto uses AVIC wherever CPUID has it (this is a test tool);
+	 * Linux KVM turns it on by itself only on Zen 4 and later with x2AVIC.
+	 */
+	out->linux_default = avic && x2avic && apic_mode_zen4_or_later(caps);
+	snprintf(out->reason, sizeof(out->reason), "apic=%s; CPU: %s%s%s%s",
 		 req == CFG_APIC_AVIC ? "avic" : "auto", cpu,
 		 x2avic ? "" : "; x2APIC guests run without acceleration (inhibit)",
-		 out->ipi_virt ? "" : "; erratum 1235 (family 17h/Hygon 18h): IPIs through the hypervisor");
+		 out->ipi_virt ? "" : "; erratum 1235 (family 17h/Hygon 18h): IPIs through the hypervisor",
+		 out->linux_default ? "" : "; Linux KVM would not enable AVIC by default here "
+					   "(only on Zen 4 and later, with x2AVIC)");
+}
+
+bool apic_mode_zen4_or_later(const struct svm_caps *caps)
+{
+	u32 m = caps->model;
+
+	if (strcmp(caps->vendor, "AuthenticAMD"))
+		return false;
+	if (caps->family > 0x19)
+		return true;
+	return caps->family == 0x19 && ((m >= 0x10 && m <= 0x1f) || (m >= 0x60 && m <= 0x7f) ||
+					(m >= 0xa0 && m <= 0xaf));
+}
+
+static void reason_add(struct apic_mode_choice *out, const char *fmt, ...)
+{
+	size_t n = strlen(out->reason);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(out->reason + n, sizeof(out->reason) - n, fmt, ap);
+	va_end(ap);
+}
+
+void apic_mode_host_ids(u32 max_host_apic_id, struct apic_mode_choice *out)
+{
+	if (out->backend == APIC_BACKEND_SOFT || max_host_apic_id <= AVIC_PHYSICAL_ID_ENTRY_HOST_PHYSICAL_ID_MASK)
+		return;
+	out->host_ids_wide = true;
+	out->ipi_virt = false;
+	reason_add(out, "; host APIC ID 0x%x is wider than the physical APIC ID table's 12-bit host ID: "
+		   "IsRunning never set, no doorbells, targets woken by kicks", max_host_apic_id);
+}
+
+void apic_mode_emu_quirks(const struct svm_caps *caps, u8 cfg_quirks, struct apic_mode_choice *out)
+{
+	const char *which = cfg_quirks == CFG_QUIRKS_ALL ? "all" : "on";
+
+	if (out->backend != APIC_BACKEND_AVIC_EMU || cfg_quirks == CFG_QUIRKS_OFF)
+		return;
+	out->emu_quirks = cfg_quirks == CFG_QUIRKS_ALL ? AVIC_EMU_QUIRKS_ALL : AVIC_EMU_QUIRKS_REPORTED;
+	if (erratum_1235(caps)) {
+		/*
+		 * The erratum's gate (IsRunning never set) makes every IPI exit
+		 * "not running", so the quirks that need IsRunning could never
+		 * play: every other VM runs as a later family instead.
+		 */
+		out->ipi_virt = false;
+		out->emu_fam17 = true;
+		reason_add(out, "; avic_emu_quirks=%s: family 17h profile (erratum 1235 gate: IsRunning never set; "
+			   "IsRunning seen late) in every other VM, the others as a later family (IsRunning used)", which);
+	} else {
+		out->emu_quirks &= ~(u32)BIT(AVIC_EMU_Q_ISRUNNING_LATE);
+		reason_add(out, "; avic_emu_quirks=%s (IsRunning seen late only on a family 17h profile)", which);
+	}
 }

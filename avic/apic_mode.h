@@ -25,13 +25,35 @@ struct apic_mode_choice {
 	bool x2avic;                    /* x2APIC guests are accelerated (hardware or model) */
 	bool x2avic_ext;                /* ECX[6]: up to 4096 physical IDs */
 	bool ipi_virt;                  /* IsRunning may be trusted for IPIs (not erratum 1235) */
+	bool host_ids_wide;             /* a host APIC ID does not fit the table's 12-bit field: kicks only */
+	bool linux_default;             /* AVIC backend: Linux KVM would enable AVIC here by default */
+	u32 emu_quirks;                 /* avic-emu: BIT(enum avic_emu_quirk) the model plays */
+	bool emu_fam17;                 /* quirks on a family 17h CPU: every other VM plays erratum 1235 */
 	bool error;                     /* the request cannot be met: the run stops with ERROR */
-	char reason[200];
+	char reason[480];
 };
 
 /* Decides from the CPU's features and apic= / avic_force=. */
 void apic_mode_choose(const struct svm_caps *caps, enum cfg_apic req, bool force,
 		      struct apic_mode_choice *out);
+
+/*
+ * After the choice, with every host CPU's APIC ID known: an ID above the
+ * physical APIC ID table's host-ID field (11:0) cannot be named in an entry
+ * or a doorbell, so IsRunning is never set and targets are woken by kicks.
+ */
+void apic_mode_host_ids(u32 max_host_apic_id, struct apic_mode_choice *out);
+
+/*
+ * avic_emu_quirks=on|all (CFG_QUIRKS_*) for the model: which quirks it
+ * plays.  On a family-17h/Hygon-18h CPU profile the erratum 1235 gate
+ * applies as it would on such a CPU (IsRunning never set) and the model
+ * plays IsRunning seen late; elsewhere that quirk is left out.
+ */
+void apic_mode_emu_quirks(const struct svm_caps *caps, u8 cfg_quirks, struct apic_mode_choice *out);
+
+/* Whether the CPU is AMD Zen 4 or later (family 19h models 10h-1Fh, 60h-7Fh, A0h-AFh, or family 1Ah+). */
+bool apic_mode_zen4_or_later(const struct svm_caps *caps);
 
 extern struct apic_mode_choice apic_choice;     /* the run's choice (boot/efi_main.c) */
 

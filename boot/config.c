@@ -185,6 +185,13 @@ int config_parse(struct hv_config *cfg, const char *text, char *err, size_t errl
 			if (!parse_bool(v, vn, &b))
 				goto bad_value;
 			cfg->x2avic = b;
+		} else if (key_is(w, kn, "avic_emu_quirks")) {
+			if (vn == 3 && !strncmp(v, "all", 3))
+				cfg->avic_emu_quirks = CFG_QUIRKS_ALL;
+			else if (parse_bool(v, vn, &b))
+				cfg->avic_emu_quirks = b ? CFG_QUIRKS_ON : CFG_QUIRKS_OFF;
+			else
+				goto bad_value;
 		} else if (key_is(w, kn, "guest")) {
 			if (vn && !path_ok(v, vn))
 				goto bad_path;
@@ -210,7 +217,7 @@ int config_parse(struct hv_config *cfg, const char *text, char *err, size_t errl
 			copy_value(cfg->modules[cfg->nr_modules++], v, vn);
 		} else {
 			snprintf(err, errlen, "unknown option '%.*s' (known: tests test_timeout cpus "
-				 "guest_ram_mb verbose debug_exit end apic avic_force x2avic guest append module)", (int)kn, w);
+				 "guest_ram_mb verbose debug_exit end apic avic_force x2avic avic_emu_quirks guest append module)", (int)kn, w);
 			return -1;
 		}
 		continue;
@@ -237,6 +244,11 @@ int config_check(const struct hv_config *cfg, char *err, size_t errlen)
 			 cfg->nr_modules ? "module=" : "append=");
 		return -1;
 	}
+	if (cfg->avic_emu_quirks != CFG_QUIRKS_OFF && cfg->apic != CFG_APIC_AVIC_EMU) {
+		snprintf(err, errlen, "avic_emu_quirks=%s needs apic=avic-emu: the quirks are the model's",
+			 cfg->avic_emu_quirks == CFG_QUIRKS_ALL ? "all" : "on");
+		return -1;
+	}
 	return 0;
 }
 
@@ -253,8 +265,10 @@ void config_describe(const struct hv_config *cfg, char *buf, size_t len)
 	if (n < 0 || (size_t)n >= len)
 		return;
 	snprintf(buf + n, len - (size_t)n, " test_timeout=%u cpus=%u guest_ram_mb=%u verbose=%u debug_exit=%s end=%s"
-		 " apic=%s%s%s",
+		 " apic=%s%s%s%s",
 		 cfg->test_timeout_ms, cfg->cpus, cfg->guest_ram_mb, cfg->verbose,
 		 cfg->debug_exit ? "on" : "off", ends[cfg->end], apics[cfg->apic],
-		 cfg->avic_force ? " avic_force=on" : "", cfg->x2avic ? "" : " x2avic=off");
+		 cfg->avic_force ? " avic_force=on" : "", cfg->x2avic ? "" : " x2avic=off",
+		 cfg->avic_emu_quirks == CFG_QUIRKS_ALL ? " avic_emu_quirks=all" :
+		 cfg->avic_emu_quirks == CFG_QUIRKS_ON ? " avic_emu_quirks=on" : "");
 }

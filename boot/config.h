@@ -21,6 +21,8 @@ enum cfg_end { CFG_END_POWEROFF, CFG_END_REBOOT, CFG_END_HALT };
 /* apic=: which virtual-APIC backend (avic/apic_mode.h decides what auto means). */
 enum cfg_apic { CFG_APIC_AUTO, CFG_APIC_SOFT, CFG_APIC_AVIC, CFG_APIC_AVIC_EMU };
 
+enum { CFG_QUIRKS_OFF, CFG_QUIRKS_ON, CFG_QUIRKS_ALL };
+
 struct hv_config {
 	char tests[CFG_TESTS_MAX];      /* comma-separated globs; "" = the default set */
 	u32 test_timeout_ms;            /* per-vCPU watchdog */
@@ -32,6 +34,7 @@ struct hv_config {
 	enum cfg_apic apic;             /* apic=auto|soft|avic|avic-emu */
 	bool avic_force;                /* avic_force=on: use AVIC although CPUID hides it */
 	bool x2avic;                    /* x2avic=off: no x2AVIC even where the CPU has it (hybrid AVIC) */
+	u8 avic_emu_quirks;             /* avic_emu_quirks=off|on|all: CFG_QUIRKS_* (apic=avic-emu only) */
 
 	/*
 	 * A Multiboot kernel to boot instead of the built-in tests

@@ -456,6 +456,14 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 		snprintf(apic_choice.reason + n, sizeof(apic_choice.reason) - n,
 			 "; x2avic=off: x2APIC guests run without AVIC (inhibit)");
 	}
+	apic_mode_emu_quirks(&svm_caps, hv_cfg.avic_emu_quirks, &apic_choice);
+	{
+		u32 max_id = 0;
+
+		for (int i = 0; i < madt_count && i < MAX_MADT_CPUS; i++)
+			max_id = MAX(max_id, madt_cpus[i].apic_id);
+		apic_mode_host_ids(max_id, &apic_choice);
+	}
 	hv_printf("APIC virtualization: %s (%s)\n", apic_choice.name, apic_choice.reason);
 	hv_printf("NRIPS %s: %s\n", svm_has(SVM_FEAT_NRIPS) ? "present" : "absent",
 		  svm_has(SVM_FEAT_NRIPS) ? "next RIP from the VMCB" : "next RIP by decoding the instruction");

@@ -20,6 +20,16 @@ expect_rc 0 "SUCCESS"
 expect_log '^APIC virtualization: AVIC emulation \(.*; x2avic=off: x2APIC guests run without AVIC \(inhibit\)\)$'
 run_hv --cfg x2avic=maybe --tests cpuid --smp 1
 [ "$RC" != 0 ] || fail "x2avic=maybe was accepted"
+# avic_emu_quirks: the model's, so refused with any other backend; a bad value refused.
+run_hv --apic soft --cfg avic_emu_quirks=on --tests cpuid --smp 1
+[ "$RC" != 0 ] || fail "avic_emu_quirks=on was accepted with apic=soft"
+expect_log 'ERROR boot: configuration: avic_emu_quirks=on needs apic=avic-emu'
+run_hv --apic avic-emu --cfg avic_emu_quirks=some --tests cpuid --smp 1
+[ "$RC" != 0 ] || fail "avic_emu_quirks=some was accepted"
+expect_log 'ERROR boot: .*avic_emu_quirks'
+run_hv --apic avic-emu --cfg avic_emu_quirks=on --tests cpuid --smp 1
+expect_rc 0 "SUCCESS (avic_emu_quirks=on)"
+expect_log '^APIC virtualization: AVIC emulation \(.*; avic_emu_quirks=on: family 17h profile'
 run_hv --apic avic2 --tests cpuid
 expect_rc 2 "usage error"
 expect_out "--apic wants auto, soft, avic or avic-emu, not 'avic2'"
