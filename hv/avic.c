@@ -38,6 +38,7 @@ static const char *const inhibit_names[AVIC_INHIBIT_COUNT] = {
 	[AVIC_INHIBIT_APIC_ID] = "APIC_ID_MODIFIED",
 	[AVIC_INHIBIT_APIC_BASE] = "APIC_BASE_MODIFIED",
 	[AVIC_INHIBIT_LOGICAL_ALIAS] = "LOGICAL_ID_ALIASED",
+	[AVIC_INHIBIT_LOGICAL_MIXED] = "LOGICAL_MODEL_MIXED",
 };
 
 const char *avic_inhibit_name(unsigned reason)
@@ -55,6 +56,38 @@ static u32 cov_noaccel[2][256];
 static u64 cov_inhibit_set[AVIC_INHIBIT_COUNT], cov_inhibit_clear[AVIC_INHIBIT_COUNT];
 static u64 cov_icr_busy, cov_level_eoi, cov_mode_switch_x2, cov_mode_switch_x;
 static u64 cov_hw_vmcb[3], cov_hw_problems;     /* avic_hw_vmcb_check: by AVIC_VCPU_* mode */
+static u64 cov_quirks[AVIC_EMU_QUIRK_COUNT], cov_late_lookups, cov_doorbells_lost;
+
+/*
+ * What silicon may do that the APM does not describe, handled anyway
+ * (reserved EXITINFO bits, unknown 0x401 causes, a 0x402 where Table 15-22
+ * accelerates, a level EOI for a vector not the highest in service): each
+ * kind logged the first time in the run, all counted (the AVIC line, the
+ * coverage line; the probe table shows the register).
+ */
+enum avic_departure {
+	DEP_IPI_RSVD,           /* 0x401 EXITINFO2[31:12] set */
+	DEP_IPI_CAUSE,          /* 0x401 cause above 5 */
+	DEP_NOACCEL_RSVD,       /* 0x402 EXITINFO1 bits outside 32 and 11:4 */
+	DEP_NOACCEL_ACCEL,      /* 0x402 for an access Table 15-22 accelerates */
+	DEP_EOI_VECTOR,         /* level EOI: EXITINFO2 is not the highest in-service vector */
+	DEP_COUNT,
+};
+
+static const char *const departure_names[DEP_COUNT] = {
+	"0x401_reserved_bits", "0x401_unknown_cause", "0x402_reserved_bits", "0x402_accelerated_access",
+	"eoi_vector_mismatch",
+};
+static u64 cov_departures[DEP_COUNT];
+
+static void avic_departure(struct vcpu *vcpu, enum avic_departure d, u64 info1, u64 info2, const char *what)
+{
+	vcpu->vm->avic_departures++;
+	if (__atomic_fetch_add(&cov_departures[d], 1, __ATOMIC_RELAXED) == 0)
+		hv_warn("avic", "%s/%u: not as the APM describes (%s): %s; EXITINFO1 0x%llx EXITINFO2 0x%llx; "
+			"handled, counted, logged only this first time", vcpu->vm->test->name, vcpu->index,
+			departure_names[d], what, (unsigned long long)info1, (unsigned long long)info2);
+}
 
 bool avic_vm(const struct vm *vm)
 {
@@ -160,6 +193,23 @@ int avic_vm_init(struct vm *vm)
 	    npt_map(&vm->avic_npt, VAPIC_BASE_DEFAULT, page_pa(vm->avic_access_page), PAGE_SIZE, NPT_WRITE))
 		return -1;
 	vm->avic_table_mode = mode;
+	vm->avic_ipi_virt = apic_choice.ipi_virt;
+	vm->avic_quirks = vm->apic_backend == APIC_BACKEND_AVIC_EMU ? apic_choice.emu_quirks : 0;
+	if (vm->avic_quirks && apic_choice.emu_fam17) {
+		static u32 vms;
+
+		/* Odd VMs: as a later family, IsRunning used, no erratum (apic_mode_emu_quirks). */
+		if (__atomic_fetch_add(&vms, 1, __ATOMIC_RELAXED) & 1) {
+			vm->avic_ipi_virt = true;
+			vm->avic_quirks &= ~(u32)BIT(AVIC_EMU_Q_ISRUNNING_LATE);
+		}
+	}
+	if (vm->avic_quirks) {
+		_Static_assert(sizeof(struct avic_emu_quirk_state) <= PAGE_SIZE, "quirk state in one page");
+		vm->avic_qs = pool_alloc_page();
+		if (!vm->avic_qs)
+			return -1;
+	}
 	for (i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
@@ -184,20 +234,39 @@ int avic_vm_init(struct vm *vm)
 
 /* ---- IsRunning (reference 2.13) ---- */
 
+/*
+ * IsRunning = 1 only while the vCPU is loaded on this CPU AND runs with
+ * AVIC.  A vCPU running without AVIC (inhibited, or its APIC off) gets no
+ * help from a doorbell: a doorbell makes a core that is in AVIC guest mode
+ * re-read its backing page and causes no #VMEXIT (APM Vol 2 §15.29.8.2
+ * "Doorbell"), so a sender that saw IsRunning = 1 would set IRR, ring, and
+ * leave the IPI waiting for some unrelated exit.  With IsRunning = 0 it
+ * takes #VMEXIT(AVIC_INCOMPLETE_IPI) "target not running" and the handler
+ * kicks the target.  The update is a full barrier, and comes before the
+ * entry path looks at IRR (avic_before_entry runs first), so a sender that
+ * still saw 1 has set IRR where that look finds it.
+ *
+ * Erratum 1235 (family 17h, Hygon 18h): the CPU may fail to see IsRunning
+ * being cleared, so a sender gets no exit and a target that has just
+ * blocked is never woken.  IsRunning is therefore never set on those CPUs
+ * (vm->avic_ipi_virt from apic_choice.ipi_virt; KVM's enable_ipiv=false): every IPI to another
+ * vCPU exits with cause 1 and the handler rings or kicks (reference 2.13).
+ */
+static void avic_set_running(struct vcpu *vcpu)
+{
+	bool running = vcpu->vm->avic_ipi_virt && vcpu->avic_mode != AVIC_VCPU_OFF;
+
+	avic_phys_set_running(&vcpu->vm->avic_phys[vcpu->apic.apic_id], running,
+			      this_cpu()->apic_id & AVIC_PHYSICAL_ID_ENTRY_HOST_PHYSICAL_ID_MASK);
+}
+
 void avic_vcpu_load(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
 
 	if (!avic_vm(vm))
 		return;
-	/*
-	 * Erratum 1235 (family 17h, Hygon 18h): the CPU may miss IsRunning
-	 * being cleared, so it is never set; every IPI to another vCPU then
-	 * exits with cause 1 and the handler rings the doorbell (reference
-	 * 2.13, KVM's enable_ipiv=false).
-	 */
-	avic_phys_set_running(&vm->avic_phys[vcpu->apic.apic_id], apic_choice.ipi_virt,
-			      this_cpu()->apic_id);
+	avic_set_running(vcpu);
 }
 
 void avic_vcpu_put(struct vcpu *vcpu)
@@ -212,6 +281,50 @@ void avic_vcpu_put(struct vcpu *vcpu)
 
 /* ---- doorbell and wake-ups (APM Vol 2 §15.29.8.2; reference 2.10, 2.11) ---- */
 
+/* The vCPU of this VM that runs on the host CPU with this APIC ID, if any. */
+static struct vcpu *avic_vcpu_on(struct vm *vm, u32 host_apic_id)
+{
+	for (u32 i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *t = &vm->vcpus[i];
+
+		if (__atomic_load_n(&t->in_guest, __ATOMIC_SEQ_CST) &&
+		    (percpu_array[t->cpu].apic_id & AVIC_PHYSICAL_ID_ENTRY_HOST_PHYSICAL_ID_MASK) == host_apic_id)
+			return t;
+	}
+	return NULL;
+}
+
+/*
+ * The model's doorbell does what the APM says a doorbell does and no more
+ * (APM Vol 2 §15.29.8.2 "Doorbell"): a core in guest mode with AVIC on
+ * re-evaluates the backing page - here, a kick makes it exit and the next
+ * VMRUN looks, which is the model's way to do it - and any other core
+ * ignores it: a core in host mode, or one running its vCPU without AVIC.
+ * The hypervisor must not need a doorbell to land.  Quirk DOORBELL_LATE
+ * (avic_emu.h): the doorbell reaches the core after its vCPU left guest
+ * mode, so only that vCPU's next VMRUN can find the IRR bit.
+ */
+static void avic_emu_doorbell(struct vm *vm, u32 host_apic_id)
+{
+	struct vcpu *t = avic_vcpu_on(vm, host_apic_id);
+
+	if (!t || __atomic_load_n(&t->avic_mode, __ATOMIC_SEQ_CST) == AVIC_VCPU_OFF) {
+		vm->avic_doorbells_lost++;
+		return;
+	}
+	if ((vm->avic_quirks & BIT(AVIC_EMU_Q_DOORBELL_LATE)) &&
+	    avic_emu_quirk_now(vm->avic_qs, AVIC_EMU_Q_DOORBELL_LATE)) {
+		/* Out of guest mode first (as if it exited on its own), then the doorbell: lost. */
+		lapic_kick(t);
+		for (u32 spin = 0; spin < (1u << 20) && __atomic_load_n(&t->in_guest, __ATOMIC_SEQ_CST); spin++)
+			cpu_relax();
+		__atomic_fetch_add(&vm->avic_qs->played[AVIC_EMU_Q_DOORBELL_LATE], 1, __ATOMIC_RELAXED);
+		vm->avic_doorbells_lost++;
+		return;
+	}
+	host_apic_send_ipi(percpu_array[t->cpu].apic_id, HOST_VEC_KICK);
+}
+
 static void avic_ring(struct vm *vm, struct vcpu *by, u32 host_apic_id)
 {
 	u64 val;
@@ -223,8 +336,7 @@ static void avic_ring(struct vm *vm, struct vcpu *by, u32 host_apic_id)
 			wrmsr(MSR_AMD64_SVM_AVIC_DOORBELL, val);
 		return;
 	}
-	/* The model: a core in guest mode re-evaluates its page; here that takes an exit. */
-	host_apic_send_ipi(host_apic_id, HOST_VEC_KICK);
+	avic_emu_doorbell(vm, host_apic_id);
 }
 
 void avic_notify(struct vcpu *target)
@@ -232,8 +344,13 @@ void avic_notify(struct vcpu *target)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (target->cpu == this_cpu()->index)
 		return;                 /* we are not in guest mode: the next VMRUN looks */
-	if (target->in_guest && target->avic_mode != AVIC_VCPU_OFF)
-		avic_ring(target->vm, NULL, percpu_array[target->cpu].apic_id);
+	/*
+	 * A doorbell only where its host APIC ID fits the doorbell MSR
+	 * (apic_choice.host_ids_wide: every host ID is checked at boot).
+	 */
+	if (target->in_guest && target->avic_mode != AVIC_VCPU_OFF && !apic_choice.host_ids_wide)
+		avic_ring(target->vm, NULL, percpu_array[target->cpu].apic_id &
+			  AVIC_PHYSICAL_ID_ENTRY_HOST_PHYSICAL_ID_MASK);
 	else
 		lapic_kick(target);     /* halted, or running without AVIC: an exit is needed */
 }
@@ -259,7 +376,7 @@ static void avic_inhibit_change(struct vm *vm, unsigned reason, bool on, struct 
 		avic_inhibit_name(reason), on ? "set" : "cleared", vm->avic_inhibit);
 	/* Running vCPUs switch on their next entry: make them exit now. */
 	for (u32 i = 0; i < vm->nr_vcpus; i++)
-		if (&vm->vcpus[i] != by)
+		if (&vm->vcpus[i] != by && vm->avic_late_kick != i + 1)
 			lapic_kick(&vm->vcpus[i]);
 }
 
@@ -269,9 +386,9 @@ static void avic_inhibit_change(struct vm *vm, unsigned reason, bool on, struct 
  * to it exit with "invalid target" and are emulated), two vCPUs on one entry
  * are logical ID aliasing.  With vm->avic_lock held.
  */
-static bool avic_logical_rebuild(struct vm *vm)
+static bool avic_logical_rebuild(struct vm *vm, bool *mixed)
 {
-	bool aliased = false;
+	bool aliased = false, flat = false, cluster = false;
 
 	for (u32 i = 0; i < AVIC_LOGICAL_CLUSTER_ENTRIES; i++)
 		__atomic_store_n(&vm->avic_log[i], 0, __ATOMIC_RELEASE);
@@ -281,6 +398,13 @@ static bool avic_logical_rebuild(struct vm *vm)
 
 		if (!v->apic.enabled || v->apic.x2apic)
 			continue;
+		/* Models are compared among the vCPUs that hold a logical ID (LDR[31:24] != 0). */
+		if (vapic_get_reg(&v->apic, VAPIC_REG_LDR) >> 24) {
+			if ((vapic_get_reg(&v->apic, VAPIC_REG_DFR) >> VAPIC_DFR_MODEL_SHIFT) == VAPIC_DFR_MODEL_FLAT)
+				flat = true;
+			else
+				cluster = true;
+		}
 		idx = avic_logical_index(vapic_get_reg(&v->apic, VAPIC_REG_DFR),
 					 vapic_get_reg(&v->apic, VAPIC_REG_LDR));
 		if (idx < 0)
@@ -292,13 +416,14 @@ static bool avic_logical_rebuild(struct vm *vm)
 		__atomic_store_n(&vm->avic_log[idx], avic_log_entry_encode((u8)v->apic.apic_id, true),
 				 __ATOMIC_RELEASE);
 	}
+	*mixed = flat && cluster;
 	return aliased;
 }
 
 void avic_apic_changed(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
-	bool id = false, base = false, x2 = false, aliased;
+	bool id = false, base = false, x2 = false, aliased, mixed;
 
 	if (!avic_vm(vm))
 		return;
@@ -329,11 +454,20 @@ void avic_apic_changed(struct vcpu *vcpu)
 		if (a->x2apic && !vm->avic_x2)
 			x2 = true;
 	}
-	aliased = avic_logical_rebuild(vm);
+	aliased = avic_logical_rebuild(vm, &mixed);
 	avic_inhibit_change(vm, AVIC_INHIBIT_APIC_ID, id, vcpu);
 	avic_inhibit_change(vm, AVIC_INHIBIT_APIC_BASE, base, vcpu);
 	avic_inhibit_change(vm, AVIC_INHIBIT_X2APIC, x2, vcpu);
 	avic_inhibit_change(vm, AVIC_INHIBIT_LOGICAL_ALIAS, aliased, vcpu);
+	/*
+	 * Flat and cluster at once: the CPU reads one logical table and
+	 * interprets a destination by one model (the sender's, in the model:
+	 * which one the CPU uses is not documented), while each APIC matches
+	 * by its own DFR (APM Vol 2 §16.6.1 "Receiving System and IPI
+	 * Interrupts"); KVM disables its logical map then.  The soft APIC
+	 * matches each target by its own model.
+	 */
+	avic_inhibit_change(vm, AVIC_INHIBIT_LOGICAL_MIXED, mixed, vcpu);
 	spin_unlock(&vm->avic_lock);
 }
 
@@ -478,8 +612,9 @@ void avic_before_entry(struct vcpu *vcpu)
 		if (mode != AVIC_VCPU_OFF && vcpu->avic_mode != AVIC_VCPU_OFF)
 			__atomic_fetch_add(mode == AVIC_VCPU_X2AVIC ? &cov_mode_switch_x2 : &cov_mode_switch_x, 1,
 					   __ATOMIC_RELAXED);
-		vcpu->avic_mode = mode;
+		__atomic_store_n(&vcpu->avic_mode, mode, __ATOMIC_SEQ_CST);
 		vcpu->avic_mode_switches++;
+		avic_set_running(vcpu);         /* before the entry path looks at IRR */
 		if (vm->apic_backend == APIC_BACKEND_AVIC)
 			avic_vmcb_mode(vcpu, ctl(vcpu), mode);
 		else
@@ -498,26 +633,36 @@ void avic_before_entry(struct vcpu *vcpu)
 /* ---- #VMEXIT 0x401 AVIC_INCOMPLETE_IPI (APM Vol 2 §15.29.9.1; reference 2.12.1) ---- */
 
 /*
- * An ICR write the CPU left to the hypervisor (0x401 IDs 0, 2, 4, 5, or a
- * 0x402 trap on the ICR), sent through the soft APIC's write path so that
- * the ESR, the destination rules and INIT/NMI/lowest priority behave as in
- * the soft mode.  The value comes from the backing page, never from RDMSR
- * (0x830 is fine, but the write-only registers would #GP): in x2APIC mode
- * the 64-bit ICR is 0x300 | 0x310 << 32 (reference 3.4, 4.4).
+ * ICR bit 12, delivery status: the CPU may leave it set in the backing page
+ * when it gives up on an IPI (reference 2.12.1; KVM re-writes the ICR to
+ * clear it), in x2APIC mode too, where the bit is reserved and must read 0
+ * (APM Vol 2 §16.13 "x2APIC ICR").  Once a handler returns, the IPI is
+ * done: the guest sees the ICR idle.
+ */
+static void avic_icr_idle(struct vcpu *vcpu)
+{
+	struct vapic *a = &vcpu->apic;
+
+	spin_lock(&vcpu->apic_lock);
+	if (vapic_get_reg(a, VAPIC_REG_ICR_LO) & VAPIC_ICR_DS) {
+		__atomic_fetch_add(&cov_icr_busy, 1, __ATOMIC_RELAXED);
+		vapic_set_reg(a, VAPIC_REG_ICR_LO, vapic_get_reg(a, VAPIC_REG_ICR_LO) & ~VAPIC_ICR_DS);
+	}
+	spin_unlock(&vcpu->apic_lock);
+}
+
+/*
+ * An ICR write that the CPU trapped to the hypervisor (0x402 at 0x300,
+ * reference 4.4): the page holds it, 0x300 | 0x310 << 32 in x2APIC mode
+ * (reference 3.4).  Sent through the soft APIC's send path, never through
+ * lapic_wrmsr or RDMSR (a BUSY bit the CPU left would be refused there).
  */
 static void avic_send_icr_from_page(struct vcpu *vcpu)
 {
-	u32 lo = vapic_get_reg(&vcpu->apic, VAPIC_REG_ICR_LO);
-	u64 val = ((u64)vapic_get_reg(&vcpu->apic, VAPIC_REG_ICR_HI) << 32) | lo;
+	u32 lo = vapic_get_reg(&vcpu->apic, VAPIC_REG_ICR_LO), hi = vapic_get_reg(&vcpu->apic, VAPIC_REG_ICR_HI);
 
-	if (!vcpu->apic.x2apic) {
-		lapic_xapic_write(vcpu, VAPIC_REG_ICR_LO, lo);
-		return;
-	}
-	/* The reserved bits passed the CPU's check. */
-	if (lapic_wrmsr(vcpu, VAPIC_MSR_ICR, val))
-		hv_err("avic", "%s/%u: x2APIC ICR 0x%llx from the backing page refused",
-		       vcpu->vm->test->name, vcpu->index, (unsigned long long)val);
+	avic_icr_idle(vcpu);
+	lapic_send_icr(vcpu, lo, hi, vcpu->apic.x2apic);
 }
 
 /* The probe (HC_AVIC_PROBE) remembers the first AVIC exit after its ARM, and how many came. */
@@ -543,35 +688,45 @@ static enum avic_access_kind probe_rip_kind(const struct vcpu *vcpu)
 	return AVIC_ACCEL;
 }
 
+/*
+ * Per cause (APM Vol 2 §15.29.9.1, Table 15-27; reference 2.12.1), with
+ * the value sent taken from EXITINFO1, the ICR as the guest wrote it
+ * (Table 15-25), not from the backing page:
+ *   0 invalid type, 2 invalid target, 5 unaccelerated (Secure AVIC): the
+ *     CPU sent nothing; the soft APIC sends the whole IPI (ESR, INIT, NMI,
+ *     lowest priority, invalid destinations as architected).
+ *   1 not running: the IRR bits are set; wake or kick the targets only.
+ *   3 invalid backing page: the tables are ours, a hypervisor bug.
+ *   4 invalid vector: nothing sent; the soft send path sets ESR "send
+ *     illegal vector" (APM Vol 2 §16.4.6) and sends nothing.  A SELF_IPI
+ *     with a vector below 16 exits here too (x2AVIC), and ICR (0x300) then
+ *     holds an older IPI: re-sending the page's ICR would send that again.
+ *   above 5 (not in the APM): logged once, counted, sent as for cause 0; a
+ *     fixed IPI that reached IRR already is not delivered twice (IRR is a
+ *     bit), anything else has not been sent.
+ * KVM sends from EXITINFO1 too, and from the page only to clear BUSY; here
+ * BUSY is cleared in the page directly (avic_icr_idle), in both modes.
+ */
 static enum exit_action avic_incomplete_ipi(struct vcpu *vcpu, u64 info1, u64 info2)
 {
 	struct vm *vm = vcpu->vm;
 	struct avic_incomplete_ipi ipi;
 	struct vapic_icr icr;
+	bool x2 = vcpu->apic.x2apic;
 
 	avic_probe_note(vcpu, SVM_EXIT_AVIC_INCOMPLETE_IPI, info1, info2);
 	if (!avic_incomplete_ipi_decode(info1, info2, &ipi)) {
-		hv_err("avic", "%s/%u: AVIC_INCOMPLETE_IPI with reserved bits or unknown cause: "
-		       "EXITINFO1 0x%llx EXITINFO2 0x%llx", vm->test->name, vcpu->index,
-		       (unsigned long long)info1, (unsigned long long)info2);
-		vcpu_stop(vcpu, STOP_UNSUPPORTED, "AVIC_INCOMPLETE_IPI with unknown cause %u", ipi.cause);
-		return EXIT_STOP;
+		if (info2 & AVIC_INCOMPLETE_IPI_RSVD_MASK)
+			avic_departure(vcpu, DEP_IPI_RSVD, info1, info2, "AVIC_INCOMPLETE_IPI with EXITINFO2[31:12] set");
+		if (ipi.cause >= AVIC_IPI_FAILURE_COUNT)
+			avic_departure(vcpu, DEP_IPI_CAUSE, info1, info2,
+				       "AVIC_INCOMPLETE_IPI with a cause above 5, sent as cause 0");
 	}
-	vcpu->avic_ipi[ipi.cause]++;
-	__atomic_fetch_add(&cov_ipi[ipi.cause], 1, __ATOMIC_RELAXED);
-	/*
-	 * The CPU may leave the ICR's BUSY bit (delivery status, xAPIC only)
-	 * set when it gives up on an IPI (reference 2.12.1); whatever the
-	 * cause, the IPI is finished once this handler returns, so the guest
-	 * must see the ICR idle.
-	 */
-	if (!vcpu->apic.x2apic && (vapic_get_reg(&vcpu->apic, VAPIC_REG_ICR_LO) & VAPIC_ICR_DS)) {
-		__atomic_fetch_add(&cov_icr_busy, 1, __ATOMIC_RELAXED);
-		spin_lock(&vcpu->apic_lock);
-		vapic_set_reg(&vcpu->apic, VAPIC_REG_ICR_LO,
-			      vapic_get_reg(&vcpu->apic, VAPIC_REG_ICR_LO) & ~VAPIC_ICR_DS);
-		spin_unlock(&vcpu->apic_lock);
+	if (ipi.cause < AVIC_IPI_FAILURE_COUNT) {
+		vcpu->avic_ipi[ipi.cause]++;
+		__atomic_fetch_add(&cov_ipi[ipi.cause], 1, __ATOMIC_RELAXED);
 	}
+	avic_icr_idle(vcpu);
 
 	switch (ipi.cause) {
 	case AVIC_IPI_FAILURE_TARGET_NOT_RUNNING:
@@ -580,8 +735,8 @@ static enum exit_action avic_incomplete_ipi(struct vcpu *vcpu, u64 info1, u64 in
 		 * waking (and, without IPI virtualization, the running ones a
 		 * doorbell).  The index names only one target: match them all.
 		 */
-		if (vcpu->apic.x2apic)
-			vapic_icr_decode_x2apic(info1, &icr);
+		if (x2)
+			vapic_icr_decode_x2apic(info1 & ~(u64)VAPIC_ICR_DS, &icr);
 		else
 			vapic_icr_decode_xapic(ipi.icr_low, ipi.icr_high, &icr);
 		for (u32 i = 0; i < vm->nr_vcpus; i++) {
@@ -604,11 +759,9 @@ static enum exit_action avic_incomplete_ipi(struct vcpu *vcpu, u64 info1, u64 in
 		return EXIT_STOP;
 	}
 	default:
-		break;
+		lapic_send_icr(vcpu, ipi.icr_low, ipi.icr_high, x2);
+		return EXIT_RESUME;
 	}
-	/* IDs 0, 2, 4, 5: emulate the whole ICR write in software (reference 2.12.1). */
-	avic_send_icr_from_page(vcpu);
-	return EXIT_RESUME;
 }
 
 enum exit_action avic_handle_incomplete_ipi(struct vcpu *vcpu)
@@ -619,25 +772,52 @@ enum exit_action avic_handle_incomplete_ipi(struct vcpu *vcpu)
 /* ---- #VMEXIT 0x402 AVIC_NOACCEL (APM Vol 2 §15.29.9.2; reference 2.12.2, 4.1) ---- */
 
 /*
- * EOI of a level-triggered vector (reference 2.6, 4.1): the vector comes
- * from EXITINFO2 and is checked against the hypervisor's own record of the
- * level vectors it accepted, not against the guest's TMR (Secure AVIC hides
- * it, 4.3).  Whether the CPU has already cleared ISR is not documented
- * (A2): clearing it here only if still set gives the same result both ways.
+ * EOI of a level-triggered vector (reference 2.6, 4.1).  An EOI ends the
+ * highest in-service vector (APM Vol 2 §16.6.4 "Interrupt Acceptance",
+ * EOI), so that is the one ended here, whatever EXITINFO2 says; the IOAPIC
+ * gets the EOI for it if the hypervisor accepted it as level (its own
+ * record, not the guest's TMR, which Secure AVIC hides, 4.3).  Whether the
+ * CPU cleared ISR before the exit is not documented (A2): if EXITINFO2's
+ * vector is no longer in service but was accepted as level, the CPU ended
+ * it, and only the IOAPIC's EOI is left.  A vector that is neither - not
+ * in service, or not the highest - is a departure, counted.
  */
-static void avic_level_eoi(struct vcpu *vcpu, u8 vector)
+static bool vapic_isr_test(const struct vapic *a, u8 vector)
+{
+	return vapic_get_reg(a, VAPIC_REG_ISR + (u32)(vector >> 5) * 0x10) & (1u << (vector & 31));
+}
+
+static void avic_level_eoi(struct vcpu *vcpu, u64 info1, u64 info2, u8 reported)
 {
 	struct vapic *a = &vcpu->apic;
-	u32 w = vector >> 5, bit = 1u << (vector & 31);
+	int top;
+	u8 vector;
+	u32 w, bit;
 
 	__atomic_fetch_add(&cov_level_eoi, 1, __ATOMIC_RELAXED);
 	spin_lock(&vcpu->apic_lock);
-	if (!(vcpu->level_vectors[w] & bit))
-		hv_err("avic", "%s/%u: level EOI exit for vector 0x%x, which was never accepted as level",
-		       vcpu->vm->test->name, vcpu->index, vector);
-	vcpu->level_vectors[w] &= ~bit;
-	if (vapic_highest_isr(a) == vector)
+	top = vapic_highest_isr(a);
+	if (top == reported || (!vapic_isr_test(a, reported) &&
+				(vcpu->level_vectors[reported >> 5] & (1u << (reported & 31))))) {
+		vector = reported;
+	} else {
+		spin_unlock(&vcpu->apic_lock);
+		avic_departure(vcpu, DEP_EOI_VECTOR, info1, info2,
+			       "level EOI exit for a vector that is not the highest in service");
+		if (top < 0)
+			return;         /* nothing in service: an EOI with no effect */
+		spin_lock(&vcpu->apic_lock);
+		vector = (u8)top;
+	}
+	w = vector >> 5;
+	bit = 1u << (vector & 31);
+	if (vapic_isr_test(a, vector) && vapic_highest_isr(a) == vector)
 		vapic_eoi(a, NULL);
+	if (!(vcpu->level_vectors[w] & bit)) {
+		spin_unlock(&vcpu->apic_lock);
+		return;         /* an edge vector (the CPU handles those; a departure counted above) */
+	}
+	vcpu->level_vectors[w] &= ~bit;
 	spin_unlock(&vcpu->apic_lock);
 	lapic_ioapic_eoi(vcpu->vm, vector);
 }
@@ -704,19 +884,21 @@ static enum exit_action avic_noaccel(struct vcpu *vcpu, u64 info1, u64 info2)
 	bool x2 = vcpu->avic_mode == AVIC_VCPU_X2AVIC;
 
 	avic_probe_note(vcpu, SVM_EXIT_AVIC_UNACCELERATED_ACCESS, info1, info2);
-	if (!avic_noaccel_decode(info1, info2, avic_extlvt(vcpu), &n) || n.kind == AVIC_ACCEL) {
+	/* The fields are taken as masked (offset 11:4, write bit 32), as KVM does. */
+	if (!avic_noaccel_decode(info1, info2, avic_extlvt(vcpu), &n))
+		avic_departure(vcpu, DEP_NOACCEL_RSVD, info1, info2,
+			       "AVIC_NOACCEL with EXITINFO1 bits outside 32 and 11:4");
+	if (n.kind == AVIC_ACCEL) {
 		/*
-		 * Bits outside the documented fields, or an exit where Table
-		 * 15-22 says the CPU accelerates: whether the access already
-		 * happened is unknown, so nothing is guessed.  The probe table
-		 * (avic_probe) is where such silicon behaviour gets measured.
+		 * An exit where Table 15-22 says the CPU accelerates: KVM's
+		 * rule decides (avic_noaccel_kind_fallback): a write to a
+		 * register whose writes can trap is a trap, anything else a
+		 * fault, emulated from the instruction.  The probe, which
+		 * knows its RIP, measures it instead (below).
 		 */
-		hv_err("avic", "%s/%u: AVIC_NOACCEL the table does not explain: EXITINFO1 0x%llx EXITINFO2 0x%llx "
-		       "(%s of offset 0x%x)", vcpu->vm->test->name, vcpu->index, (unsigned long long)info1,
-		       (unsigned long long)info2, n.write ? "write" : "read", n.offset);
-		vcpu_stop(vcpu, STOP_UNSUPPORTED, "AVIC_NOACCEL for %s of APIC offset 0x%x, which Table 15-22 "
-			  "accelerates", n.write ? "a write" : "a read", n.offset);
-		return EXIT_STOP;
+		avic_departure(vcpu, DEP_NOACCEL_ACCEL, info1, info2,
+			       "AVIC_NOACCEL for an access Table 15-22 accelerates");
+		n.kind = (u8)avic_noaccel_kind_fallback(n.offset, n.write);
 	}
 	__atomic_fetch_add(&cov_noaccel[n.write][n.offset >> 4], 1, __ATOMIC_RELAXED);
 	/*
@@ -733,7 +915,7 @@ static enum exit_action avic_noaccel(struct vcpu *vcpu, u64 info1, u64 info2)
 	if (n.kind == AVIC_TRAP) {
 		vcpu->avic_noaccel_trap++;
 		if (n.offset == VAPIC_REG_EOI)
-			avic_level_eoi(vcpu, n.vector);
+			avic_level_eoi(vcpu, info1, info2, n.vector);
 		else if (n.offset == VAPIC_REG_ICR_LO)
 			/* An ICR the CPU left to us (reference 4.4), not a 0x401: not counted as one. */
 			avic_send_icr_from_page(vcpu);
@@ -789,6 +971,8 @@ static void emu_ctx(struct vcpu *vcpu, struct avic_emu_ctx *c)
 		.ext_lvt = false,
 		/* The CPU backend's MSRPM for this vCPU (avic_hw_vmcb_check). */
 		.x2avic_msrpm = vcpu->avic_msrpm,
+		.quirks = vm->avic_qs ? vm->avic_quirks : 0,
+		.qs = vm->avic_qs,
 	};
 }
 
@@ -1104,6 +1288,11 @@ void avic_print_vm(const struct vm *vm)
 	if (!avic_vm(vm))
 		return;
 	avic_print_probe(vm);
+	__atomic_fetch_add(&cov_doorbells_lost, vm->avic_doorbells_lost, __ATOMIC_RELAXED);
+	for (u32 q = 0; vm->avic_qs && q < AVIC_EMU_QUIRK_COUNT; q++)
+		cov_quirks[q] += vm->avic_qs->played[q];
+	if (vm->avic_qs)
+		cov_late_lookups += vm->avic_qs->late_lookups;
 	for (u32 i = 0; i < vm->nr_vcpus; i++) {
 		const struct vcpu *v = &vm->vcpus[i];
 
@@ -1126,12 +1315,13 @@ void avic_print_vm(const struct vm *vm)
 					      (unsigned long long)vm->avic_inhibit_sets[k],
 					      (unsigned long long)vm->avic_inhibit_clears[k]);
 	hv_printf("AVIC: %s: accelerated %llu, emulation-only exits %llu, 0x401 by cause %llu %llu %llu %llu %llu %llu, "
-		  "0x402 trap %llu fault %llu, doorbells %llu, mode switches %llu, inhibits set/cleared:%s\n",
+		  "0x402 trap %llu fault %llu, doorbells %llu, mode switches %llu, inhibits set/cleared:%s, "
+		  "departures %llu\n",
 		  vm->test->name, (unsigned long long)accel, (unsigned long long)emu,
 		  (unsigned long long)ipi[0], (unsigned long long)ipi[1], (unsigned long long)ipi[2],
 		  (unsigned long long)ipi[3], (unsigned long long)ipi[4], (unsigned long long)ipi[5],
 		  (unsigned long long)trap, (unsigned long long)fault, (unsigned long long)bells,
-		  (unsigned long long)sw, n ? inh : " none");
+		  (unsigned long long)sw, n ? inh : " none", (unsigned long long)vm->avic_departures);
 }
 
 /*
@@ -1180,6 +1370,28 @@ void avic_print_coverage(void)
 			  "problems %llu\n", (unsigned long long)cov_hw_vmcb[AVIC_VCPU_OFF],
 			  (unsigned long long)cov_hw_vmcb[AVIC_VCPU_XAVIC], (unsigned long long)cov_hw_vmcb[AVIC_VCPU_X2AVIC],
 			  (unsigned long long)cov_hw_problems);
+	/* Doorbells the model's cores ignored (a core not in AVIC guest mode), and the quirks played. */
+	if (apic_choice.backend == APIC_BACKEND_AVIC_EMU) {
+		n = (size_t)snprintf(buf, sizeof(buf), "AVIC coverage: doorbells lost %llu; quirks:",
+				     (unsigned long long)cov_doorbells_lost);
+		if (!apic_choice.emu_quirks)
+			snprintf(buf + n, sizeof(buf) - n, " off");
+		for (u32 q = 0; q < AVIC_EMU_QUIRK_COUNT; q++) {
+			if (q == AVIC_EMU_Q_ISRUNNING_LATE && (apic_choice.emu_quirks & BIT(q)))
+				n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %s %llu (missed clears %llu)",
+						      avic_emu_quirk_name(q), (unsigned long long)cov_late_lookups,
+						      (unsigned long long)cov_quirks[q]);
+			else if (apic_choice.emu_quirks & BIT(q))
+				n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %s %llu", avic_emu_quirk_name(q),
+						      (unsigned long long)cov_quirks[q]);
+		}
+		hv_printf("%s\n", buf);
+	}
+	n = (size_t)snprintf(buf, sizeof(buf), "AVIC coverage: departures from the APM handled:");
+	for (u32 d = 0; d < DEP_COUNT; d++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %s=%llu", departure_names[d],
+				      (unsigned long long)cov_departures[d]);
+	hv_printf("%s\n", buf);
 	n = (size_t)snprintf(buf, sizeof(buf), "AVIC coverage: inhibits set/cleared:");
 	for (u32 k = 0; k < AVIC_INHIBIT_COUNT; k++)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %s=%llu/%llu", avic_inhibit_name(k),

@@ -38,6 +38,7 @@ enum avic_inhibit {
 	AVIC_INHIBIT_APIC_ID,           /* a vCPU changed its xAPIC ID */
 	AVIC_INHIBIT_APIC_BASE,         /* a vCPU moved its APIC base off 0xFEE00000 */
 	AVIC_INHIBIT_LOGICAL_ALIAS,     /* two vCPUs claim one logical table entry */
+	AVIC_INHIBIT_LOGICAL_MIXED,     /* xAPIC vCPUs with logical IDs use both flat and cluster models */
 	AVIC_INHIBIT_COUNT,
 };
 

@@ -191,7 +191,18 @@ struct vm {
 	struct spinlock avic_lock;      /* tables and inhibits */
 	volatile u32 avic_inhibit;      /* BIT(enum avic_inhibit): AVIC off for the whole VM */
 	u32 avic_irqwin;                /* vCPUs asking for the interrupt-window inhibit */
-	u64 avic_inhibit_sets[5], avic_inhibit_clears[5];
+	u64 avic_inhibit_sets[6], avic_inhibit_clears[6];
+	u64 avic_departures;            /* AVIC exits the APM does not explain, handled anyway */
+	u64 avic_doorbells_lost;        /* model: doorbells that met a core not in AVIC guest mode */
+	struct avic_emu_quirk_state *avic_qs;   /* model: quirk state (avic_emu_quirks=on|all) */
+	u32 avic_quirks;                /* model: the quirks this VM plays (apic_choice.emu_quirks, or fewer) */
+	bool avic_ipi_virt;             /* IsRunning is set for running vCPUs (apic_choice.ipi_virt, per VM) */
+	/*
+	 * Test avic_inhibit_ipi: this vCPU (index + 1; 0 = none) is not kicked
+	 * on an inhibit change, as if its kick were slow to land: it keeps the
+	 * AVIC mode it entered with until it exits for another reason.
+	 */
+	u32 avic_late_kick;
 	/*
 	 * The probe's VM (test avic_probe): x2APIC MSRs all passed through
 	 * under x2AVIC; the measured table, [x2][offset >> 4][write] =
@@ -239,6 +250,7 @@ void hv_prepare_invalid_state(struct vcpu *vcpu);
 void hv_prepare_unknown_exit(struct vcpu *vcpu);
 void hv_prepare_avic_badpage(struct vcpu *vcpu);
 void hv_prepare_avic_probe(struct vcpu *vcpu);
+void hv_prepare_avic_late_kick(struct vcpu *vcpu);
 
 /* hv/main.c */
 __noreturn void hv_main(void);

@@ -678,6 +678,28 @@ int lapic_mmio_access(void *ctx, u64 gpa, unsigned size, bool write, u64 *val)
 	return r ? -1 : 0;
 }
 
+/*
+ * Sends an ICR value without writing the ICR register (the AVIC exits: the
+ * CPU stored the write already, or it came from SELF_IPI).  x2apic: lo | hi
+ * << 32 is the 64-bit ICR; else hi is ICRH.  Bit 12 (delivery status) is
+ * ignored: the CPU may report it set (reference 2.12.1).
+ */
+void lapic_send_icr(struct vcpu *vcpu, u32 lo, u32 hi, bool x2apic)
+{
+	struct vapic_effect eff = { .kind = VAPIC_EFFECT_NONE };
+	struct vapic_icr icr;
+
+	lo &= ~VAPIC_ICR_DS;
+	if (x2apic)
+		vapic_icr_decode_x2apic(((u64)hi << 32) | lo, &icr);
+	else
+		vapic_icr_decode_xapic(lo, hi, &icr);
+	spin_lock(&vcpu->apic_lock);
+	vapic_send_icr(&vcpu->apic, &icr, &eff);
+	lapic_effect(vcpu, &eff);
+	spin_unlock(&vcpu->apic_lock);
+}
+
 /* A 32-bit register write at the current base, as if by the guest (AVIC trap / ICR paths). */
 void lapic_xapic_write(struct vcpu *vcpu, u32 offset, u32 val)
 {

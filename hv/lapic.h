@@ -42,6 +42,7 @@ void lapic_send(struct vm *vm, struct vcpu *source, const struct vapic_icr *msg)
 /* For the AVIC backend (hv/avic.c). */
 void lapic_kick(struct vcpu *target);           /* make target exit / wake: a host IPI */
 int lapic_mmio_access(void *ctx, u64 gpa, unsigned size, bool write, u64 *val);  /* an mmio_fn; ctx = vcpu */
+void lapic_send_icr(struct vcpu *vcpu, u32 lo, u32 hi, bool x2apic);
 void lapic_xapic_write(struct vcpu *vcpu, u32 offset, u32 val);
 void lapic_ioapic_eoi(struct vm *vm, u8 vector);  /* the EOI broadcast to the IOAPIC */
 void lapic_dump(struct vcpu *vcpu);             /* one log line of its interrupt state */
