@@ -66,3 +66,18 @@ void hv_prepare_avic_badpage(struct vcpu *vcpu)
 	*entry = (*entry & ~AVIC_PHYSICAL_ID_ENTRY_BACKING_PAGE_MASK) |
 		 (1ULL << svm_caps.max_phys_bits);
 }
+
+/*
+ * avic_inhibit_ipi: vCPU 0, the sender, is not kicked when an inhibit
+ * changes (hv/avic.c avic_inhibit_change), as if its kick were slow to
+ * land: it keeps the AVIC mode it entered with until its next exit.  Its
+ * next IPI - under avic-emu an exit too, but one the model answers as the
+ * CPU would have done before the kick arrived - then meets a target that
+ * already runs without AVIC.  That target must have IsRunning = 0 (APM Vol
+ * 2 §15.29.8.2: a doorbell does nothing to a core not in AVIC guest mode).
+ */
+void hv_prepare_avic_late_kick(struct vcpu *vcpu)
+{
+	if (avic_vm(vcpu->vm) && vcpu->index == 0)
+		vcpu->vm->avic_late_kick = 1;
+}

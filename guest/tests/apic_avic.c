@@ -23,6 +23,10 @@
  *    fixed logical IPI to 0x01 (no shorthand) reaches both once, the
  *    sender included; then vCPU 1 moves to LDR 0x02: destination 0x02
  *    reaches only vCPU 1, 0x01 only vCPU 0;
+ *  - flat and cluster models at once (LOGICAL_MODEL_MIXED): vCPU 0 flat at
+ *    0x01, vCPU 1 cluster at 0x12 (cluster 1, member bit 1): destination
+ *    0x20 reaches nobody (send accept error), 0x12 only vCPU 1; both flat
+ *    again, 0x02 reaches only vCPU 1;
  *  - the Remote Read register (0xC0) is read-only: a write to it leaves it
  *    unchanged (under AVIC the write is a trap, reference 2.4: it lands in
  *    the backing page and the hypervisor has to undo it);
@@ -32,10 +36,11 @@
  *  - in xAPIC and x2APIC mode: 50 fixed IPIs to vCPU 1 halted in
  *    "sti; hlt", sent one at a time, each after vCPU 1 took the previous
  *    one: each arrives exactly once, and each return from HLT took exactly
- *    one IPI (nothing else may end a HLT in this VM); in xAPIC mode the
- *    sender's ICR then reads idle (bit 12 clear): under AVIC such an IPI
- *    is an incomplete-IPI exit (target not running, reference 2.12.1),
- *    after which the CPU may leave bit 12 set for the hypervisor to clear.
+ *    one IPI (nothing else may end a HLT in this VM); the sender's ICR
+ *    then reads bit 12 clear (xAPIC: idle; x2APIC: reserved, reads 0):
+ *    under AVIC such an IPI is an incomplete-IPI exit (target not
+ *    running, reference 2.12.1), after which the CPU may leave bit 12 set
+ *    in either mode for the hypervisor to clear (avic_emu_quirks=on plays it).
  * Every message reads the same in every backend: no exit counts in them.
  * Each check undoes what it changed (ID, LDR, DFR, IF, in-service vectors).
  *
@@ -66,6 +71,9 @@
 #define DFR_FLAT        0xffffffffu
 #define LOGICAL_A       0x01u
 #define LOGICAL_B       0x02u
+/* Cluster model (DFR bits 31:28 = 0x0): cluster 1, member bit 1. */
+#define DFR_CLUSTER     0x0fffffffu
+#define CLUSTER_ID      0x12u
 
 #define HALT_IPIS       50
 
@@ -79,6 +87,9 @@ enum {
 	V_ALIAS,        /* logical 0x01 while vCPUs 0 and 1 both hold it */
 	V_LOGICAL_B,    /* logical 0x02 once they differ */
 	V_LOGICAL_A,    /* logical 0x01 once they differ */
+	V_MIXED_NONE,   /* flat vCPU 0, cluster vCPU 1: logical 0x20, nobody's */
+	V_MIXED_CLUSTER, /* the same: logical 0x12, vCPU 1's cluster ID */
+	V_MIXED_AFTER,  /* both flat again: logical 0x02 */
 	V_BUSY,         /* ICR written with bit 12 set */
 	V_HALT,         /* to the halted receiver */
 	V_WAKE,         /* wakes the receiver if the sender gave up */
@@ -232,6 +243,40 @@ static void check_logical_alias(void)
 		 BIT(SENDER), 0);
 }
 
+/*
+ * Check 2b: LOGICAL_MODEL_MIXED.  vCPU 0 flat at 0x01, vCPU 1 cluster at
+ * 0x12: each APIC matches a logical destination by its own DFR (APM Vol 2
+ * §16.6.1).  Destination 0x20 is flat bit 5, which nobody holds, and for
+ * vCPU 1 cluster 2, not its own: nobody.  One logical table indexed by one
+ * model cannot hold both (flat bit 5 and cluster 1 member 1 are the same
+ * entry, Table 15-24), so the hypervisor must not leave it to AVIC.
+ */
+static void check_logical_mixed(void)
+{
+	u32 me = this_vcpu();
+	u32 low = APIC_ICR_DEST_LOGICAL | APIC_ICR_DM_FIXED;
+
+	if (me == SENDER)
+		apic_write(APIC_REG_LDR, LOGICAL_A << 24);
+	if (me == RECEIVER) {
+		apic_write(APIC_REG_DFR, DFR_CLUSTER);
+		apic_write(APIC_REG_LDR, CLUSTER_ID << 24);
+		report_eq(DFR_CLUSTER, apic_read(APIC_REG_DFR), "xapic: vcpu1 in the cluster model: DFR reads back");
+	}
+	if (!ipi_step("vcpu0 flat at 0x01, vcpu1 cluster at 0x12: logical IPI to 0x20 (nobody's)", 0x20, low,
+		      V_MIXED_NONE, 0, APIC_ESR_SAE))
+		return;
+	if (!ipi_step("vcpu0 flat at 0x01, vcpu1 cluster at 0x12: logical IPI to 0x12", CLUSTER_ID, low,
+		      V_MIXED_CLUSTER, BIT(RECEIVER), 0))
+		return;
+	if (me == RECEIVER) {
+		apic_write(APIC_REG_DFR, DFR_FLAT);
+		apic_write(APIC_REG_LDR, LOGICAL_B << 24);
+	}
+	ipi_step("both flat again, vcpu1 at 0x02: logical IPI to 0x02", LOGICAL_B, low, V_MIXED_AFTER,
+		 BIT(RECEIVER), 0);
+}
+
 /* Check 3: RRD is read-only (reference 5.1, 5.12); every vCPU on its own APIC. */
 static void check_rrd(void)
 {
@@ -306,10 +351,16 @@ static void check_halted(void)
 				break;
 		}
 		d = exits_since(&then);
-		/* After the exits are counted: in xAPIC mode an ICR read is an exit of its own. */
-		if (apic_mode() == APIC_MODE_XAPIC)
-			report_eq(0, apic_icr_read() & APIC_ICR_BUSY,
-				  "%s: after the last IPI to the halted vcpu1 arrived, ICR bit 12 reads 0 (idle)", m);
+		/*
+		 * After the exits are counted: the ICR read may be an exit of
+		 * its own.  In x2APIC mode bit 12 is reserved and reads 0 (APM
+		 * Vol 2 §16.13 "x2APIC"): under AVIC each of these IPIs exits
+		 * "target not running", after which the CPU may leave BUSY set
+		 * in the backing page in either mode, for the hypervisor to clear.
+		 */
+		report_eq(0, apic_icr_read() & APIC_ICR_BUSY,
+			  "%s: after the last IPI to the halted vcpu1 arrived, ICR bit 12 reads 0 (%s)", m,
+			  apic_mode() == APIC_MODE_XAPIC ? "idle" : "reserved");
 		smp_store(&halt_done, 1);
 		if (i < HALT_IPIS)
 			smp_ipi_fixed(RECEIVER, VEC(V_WAKE));   /* out of its last HLT */
@@ -356,6 +407,8 @@ GUEST_TEST(apic_avic)
 	check_apic_id();
 	cleanup();
 	check_logical_alias();
+	cleanup();
+	check_logical_mixed();
 	cleanup();
 	check_rrd();
 	check_icr_busy();

@@ -16,7 +16,8 @@
  *  - vectors 0-15 are illegal: the IPI is not delivered (no IRR bit, no
  *    interrupt) and ESR reports it (bit 5 send illegal vector or bit 6
  *    receive illegal vector) after the next ESR write; a further ESR write
- *    clears it again.
+ *    clears it again; an illegal SELF_IPI right after a legal ICR
+ *    self-IPI sends nothing (ICR is not the SELF_IPI register).
  * Cost, for a software APIC that intercepts every access: 1000 self-IPIs
  * with IF set, each EOIed by its handler, take one intercepted exit per
  * APIC register access and nothing else: in x2APIC mode 2 MSR exits per
@@ -189,6 +190,39 @@ static void check_illegal(const char *m, enum path p)
 }
 
 /*
+ * x2APIC: a SELF_IPI with an illegal vector sends nothing else.  ICR still
+ * holds the legal self-IPI sent just before; the SELF_IPI write does not
+ * touch ICR (APM Vol 2 §16.15 "SELF IPI Register").  Under x2AVIC the
+ * illegal SELF_IPI exits as an incomplete IPI "invalid vector" (APM Vol 2
+ * §15.29.9.1): a handler that re-sent the ICR of the backing page would
+ * deliver the older IPI a second time.
+ */
+static void check_illegal_after_icr(const char *m)
+{
+	u32 esr;
+
+	irq_reset();
+	irq_set_handler(VEC_SELF, on_self);
+	sti_nop();
+	send(PATH_ICR_SELF, VEC_SELF);
+	wait_for(irq_count(VEC_SELF) >= 1, WAIT_SHORT);
+	cli();
+	report_eq(1, irq_count(VEC_SELF), "%s: ICR self-IPI before an illegal SELF_IPI: delivered once", m);
+	sti_nop();
+	wrmsr(X2APIC_MSR_SELF_IPI, 5);
+	/* Time for a wrong delivery of the older ICR to show. */
+	tsc_delay(1000000);
+	cli();
+	report_eq(1, irq_count(VEC_SELF), "%s: SELF_IPI vector 5 (illegal) after it: the ICR's older IPI not "
+		  "sent again", m);
+	esr = apic_esr();
+	report((esr & (APIC_ESR_SIV | APIC_ESR_RIV)) && !(esr & ~(APIC_ESR_SIV | APIC_ESR_RIV)),
+	       "%s: SELF_IPI vector 5 after an ICR self-IPI: ESR reports an illegal vector (ESR 0x%x)", m, esr);
+	report_irq_unexpected(m);
+	irq_set_handler(VEC_SELF, NULL);
+}
+
+/*
  * N self-IPIs with IF set; each is taken right after the write that sends
  * it and EOIed by its handler.
  */
@@ -232,8 +266,10 @@ static void check_mode(void)
 		check_delivery(m, PATH_SELF_IPI_MSR);
 	check_sw_disabled(m);
 	check_illegal(m, PATH_ICR_SELF);
-	if (x2)
+	if (x2) {
 		check_illegal(m, PATH_SELF_IPI_MSR);
+		check_illegal_after_icr(m);
+	}
 	measure(m, PATH_ICR_SELF, "exits_per_op");
 	if (x2)
 		measure(m, PATH_SELF_IPI_MSR, "self_ipi_msr_exits_per_op");
