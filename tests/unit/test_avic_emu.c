@@ -9,7 +9,9 @@
  * through ICR with the physical and logical APIC ID tables, IsRunning and
  * the doorbell (§15.29.5-15.29.8, 2.7-2.10, 2.13); EXITINFO1/2 of exits
  * 0x401 and 0x402 for each cause (§15.29.9, 2.12); x2AVIC MSR accesses, the
- * MSRPM gate and the #GP rules (§15.29.10, §16.11-16.15, 3.2-3.6).  Each
+ * MSRPM gate and the #GP rules (§15.29.10, §16.11-16.15, 3.2-3.6); and the
+ * quirks of avic_emu_quirks=on|all (avic_emu.h: every Nth occasion, what
+ * each one plays, what counts as played).  Each
  * TEST names the reference row it checks.  EXITINFO values are written out
  * as literal bits from the reference.
  *
@@ -1116,4 +1118,316 @@ TEST(avic_emu_x2_allowed_matches_the_model)
 		r = avic_emu_msr(&ctx, pages[0], 0, msr, w, &v, &e);
 		CHECK_EQ(r == AVIC_EMU_GP, !avic_emu_x2_allowed(msr, w, 0));
 	}
+}
+
+/*
+ * ---- Quirks (avic_emu_quirks=on|all; avic/avic_emu.h) ----
+ *
+ * Each quirk is played on every Nth "occasion" (a chance to play it),
+ * counted per quirk in the VM's shared state, and counted as played only
+ * when it changed what the model did.  A failure means a quirks run does
+ * not play what it claims (the handlers' leniency then goes untested), or
+ * plays something else than the quirk's description in avic_emu.h.
+ */
+
+static struct avic_emu_quirk_state qs;
+
+/* setup() plus the quirks in `mask`, with fresh shared state. */
+static void setup_quirks(bool x2avic, u32 mask)
+{
+	setup(x2avic);
+	memset(&qs, 0, sizeof(qs));
+	ctx.quirks = mask;
+	ctx.qs = &qs;
+}
+
+/*
+ * The periods the model chose (avic_emu.c), written out here so that a
+ * change is deliberate: 1 = every occasion.  A quirk of period N plays on
+ * occasions 0, N, 2N, ... of its own counter, the same in every run.
+ */
+TEST(avic_emu_quirk_now_periods)
+{
+	static const u32 period[AVIC_EMU_QUIRK_COUNT] = {
+		[AVIC_EMU_Q_ICR_BUSY] = 1,      [AVIC_EMU_Q_NOT_RUNNING] = 4,
+		[AVIC_EMU_Q_DOORBELL_LATE] = 4, [AVIC_EMU_Q_ISRUNNING_LATE] = 1,
+		[AVIC_EMU_Q_EXITINFO_RSVD] = 1, [AVIC_EMU_Q_UNKNOWN_CAUSE] = 16,
+		[AVIC_EMU_Q_EOI_VECTOR] = 2,    [AVIC_EMU_Q_ACCEL_EXIT] = 2,
+	};
+	struct avic_emu_quirk_state a, b;
+	unsigned q, i;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	for (q = 0; q < AVIC_EMU_QUIRK_COUNT; q++) {
+		for (i = 0; i < 3 * period[q] + 1; i++) {
+			bool now = avic_emu_quirk_now(&a, q);
+
+			CHECK_EQ(i % period[q] == 0, now);
+			/* Deterministic: a second VM's state gives the same sequence. */
+			CHECK_EQ(now, avic_emu_quirk_now(&b, q));
+		}
+		CHECK_EQ(3 * period[q] + 1, a.occasions[q]);
+	}
+	/* Each quirk has its own counter: the loop above left the others as it found them. */
+	memset(&a, 0, sizeof(a));
+	for (i = 0; i < 5; i++)
+		avic_emu_quirk_now(&a, AVIC_EMU_Q_UNKNOWN_CAUSE);
+	CHECK_EQ(5, a.occasions[AVIC_EMU_Q_UNKNOWN_CAUSE]);
+	for (q = 0; q < AVIC_EMU_QUIRK_COUNT; q++)
+		if (q != AVIC_EMU_Q_UNKNOWN_CAUSE)
+			CHECK_EQ(0, a.occasions[q]);
+	CHECK(avic_emu_quirk_now(&a, AVIC_EMU_Q_NOT_RUNNING));
+	/* No state or no such quirk: never. */
+	CHECK(!avic_emu_quirk_now(NULL, AVIC_EMU_Q_ICR_BUSY));
+	CHECK(!avic_emu_quirk_now(&a, AVIC_EMU_QUIRK_COUNT));
+	/* Played is the caller's count: asking does not play. */
+	for (q = 0; q < AVIC_EMU_QUIRK_COUNT; q++)
+		CHECK_EQ(0, a.played[q]);
+	CHECK_STR_EQ("icr_busy", avic_emu_quirk_name(AVIC_EMU_Q_ICR_BUSY));
+	CHECK_STR_EQ("accel_exit", avic_emu_quirk_name(AVIC_EMU_Q_ACCEL_EXIT));
+	CHECK_STR_EQ("unknown", avic_emu_quirk_name(AVIC_EMU_QUIRK_COUNT));
+}
+
+/* A quirk that is off neither plays nor uses up occasions, whatever the state says. */
+TEST(avic_emu_quirk_off_plays_nothing)
+{
+	unsigned q;
+
+	setup_quirks(false, 0);
+	vec_set(SELF, VAPIC_REG_ISR, 0x62);
+	vec_set(SELF, VAPIC_REG_TMR, 0x62);
+	CHECK_EQ(X, mmio_wr(VAPIC_REG_EOI, 0));
+	check_0x402(0x1000000b0ULL, 0x62);
+	vcpu(2, false);
+	CHECK_EQ(X, send_xapic(FIXED | 0x45, 2));
+	check_0x401(0x0200000000000045ULL, 0x100000002ULL);
+	CHECK_EQ(A, send_xapic(FIXED | 0x46, 3));
+	for (q = 0; q < AVIC_EMU_QUIRK_COUNT; q++) {
+		CHECK_EQ(0, qs.occasions[q]);
+		CHECK_EQ(0, qs.played[q]);
+	}
+}
+
+/*
+ * ICR_BUSY, x2AVIC: after an incomplete IPI the page's ICR keeps bit 12
+ * (reserved in x2APIC mode) and EXITINFO1 shows it; a handler that
+ * re-sends that value through the x2APIC rules must clear it first
+ * (issue 11 departure 2).  A completed IPI is not an occasion.
+ */
+TEST(avic_emu_quirk_icr_busy_x2apic)
+{
+	setup_quirks(true, BIT(AVIC_EMU_Q_ICR_BUSY));
+	CHECK_EQ(A, msr_wr(0x830, 0x0000000300000045ULL));
+	CHECK_EQ(0x45, rd(SELF, VAPIC_REG_ICR_LO));
+	CHECK_EQ(0, qs.occasions[AVIC_EMU_Q_ICR_BUSY]);
+	vcpu(2, false);
+	CHECK_EQ(X, msr_wr(0x830, 0x0000000200000046ULL));
+	/* EXITINFO1 = the ICR with BUSY; EXITINFO2 = ID 1 (not running), index 2. */
+	check_0x401(0x0000000200001046ULL, 0x100000002ULL);
+	CHECK_EQ(0x1046, rd(SELF, VAPIC_REG_ICR_LO));
+	CHECK_EQ(2, rd(SELF, VAPIC_REG_ICR_HI));
+	CHECK(irr(2, 0x46));
+	CHECK_EQ(1, qs.played[AVIC_EMU_Q_ICR_BUSY]);
+	/* An INIT (ID 0, nothing done) is one too, the IPI that departure 2 lost. */
+	CHECK_EQ(X, msr_wr(0x830, 0x0000000100004500ULL));
+	check_0x401(0x0000000100005500ULL, 0);
+	CHECK_EQ(0x5500, rd(SELF, VAPIC_REG_ICR_LO));
+	CHECK_EQ(2, qs.played[AVIC_EMU_Q_ICR_BUSY]);
+	/* Without the quirk x2APIC mode never shows bit 12. */
+	setup(true);
+	vcpu(2, false);
+	CHECK_EQ(X, msr_wr(0x830, 0x0000000200000046ULL));
+	check_0x401(0x0000000200000046ULL, 0x100000002ULL);
+	CHECK_EQ(0x46, rd(SELF, VAPIC_REG_ICR_LO));
+}
+
+/* ICR_BUSY, xAVIC: the page is busy after every 0x401 anyway; the quirk adds it to EXITINFO1. */
+TEST(avic_emu_quirk_icr_busy_xapic)
+{
+	setup_quirks(false, BIT(AVIC_EMU_Q_ICR_BUSY));
+	vcpu(2, false);
+	CHECK_EQ(X, send_xapic(FIXED | 0x45, 2));
+	check_0x401(0x0200000000001045ULL, 0x100000002ULL);
+	CHECK_EQ(VAPIC_ICR_DS | 0x45, rd(SELF, VAPIC_REG_ICR_LO));
+	CHECK_EQ(1, qs.played[AVIC_EMU_Q_ICR_BUSY]);
+}
+
+/*
+ * NOT_RUNNING (period 4): on its occasions a completed IPI to a running
+ * target is reported as ID 1 "not running" with that target's index; the
+ * IRR bit is set and the doorbell rung all the same.  Only completed IPIs
+ * that delivered something are occasions.
+ */
+TEST(avic_emu_quirk_not_running_for_a_running_target)
+{
+	int i;
+
+	setup_quirks(false, BIT(AVIC_EMU_Q_NOT_RUNNING));
+	CHECK_EQ(X, send_xapic(FIXED | 0x45, 3));
+	check_0x401(0x0300000000000045ULL, 0x100000003ULL);
+	CHECK(irr(3, 0x45));
+	CHECK_EQ(1, nbells);
+	CHECK_EQ(HOST(3), bells[0]);
+	CHECK_EQ(1, qs.played[AVIC_EMU_Q_NOT_RUNNING]);
+	/* The next three are accelerated, the fifth is reported again. */
+	for (i = 0; i < 3; i++)
+		CHECK_EQ(A, send_xapic(FIXED | (0x50 + i), 4));
+	CHECK_EQ(1, qs.played[AVIC_EMU_Q_NOT_RUNNING]);
+	/* Not occasions: an invalid target, an NMI, a self IPI. */
+	set_entry(6, HPA(6), HOST(6), false, true);
+	CHECK_EQ(X, send_xapic(FIXED | 0x45, 6));
+	CHECK_EQ(X, send_xapic(NMI, 4));
+	CHECK_EQ(A, mmio_wr(VAPIC_REG_ICR_LO, SH_SELF | 0x47));
+	CHECK_EQ(4, qs.occasions[AVIC_EMU_Q_NOT_RUNNING]);
+	CHECK_EQ(X, send_xapic(FIXED | 0x60, 5));
+	check_0x401(0x0500000000000060ULL, 0x100000005ULL);
+	CHECK(irr(5, 0x60));
+	CHECK_EQ(2, qs.played[AVIC_EMU_Q_NOT_RUNNING]);
+	CHECK_EQ(5, qs.occasions[AVIC_EMU_Q_NOT_RUNNING]);
+}
+
+/*
+ * ISRUNNING_LATE (erratum 1235's window): once a sender has seen a
+ * target's IsRunning = 1, it misses the next clear once: the IPI is taken
+ * as accelerated and the doorbell goes to the core the entry last named.
+ * The IPI after that sees the clear (ID 1).
+ */
+TEST(avic_emu_quirk_isrunning_late)
+{
+	setup_quirks(false, BIT(AVIC_EMU_Q_ISRUNNING_LATE));
+	CHECK_EQ(A, send_xapic(FIXED | 0x45, 2));
+	CHECK_EQ(0, qs.played[AVIC_EMU_Q_ISRUNNING_LATE]);
+	vcpu(2, false);                 /* the target blocks */
+	nbells = 0;
+	CHECK_EQ(A, send_xapic(FIXED | 0x46, 2));
+	CHECK(irr(2, 0x46));
+	CHECK_EQ(1, nbells);
+	CHECK_EQ(HOST(2), bells[0]);
+	CHECK_EQ(1, qs.played[AVIC_EMU_Q_ISRUNNING_LATE]);
+	/* Missed once only. */
+	CHECK_EQ(X, send_xapic(FIXED | 0x47, 2));
+	check_0x401(0x0200000000000047ULL, 0x100000002ULL);
+	CHECK_EQ(1, qs.played[AVIC_EMU_Q_ISRUNNING_LATE]);
+	/* A target never seen running is not missed. */
+	vcpu(4, false);
+	CHECK_EQ(X, send_xapic(FIXED | 0x48, 4));
+	check_0x401(0x0400000000000048ULL, 0x100000004ULL);
+	CHECK_EQ(1, qs.played[AVIC_EMU_Q_ISRUNNING_LATE]);
+	/* Every IsRunning read of a delivered target went through the late view. */
+	CHECK_EQ(4, qs.late_lookups);
+	/* Without the quirk the first IPI after the clear exits. */
+	setup(false);
+	CHECK_EQ(A, send_xapic(FIXED | 0x45, 2));
+	vcpu(2, false);
+	CHECK_EQ(X, send_xapic(FIXED | 0x46, 2));
+	check_0x401(0x0200000000000046ULL, 0x100000002ULL);
+}
+
+/* EXITINFO_RSVD: 0x402 with EXITINFO1 bit 3 (of 3:0, zero per Table 15-28), 0x401 with EXITINFO2 bit 20. */
+TEST(avic_emu_quirk_exitinfo_reserved)
+{
+	setup_quirks(false, BIT(AVIC_EMU_Q_EXITINFO_RSVD));
+	CHECK_EQ(X, mmio_wr(VAPIC_REG_LVT_LINT0, 0x700));
+	check_0x402(0x100000358ULL, 0);
+	set_entry(4, HPA(4), HOST(4), false, true);
+	CHECK_EQ(X, send_xapic(FIXED | 0x45, 4));
+	check_0x401(0x0400000000000045ULL, 0x200100004ULL);
+	CHECK_EQ(2, qs.played[AVIC_EMU_Q_EXITINFO_RSVD]);
+	/* Accelerated accesses are not touched. */
+	CHECK_EQ(A, send_xapic(FIXED | 0x46, 3));
+	CHECK_EQ(2, qs.played[AVIC_EMU_Q_EXITINFO_RSVD]);
+}
+
+/*
+ * UNKNOWN_CAUSE (period 16): an IPI the model would accelerate is reported
+ * with cause 6, which Table 15-27 does not define, and nothing is done.
+ * Self IPIs and IPIs refused before the walk are not occasions.
+ */
+TEST(avic_emu_quirk_unknown_cause)
+{
+	int i;
+
+	setup_quirks(false, BIT(AVIC_EMU_Q_UNKNOWN_CAUSE));
+	CHECK_EQ(X, send_xapic(FIXED | 0x45, 3));
+	check_0x401(0x0300000000000045ULL, 0x600000000ULL);
+	CHECK_EQ(0, irr_count(3));
+	CHECK_EQ(0, nbells);
+	CHECK_EQ(1, qs.played[AVIC_EMU_Q_UNKNOWN_CAUSE]);
+	CHECK_EQ(A, mmio_wr(VAPIC_REG_ICR_LO, SH_SELF | 0x47));
+	CHECK_EQ(X, send_xapic(FIXED | 0x05, 3));       /* vector < 16: ID 4 */
+	check_0x401(0x0300000000000005ULL, 0x400000000ULL);
+	CHECK_EQ(1, qs.occasions[AVIC_EMU_Q_UNKNOWN_CAUSE]);
+	for (i = 0; i < 15; i++)
+		CHECK_EQ(A, send_xapic(FIXED | 0x50, 3));
+	CHECK(irr(3, 0x50));
+	CHECK_EQ(X, send_xapic(FIXED | 0x51, 3));
+	check_0x401(0x0300000000000051ULL, 0x600000000ULL);
+	CHECK(!irr(3, 0x51));
+	CHECK_EQ(2, qs.played[AVIC_EMU_Q_UNKNOWN_CAUSE]);
+}
+
+/*
+ * EOI_VECTOR (period 2): a level EOI exit whose EXITINFO2 names a vector
+ * that is neither the highest in-service one nor in service at all
+ * (issue 11 departure 4: the handler must EOI the highest ISR vector).
+ */
+TEST(avic_emu_quirk_eoi_vector)
+{
+	setup_quirks(false, BIT(AVIC_EMU_Q_EOI_VECTOR));
+	/* Highest in service 0xff (level); the model's next candidates 0x10, 0x21 are in service too. */
+	vec_set(SELF, VAPIC_REG_ISR, 0xff);
+	vec_set(SELF, VAPIC_REG_TMR, 0xff);
+	vec_set(SELF, VAPIC_REG_ISR, 0x10);
+	vec_set(SELF, VAPIC_REG_ISR, 0x21);
+	CHECK_EQ(X, mmio_wr(VAPIC_REG_EOI, 0));
+	CHECK_EQ(0x402, ex.code);
+	CHECK_EQ(0x1000000b0ULL, ex.info1);
+	CHECK(ex.info2 <= 0xff);
+	CHECK(ex.info2 != 0xff);
+	CHECK(!vec_test(SELF, VAPIC_REG_ISR, (u8)ex.info2));
+	CHECK_EQ(1, qs.played[AVIC_EMU_Q_EOI_VECTOR]);
+	/* The page is as without the quirk: ISR left for the handler. */
+	CHECK(vec_test(SELF, VAPIC_REG_ISR, 0xff));
+	/* The second occasion is the truth. */
+	CHECK_EQ(X, mmio_wr(VAPIC_REG_EOI, 0));
+	check_0x402(0x1000000b0ULL, 0xff);
+	CHECK_EQ(1, qs.played[AVIC_EMU_Q_EOI_VECTOR]);
+	/* An edge EOI has no exit to lie in: not an occasion. */
+	setup_quirks(false, BIT(AVIC_EMU_Q_EOI_VECTOR));
+	vec_set(SELF, VAPIC_REG_ISR, 0x62);
+	CHECK_EQ(A, mmio_wr(VAPIC_REG_EOI, 0));
+	CHECK_EQ(0, qs.occasions[AVIC_EMU_Q_EOI_VECTOR]);
+}
+
+/*
+ * ACCEL_EXIT (period 2): a Version read, which Table 15-22 allows, taken
+ * as a fault-like 0x402 (read: EXITINFO1 bit 32 clear), through MMIO and
+ * RDMSR 0x803.  Other allowed reads are not occasions.
+ */
+TEST(avic_emu_quirk_accel_exit)
+{
+	u32 v = 0;
+	u64 v64 = 0;
+
+	setup_quirks(false, BIT(AVIC_EMU_Q_ACCEL_EXIT));
+	wr(SELF, VAPIC_REG_VERSION, 0x80050010);
+	CHECK_EQ(A, mmio_rd(VAPIC_REG_TPR, &v));
+	CHECK_EQ(0, qs.occasions[AVIC_EMU_Q_ACCEL_EXIT]);
+	CHECK_EQ(X, mmio_rd(VAPIC_REG_VERSION, &v));
+	check_0x402(0x030, 0);
+	CHECK_EQ(1, qs.played[AVIC_EMU_Q_ACCEL_EXIT]);
+	CHECK_EQ(A, mmio_rd(VAPIC_REG_VERSION, &v));
+	CHECK_EQ(0x80050010, v);
+	CHECK_EQ(1, qs.played[AVIC_EMU_Q_ACCEL_EXIT]);
+
+	setup_quirks(true, BIT(AVIC_EMU_Q_ACCEL_EXIT));
+	wr(SELF, VAPIC_REG_VERSION, 0x80050010);
+	CHECK_EQ(X, msr_rd(0x803, &v64));
+	check_0x402(0x030, 0);
+	CHECK_EQ(A, msr_rd(0x803, &v64));
+	CHECK_EQ(0x80050010, v64);
+	CHECK_EQ(A, msr_rd(0x808, &v64));
+	CHECK_EQ(2, qs.occasions[AVIC_EMU_Q_ACCEL_EXIT]);
+	CHECK_EQ(1, qs.played[AVIC_EMU_Q_ACCEL_EXIT]);
 }
