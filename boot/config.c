@@ -190,8 +190,10 @@ int config_parse(struct hv_config *cfg, const char *text, char *err, size_t errl
 				cfg->avic_emu_quirks = CFG_QUIRKS_ALL;
 			else if (parse_bool(v, vn, &b))
 				cfg->avic_emu_quirks = b ? CFG_QUIRKS_ON : CFG_QUIRKS_OFF;
-			else
-				goto bad_value;
+			else {
+				snprintf(err, errlen, "bad value in '%.*s': give off, on or all", (int)wn, w);
+				return -1;
+			}
 		} else if (key_is(w, kn, "guest")) {
 			if (vn && !path_ok(v, vn))
 				goto bad_path;

@@ -426,6 +426,29 @@ TEST(avic_hw_noaccel_trap_offsets)
 	CHECK_EQ(AVIC_FAULT, avic_noaccel_kind(0x510, true, false));
 }
 
+/*
+ * A 0x402 the table cannot explain (silicon that differs from Table 15-22):
+ * writes to a register whose writes can trap are emulated as traps (the
+ * write already landed in the page), everything else as a fault, so the
+ * guest gets an answer instead of the run stopping.
+ */
+TEST(avic_hw_noaccel_fallback)
+{
+	/* Accelerated by the table, yet exited: EOI/ICRL writes trap, the rest fault. */
+	CHECK_EQ(AVIC_TRAP, avic_noaccel_kind_fallback(0x0b0, true));
+	CHECK_EQ(AVIC_TRAP, avic_noaccel_kind_fallback(0x300, true));
+	CHECK_EQ(AVIC_FAULT, avic_noaccel_kind_fallback(0x080, true));  /* TPR write */
+	CHECK_EQ(AVIC_FAULT, avic_noaccel_kind_fallback(0x030, false)); /* Version read */
+	CHECK_EQ(AVIC_FAULT, avic_noaccel_kind_fallback(0x100, false)); /* ISR read */
+	/* Trap rows on a write trap, on a read fault. */
+	CHECK_EQ(AVIC_TRAP, avic_noaccel_kind_fallback(0x0f0, true));   /* SVR */
+	CHECK_EQ(AVIC_TRAP, avic_noaccel_kind_fallback(0x380, true));   /* TMICT */
+	CHECK_EQ(AVIC_FAULT, avic_noaccel_kind_fallback(0x0f0, false));
+	/* Offsets with no register at all. */
+	CHECK_EQ(AVIC_FAULT, avic_noaccel_kind_fallback(0x040, true));
+	CHECK_EQ(AVIC_FAULT, avic_noaccel_kind_fallback(0xff0, true));
+}
+
 /* ---- 5b. #VMEXIT 0x401 ---- */
 
 TEST(avic_hw_incomplete_ipi_layout)
