@@ -67,6 +67,7 @@ static const char *const avic_emu_quirk_names[AVIC_EMU_QUIRK_COUNT] = {
 	[AVIC_EMU_Q_NOT_RUNNING] = "not_running",
 	[AVIC_EMU_Q_DOORBELL_LATE] = "doorbell_late",
 	[AVIC_EMU_Q_ISRUNNING_LATE] = "isrunning_late",
+	[AVIC_EMU_Q_EOI_ISR_CLEARED] = "eoi_isr_cleared",
 	[AVIC_EMU_Q_EXITINFO_RSVD] = "exitinfo_reserved",
 	[AVIC_EMU_Q_UNKNOWN_CAUSE] = "unknown_cause",
 	[AVIC_EMU_Q_EOI_VECTOR] = "eoi_vector",
@@ -79,6 +80,7 @@ static const u8 avic_emu_quirk_period[AVIC_EMU_QUIRK_COUNT] = {
 	[AVIC_EMU_Q_NOT_RUNNING] = 4,
 	[AVIC_EMU_Q_DOORBELL_LATE] = 4,
 	[AVIC_EMU_Q_ISRUNNING_LATE] = 1,
+	[AVIC_EMU_Q_EOI_ISR_CLEARED] = 2,
 	[AVIC_EMU_Q_EXITINFO_RSVD] = 1,
 	[AVIC_EMU_Q_UNKNOWN_CAUSE] = 16,
 	[AVIC_EMU_Q_EOI_VECTOR] = 2,
@@ -326,12 +328,19 @@ static enum avic_emu_result avic_emu_eoi(const struct avic_emu_ctx *c, u8 *page,
 	 * the highest in-service vector.  Trap-like: Table 15-22 says "trap",
 	 * the §15.29.9.2 prose says "fault"; the table is implemented, as in
 	 * avic_hw and KVM (reference 2.4 DISCREPANCY, A1).  Whether ISR is
-	 * still set is not documented (A2): see level_eoi_clears_isr.
+	 * still set is not documented (A2): see level_eoi_clears_isr.  Quirk
+	 * EOI_ISR_CLEARED plays the other reading at every other level EOI,
+	 * so that one run meets both.  Never together with EOI_VECTOR: a CPU
+	 * that both ended the vector and misnamed it would leave no handler a
+	 * way to find it.
 	 */
-	if (c->level_eoi_clears_isr)
+	if (c->level_eoi_clears_isr) {
 		vapic_eoi(&v, NULL);
-	/* Off-spec quirk: EXITINFO2 names a vector that is not in service. */
-	if (quirk(c, AVIC_EMU_Q_EOI_VECTOR)) {
+	} else if (quirk(c, AVIC_EMU_Q_EOI_ISR_CLEARED)) {
+		vapic_eoi(&v, NULL);
+		quirk_played(c, AVIC_EMU_Q_EOI_ISR_CLEARED);
+	} else if (quirk(c, AVIC_EMU_Q_EOI_VECTOR)) {
+		/* Off-spec quirk: EXITINFO2 names a vector that is not in service. */
 		u32 other = (u32)vec;
 
 		do

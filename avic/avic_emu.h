@@ -38,17 +38,20 @@ struct avic_emu_exit {
 };
 
 /*
- * avic_emu_quirks=on|all (HV.CFG): behaviours the APM leaves open, played
- * deterministically (every Nth occasion, so that a run reaches each one).
- * The first four are reported from real CPUs by hypervisor maintainers
- * (docs/AVIC-MODEL.md says where); "all" adds four departures from the
- * APM's encodings that no one has reported, for the handlers' leniency.
+ * avic_emu_quirks=on|all (HV.CFG): behaviours the APM allows or leaves
+ * open, played deterministically (every Nth occasion, so that a run reaches
+ * each one): two reported from real CPUs (ICR_BUSY, ISRUNNING_LATE), two
+ * races the APM allows (NOT_RUNNING, DOORBELL_LATE) and one reading of an
+ * undocumented point (EOI_ISR_CLEARED); docs/AVIC-MODEL.md gives the source
+ * of each.  "all" adds four departures from the APM's encodings that no
+ * one has reported, for the handlers' leniency.
  */
 enum avic_emu_quirk {
 	AVIC_EMU_Q_ICR_BUSY,            /* ICR BUSY (bit 12) left set after a 0x401, both APIC modes */
 	AVIC_EMU_Q_NOT_RUNNING,         /* 0x401 "not running" for a target that was running (and rung) */
 	AVIC_EMU_Q_DOORBELL_LATE,       /* the doorbell reaches the target after it left guest mode */
 	AVIC_EMU_Q_ISRUNNING_LATE,      /* family 17h: a sender misses an IsRunning clear (erratum 1235) */
+	AVIC_EMU_Q_EOI_ISR_CLEARED,     /* the level EOI exit comes with ISR already cleared (open point) */
 	AVIC_EMU_Q_REPORTED,            /* --- the above: reported; below: off-spec, "all" only --- */
 	AVIC_EMU_Q_EXITINFO_RSVD = AVIC_EMU_Q_REPORTED, /* reserved EXITINFO bits set (0x401 31:12, 0x402 3:0) */
 	AVIC_EMU_Q_UNKNOWN_CAUSE,       /* an unaccelerated IPI reported with a cause above 5 */

@@ -1151,6 +1151,7 @@ TEST(avic_emu_quirk_now_periods)
 	static const u32 period[AVIC_EMU_QUIRK_COUNT] = {
 		[AVIC_EMU_Q_ICR_BUSY] = 1,      [AVIC_EMU_Q_NOT_RUNNING] = 4,
 		[AVIC_EMU_Q_DOORBELL_LATE] = 4, [AVIC_EMU_Q_ISRUNNING_LATE] = 1,
+		[AVIC_EMU_Q_EOI_ISR_CLEARED] = 2,
 		[AVIC_EMU_Q_EXITINFO_RSVD] = 1, [AVIC_EMU_Q_UNKNOWN_CAUSE] = 16,
 		[AVIC_EMU_Q_EOI_VECTOR] = 2,    [AVIC_EMU_Q_ACCEL_EXIT] = 2,
 	};
@@ -1398,6 +1399,39 @@ TEST(avic_emu_quirk_eoi_vector)
 	vec_set(SELF, VAPIC_REG_ISR, 0x62);
 	CHECK_EQ(A, mmio_wr(VAPIC_REG_EOI, 0));
 	CHECK_EQ(0, qs.occasions[AVIC_EMU_Q_EOI_VECTOR]);
+}
+
+/*
+ * EOI_ISR_CLEARED (period 2): the first level EOI exit comes with the ISR
+ * bit already cleared (PPR recomputed), the second with it still set; the
+ * exit names the ended vector both times.  With EOI_VECTOR on too, an
+ * occasion that cleared ISR is never also misnamed.
+ */
+TEST(avic_emu_quirk_eoi_isr_cleared)
+{
+	setup_quirks(false, BIT(AVIC_EMU_Q_EOI_ISR_CLEARED) | BIT(AVIC_EMU_Q_EOI_VECTOR));
+	vec_set(SELF, VAPIC_REG_ISR, 0x81);
+	vec_set(SELF, VAPIC_REG_TMR, 0x81);
+	vec_set(SELF, VAPIC_REG_ISR, 0x40);
+	CHECK_EQ(X, mmio_wr(VAPIC_REG_EOI, 0));
+	check_0x402(0x1000000b0ULL, 0x81);
+	CHECK(!vec_test(SELF, VAPIC_REG_ISR, 0x81));
+	CHECK(vec_test(SELF, VAPIC_REG_ISR, 0x40));
+	CHECK_EQ(0x40, rd(SELF, VAPIC_REG_PPR));
+	CHECK_EQ(1, qs.played[AVIC_EMU_Q_EOI_ISR_CLEARED]);
+	CHECK_EQ(0, qs.occasions[AVIC_EMU_Q_EOI_VECTOR]);
+	/* Second occasion: ISR left set; EOI_VECTOR gets its first occasion and plays. */
+	vec_set(SELF, VAPIC_REG_ISR, 0x81);
+	CHECK_EQ(X, mmio_wr(VAPIC_REG_EOI, 0));
+	CHECK(vec_test(SELF, VAPIC_REG_ISR, 0x81));
+	CHECK_EQ(1, qs.played[AVIC_EMU_Q_EOI_ISR_CLEARED]);
+	CHECK_EQ(1, qs.played[AVIC_EMU_Q_EOI_VECTOR]);
+	CHECK(ex.info2 != 0x81);
+	/* Edge: no exit, not an occasion. */
+	setup_quirks(false, BIT(AVIC_EMU_Q_EOI_ISR_CLEARED));
+	vec_set(SELF, VAPIC_REG_ISR, 0x62);
+	CHECK_EQ(A, mmio_wr(VAPIC_REG_EOI, 0));
+	CHECK_EQ(0, qs.occasions[AVIC_EMU_Q_EOI_ISR_CLEARED]);
 }
 
 /*
