@@ -77,8 +77,8 @@ static const char *const avic_emu_quirk_names[AVIC_EMU_QUIRK_COUNT] = {
 /* Every how many occasions each quirk is played: often enough that a default run meets each. */
 static const u8 avic_emu_quirk_period[AVIC_EMU_QUIRK_COUNT] = {
 	[AVIC_EMU_Q_ICR_BUSY] = 1,
-	[AVIC_EMU_Q_NOT_RUNNING] = 4,
-	[AVIC_EMU_Q_DOORBELL_LATE] = 4,
+	[AVIC_EMU_Q_NOT_RUNNING] = 16,
+	[AVIC_EMU_Q_DOORBELL_LATE] = 32,
 	[AVIC_EMU_Q_ISRUNNING_LATE] = 1,
 	[AVIC_EMU_Q_EOI_ISR_CLEARED] = 2,
 	[AVIC_EMU_Q_EXITINFO_RSVD] = 1,

@@ -1149,8 +1149,8 @@ static void setup_quirks(bool x2avic, u32 mask)
 TEST(avic_emu_quirk_now_periods)
 {
 	static const u32 period[AVIC_EMU_QUIRK_COUNT] = {
-		[AVIC_EMU_Q_ICR_BUSY] = 1,      [AVIC_EMU_Q_NOT_RUNNING] = 4,
-		[AVIC_EMU_Q_DOORBELL_LATE] = 4, [AVIC_EMU_Q_ISRUNNING_LATE] = 1,
+		[AVIC_EMU_Q_ICR_BUSY] = 1,      [AVIC_EMU_Q_NOT_RUNNING] = 16,
+		[AVIC_EMU_Q_DOORBELL_LATE] = 32, [AVIC_EMU_Q_ISRUNNING_LATE] = 1,
 		[AVIC_EMU_Q_EOI_ISR_CLEARED] = 2,
 		[AVIC_EMU_Q_EXITINFO_RSVD] = 1, [AVIC_EMU_Q_UNKNOWN_CAUSE] = 16,
 		[AVIC_EMU_Q_EOI_VECTOR] = 2,    [AVIC_EMU_Q_ACCEL_EXIT] = 2,
@@ -1255,7 +1255,7 @@ TEST(avic_emu_quirk_icr_busy_xapic)
 }
 
 /*
- * NOT_RUNNING (period 4): on its occasions a completed IPI to a running
+ * NOT_RUNNING (period 16): on its occasions a completed IPI to a running
  * target is reported as ID 1 "not running" with that target's index; the
  * IRR bit is set and the doorbell rung all the same.  Only completed IPIs
  * that delivered something are occasions.
@@ -1271,8 +1271,8 @@ TEST(avic_emu_quirk_not_running_for_a_running_target)
 	CHECK_EQ(1, nbells);
 	CHECK_EQ(HOST(3), bells[0]);
 	CHECK_EQ(1, qs.played[AVIC_EMU_Q_NOT_RUNNING]);
-	/* The next three are accelerated, the fifth is reported again. */
-	for (i = 0; i < 3; i++)
+	/* The next fifteen are accelerated, the seventeenth is reported again. */
+	for (i = 0; i < 15; i++)
 		CHECK_EQ(A, send_xapic(FIXED | (0x50 + i), 4));
 	CHECK_EQ(1, qs.played[AVIC_EMU_Q_NOT_RUNNING]);
 	/* Not occasions: an invalid target, an NMI, a self IPI. */
@@ -1280,12 +1280,12 @@ TEST(avic_emu_quirk_not_running_for_a_running_target)
 	CHECK_EQ(X, send_xapic(FIXED | 0x45, 6));
 	CHECK_EQ(X, send_xapic(NMI, 4));
 	CHECK_EQ(A, mmio_wr(VAPIC_REG_ICR_LO, SH_SELF | 0x47));
-	CHECK_EQ(4, qs.occasions[AVIC_EMU_Q_NOT_RUNNING]);
+	CHECK_EQ(16, qs.occasions[AVIC_EMU_Q_NOT_RUNNING]);
 	CHECK_EQ(X, send_xapic(FIXED | 0x60, 5));
 	check_0x401(0x0500000000000060ULL, 0x100000005ULL);
 	CHECK(irr(5, 0x60));
 	CHECK_EQ(2, qs.played[AVIC_EMU_Q_NOT_RUNNING]);
-	CHECK_EQ(5, qs.occasions[AVIC_EMU_Q_NOT_RUNNING]);
+	CHECK_EQ(17, qs.occasions[AVIC_EMU_Q_NOT_RUNNING]);
 }
 
 /*
