@@ -4,6 +4,7 @@
  * tables come from firmware we do not trust to be well formed.
  */
 #include "boot/acpi.h"
+#include "lib/printf.h"
 #include "lib/string.h"
 
 bool acpi_checksum_ok(const void *p, size_t len)
@@ -105,4 +106,81 @@ int acpi_madt_cpus(const struct acpi_header *madt, struct acpi_cpu *cpus, int ma
 		off += len;
 	}
 	return n;
+}
+
+/*
+ * SPCR -> the console UART.  Only 16550-compatible interfaces are used, at
+ * an I/O port or in memory (GAS address spaces 1 and 0, ACPI 6.5 §5.2.3.2);
+ * MMIO registers are 8 or 32 bits wide, one register per width, accessed
+ * with the GAS access size (undefined: the register width).
+ */
+int acpi_spcr_uart(const struct acpi_header *t, struct acpi_spcr_uart *out, char *why, size_t whylen)
+{
+	const struct acpi_spcr *sp = (const void *)t;
+	struct acpi_gas g;
+	u8 width;
+
+	if (!t || memcmp(t->signature, "SPCR", 4)) {
+		snprintf(why, whylen, "not an SPCR table");
+		return -1;
+	}
+	if (t->length < sizeof(*sp)) {
+		snprintf(why, whylen, "SPCR table of %u bytes, shorter than the %zu its revision 2 layout needs",
+			 t->length, sizeof(*sp));
+		return -1;
+	}
+	if (!acpi_checksum_ok(t, t->length)) {
+		snprintf(why, whylen, "SPCR checksum is wrong");
+		return -1;
+	}
+	if (sp->interface_type != SPCR_IF_16550 && sp->interface_type != SPCR_IF_16450 &&
+	    sp->interface_type != SPCR_IF_16550_GAS) {
+		snprintf(why, whylen, "SPCR interface type 0x%x is not 16550-compatible", sp->interface_type);
+		return -1;
+	}
+	memcpy(&g, &sp->base, sizeof(g));
+	if (!g.address) {
+		snprintf(why, whylen, "SPCR base address is 0 (console redirection disabled)");
+		return -1;
+	}
+	width = g.bit_width ? g.bit_width : 8;
+	*out = (struct acpi_spcr_uart){ .base = g.address, .interface_type = sp->interface_type };
+	if (g.space_id == ACPI_GAS_IO) {
+		if (width != 8 || g.address > 0xfff8) {
+			snprintf(why, whylen, "SPCR I/O UART at 0x%llx with %u-bit registers: not a 16550 port",
+				 (unsigned long long)g.address, width);
+			return -1;
+		}
+		out->stride = out->access = 1;
+	} else if (g.space_id == ACPI_GAS_MEMORY) {
+		if (width != 8 && width != 32) {
+			snprintf(why, whylen, "SPCR MMIO UART with %u-bit registers (8 or 32 are supported)", width);
+			return -1;
+		}
+		out->mmio = true;
+		out->stride = width / 8;
+		switch (g.access_size) {
+		case 0: out->access = out->stride; break;
+		case 1: out->access = 1; break;
+		case 3: out->access = 4; break;
+		default:
+			snprintf(why, whylen, "SPCR MMIO UART with access size %u (byte or dword are supported)",
+				 g.access_size);
+			return -1;
+		}
+	} else {
+		snprintf(why, whylen, "SPCR UART in address space %u (memory or I/O are supported)", g.space_id);
+		return -1;
+	}
+	switch (sp->baud_rate) {
+	case 0: out->baud = 0; break;
+	case 3: out->baud = 9600; break;
+	case 4: out->baud = 19200; break;
+	case 6: out->baud = 57600; break;
+	case 7: out->baud = 115200; break;
+	default:
+		snprintf(why, whylen, "SPCR baud rate code %u is not defined", sp->baud_rate);
+		return -1;
+	}
+	return 0;
 }

@@ -195,3 +195,90 @@ TEST(acpi_find_table_through_xsdt)
 	rsdp.checksum ^= 1;
 	CHECK(acpi_find_table(&rsdp, "FACP", map_identity) == NULL);
 }
+
+/* ---- SPCR (Microsoft "Serial Port Console Redirection Table") ---- */
+
+static void spcr_make(struct acpi_spcr *t, u8 iftype, u8 space, u8 width, u8 access, u64 addr, u8 baud)
+{
+	memset(t, 0, sizeof(*t));
+	memcpy(t->header.signature, "SPCR", 4);
+	t->header.length = sizeof(*t);
+	t->header.revision = 2;
+	t->interface_type = iftype;
+	t->base = (struct acpi_gas){ .space_id = space, .bit_width = width, .access_size = access, .address = addr };
+	t->baud_rate = baud;
+	fix_checksum(t, sizeof(*t), offsetof(struct acpi_header, checksum));
+}
+
+TEST(acpi_spcr_io_port)
+{
+	struct acpi_spcr t;
+	struct acpi_spcr_uart u;
+	char why[160] = "";
+
+	spcr_make(&t, SPCR_IF_16550, ACPI_GAS_IO, 8, 1, 0x2f8, 7);
+	CHECK_EQ(0, acpi_spcr_uart(&t.header, &u, why, sizeof(why)));
+	CHECK(!u.mmio);
+	CHECK_EQ(0x2f8, u.base);
+	CHECK_EQ(1, u.stride);
+	CHECK_EQ(115200, u.baud);
+	spcr_make(&t, SPCR_IF_16450, ACPI_GAS_IO, 8, 0, 0x3f8, 0);
+	CHECK_EQ(0, acpi_spcr_uart(&t.header, &u, why, sizeof(why)));
+	CHECK_EQ(0, u.baud);                    /* 0: as the firmware left it */
+}
+
+TEST(acpi_spcr_mmio)
+{
+	struct acpi_spcr t;
+	struct acpi_spcr_uart u;
+	char why[160] = "";
+
+	spcr_make(&t, SPCR_IF_16550_GAS, ACPI_GAS_MEMORY, 32, 3, 0xfedc9000, 6);
+	CHECK_EQ(0, acpi_spcr_uart(&t.header, &u, why, sizeof(why)));
+	CHECK(u.mmio);
+	CHECK_EQ(0xfedc9000, u.base);
+	CHECK_EQ(4, u.stride);
+	CHECK_EQ(4, u.access);
+	CHECK_EQ(57600, u.baud);
+	/* 32-bit registers read a byte at a time; 8-bit registers with an undefined access size. */
+	spcr_make(&t, SPCR_IF_16550, ACPI_GAS_MEMORY, 32, 1, 0xfe000000, 0);
+	CHECK_EQ(0, acpi_spcr_uart(&t.header, &u, why, sizeof(why)));
+	CHECK_EQ(4, u.stride);
+	CHECK_EQ(1, u.access);
+	spcr_make(&t, SPCR_IF_16550, ACPI_GAS_MEMORY, 8, 0, 0xfe000000, 0);
+	CHECK_EQ(0, acpi_spcr_uart(&t.header, &u, why, sizeof(why)));
+	CHECK_EQ(1, u.stride);
+	CHECK_EQ(1, u.access);
+}
+
+TEST(acpi_spcr_rejects_bad_tables)
+{
+	struct acpi_spcr t;
+	struct acpi_spcr_uart u;
+	char why[160];
+
+	spcr_make(&t, SPCR_IF_16550, ACPI_GAS_IO, 8, 1, 0x3f8, 7);
+	t.baud_rate = 6;                        /* checksum no longer matches */
+	why[0] = 0;
+	CHECK_EQ((u64)-1, acpi_spcr_uart(&t.header, &u, why, sizeof(why)));
+	CHECK(strstr(why, "checksum") != NULL);
+
+	spcr_make(&t, 0x03, ACPI_GAS_MEMORY, 32, 3, 0x9000000, 7);   /* ARM PL011 */
+	CHECK_EQ((u64)-1, acpi_spcr_uart(&t.header, &u, why, sizeof(why)));
+	CHECK(strstr(why, "interface type 0x3") != NULL);
+
+	spcr_make(&t, SPCR_IF_16550, ACPI_GAS_IO, 8, 1, 0x3f8, 7);
+	t.header.length = 60;                   /* short table */
+	fix_checksum(&t, 60, offsetof(struct acpi_header, checksum));
+	CHECK_EQ((u64)-1, acpi_spcr_uart(&t.header, &u, why, sizeof(why)));
+	CHECK(strstr(why, "shorter") != NULL);
+
+	spcr_make(&t, SPCR_IF_16550, ACPI_GAS_IO, 8, 1, 0, 7);       /* redirection disabled */
+	CHECK_EQ((u64)-1, acpi_spcr_uart(&t.header, &u, why, sizeof(why)));
+	spcr_make(&t, SPCR_IF_16550, ACPI_GAS_MEMORY, 16, 2, 0xfe000000, 7);
+	CHECK_EQ((u64)-1, acpi_spcr_uart(&t.header, &u, why, sizeof(why)));
+	spcr_make(&t, SPCR_IF_16550, ACPI_GAS_IO, 8, 1, 0x3f8, 5);   /* undefined baud code */
+	CHECK_EQ((u64)-1, acpi_spcr_uart(&t.header, &u, why, sizeof(why)));
+	memcpy(t.header.signature, "APIC", 4);
+	CHECK_EQ((u64)-1, acpi_spcr_uart(&t.header, &u, why, sizeof(why)));
+}
