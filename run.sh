@@ -28,6 +28,9 @@ HV.CFG on its ESP, shows the serial console live and judges the results.
                        CPU above 8: TCG runs many vCPUs on few host cores; 0 = none)
   --test-timeout MS    per-vCPU watchdog (HV.CFG test_timeout; the hypervisor's default is 10000)
   --cfg KEY=VALUE      extra HV.CFG line, repeatable (e.g. --cfg verbose=1)
+  --console com1|com2  the serial port the hypervisor prints on (HV.CFG console=); com2:
+                       QEMU's second serial port is the log (and the live echo), the
+                       first (OVMF's console) goes to build/runs/<id>.com1.log
   --usb                boot the USB stick image (make usb) from an xHCI stick
                        instead of a directory on an emulated disk
   --accel tcg|kvm      force the accelerator (default: KVM only when nested SVM is usable)
@@ -75,7 +78,7 @@ is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 
 # --- options -----------------------------------------------------------------
 smp=2 cpu='' mem=1G tests='' timeout='' test_timeout='' usb=0 accel='' icount='' gdb=0 quiet=0 keep=0 bench=0 apic=''
-guest='' append='' append_set=0 qemu_opt='' junit=''
+guest='' append='' append_set=0 qemu_opt='' junit='' console=com1
 cfg_extra=() qemu_extra=() modules=()
 
 need_arg() { if [ $# -lt 2 ] || [ -z "$2" ]; then bad_usage "option $1 needs a value"; fi; }
@@ -97,6 +100,7 @@ while [ $# -gt 0 ]; do
 	--cfg) need_arg "$@"; cfg_extra+=("$2"); shift 2 ;;
 	--accel) need_arg "$@"; accel=$2; shift 2 ;;
 	--icount) need_arg "$@"; icount=$2; shift 2 ;;
+	--console) need_arg "$@"; console=$2; shift 2 ;;
 	--usb) usb=1; shift ;;
 	--bench) bench=1; shift ;;
 	--apic) need_arg "$@"; apic=$2; shift 2 ;;
@@ -111,6 +115,11 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
+case $console in com1|com2) ;; *) bad_usage "--console wants com1 or com2, not '$console'" ;; esac
+for kv in ${cfg_extra[@]+"${cfg_extra[@]}"}; do
+	# console=auto stays possible: an -acpitable SPCR may name the port --console connected.
+	case $kv in console=auto) ;; console=*) bad_usage "--cfg $kv: use --console (run.sh must connect the same port)" ;; esac
+done
 case $apic in ""|auto|soft|avic|avic-emu) ;; *) bad_usage "--apic wants auto, soft, avic or avic-emu, not '$apic'" ;; esac
 if [ "$bench" = 1 ]; then
 	[ -z "$tests" ] || bad_usage "--bench runs its own test ('bench'): drop --tests"
@@ -315,6 +324,7 @@ trap 'echo; echo "$PROG: interrupted (log: $log)" >&2; exit 130' INT TERM
 	[ -z "$tests" ] || echo "tests=$tests"
 	[ -z "$test_timeout" ] || echo "test_timeout=$test_timeout"
 	[ -z "$apic" ] || echo "apic=$apic"
+	[ "$console" = com1 ] || echo "console=$console"
 	if [ -n "$guest" ]; then
 		printf 'guest=\\guest\\%s\n' "$(esp_name "$guest")"
 		[ "$append_set" = 0 ] || printf 'append="%s"\n' "$append"
@@ -376,7 +386,15 @@ qemu=("$QEMU" -machine q35 -m "$mem" -cpu "$cpu" -smp "$smp" "${accel_args[@]}"
 	-drive "if=pflash,format=raw,unit=1,file=$(qarg "$rundir/OVMF_VARS.fd")"
 	"${disk_args[@]}"
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04
-	-display none -monitor none -serial stdio -net none -no-reboot)
+	-display none -monitor none -net none -no-reboot)
+# The log is the hypervisor's console port; with --console com2, COM1 (OVMF's console) goes to a file.
+com1_log=
+if [ "$console" = com2 ]; then
+	com1_log=$runs/$id.com1.log
+	qemu+=(-serial "file:$(qarg "$com1_log")" -serial stdio)
+else
+	qemu+=(-serial stdio)
+fi
 [ "$gdb" = 0 ] || qemu+=(-s -S)
 qemu+=(${qemu_extra[@]+"${qemu_extra[@]}"})
 printf '%q ' "${qemu[@]}" >"$rundir/qemu.cmd"; echo >>"$rundir/qemu.cmd"
@@ -523,12 +541,14 @@ junit_ok=1
 write_junit "$verdict" || junit_ok=0
 
 # Prune old logs: keep the newest 50.
-find "$runs" -maxdepth 1 -type f -name '*.log' -printf '%T@ %p\n' | sort -rn | tail -n +51 | cut -d' ' -f2- |
+find "$runs" -maxdepth 1 -type f -name '*.log' ! -name '*.com1.log' -printf '%T@ %p\n' | sort -rn | tail -n +51 | cut -d' ' -f2- |
 	xargs -r -d '\n' rm -f
+for f in "$runs"/*.com1.log; do [ ! -f "$f" ] || [ -f "${f%.com1.log}.log" ] || rm -f "$f"; done
 
 shown_log=$log
 [ "$PWD" != "$ROOT" ] || shown_log=${log#"$ROOT"/}
 [ "$keep" = 0 ] || echo "$PROG: run directory kept: $rundir" >&2
+[ -z "$com1_log" ] || info "COM1 (the firmware's console) was written to $com1_log"
 # --bench: TSC ticks under -icount are executed instructions << shift (qemu-tcg-facts.md).
 if [ "$bench" = 1 ] && [ -r "$log" ]; then
 	echo "$PROG: bench (instructions per round trip, -icount shift=$icount, -smp $smp):"

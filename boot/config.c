@@ -15,6 +15,43 @@ void config_defaults(struct hv_config *cfg)
 	cfg->apic = CFG_APIC_AUTO;
 	cfg->avic_force = false;
 	cfg->x2avic = true;
+	cfg->console = CFG_CONSOLE_AUTO;
+}
+
+/* console=comN: the PC's standard I/O bases of COM1-COM4. */
+static const u16 com_ports[4] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
+
+/* "0x" and 1-4 hex digits, a base from 0x1 to 0xfff8 (eight registers must fit below 0x10000). */
+static bool parse_port(const char *s, size_t n, u16 *out)
+{
+	u32 v = 0;
+
+	if (n < 3 || n > 6 || s[0] != '0' || (s[1] | 0x20) != 'x')
+		return false;
+	for (size_t i = 2; i < n; i++) {
+		char c = (char)(s[i] | 0x20);
+
+		if (c >= '0' && c <= '9')
+			v = v * 16 + (u32)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v = v * 16 + (u32)(c - 'a' + 10);
+		else
+			return false;
+	}
+	if (!v || v > 0xfff8)
+		return false;
+	*out = (u16)v;
+	return true;
+}
+
+const char *config_com_name(u16 port)
+{
+	static const char *const names[4] = { "COM1", "COM2", "COM3", "COM4" };
+
+	for (unsigned i = 0; i < 4; i++)
+		if (com_ports[i] == port)
+			return names[i];
+	return NULL;
 }
 
 static bool parse_u32(const char *s, size_t n, u32 min, u32 max, u32 *out)
@@ -166,6 +203,24 @@ int config_parse(struct hv_config *cfg, const char *text, char *err, size_t errl
 				cfg->end = CFG_END_HALT;
 			else
 				goto bad_value;
+		} else if (key_is(w, kn, "console")) {
+			u16 port;
+
+			if (vn == 4 && !strncmp(v, "auto", 4)) {
+				cfg->console = CFG_CONSOLE_AUTO;
+			} else if (vn == 4 && !strncmp(v, "none", 4)) {
+				cfg->console = CFG_CONSOLE_NONE;
+			} else if (vn == 4 && !strncmp(v, "com", 3) && v[3] >= '1' && v[3] <= '4') {
+				cfg->console = CFG_CONSOLE_PORT;
+				cfg->console_port = com_ports[v[3] - '1'];
+			} else if (parse_port(v, vn, &port)) {
+				cfg->console = CFG_CONSOLE_PORT;
+				cfg->console_port = port;
+			} else {
+				snprintf(err, errlen, "bad value in '%.*s': give auto, com1, com2, com3, com4, "
+					 "0xPORT (a 16550's I/O port base, 0x1-0xfff8) or none", (int)wn, w);
+				return -1;
+			}
 		} else if (key_is(w, kn, "apic")) {
 			if (vn == 4 && !strncmp(v, "auto", 4))
 				cfg->apic = CFG_APIC_AUTO;
@@ -219,7 +274,7 @@ int config_parse(struct hv_config *cfg, const char *text, char *err, size_t errl
 			copy_value(cfg->modules[cfg->nr_modules++], v, vn);
 		} else {
 			snprintf(err, errlen, "unknown option '%.*s' (known: tests test_timeout cpus "
-				 "guest_ram_mb verbose debug_exit end apic avic_force x2avic avic_emu_quirks guest append module)", (int)kn, w);
+				 "guest_ram_mb verbose debug_exit end apic avic_force x2avic avic_emu_quirks console guest append module)", (int)kn, w);
 			return -1;
 		}
 		continue;
@@ -266,11 +321,19 @@ void config_describe(const struct hv_config *cfg, char *buf, size_t len)
 		n = snprintf(buf, len, "tests=%s", cfg->tests[0] ? cfg->tests : "(default)");
 	if (n < 0 || (size_t)n >= len)
 		return;
-	snprintf(buf + n, len - (size_t)n, " test_timeout=%u cpus=%u guest_ram_mb=%u verbose=%u debug_exit=%s end=%s"
-		 " apic=%s%s%s%s",
-		 cfg->test_timeout_ms, cfg->cpus, cfg->guest_ram_mb, cfg->verbose,
-		 cfg->debug_exit ? "on" : "off", ends[cfg->end], apics[cfg->apic],
-		 cfg->avic_force ? " avic_force=on" : "", cfg->x2avic ? "" : " x2avic=off",
-		 cfg->avic_emu_quirks == CFG_QUIRKS_ALL ? " avic_emu_quirks=all" :
-		 cfg->avic_emu_quirks == CFG_QUIRKS_ON ? " avic_emu_quirks=on" : "");
+	n += snprintf(buf + n, len - (size_t)n, " test_timeout=%u cpus=%u guest_ram_mb=%u verbose=%u debug_exit=%s end=%s"
+		      " apic=%s%s%s%s",
+		      cfg->test_timeout_ms, cfg->cpus, cfg->guest_ram_mb, cfg->verbose,
+		      cfg->debug_exit ? "on" : "off", ends[cfg->end], apics[cfg->apic],
+		      cfg->avic_force ? " avic_force=on" : "", cfg->x2avic ? "" : " x2avic=off",
+		      cfg->avic_emu_quirks == CFG_QUIRKS_ALL ? " avic_emu_quirks=all" :
+		      cfg->avic_emu_quirks == CFG_QUIRKS_ON ? " avic_emu_quirks=on" : "");
+	if (n < 0 || (size_t)n >= len)
+		return;
+	if (cfg->console == CFG_CONSOLE_PORT && config_com_name(cfg->console_port))
+		snprintf(buf + n, len - (size_t)n, " console=com%c", config_com_name(cfg->console_port)[3]);
+	else if (cfg->console == CFG_CONSOLE_PORT)
+		snprintf(buf + n, len - (size_t)n, " console=0x%x", cfg->console_port);
+	else
+		snprintf(buf + n, len - (size_t)n, " console=%s", cfg->console == CFG_CONSOLE_AUTO ? "auto" : "none");
 }

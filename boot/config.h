@@ -18,6 +18,8 @@
 #define CFG_MODULES_MAX 8
 
 enum cfg_end { CFG_END_POWEROFF, CFG_END_REBOOT, CFG_END_HALT };
+/* console=: auto (the ACPI SPCR's UART, else COM1), a port (com1-com4, 0xPORT), or none. */
+enum cfg_console { CFG_CONSOLE_AUTO, CFG_CONSOLE_PORT, CFG_CONSOLE_NONE };
 /* apic=: which virtual-APIC backend (avic/apic_mode.h decides what auto means). */
 enum cfg_apic { CFG_APIC_AUTO, CFG_APIC_SOFT, CFG_APIC_AVIC, CFG_APIC_AVIC_EMU };
 
@@ -35,6 +37,8 @@ struct hv_config {
 	bool avic_force;                /* avic_force=on: use AVIC although CPUID hides it */
 	bool x2avic;                    /* x2avic=off: no x2AVIC even where the CPU has it (hybrid AVIC) */
 	u8 avic_emu_quirks;             /* avic_emu_quirks=off|on|all: CFG_QUIRKS_* (apic=avic-emu only) */
+	enum cfg_console console;
+	u16 console_port;               /* CFG_CONSOLE_PORT: the 16550's I/O port base */
 
 	/*
 	 * A Multiboot kernel to boot instead of the built-in tests
@@ -60,6 +64,8 @@ int config_parse(struct hv_config *cfg, const char *text, char *err, size_t errl
  * Returns 0, or -1 with a message in err.
  */
 int config_check(const struct hv_config *cfg, char *err, size_t errlen);
+/* "COM1".."COM4" for their standard port bases, else NULL. */
+const char *config_com_name(u16 port);
 /* One line describing cfg, for the boot log. */
 void config_describe(const struct hv_config *cfg, char *buf, size_t len);
 

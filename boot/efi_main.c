@@ -20,6 +20,7 @@
 #include "hv/mem.h"
 #include "hv/multiboot.h"
 #include "hv/percpu.h"
+#include "hv/uart.h"
 #include "svm/svm.h"
 #include "lib/printf.h"
 #include "lib/string.h"
@@ -298,10 +299,10 @@ static const void *acpi_map(u64 phys, u64 len)
 
 static EFI_GUID acpi20_guid = ACPI_20_TABLE_GUID;
 
-static void find_cpus(u32 bsp_apic_id)
+/* The RSDP from the UEFI configuration table (ACPI 2.0+ preferred), or NULL. */
+static const struct acpi_rsdp *find_rsdp(void)
 {
 	const struct acpi_rsdp *rsdp = NULL;
-	const struct acpi_header *madt;
 
 	for (UINTN i = 0; i < ST->NumberOfTableEntries; i++) {
 		EFI_CONFIGURATION_TABLE *t = &ST->ConfigurationTable[i];
@@ -311,13 +312,91 @@ static void find_cpus(u32 bsp_apic_id)
 		else if (!rsdp && !CompareGuid(&t->VendorGuid, &AcpiTableGuid))
 			rsdp = t->VendorTable;
 	}
-	madt = acpi_find_table(rsdp, "APIC", acpi_map);
+	return rsdp;
+}
+
+static void find_cpus(u32 bsp_apic_id)
+{
+	const struct acpi_header *madt;
+
+	madt = acpi_find_table(find_rsdp(), "APIC", acpi_map);
 	madt_count = madt ? acpi_madt_cpus(madt, madt_cpus, MAX_MADT_CPUS, NULL) : -1;
 	if (madt_count <= 0) {
 		hv_warn("acpi", "no usable MADT: running on the bootstrap CPU only");
 		madt_cpus[0].apic_id = bsp_apic_id;
 		madt_count = 1;
 	}
+}
+
+/* ---- the serial console (console=) ----------------------------------------------- */
+
+static char console_desc[200];
+
+/*
+ * Picks the UART the hypervisor prints on after ExitBootServices (before
+ * it, hv/console.c writes only to the firmware's console).  console=auto
+ * takes the SPCR table's UART: on a server it is where the firmware
+ * redirects its own console (serial-over-LAN).  Without a usable SPCR it
+ * is COM1, the serial console of OVMF and of most firmware with a COM port.
+ * COM1 and the SPCR's UART keep the line settings the firmware gave them
+ * (unless the SPCR names a baud rate); any other port is set to 115200 8N1
+ * at ExitBootServices.
+ */
+static void console_choose(void)
+{
+	struct uart u = { .space = UART_IO, .base = 0x3f8, .stride = 1, .access = 1 };
+	const struct acpi_header *spcr;
+	struct acpi_spcr_uart su;
+	char why[120];
+	const char *com;
+
+	switch (hv_cfg.console) {
+	case CFG_CONSOLE_NONE:
+		uart_select(NULL);
+		snprintf(console_desc, sizeof(console_desc),
+			 "none (console=none: nothing is printed after ExitBootServices)");
+		return;
+	case CFG_CONSOLE_PORT:
+		u.base = hv_cfg.console_port;
+		if (u.base != 0x3f8)
+			u.baud = 115200;
+		com = config_com_name(hv_cfg.console_port);
+		if (com)
+			snprintf(console_desc, sizeof(console_desc), "%s, 16550 at I/O port 0x%x (console=com%c)",
+				 com, hv_cfg.console_port, com[3]);
+		else
+			snprintf(console_desc, sizeof(console_desc), "16550 at I/O port 0x%x (console=0x%x)",
+				 hv_cfg.console_port, hv_cfg.console_port);
+		break;
+	case CFG_CONSOLE_AUTO:
+		spcr = acpi_find_table(find_rsdp(), "SPCR", acpi_map);
+		if (spcr && !acpi_spcr_uart(spcr, &su, why, sizeof(why))) {
+			u = (struct uart){
+				.space = su.mmio ? UART_MMIO : UART_IO, .base = su.base,
+				.stride = su.stride, .access = su.access, .baud = su.baud,
+			};
+			if (su.mmio)
+				snprintf(console_desc, sizeof(console_desc), "16550 in MMIO at 0x%llx, registers %u "
+					 "bytes apart, %u-byte accesses (console=auto: the ACPI SPCR table's UART)",
+					 (unsigned long long)u.base, u.stride, u.access);
+			else
+				snprintf(console_desc, sizeof(console_desc), "%s%s16550 at I/O port 0x%llx "
+					 "(console=auto: the ACPI SPCR table's UART)",
+					 config_com_name((u16)u.base) ? config_com_name((u16)u.base) : "",
+					 config_com_name((u16)u.base) ? ", " : "", (unsigned long long)u.base);
+			if (u.baud)
+				snprintf(console_desc + strlen(console_desc), sizeof(console_desc) - strlen(console_desc),
+					 ", %u baud", u.baud);
+		} else {
+			snprintf(console_desc, sizeof(console_desc), "COM1, 16550 at I/O port 0x3f8 (console=auto: %s)",
+				 spcr ? why : "no ACPI SPCR table");
+		}
+		break;
+	}
+	uart_select(&u);
+	if (!uart_answers())
+		snprintf(console_desc + strlen(console_desc), sizeof(console_desc) - strlen(console_desc),
+			 "; nothing answers there (line status reads 0xFF)");
 }
 
 /* ---- after ExitBootServices ------------------------------------------------------ */
@@ -381,7 +460,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	UINTN map_size = 0, map_key, desc_size;
 	UINT32 desc_ver;
 	EFI_STATUS st;
-	char err[160], desc[256];
+	char err[160], desc[320];
 	u64 pool_pages, pool_pa, t0, t1, per_cpu_bytes;
 	u32 bsp_apic_id, ncpu;
 
@@ -415,6 +494,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	hv_info("boot", "config: %s", desc);
 	if (config_check(&hv_cfg, err, sizeof(err)))
 		return fatal_before_ebs("configuration: %s", err);
+	console_choose();
 	if (li && hv_cfg.guest[0] && (st = load_guest_kernel(li)) != EFI_SUCCESS)
 		return st;
 
@@ -441,6 +521,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	find_cpus(bsp_apic_id);
 	cpu_list_report(bsp_apic_id);
 	hv_printf("host APIC: %s mode\n", host_apic_x2apic() ? "x2APIC" : "xAPIC");
+	hv_printf("serial console: %s\n", console_desc);
 	apic_mode_choose(&svm_caps, hv_cfg.apic, hv_cfg.avic_force, &apic_choice);
 	/*
 	 * x2avic=off: AVIC for xAPIC guests only; a guest in x2APIC mode then
@@ -518,7 +599,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	map_size += 16 * desc_size;
 	if (BS->AllocatePool(EfiLoaderData, map_size, (void **)&map) != EFI_SUCCESS)
 		return fatal_before_ebs("cannot allocate the memory map");
-	hv_info("boot", "calling ExitBootServices; from here on output is on COM1 only");
+	hv_info("boot", "calling ExitBootServices; from here on output is on the serial console only");
 	for (int tries = 0; ; tries++) {
 		UINTN sz = map_size;
 
@@ -533,6 +614,9 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 			if (end > mem_top)
 				mem_top = end;
 		}
+		/* An MMIO UART above every memory-map entry still needs the identity map. */
+		if (uart_selected()->space == UART_MMIO && uart_selected()->base + 8ULL * uart_selected()->stride > mem_top)
+			mem_top = ALIGN_UP(uart_selected()->base + 8ULL * uart_selected()->stride, PAGE_SIZE);
 		st = BS->ExitBootServices(image, map_key);
 		if (st == EFI_SUCCESS)
 			break;

@@ -1,20 +1,18 @@
 /*
- * hv/console.c - COM1 output and the log.
+ * hv/console.c - where output goes, and the log.
  *
- * Before ExitBootServices the firmware console is used (OVMF mirrors it to
- * COM1, so writing COM1 too would print every line twice under QEMU); after
- * it, we drive the 16550 at 0x3F8 ourselves.  The transmit loop is bounded
- * so a machine without a UART at 0x3F8 (reads as 0xFF) never hangs.
+ * Before ExitBootServices only the firmware console is used: where the
+ * firmware redirects it to a serial port (OVMF does to every 16550 it
+ * finds, server firmware to the SPCR's UART), writing that UART too would
+ * print every line twice.  After it, only the serial console UART
+ * (console=, hv/uart.c), which we drive ourselves.
  */
 #include "hv/console.h"
 #include "hv/percpu.h"
+#include "hv/uart.h"
 #include "lib/printf.h"
 #include "lib/string.h"
 #include "lib/x86.h"
-
-#define COM1_BASE 0x3f8
-#define COM1_LSR  (COM1_BASE + 5)
-#define LSR_THRE  BIT(5)
 
 int hv_log_level_max = LOG_INFO;
 
@@ -43,16 +41,7 @@ void console_after_exit_boot_services(void)
 {
 	firmware_write = NULL;
 	boot_services_gone = true;
-}
-
-void com1_write(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		for (unsigned spin = 0; spin < 100000; spin++)
-			if (inb(COM1_LSR) & LSR_THRE)
-				break;
-		outb(COM1_BASE, (u8)s[i]);
-	}
+	uart_init();
 }
 
 /* Output one buffer, turning "\n" into "\r\n". */
@@ -67,9 +56,9 @@ static void emit(const char *s, size_t n)
 				if (i < n)
 					firmware_write("\r\n", 2);
 			} else {
-				com1_write(s + start, i - start);
+				uart_write(s + start, i - start);
 				if (i < n)
-					com1_write("\r\n", 2);
+					uart_write("\r\n", 2);
 			}
 			start = i + 1;
 		}

@@ -1,6 +1,7 @@
 /*
- * hv/console.h - the hypervisor's output: COM1 (always), and the UEFI text
- * console while boot services still exist (what a person at the machine sees).
+ * hv/console.h - the hypervisor's output: the serial console (console=,
+ * hv/uart.h), and the UEFI text console while boot services still exist
+ * (what a person at the machine sees).
  * Lines from several CPUs never interleave: one lock around each line.
  */
 #ifndef HV_CONSOLE_H
@@ -13,7 +14,7 @@ enum hv_log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 extern int hv_log_level_max;
 
-/* Called once UEFI's console is gone (at ExitBootServices). */
+/* Called once UEFI's console is gone (at ExitBootServices); programs the UART. */
 void console_after_exit_boot_services(void);
 /* Installs a writer for the UEFI console (boot/ does this; NULL removes it). */
 void console_set_firmware_writer(void (*write)(const char *s, size_t n));
@@ -34,9 +35,6 @@ __noreturn void hv_panic(const char *file, int line, const char *fmt, ...) __pri
 #define HV_PANIC(...) hv_panic(__FILE__, __LINE__, __VA_ARGS__)
 #define HV_CHECK(cond) \
 	do { if (!(cond)) hv_panic(__FILE__, __LINE__, "check failed: %s", #cond); } while (0)
-
-/* Raw COM1 output of n bytes (no lock, no translation). */
-void com1_write(const char *s, size_t n);
 
 struct spinlock {
 	volatile u32 locked;

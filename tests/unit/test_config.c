@@ -63,3 +63,44 @@ TEST(config_describe_names_everything)
 	CHECK(strstr(buf, "tests=(default)") != NULL);
 	CHECK(strstr(buf, "end=poweroff") != NULL);
 }
+
+/* console=: the named COM ports, any I/O port base, auto and none; nothing else. */
+TEST(config_console)
+{
+	static const struct { const char *text; enum cfg_console kind; u16 port; const char *shown; } ok[] = {
+		{ "console=auto", CFG_CONSOLE_AUTO, 0, "console=auto" },
+		{ "console=none", CFG_CONSOLE_NONE, 0, "console=none" },
+		{ "console=com1", CFG_CONSOLE_PORT, 0x3f8, "console=com1" },
+		{ "console=com2", CFG_CONSOLE_PORT, 0x2f8, "console=com2" },
+		{ "console=com3", CFG_CONSOLE_PORT, 0x3e8, "console=com3" },
+		{ "console=com4", CFG_CONSOLE_PORT, 0x2e8, "console=com4" },
+		{ "console=0x2F8", CFG_CONSOLE_PORT, 0x2f8, "console=com2" },
+		{ "console=0xe000", CFG_CONSOLE_PORT, 0xe000, "console=0xe000" },
+	};
+	static const char *const bad[] = {
+		"console=com5", "console=com0", "console=COM", "console=0x", "console=0x0", "console=0xfff9",
+		"console=0x12345", "console=2f8", "console=0xg0", "console=", "console=serial",
+	};
+	struct hv_config c;
+	char err[160], buf[320];
+
+	config_defaults(&c);
+	CHECK_EQ(CFG_CONSOLE_AUTO, c.console);
+	for (unsigned i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		config_defaults(&c);
+		CHECK_EQ(0, config_parse(&c, ok[i].text, err, sizeof(err)));
+		CHECK_EQ(ok[i].kind, c.console);
+		if (ok[i].kind == CFG_CONSOLE_PORT)
+			CHECK_EQ(ok[i].port, c.console_port);
+		config_describe(&c, buf, sizeof(buf));
+		CHECK(strstr(buf, ok[i].shown) != NULL);
+	}
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		config_defaults(&c);
+		err[0] = 0;
+		CHECK_EQ((u64)-1, config_parse(&c, bad[i], err, sizeof(err)));
+		CHECK(strstr(err, "com1, com2, com3, com4") != NULL);
+	}
+	CHECK_STR_EQ("COM2", config_com_name(0x2f8));
+	CHECK(config_com_name(0x2f9) == NULL);
+}
