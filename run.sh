@@ -32,7 +32,10 @@ HV.CFG on its ESP, shows the serial console live and judges the results.
                        QEMU's second serial port is the log (and the live echo), the
                        first (OVMF's console) goes to build/runs/<id>.com1.log
   --usb                boot the USB stick image (make usb) from an xHCI stick
-                       instead of a directory on an emulated disk
+                       instead of a directory on an emulated disk; with --cfg end=save
+                       two boots: the run, then the one that writes RESULTS.TXT, which
+                       is copied to build/runs/<id>.RESULTS.TXT
+  --usb-readonly       --usb with the stick write-protected (QEMU readonly=on)
   --accel tcg|kvm      force the accelerator (default: KVM only when nested SVM is usable)
   --icount SHIFT       deterministic TSC: -icount shift=SHIFT (single-threaded TCG)
   --apic MODE          virtual-APIC backend: auto (default: AVIC where the CPU has it),
@@ -78,7 +81,7 @@ is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 
 # --- options -----------------------------------------------------------------
 smp=2 cpu='' mem=1G tests='' timeout='' test_timeout='' usb=0 accel='' icount='' gdb=0 quiet=0 keep=0 bench=0 apic=''
-guest='' append='' append_set=0 qemu_opt='' junit='' console=com1
+guest='' append='' append_set=0 qemu_opt='' junit='' console=com1 usb_ro=0
 cfg_extra=() qemu_extra=() modules=()
 
 need_arg() { if [ $# -lt 2 ] || [ -z "$2" ]; then bad_usage "option $1 needs a value"; fi; }
@@ -102,6 +105,7 @@ while [ $# -gt 0 ]; do
 	--icount) need_arg "$@"; icount=$2; shift 2 ;;
 	--console) need_arg "$@"; console=$2; shift 2 ;;
 	--usb) usb=1; shift ;;
+	--usb-readonly) usb=1 usb_ro=1; shift ;;
 	--bench) bench=1; shift ;;
 	--apic) need_arg "$@"; apic=$2; shift 2 ;;
 	--gdb) gdb=1; shift ;;
@@ -115,6 +119,15 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
+# --cfg end=save: two boots of the stick (see "end=save" below); the last end= wins, as in HV.CFG.
+save=0
+for kv in ${cfg_extra[@]+"${cfg_extra[@]}"}; do
+	case $kv in end=save) save=1 ;; end=*) save=0 ;; esac
+done
+if [ "$save" = 1 ]; then
+	[ "$usb" = 1 ] || bad_usage "--cfg end=save needs --usb: the second boot writes RESULTS.TXT on the stick image"
+	[ "$gdb" = 0 ] || bad_usage "--cfg end=save and --gdb exclude each other (two boots)"
+fi
 case $console in com1|com2) ;; *) bad_usage "--console wants com1 or com2, not '$console'" ;; esac
 for kv in ${cfg_extra[@]+"${cfg_extra[@]}"}; do
 	# console=auto stays possible: an -acpitable SPCR may name the port --console connected.
@@ -336,6 +349,7 @@ trap 'echo; echo "$PROG: interrupted (log: $log)" >&2; exit 130' INT TERM
 } >"$rundir/HV.CFG"
 debug_exit_off=0
 [ "$(grep -E '^debug_exit=' "$rundir/HV.CFG" | tail -n 1)" = debug_exit=on ] || debug_exit_off=1
+[ "$save" = 0 ] || debug_exit_off=1   # end=save ends with a reset, never through the debug-exit port
 
 cp "$ovmf_vars" "$rundir/OVMF_VARS.fd" || die "cannot copy $ovmf_vars"
 
@@ -360,7 +374,7 @@ if [ "$usb" = 1 ]; then
 			done
 		) || die "cannot put the guest kernel and its modules on the USB image (mtools; the image has 64 MiB)"
 	fi
-	disk_args=(-drive "if=none,id=stick,format=raw,file=$(qarg "$rundir/hv-usb.img")"
+	disk_args=(-drive "if=none,id=stick,format=raw,file=$(qarg "$rundir/hv-usb.img")$([ "$usb_ro" = 0 ] || echo ,readonly=on)"
 		-device qemu-xhci,id=xhci -device usb-storage,bus=xhci.0,drive=stick,removable=on)
 	boot_from="USB stick image"
 else
@@ -426,17 +440,51 @@ ln -sfn "$id.log" "$runs/last.log" 2>/dev/null
 } >"$log"
 stamp=$(date +%Y-%m-%dT%H:%M:%S)
 start_ms=$(date +%s%3N)
-if [ "$quiet" = 1 ]; then
-	timeout --foreground -k 5 "$timeout" "${qemu[@]}" </dev/null >>"$log" 2>"$rundir/qemu.stderr"
-	rc=$?
-else
-	timeout --foreground -k 5 "$timeout" "${qemu[@]}" </dev/null 2>"$rundir/qemu.stderr" |
-		tee -a "$log" | sed -u -e 's|\x1b\[[0-9;?=<>]*[ -/]*[@-~]||g' -e 's|\x1b[()][A-Za-z0-9]||g' -e 's|\r||g'
-	rc=${PIPESTATUS[0]}
-fi
+# run_qemu LOG STDERR: one boot; sets rc.
+run_qemu() {
+	if [ "$quiet" = 1 ]; then
+		timeout --foreground -k 5 "$timeout" "${qemu[@]}" </dev/null >>"$1" 2>"$2"
+		rc=$?
+	else
+		timeout --foreground -k 5 "$timeout" "${qemu[@]}" </dev/null 2>"$2" |
+			tee -a "$1" | sed -u -e 's|\x1b\[[0-9;?=<>]*[ -/]*[@-~]||g' -e 's|\x1b[()][A-Za-z0-9]||g' -e 's|\r||g'
+		rc=${PIPESTATUS[0]}
+	fi
+}
+run_qemu "$log" "$rundir/qemu.stderr"
 elapsed_ms=$(( $(date +%s%3N) - start_ms ))
 elapsed=$(( elapsed_ms / 1000 ))
 info "QEMU ran for ${elapsed}s, exit status $rc"
+
+# end=save: the first boot ended with a cold reset (-no-reboot turns it into
+# QEMU's exit 0) after keeping the results in the UEFI variables of
+# OVMF_VARS.fd; the second boot of the same stick and variables writes
+# \EFI\BOOT\RESULTS.TXT and powers off; mtools takes the file out.
+saved_file='' save_why=''
+if [ "$save" = 1 ]; then
+	if [ "$rc" != 0 ] || ! grep -a -q '^Test result: ' "$log"; then
+		save_why="the first boot did not end with a reset after its verdict (QEMU exit status $rc): no second boot"
+	else
+		save_log=$runs/$id.save.log
+		info "end=save: booting the stick a second time to write RESULTS.TXT (log: $save_log)"
+		{
+			echo "run.sh: end=save, second boot of run $id"
+			echo "run.sh: command: $(cat "$rundir/qemu.cmd")"
+		} >"$save_log"
+		rc1=$rc
+		run_qemu "$save_log" "$rundir/qemu2.stderr"
+		rc2=$rc rc=$rc1
+		sed 's/^/qemu: /' "$rundir/qemu2.stderr" | grep -v -F "TCG doesn't support requested feature" | awk '!seen[$0]++' >&2
+		saved_file=$runs/$id.RESULTS.TXT
+		if [ "$rc2" != 0 ]; then
+			save_why="the second boot ended with QEMU exit status $rc2 (log: $save_log)"
+			saved_file=
+		elif ! MTOOLS_SKIP_CHECK=1 mcopy -o -n -i "$rundir/hv-usb.img@@1M" ::/EFI/BOOT/RESULTS.TXT "$saved_file" 2>"$rundir/mcopy.err"; then
+			save_why="no \EFI\BOOT\RESULTS.TXT on the stick after the second boot ($(head -n 1 "$rundir/mcopy.err"); log: $save_log)"
+			saved_file=
+		fi
+	fi
+fi
 
 # QEMU's own messages go to the end of the log and to the screen, once each,
 # except TCG's usual "doesn't support requested feature" warnings for the CPU
@@ -541,14 +589,29 @@ junit_ok=1
 write_junit "$verdict" || junit_ok=0
 
 # Prune old logs: keep the newest 50.
-find "$runs" -maxdepth 1 -type f -name '*.log' ! -name '*.com1.log' -printf '%T@ %p\n' | sort -rn | tail -n +51 | cut -d' ' -f2- |
+find "$runs" -maxdepth 1 -type f -name '*.log' ! -name '*.com1.log' ! -name '*.save.log' -printf '%T@ %p\n' | sort -rn | tail -n +51 | cut -d' ' -f2- |
 	xargs -r -d '\n' rm -f
-for f in "$runs"/*.com1.log; do [ ! -f "$f" ] || [ -f "${f%.com1.log}.log" ] || rm -f "$f"; done
+for f in "$runs"/*.com1.log "$runs"/*.save.log "$runs"/*.RESULTS.TXT; do
+	b=${f%.com1.log} b=${b%.save.log} b=${b%.RESULTS.TXT}
+	[ ! -f "$f" ] || [ -f "$b.log" ] || rm -f "$f"
+done
 
 shown_log=$log
 [ "$PWD" != "$ROOT" ] || shown_log=${log#"$ROOT"/}
 [ "$keep" = 0 ] || echo "$PROG: run directory kept: $rundir" >&2
 [ -z "$com1_log" ] || info "COM1 (the firmware's console) was written to $com1_log"
+if [ "$save" = 1 ]; then
+	if [ -n "$saved_file" ]; then
+		shown=$saved_file
+		[ "$PWD" != "$ROOT" ] || shown=${saved_file#"$ROOT"/}
+		echo "$PROG: results saved on the stick: $shown"
+		fv=$(sed -n 's/^Test result: \([A-Z]*\)\r*$/\1/p' "$saved_file" | tail -n 1)
+		[ "$fv" = "$lv" ] || warn "RESULTS.TXT says '${fv:-no verdict}', the serial log $lv"
+	else
+		echo "$PROG: end=save: $save_why" >&2
+		[ "$(rank ERROR)" -le "$(rank "$verdict")" ] || verdict=ERROR
+	fi
+fi
 # --bench: TSC ticks under -icount are executed instructions << shift (qemu-tcg-facts.md).
 if [ "$bench" = 1 ] && [ -r "$log" ]; then
 	echo "$PROG: bench (instructions per round trip, -icount shift=$icount, -smp $smp):"

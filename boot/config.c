@@ -201,6 +201,8 @@ int config_parse(struct hv_config *cfg, const char *text, char *err, size_t errl
 				cfg->end = CFG_END_REBOOT;
 			else if (vn == 4 && !strncmp(v, "halt", 4))
 				cfg->end = CFG_END_HALT;
+			else if (vn == 4 && !strncmp(v, "save", 4))
+				cfg->end = CFG_END_SAVE;
 			else
 				goto bad_value;
 		} else if (key_is(w, kn, "console")) {
@@ -311,7 +313,7 @@ int config_check(const struct hv_config *cfg, char *err, size_t errlen)
 
 void config_describe(const struct hv_config *cfg, char *buf, size_t len)
 {
-	static const char *const ends[] = { "poweroff", "reboot", "halt" };
+	static const char *const ends[] = { "poweroff", "reboot", "halt", "save" };
 	static const char *const apics[] = { "auto", "soft", "avic", "avic-emu" };
 	int n;
 

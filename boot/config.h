@@ -17,7 +17,8 @@
 #define CFG_APPEND_MAX 512              /* the guest kernel's command line, with the NUL */
 #define CFG_MODULES_MAX 8
 
-enum cfg_end { CFG_END_POWEROFF, CFG_END_REBOOT, CFG_END_HALT };
+/* end=save: the compact results into UEFI variables, reset; the next boot writes RESULTS.TXT (boot/save.c). */
+enum cfg_end { CFG_END_POWEROFF, CFG_END_REBOOT, CFG_END_HALT, CFG_END_SAVE };
 /* console=: auto (the ACPI SPCR's UART, else COM1), a port (com1-com4, 0xPORT), or none. */
 enum cfg_console { CFG_CONSOLE_AUTO, CFG_CONSOLE_PORT, CFG_CONSOLE_NONE };
 /* apic=: which virtual-APIC backend (avic/apic_mode.h decides what auto means). */

@@ -12,6 +12,7 @@
 #include "boot/acpi.h"
 #include "boot/config.h"
 #include "boot/cpu.h"
+#include "boot/save.h"
 #include "boot/smp.h"
 #include "avic/apic_mode.h"
 #include "hv/console.h"
@@ -33,6 +34,7 @@ struct percpu *percpu_array;
 u64 hv_entry_tsc;
 u32 nr_cpus = 1;
 extern void (*hv_platform_reset)(bool poweroff);
+extern void (*hv_platform_save)(void);
 
 static struct acpi_cpu madt_cpus[MAX_MADT_CPUS];
 static int madt_count;
@@ -460,7 +462,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	UINTN map_size = 0, map_key, desc_size;
 	UINT32 desc_ver;
 	EFI_STATUS st;
-	char err[160], desc[320];
+	char err[256], desc[320];
 	u64 pool_pages, pool_pa, t0, t1, per_cpu_bytes;
 	u32 bsp_apic_id, ncpu;
 
@@ -492,9 +494,17 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	hv_log_level_max = hv_cfg.verbose ? LOG_DEBUG : LOG_INFO;
 	config_describe(&hv_cfg, desc, sizeof(desc));
 	hv_info("boot", "config: %s", desc);
+	/* A boot after end=save writes the saved results and powers off, whatever HV.CFG says now. */
+	if (li)
+		save_write_pending(li);
 	if (config_check(&hv_cfg, err, sizeof(err)))
 		return fatal_before_ebs("configuration: %s", err);
 	console_choose();
+	if (hv_cfg.end == CFG_END_SAVE) {
+		if (save_prepare(li, err, sizeof(err)))
+			return fatal_before_ebs("%s", err);
+		hv_platform_save = save_results_and_reset;
+	}
 	if (li && hv_cfg.guest[0] && (st = load_guest_kernel(li)) != EFI_SUCCESS)
 		return st;
 

@@ -5,10 +5,12 @@
  * firmware redirects it to a serial port (OVMF does to every 16550 it
  * finds, server firmware to the SPCR's UART), writing that UART too would
  * print every line twice.  After it, only the serial console UART
- * (console=, hv/uart.c), which we drive ourselves.
+ * (console=, hv/uart.c), which we drive ourselves.  Every line is also
+ * offered to hv/results.c, which keeps the compact results for end=save.
  */
 #include "hv/console.h"
 #include "hv/percpu.h"
+#include "hv/results.h"
 #include "hv/uart.h"
 #include "lib/printf.h"
 #include "lib/string.h"
@@ -44,6 +46,13 @@ void console_after_exit_boot_services(void)
 	uart_init();
 }
 
+void console_results_finish(void)
+{
+	spin_lock(&console_lock);
+	results_finish(&hv_results);
+	spin_unlock(&console_lock);
+}
+
 /* Output one buffer, turning "\n" into "\r\n". */
 static void emit(const char *s, size_t n)
 {
@@ -74,6 +83,7 @@ void hv_vprintf(const char *fmt, va_list ap)
 		n = sizeof(buf) - 1;
 	spin_lock(&console_lock);
 	emit(buf, n);
+	results_capture(buf, (size_t)n);
 	spin_unlock(&console_lock);
 }
 

@@ -19,6 +19,9 @@ void console_after_exit_boot_services(void);
 /* Installs a writer for the UEFI console (boot/ does this; NULL removes it). */
 void console_set_firmware_writer(void (*write)(const char *s, size_t n));
 
+/* end=save: the results text is complete (hv/results.h); taken under the console lock. */
+void console_results_finish(void);
+
 /* Writes whole lines atomically; adds no prefix. */
 void hv_printf(const char *fmt, ...) __printf(1, 2);
 void hv_vprintf(const char *fmt, va_list ap);

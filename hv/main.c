@@ -24,6 +24,7 @@
 struct hv_config hv_cfg;
 u64 hv_image_base, hv_image_size;
 void (*hv_platform_reset)(bool poweroff);
+void (*hv_platform_save)(void);
 
 /* Debug-exit values; QEMU exits with (v << 1) | 1. */
 #define DEBUG_EXIT_PORT 0xf4
@@ -54,6 +55,9 @@ void hv_end_machine(const char *verdict)
 	for (unsigned i = 0; i < ARRAY_SIZE(verdict_codes); i++)
 		if (!strcmp(verdict, verdict_codes[i].verdict))
 			code = verdict_codes[i].code;
+	/* end=save: QEMU's debug-exit would end the machine before the results are kept. */
+	if (hv_cfg.end == CFG_END_SAVE && hv_platform_save)
+		hv_platform_save();     /* returns only when the reset failed */
 	if (hv_cfg.debug_exit)
 		outl(DEBUG_EXIT_PORT, code);
 	if (hv_cfg.end != CFG_END_HALT && hv_platform_reset)

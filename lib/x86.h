@@ -181,6 +181,8 @@ const char *x86_exception_name(unsigned int vector);
 
 #define CR0_PE                  BIT(0)
 #define CR0_MP                  BIT(1)
+#define CR0_EM                  BIT(2)
+#define CR0_TS                  BIT(3)
 #define CR0_ET                  BIT(4)
 #define CR0_NE                  BIT(5)
 #define CR0_WP                  BIT(16)
