@@ -222,6 +222,10 @@ void save_results_and_reset(void)
 	u32 n = 0;
 
 	console_results_finish();
+	if (r->cut_lines)
+		hv_warn("save", "%u lines (%llu bytes) did not fit in the %llu bytes the variable store can take: "
+			"RESULTS.TXT says where they are missing", r->cut_lines, (unsigned long long)r->cut_bytes,
+			(unsigned long long)r->cap);
 	rt_call_state();
 	for (size_t off = 0; off < r->len; off += chunk_size, n++) {
 		UINTN len = MIN((size_t)chunk_size, r->len - off);
