@@ -627,7 +627,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 		/*
 		 * An MMIO UART above every memory-map entry still needs the
 		 * identity map (boot/cpu.c maps [0, mem_top)); its memory type
-		 * is the firmware's MTRRs', which make MMIO uncacheable.
+		 * is whatever the firmware's MTRRs give it (PAT is left at its
+		 * default), as for the local APIC and the flash.
 		 */
 		if (uart_selected()->space == UART_MMIO && uart_selected()->base + 8ULL * uart_selected()->stride > mem_top)
 			mem_top = ALIGN_UP(uart_selected()->base + 8ULL * uart_selected()->stride, PAGE_SIZE);
