@@ -66,7 +66,8 @@ EFI_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror \
 EFI_LDFLAGS := -nostdlib -znocombreloc -shared -Bsymbolic -T $(GNUEFI_LDS)
 EFI_LIBS := -L/usr/lib -lgnuefi -lefi
 
-HV_C_SRCS := $(wildcard boot/*.c hv/*.c svm/*.c avic/*.c) lib/printf.c lib/string.c lib/x86.c
+HV_C_SRCS := $(wildcard boot/*.c hv/*.c svm/*.c avic/*.c) lib/printf.c lib/string.c lib/x86.c \
+	lib/font8x16.c lib/fb.c lib/tally.c
 HV_C_SRCS := $(filter-out svm/asm-offsets.c,$(HV_C_SRCS))
 HV_ASM_SRCS := $(wildcard boot/*.asm hv/*.asm svm/*.asm avic/*.asm)
 HV_OBJS := $(HV_C_SRCS:%.c=$(BUILD)/efi/%.o) $(HV_ASM_SRCS:%.asm=$(BUILD)/efi/%.o)

@@ -50,6 +50,9 @@ HV.CFG on its ESP, shows the serial console live and judges the results.
                        that ran (FAIL lines as <failure>, SKIP as <skipped>, its part of
                        the serial log as <system-out>; a CRASH, TIMEOUT or ERROR as an
                        <error>), the QEMU version and the options as <properties>
+  --screenshot FILE    save QEMU's screen at the end of the run as a PNG: the
+                       hypervisor's verdict screen (HV.CFG screen_hold=on: it waits on
+                       it until run.sh has the picture; see README "The screen console")
   --quiet              do not echo the serial console; print only the verdict
   --keep               keep the run directory (ESP, HV.CFG, OVMF variables)
   -h, --help           this text
@@ -62,7 +65,7 @@ Exit status:
   0  SUCCESS   every test passed (or was skipped with a reason)
   1  FAILURE   at least one check failed
   2  usage, environment or build error (nothing was judged), or the --junit file
-     could not be written
+     could not be written, or the --screenshot picture could not be taken
   3  CRASH     QEMU ended without a final 'Test result:' line
   4  TIMEOUT   the --timeout limit was hit
   5  ERROR     the hypervisor reported ERROR (e.g. the CPU lacks a feature it needs)
@@ -81,7 +84,7 @@ is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
 
 # --- options -----------------------------------------------------------------
 smp=2 cpu='' mem=1G tests='' timeout='' test_timeout='' usb=0 accel='' icount='' gdb=0 quiet=0 keep=0 bench=0 apic=''
-guest='' append='' append_set=0 qemu_opt='' junit='' console=com1 usb_ro=0
+guest='' append='' append_set=0 qemu_opt='' junit='' screenshot='' console=com1 usb_ro=0
 cfg_extra=() qemu_extra=() modules=()
 
 need_arg() { if [ $# -lt 2 ] || [ -z "$2" ]; then bad_usage "option $1 needs a value"; fi; }
@@ -111,6 +114,7 @@ while [ $# -gt 0 ]; do
 	--gdb) gdb=1; shift ;;
 	--qemu) need_arg "$@"; qemu_opt=$2; shift 2 ;;
 	--junit) need_arg "$@"; junit=$2; shift 2 ;;
+	--screenshot) need_arg "$@"; screenshot=$2; shift 2 ;;
 	--quiet|-q) quiet=1; shift ;;
 	--keep) keep=1; shift ;;
 	-h|--help) usage; exit 0 ;;
@@ -190,6 +194,18 @@ if [ -n "$junit" ]; then
 	[ -d "$(dirname "$junit")" ] || die "--junit $junit: no such directory $(dirname "$junit")"
 	[ -w "$(dirname "$junit")" ] || die "--junit $junit: cannot write in $(dirname "$junit")"
 	[ ! -e "$junit" ] || [ -w "$junit" ] || die "--junit $junit: the file exists and cannot be written"
+fi
+
+# --screenshot: the picture is written after the run; its folder must be there now.
+if [ -n "$screenshot" ]; then
+	screenshot=$(abspath "$screenshot")
+	[ ! -d "$screenshot" ] || die "--screenshot $screenshot: is a directory (give a file name)"
+	[ -d "$(dirname "$screenshot")" ] || die "--screenshot $screenshot: no such directory $(dirname "$screenshot")"
+	[ -w "$(dirname "$screenshot")" ] || die "--screenshot $screenshot: cannot write in $(dirname "$screenshot")"
+	[ ! -e "$screenshot" ] || [ -w "$screenshot" ] || die "--screenshot $screenshot: the file exists and cannot be written"
+	for kv in ${cfg_extra[@]+"${cfg_extra[@]}"}; do
+		case $kv in screen=off|screen=0|screen=no) warn "--screenshot with --cfg $kv: the picture shows what the firmware left on the screen" ;; esac
+	done
 fi
 
 # --guest: the files must exist before we boot anything (the hypervisor checks their contents).
@@ -338,6 +354,7 @@ trap 'echo; echo "$PROG: interrupted (log: $log)" >&2; exit 130' INT TERM
 	[ -z "$test_timeout" ] || echo "test_timeout=$test_timeout"
 	[ -z "$apic" ] || echo "apic=$apic"
 	[ "$console" = com1 ] || echo "console=$console"
+	[ -z "$screenshot" ] || echo "screen_hold=on"
 	if [ -n "$guest" ]; then
 		printf 'guest=\\guest\\%s\n' "$(esp_name "$guest")"
 		[ "$append_set" = 0 ] || printf 'append="%s"\n' "$append"
@@ -410,6 +427,14 @@ else
 	qemu+=(-serial stdio)
 fi
 [ "$gdb" = 0 ] || qemu+=(-s -S)
+# --screenshot: a QMP monitor on two FIFOs (qmp.in, qmp.out; QEMU opens them read-write,
+# so neither side blocks), and COM1's input from a FIFO instead of /dev/null.
+qemu_in=/dev/null
+if [ -n "$screenshot" ]; then
+	mkfifo "$rundir/qmp.in" "$rundir/qmp.out" "$rundir/serial.in" || die "cannot create FIFOs in $rundir"
+	qemu+=(-chardev "pipe,id=qmp,path=$(qarg "$rundir/qmp")" -mon chardev=qmp,mode=control)
+	qemu_in=$rundir/serial.in
+fi
 qemu+=(${qemu_extra[@]+"${qemu_extra[@]}"})
 printf '%q ' "${qemu[@]}" >"$rundir/qemu.cmd"; echo >>"$rundir/qemu.cmd"
 
@@ -429,6 +454,36 @@ info "booting from the $boot_from; timeout ${timeout}s; log $log"
 ln -sfn "$id.log" "$runs/last.log" 2>/dev/null
 
 # --- run -------------------------------------------------------------------------
+# --screenshot, without guessing at timing: with screen_hold=on the hypervisor
+# draws the verdict screen, prints the line matched below and waits for one
+# byte on COM1.  This watcher sees the line in the log, asks QEMU over QMP for
+# a screendump (QMP answers once the file is written), then sends the byte;
+# the hypervisor goes on to the debug-exit port.  A run that ends before the
+# line (crash, timeout) leaves no picture, and the watcher ends with QEMU.
+# qmp REQUEST: sends it, reads QEMU's lines (greeting, events) up to the answer.
+qmp() {
+	local l
+	echo "$1" >&"$qmp_w"
+	while read -r -t 60 l <&"$qmp_r"; do
+		case $l in
+		*'"return"'*) return 0 ;;
+		*'"error"'*) echo "QEMU answered: $l" >>"$rundir/screenshot.err"; return 1 ;;
+		esac
+	done
+	echo "no answer from QEMU's QMP monitor within 60 s" >>"$rundir/screenshot.err"
+	return 1
+}
+screenshot_watch() {
+	local hold_line='INFO screen: .*waiting up to 60 s for a byte on COM1 \(screen_hold=on\)'
+	until grep -a -q -E "$hold_line" "$log"; do
+		[ ! -e "$rundir/qemu.done" ] || { echo "the run ended before the verdict screen" >>"$rundir/screenshot.err"; return 1; }
+		sleep 0.2   # polling the log for the line; the hypervisor waits for us
+	done
+	exec {qmp_w}<>"$rundir/qmp.in" {qmp_r}<>"$rundir/qmp.out"
+	qmp '{"execute": "qmp_capabilities"}' &&
+		qmp '{"execute": "screendump", "arguments": {"filename": "'"$rundir/screen.png"'", "format": "png"}}'
+	printf 'x' >&"$serial_w"   # the hypervisor ends its wait either way
+}
 # stdin is /dev/null: CI has no stdin, and a tty stdin would let QEMU's stdio
 # backend reconfigure the terminal.  --foreground keeps QEMU in our process
 # group so Ctrl-C reaches it.  The live echo drops OVMF's escape sequences
@@ -440,19 +495,36 @@ ln -sfn "$id.log" "$runs/last.log" 2>/dev/null
 } >"$log"
 stamp=$(date +%Y-%m-%dT%H:%M:%S)
 start_ms=$(date +%s%3N)
+watch_pid=
+if [ -n "$screenshot" ]; then
+	exec {serial_w}<>"$rundir/serial.in"
+	screenshot_watch &
+	watch_pid=$!
+fi
 # run_qemu LOG STDERR: one boot; sets rc.
 run_qemu() {
 	if [ "$quiet" = 1 ]; then
-		timeout --foreground -k 5 "$timeout" "${qemu[@]}" </dev/null >>"$1" 2>"$2"
+		timeout --foreground -k 5 "$timeout" "${qemu[@]}" <"$qemu_in" >>"$1" 2>"$2"
 		rc=$?
 	else
-		timeout --foreground -k 5 "$timeout" "${qemu[@]}" </dev/null 2>"$2" |
+		timeout --foreground -k 5 "$timeout" "${qemu[@]}" <"$qemu_in" 2>"$2" |
 			tee -a "$1" | sed -u -e 's|\x1b\[[0-9;?=<>]*[ -/]*[@-~]||g' -e 's|\x1b[()][A-Za-z0-9]||g' -e 's|\r||g'
 		rc=${PIPESTATUS[0]}
 	fi
 }
 run_qemu "$log" "$rundir/qemu.stderr"
 elapsed_ms=$(( $(date +%s%3N) - start_ms ))
+screenshot_ok=1
+if [ -n "$watch_pid" ]; then
+	touch "$rundir/qemu.done"
+	wait "$watch_pid" 2>/dev/null
+	if [ -s "$rundir/screen.png" ] && cp "$rundir/screen.png" "$screenshot"; then
+		info "screenshot: $screenshot"
+	else
+		screenshot_ok=0
+		warn "--screenshot: no picture taken ($(tr '\n' ' ' <"$rundir/screenshot.err" 2>/dev/null | sed 's/ *$//'))"
+	fi
+fi
 elapsed=$(( elapsed_ms / 1000 ))
 info "QEMU ran for ${elapsed}s, exit status $rc"
 
@@ -622,4 +694,5 @@ if [ "$bench" = 1 ] && [ -r "$log" ]; then
 fi
 echo "$PROG: $verdict ($npass pass, $nfail fail, $nskip skip; log: $shown_log)"
 [ "$junit_ok" = 1 ] || exit 2
+[ "$screenshot_ok" = 1 ] || exit 2
 exit "$(code_of "$verdict")"

@@ -16,6 +16,8 @@ void config_defaults(struct hv_config *cfg)
 	cfg->avic_force = false;
 	cfg->x2avic = true;
 	cfg->console = CFG_CONSOLE_AUTO;
+	cfg->screen = true;
+	cfg->screen_hold = false;
 }
 
 /* console=comN: the PC's standard I/O bases of COM1-COM4. */
@@ -251,6 +253,14 @@ int config_parse(struct hv_config *cfg, const char *text, char *err, size_t errl
 				snprintf(err, errlen, "bad value in '%.*s': give off, on or all", (int)wn, w);
 				return -1;
 			}
+		} else if (key_is(w, kn, "screen")) {
+			if (!parse_bool(v, vn, &b))
+				goto bad_value;
+			cfg->screen = b;
+		} else if (key_is(w, kn, "screen_hold")) {
+			if (!parse_bool(v, vn, &b))
+				goto bad_value;
+			cfg->screen_hold = b;
 		} else if (key_is(w, kn, "guest")) {
 			if (vn && !path_ok(v, vn))
 				goto bad_path;
@@ -276,7 +286,7 @@ int config_parse(struct hv_config *cfg, const char *text, char *err, size_t errl
 			copy_value(cfg->modules[cfg->nr_modules++], v, vn);
 		} else {
 			snprintf(err, errlen, "unknown option '%.*s' (known: tests test_timeout cpus "
-				 "guest_ram_mb verbose debug_exit end apic avic_force x2avic avic_emu_quirks console guest append module)", (int)kn, w);
+				 "guest_ram_mb verbose debug_exit end apic avic_force x2avic avic_emu_quirks console screen screen_hold guest append module)", (int)kn, w);
 			return -1;
 		}
 		continue;
@@ -333,9 +343,13 @@ void config_describe(const struct hv_config *cfg, char *buf, size_t len)
 	if (n < 0 || (size_t)n >= len)
 		return;
 	if (cfg->console == CFG_CONSOLE_PORT && config_com_name(cfg->console_port))
-		snprintf(buf + n, len - (size_t)n, " console=com%c", config_com_name(cfg->console_port)[3]);
+		n += snprintf(buf + n, len - (size_t)n, " console=com%c", config_com_name(cfg->console_port)[3]);
 	else if (cfg->console == CFG_CONSOLE_PORT)
-		snprintf(buf + n, len - (size_t)n, " console=0x%x", cfg->console_port);
+		n += snprintf(buf + n, len - (size_t)n, " console=0x%x", cfg->console_port);
 	else
-		snprintf(buf + n, len - (size_t)n, " console=%s", cfg->console == CFG_CONSOLE_AUTO ? "auto" : "none");
+		n += snprintf(buf + n, len - (size_t)n, " console=%s", cfg->console == CFG_CONSOLE_AUTO ? "auto" : "none");
+	if (n < 0 || (size_t)n >= len)
+		return;
+	snprintf(buf + n, len - (size_t)n, "%s%s", cfg->screen ? "" : " screen=off",
+		 cfg->screen_hold ? " screen_hold=on" : "");
 }

@@ -40,6 +40,8 @@ struct hv_config {
 	u8 avic_emu_quirks;             /* avic_emu_quirks=off|on|all: CFG_QUIRKS_* (apic=avic-emu only) */
 	enum cfg_console console;
 	u16 console_port;               /* CFG_CONSOLE_PORT: the 16550's I/O port base */
+	bool screen;                    /* screen=off: no screen console even where GOP has a framebuffer */
+	bool screen_hold;               /* screen_hold=on: after the verdict screen, wait for a byte on COM1 */
 
 	/*
 	 * A Multiboot kernel to boot instead of the built-in tests

@@ -13,6 +13,7 @@
 #include "boot/config.h"
 #include "boot/cpu.h"
 #include "boot/save.h"
+#include "boot/gop.h"
 #include "boot/smp.h"
 #include "avic/apic_mode.h"
 #include "hv/console.h"
@@ -22,6 +23,7 @@
 #include "hv/multiboot.h"
 #include "hv/percpu.h"
 #include "hv/uart.h"
+#include "hv/screen.h"
 #include "svm/svm.h"
 #include "lib/printf.h"
 #include "lib/string.h"
@@ -41,6 +43,10 @@ static int madt_count;
 static u64 trampoline_pa;
 static u64 mem_top;
 struct apic_mode_choice apic_choice;
+/* The screen console: a GOP framebuffer was found (gop_end: its end), and screen=on. */
+static bool gop_ok, screen_on;
+static u64 gop_end;
+static char screen_desc[200];
 
 u32 this_cpu_index(void)
 {
@@ -243,6 +249,37 @@ static EFI_STATUS load_guest_kernel(EFI_LOADED_IMAGE *li)
 	return EFI_SUCCESS;
 }
 
+/* ---- the screen console (hv/screen.h) --------------------------------------------- */
+
+/* First thing: from here on every console line is kept for the screen, also those before ExitBootServices. */
+static void screen_find(void)
+{
+	static struct fb fb;
+	void *mem;
+
+	gop_ok = !gop_find(&fb, &gop_end, screen_desc, sizeof(screen_desc));
+	if (!gop_ok)
+		return;
+	if (BS->AllocatePool(EfiLoaderData, screen_grid_bytes(&fb), &mem) != EFI_SUCCESS) {
+		snprintf(screen_desc, sizeof(screen_desc), "no memory for a %ux%u text grid",
+			 fb.width / 8, fb.height / 16);
+		gop_ok = false;
+		return;
+	}
+	screen_init(&fb, mem);
+}
+
+static void screen_report(void)
+{
+	screen_on = gop_ok && hv_cfg.screen;
+	if (screen_on)
+		hv_printf("screen: %s (screen=on)\n", screen_desc);
+	else if (gop_ok)
+		hv_printf("screen: off (screen=off; %s)\n", screen_desc);
+	else
+		hv_printf("screen: off (%s)\n", screen_desc);
+}
+
 /* ---- the capability report ------------------------------------------------------ */
 
 static void capability_report(void)
@@ -431,6 +468,8 @@ static void take_machine(void)
 	struct percpu *bsp;
 
 	console_after_exit_boot_services();
+	if (screen_on)
+		screen_take_over();
 	/* 8259 PICs: mask everything; only the local APIC delivers to us. */
 	outb(0x21, 0xff);
 	outb(0xa1, 0xff);
@@ -469,6 +508,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	hv_entry_tsc = rdtsc();
 	InitializeLib(image, systab);
 	console_set_firmware_writer(conout_write);
+	screen_find();
 	config_defaults(&hv_cfg);
 	hv_printf("\navic-hv %s: a bare-metal AMD SVM hypervisor for interrupt virtualization tests\n",
 		  HV_VERSION);
@@ -558,6 +598,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	hv_printf("APIC virtualization: %s (%s)\n", apic_choice.name, apic_choice.reason);
 	hv_printf("NRIPS %s: %s\n", svm_has(SVM_FEAT_NRIPS) ? "present" : "absent",
 		  svm_has(SVM_FEAT_NRIPS) ? "next RIP from the VMCB" : "next RIP by decoding the instruction");
+	screen_report();
 	hv_printf("== end of capability report ==\n");
 	if (apic_choice.error)
 		return fatal_before_ebs("%s", apic_choice.reason);
@@ -609,7 +650,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	map_size += 16 * desc_size;
 	if (BS->AllocatePool(EfiLoaderData, map_size, (void **)&map) != EFI_SUCCESS)
 		return fatal_before_ebs("cannot allocate the memory map");
-	hv_info("boot", "calling ExitBootServices; from here on output is on the serial console only");
+	hv_info("boot", "calling ExitBootServices; from here on output is on the serial console%s",
+		screen_on ? " and the screen" : " only");
 	for (int tries = 0; ; tries++) {
 		UINTN sz = map_size;
 
@@ -632,6 +674,9 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 		 */
 		if (uart_selected()->space == UART_MMIO && uart_selected()->base + 8ULL * uart_selected()->stride > mem_top)
 			mem_top = ALIGN_UP(uart_selected()->base + 8ULL * uart_selected()->stride, PAGE_SIZE);
+		/* The same for the framebuffer (its memory type too is the MTRRs'). */
+		if (screen_on && gop_end > mem_top)
+			mem_top = gop_end;
 		st = BS->ExitBootServices(image, map_key);
 		if (st == EFI_SUCCESS)
 			break;

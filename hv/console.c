@@ -12,6 +12,7 @@
 #include "hv/percpu.h"
 #include "hv/results.h"
 #include "hv/uart.h"
+#include "hv/screen.h"
 #include "lib/printf.h"
 #include "lib/string.h"
 #include "lib/x86.h"
@@ -84,7 +85,39 @@ void hv_vprintf(const char *fmt, va_list ap)
 	spin_lock(&console_lock);
 	emit(buf, n);
 	results_capture(buf, (size_t)n);
+	screen_write(buf, n);
 	spin_unlock(&console_lock);
+}
+
+bool console_verdict_screen(void)
+{
+	bool drawn;
+
+	spin_lock(&console_lock);
+	drawn = screen_verdict();
+	spin_unlock(&console_lock);
+	return drawn;
+}
+
+void console_drain_input(void)
+{
+	u8 c;
+
+	/* Bounded: a UART that is not there must not keep us here. */
+	for (unsigned i = 0; i < 64 && uart_read_byte(&c); i++)
+		;
+}
+
+bool console_wait_byte(u64 tsc_deadline)
+{
+	u8 c;
+
+	while (rdtsc() < tsc_deadline) {
+		if (uart_read_byte(&c))
+			return true;
+		cpu_relax();
+	}
+	return false;
 }
 
 void hv_printf(const char *fmt, ...)

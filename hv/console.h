@@ -39,6 +39,13 @@ __noreturn void hv_panic(const char *file, int line, const char *fmt, ...) __pri
 #define HV_CHECK(cond) \
 	do { if (!(cond)) hv_panic(__FILE__, __LINE__, "check failed: %s", #cond); } while (0)
 
+/* The verdict screen on the screen console (hv/screen.c), if it is on; true if drawn. */
+bool console_verdict_screen(void);
+/* Reads away the bytes the serial console UART has received so far. */
+void console_drain_input(void);
+/* Waits until the serial console UART receives a byte (true) or the TSC passes tsc_deadline (false). */
+bool console_wait_byte(u64 tsc_deadline);
+
 struct spinlock {
 	volatile u32 locked;
 };

@@ -14,6 +14,7 @@
 #include "hv/mem.h"
 #include "hv/multiboot.h"
 #include "hv/percpu.h"
+#include "hv/screen.h"
 #include "avic/avic_hw.h"
 #include "hv/avic.h"
 #include "svm/msrpm.h"
@@ -42,9 +43,27 @@ static const struct hv_test guest_test = {
 	.name = "guest", .min_vcpus = 1, .what = "a Multiboot kernel from the ESP",
 };
 
+/*
+ * screen_hold=on (run.sh --screenshot): keep the verdict screen until the
+ * host has taken its picture.  The line below tells the host that the
+ * screen is drawn; it answers with one byte on COM1.  The wait is bounded
+ * (60 s), so a host that never answers only delays the end.
+ */
+static void screen_hold(bool drawn)
+{
+	console_drain_input();
+	hv_printf("[cpu%u] INFO screen: %s; waiting up to 60 s for a byte on COM1 (screen_hold=on)\n",
+		  this_cpu_index(), drawn ? "verdict screen drawn" : "no verdict screen (screen off)");
+	if (console_wait_byte(rdtsc() + us_to_tsc(60ULL * 1000 * 1000)))
+		hv_printf("[cpu%u] INFO screen: the host answered; ending\n", this_cpu_index());
+	else
+		hv_printf("[cpu%u] INFO screen: no byte on COM1 within 60 s; ending anyway\n", this_cpu_index());
+}
+
 void hv_end_machine(const char *verdict)
 {
 	u32 code = 0x13;
+	bool drawn;
 
 	if (__atomic_exchange_n(&ending, 1, __ATOMIC_SEQ_CST)) {
 		cli();
@@ -52,6 +71,9 @@ void hv_end_machine(const char *verdict)
 			__asm__ volatile("hlt");
 	}
 	hv_printf("Test result: %s\n", verdict);
+	drawn = console_verdict_screen();
+	if (hv_cfg.screen_hold)
+		screen_hold(drawn);
 	for (unsigned i = 0; i < ARRAY_SIZE(verdict_codes); i++)
 		if (!strcmp(verdict, verdict_codes[i].verdict))
 			code = verdict_codes[i].code;

@@ -1,16 +1,17 @@
 /*
  * hv/uart.c - a polled 16550 (see hv/uart.h).
  *
- * Registers (PC16550D data sheet, "Register Description"): 0 THR/DLL,
- * 1 IER/DLM, 2 FCR, 3 LCR (bit 7 DLAB), 4 MCR, 5 LSR (bit 5 THRE, 6 TEMT).  The
- * divisor is 115200 / baud for the PC's 1.8432 MHz clock.  The transmit
- * wait is bounded, so a UART that is not there (reads as 0xFF, or never
+ * Registers (PC16550D data sheet, "Register Description"): 0 THR/DLL
+ * (RBR when read), 1 IER/DLM, 2 FCR, 3 LCR (bit 7 DLAB), 4 MCR, 5 LSR (bit 0
+ * DR, 5 THRE, 6 TEMT).  The divisor is 115200 / baud for the PC's 1.8432 MHz
+ * clock.  The transmit wait is bounded, so a UART that is not there (reads as 0xFF, or never
  * shows THRE) costs time but never hangs the machine.
  */
 #include "hv/uart.h"
 #include "lib/x86.h"
 
 #define UART_THR 0
+#define UART_RBR 0
 #define UART_DLL 0
 #define UART_IER 1
 #define UART_DLM 1
@@ -23,6 +24,7 @@
 #define LCR_DLAB  BIT(7)
 #define FCR_FIFO_ON_CLEAR 0x07  /* enable, clear receive and transmit FIFOs */
 #define MCR_DTR_RTS 0x03
+#define LSR_DR    BIT(0)        /* a received byte waits in RBR */
 #define LSR_THRE  BIT(5)
 #define LSR_TEMT  BIT(6)        /* transmitter and FIFO empty */
 
@@ -99,4 +101,18 @@ void uart_write(const char *s, size_t n)
 				break;
 		reg_write(UART_THR, (u8)s[i]);
 	}
+}
+
+bool uart_read_byte(u8 *c)
+{
+	u8 lsr;
+
+	if (cur.space == UART_NONE)
+		return false;
+	lsr = reg_read(UART_LSR);
+	/* 0xFF: nothing there (every bit set, data ready included). */
+	if (lsr == 0xff || !(lsr & LSR_DR))
+		return false;
+	*c = reg_read(UART_RBR);
+	return true;
 }

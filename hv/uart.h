@@ -27,5 +27,7 @@ void uart_init(void);
 bool uart_answers(void);
 /* Raw output of n bytes to the selected UART; every byte waits a bounded time for the transmitter. */
 void uart_write(const char *s, size_t n);
+/* One received byte, if the selected UART has one (LSR bit 0, data ready); never waits. */
+bool uart_read_byte(u8 *c);
 
 #endif
