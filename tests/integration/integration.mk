@@ -10,7 +10,7 @@
 
 VERDICT_SRCS := tools/verdict.c tools/verdict_lib.c
 
-integration-build: $(BUILD)/host/verdict $(BUILD)/hv-usb.img
+integration-build: $(BUILD)/host/verdict $(BUILD)/host/screencheck $(BUILD)/hv-usb.img
 # integration/qemu10 runs the suite under QEMU 10 (make qemu10, in the Makefile).
 integration-build: qemu10
 
@@ -21,3 +21,11 @@ $(BUILD)/host/verdict: $(VERDICT_SRCS) tools/verdict.h
 
 integration: $(BUILD)/BOOTX64.EFI integration-build
 	./tests/check.sh --integration
+
+# The screenshot checker (integration/screen): the hypervisor's own drawing
+# code (lib/fb.c, lib/font8x16.c, lib/tally.c) built for the host, with zlib
+# for PNG.  lib/fb.c's snprintf is the C library's here (same prototype).
+SCREENCHECK_SRCS := tools/screencheck.c tools/verdict_lib.c lib/fb.c lib/font8x16.c lib/tally.c
+$(BUILD)/host/screencheck: $(SCREENCHECK_SRCS) tools/verdict.h lib/fb.h lib/font8x16.h lib/tally.h
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOST_CFLAGS) -o $@ $(SCREENCHECK_SRCS) -lz
