@@ -30,9 +30,10 @@ static u32 put_channel(u32 v, u32 m)
 {
 	u32 bits = mask_bits(m);
 
-	if (!bits)
+	if (!bits || bits > 16)
 		return 0;
-	v = bits >= 8 ? v << (bits - 8) : v >> (8 - bits);
+	/* Wider than 8 bits: repeat the top bits, so that 0xff stays full intensity. */
+	v = bits >= 8 ? v << (bits - 8) | v >> (16 - bits) : v >> (8 - bits);
 	return (v << mask_shift(m)) & m;
 }
 
