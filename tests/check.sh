@@ -14,7 +14,7 @@
 # "<N> passed, <F> failed" over all kinds; exit 1 on any failure.
 # Expects the artefacts built (make check does that): build/BOOTX64.EFI,
 # build/host/unit-tests, build/fuzz/fuzz_vapic, build/host/verdict,
-# build/hv-usb.img.
+# build/host/screencheck, build/hv-usb.img.
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

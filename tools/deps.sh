@@ -78,6 +78,7 @@ checks=(
 	"clang            cmd  clang"
 	"@fuzz-rt         fuzzrt -"
 	"libxml2-utils    cmd  xmllint"
+	"zlib1g-dev       file /usr/include/zlib.h"
 )
 
 # The name of a check's package on this release.

@@ -27,5 +27,6 @@ integration: $(BUILD)/BOOTX64.EFI integration-build
 # for PNG.  lib/fb.c's snprintf is the C library's here (same prototype).
 SCREENCHECK_SRCS := tools/screencheck.c tools/verdict_lib.c lib/fb.c lib/font8x16.c lib/tally.c
 $(BUILD)/host/screencheck: $(SCREENCHECK_SRCS) tools/verdict.h lib/fb.h lib/font8x16.h lib/tally.h
+	@test -e /usr/include/zlib.h || { echo "zlib.h not found: install the Debian package 'zlib1g-dev' (or run 'make deps' as root)" >&2; exit 1; }
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $(SCREENCHECK_SRCS) -lz
