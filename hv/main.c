@@ -457,6 +457,9 @@ void hv_main(void)
 			run_test(&hv_tests[i], &tot);
 
 	avic_print_coverage();
+	/* What the screen console cost this CPU and the others (under the console lock). */
+	if (screen_active())
+		hv_printf("METRIC: screen.draw_ms %llu\n", (unsigned long long)(tsc_to_us(screen_draw_tsc()) / 1000));
 	hv_printf("SUMMARY: %u tests, %u unexpected failures, %u skipped\n",
 		  tot.tests, tot.failed, tot.skipped);
 	if (tot.failed)

@@ -12,6 +12,7 @@
 #include "hv/screen.h"
 #include "lib/font8x16.h"
 #include "lib/string.h"
+#include "lib/x86.h"
 
 enum { COL_TEXT, COL_PASS, COL_FAIL, COL_SKIP, COL_NR };
 
@@ -32,6 +33,7 @@ static struct {
 	u32 dirty_from, dirty_to; /* screen rows to look at in the next flush, [from, to) */
 	u32 pixel[COL_NR], black;
 	struct tally tally;
+	u64 draw_tsc;           /* TSC ticks spent drawing text (METRIC: screen.draw_ms) */
 } scr;
 
 static u32 cells(const struct fb *fb)
@@ -155,8 +157,17 @@ void screen_write(const char *s, size_t n)
 		grid_line(scr.row)[scr.col++] = c == '\t' ? ' ' : c;
 		mark_dirty(scr.row, scr.row + 1);
 	}
-	if (scr.active)
+	if (scr.active) {
+		u64 t0 = rdtsc();
+
 		flush();
+		scr.draw_tsc += rdtsc() - t0;
+	}
+}
+
+u64 screen_draw_tsc(void)
+{
+	return scr.draw_tsc;
 }
 
 bool screen_verdict(void)

@@ -24,5 +24,7 @@ void screen_write(const char *s, size_t n);
 /* The verdict screen from what the console printed (true if drawn); the text console stops. */
 bool screen_verdict(void);
 bool screen_active(void);
+/* TSC ticks spent drawing console text so far. */
+u64 screen_draw_tsc(void);
 
 #endif
