@@ -187,22 +187,20 @@ if [ -n "$qemu_from" ]; then
 	esac
 fi
 
-# --junit: the file is written after the run; its folder must be there now.
+# check_out_file OPTION FILE: a file written after the run; its folder must be there now.
+check_out_file() {
+	[ ! -d "$2" ] || die "$1 $2: is a directory (give a file name)"
+	[ -d "$(dirname "$2")" ] || die "$1 $2: no such directory $(dirname "$2")"
+	[ -w "$(dirname "$2")" ] || die "$1 $2: cannot write in $(dirname "$2")"
+	[ ! -e "$2" ] || [ -w "$2" ] || die "$1 $2: the file exists and cannot be written"
+}
 if [ -n "$junit" ]; then
 	junit=$(abspath "$junit")
-	[ ! -d "$junit" ] || die "--junit $junit: is a directory (give a file name)"
-	[ -d "$(dirname "$junit")" ] || die "--junit $junit: no such directory $(dirname "$junit")"
-	[ -w "$(dirname "$junit")" ] || die "--junit $junit: cannot write in $(dirname "$junit")"
-	[ ! -e "$junit" ] || [ -w "$junit" ] || die "--junit $junit: the file exists and cannot be written"
+	check_out_file --junit "$junit"
 fi
-
-# --screenshot: the picture is written after the run; its folder must be there now.
 if [ -n "$screenshot" ]; then
 	screenshot=$(abspath "$screenshot")
-	[ ! -d "$screenshot" ] || die "--screenshot $screenshot: is a directory (give a file name)"
-	[ -d "$(dirname "$screenshot")" ] || die "--screenshot $screenshot: no such directory $(dirname "$screenshot")"
-	[ -w "$(dirname "$screenshot")" ] || die "--screenshot $screenshot: cannot write in $(dirname "$screenshot")"
-	[ ! -e "$screenshot" ] || [ -w "$screenshot" ] || die "--screenshot $screenshot: the file exists and cannot be written"
+	check_out_file --screenshot "$screenshot"
 	for kv in ${cfg_extra[@]+"${cfg_extra[@]}"}; do
 		case $kv in screen=off|screen=0|screen=no) warn "--screenshot with --cfg $kv: the picture shows what the firmware left on the screen" ;; esac
 	done
