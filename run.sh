@@ -65,7 +65,8 @@ Exit status:
   0  SUCCESS   every test passed (or was skipped with a reason)
   1  FAILURE   at least one check failed
   2  usage, environment or build error (nothing was judged), or the --junit file
-     could not be written, or the --screenshot picture could not be taken
+     could not be written, or the run reached its verdict screen and --screenshot
+     still got no picture (a run that ends before it keeps its own status)
   3  CRASH     QEMU ended without a final 'Test result:' line
   4  TIMEOUT   the --timeout limit was hit
   5  ERROR     the hypervisor reported ERROR (e.g. the CPU lacks a feature it needs)
@@ -519,8 +520,9 @@ if [ -n "$watch_pid" ]; then
 	if [ -s "$rundir/screen.png" ] && cp "$rundir/screen.png" "$screenshot"; then
 		info "screenshot: $screenshot"
 	else
-		screenshot_ok=0
 		warn "--screenshot: no picture taken ($(tr '\n' ' ' <"$rundir/screenshot.err" 2>/dev/null | sed 's/ *$//'))"
+		# A run that ended before its verdict screen keeps its own exit status (CRASH, ERROR, ...).
+		grep -a -q 'INFO screen: .*(screen_hold=on)' "$log" && screenshot_ok=0
 	fi
 fi
 elapsed=$(( elapsed_ms / 1000 ))

@@ -5,8 +5,9 @@
 # verdict screen that build/host/screencheck draws on the host with the same
 # code (lib/fb.c, lib/font8x16.c, lib/tally.c) from the serial log: verdict,
 # counts, SUMMARY and the failed test's name.  The check must be able to
-# fail: the same log drawn with another verdict must differ.  screen=off is
-# reported as such; bad values are refused before anything runs.
+# fail: the same log drawn with another verdict must differ.  A run that
+# ends before its verdict screen keeps its exit status and has no picture.
+# screen=off is reported as such; bad values are refused before anything runs.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 PNG=$(mktemp "${TMPDIR:-/tmp}/hv-int-$NAME.XXXXXX.png")
@@ -49,6 +50,14 @@ rc=$?
 "$SC" --region 0,0,16,16 "$LOG" "$PNG" >"$CMP" 2>&1 || fail "screencheck --region 0,0,16,16: $(cat "$CMP")"
 "$SC" --region 0,0,0,0 "$LOG" "$PNG" >"$CMP" 2>&1
 [ $? = 2 ] || fail "screencheck --region 0,0,0,0 was not refused"
+
+# A run that ends before its verdict screen (ERROR before ExitBootServices) keeps its
+# status, with a warning, and leaves no picture.
+rm -f "$PNG"
+run_hv --tests cpuid --smp 1 --apic avic --screenshot "$PNG"
+expect_rc 5 "ERROR: apic=avic on a CPU without AVIC"
+expect_out "warning: --screenshot: no picture taken \(the run ended before the verdict screen\)"
+[ ! -e "$PNG" ] || fail "a picture was written for a run without a verdict screen"
 
 # screen=off: said in the report, and the run still ends normally.
 run_hv --tests cpuid --smp 1 --cfg screen=off
