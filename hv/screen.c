@@ -48,6 +48,7 @@ size_t screen_grid_bytes(const struct fb *fb)
 
 void screen_init(const struct fb *fb, void *grid_mem)
 {
+	memset(&scr, 0, sizeof(scr));
 	scr.fb = *fb;
 	scr.cols = fb->width / FONT_W;
 	scr.rows = fb->height / FONT_H;

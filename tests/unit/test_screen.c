@@ -161,3 +161,65 @@ TEST(config_screen_keys)
 	CHECK(strstr(err, "screen=maybe") != NULL);
 	CHECK_EQ((u64)-1, config_parse(&c, "screen_hold=2", err, sizeof(err)));
 }
+
+/* ---- hv/screen.c: the text grid, the jump scroll, the verdict screen ---------------- */
+
+#include "hv/screen.h"
+
+#define SW 32                   /* 4 columns */
+#define SH 64                   /* 4 rows: a jump is 1 row */
+
+/* The screen as it should be: rows of text (NULL = blank), drawn cell by cell. */
+static bool screen_is(const u32 *got, const char *const rows[4])
+{
+	static u32 want[SW * SH];
+	struct fb fb = { .base = want, .width = SW, .height = SH, .stride = SW,
+			 .rmask = 0xff0000, .gmask = 0xff00, .bmask = 0xff };
+
+	for (int r = 0; r < 4; r++)
+		for (int c = 0; c < 4; c++) {
+			char ch = rows[r] && c < (int)strlen(rows[r]) ? rows[r][c] : ' ';
+
+			fb_glyph(&fb, c * 8, r * 16, ch, 1, fb_pixel(&fb, FB_RGB(0xc0, 0xc0, 0xc0)), 0);
+		}
+	return !memcmp(want, got, sizeof(want));
+}
+
+TEST(screen_console_grid_and_jump_scroll)
+{
+	static u32 px[SW * SH];
+	struct fb fb = { .base = px, .width = SW, .height = SH, .stride = SW,
+			 .rmask = 0xff0000, .gmask = 0xff00, .bmask = 0xff };
+	void *grid = malloc(screen_grid_bytes(&fb));
+
+	CHECK(grid != NULL);
+	memset(px, 0x5a, sizeof(px));
+	screen_init(&fb, grid);
+	screen_write("ab\ncd", 5);
+	/* Kept, but nothing drawn before the take-over (the firmware still owns the screen). */
+	CHECK_EQ(0x5a5a5a5a, px[0]);
+	CHECK(!screen_active());
+	screen_take_over();
+	CHECK(screen_active());
+	CHECK(screen_is(px, (const char *const[4]){ "ab", "cd", NULL, NULL }));
+	/*
+	 * A long line wraps at 4 columns; '\r' is dropped.  The newline after
+	 * "i" puts the cursor below the last row: the text jumps up by a
+	 * quarter of the screen (one row here) and the cursor's row is blank.
+	 */
+	screen_write("\r\nefghi\n", 8);
+	CHECK(screen_is(px, (const char *const[4]){ "cd", "efgh", "i", NULL }));
+	screen_write("jk\n", 3);
+	CHECK(screen_is(px, (const char *const[4]){ "efgh", "i", "jk", NULL }));
+	screen_write("l\nm\n", 4);
+	CHECK(screen_is(px, (const char *const[4]){ "jk", "l", "m", NULL }));
+	/* The verdict screen replaces the text, and the text console stops. */
+	screen_write("Test result: SKIP\n", 18);
+	CHECK(screen_verdict());
+	CHECK(!screen_active());
+	CHECK(!screen_verdict());
+	CHECK_EQ(FB_RGB(0x70, 0x60, 0x00), px[0]);
+	screen_write("more\n", 5);
+	CHECK_EQ(FB_RGB(0x70, 0x60, 0x00), px[0]);
+	free(grid);
+}
