@@ -427,7 +427,8 @@ else
 fi
 [ "$gdb" = 0 ] || qemu+=(-s -S)
 # --screenshot: a QMP monitor on two FIFOs (qmp.in, qmp.out; QEMU opens them read-write,
-# so neither side blocks), and COM1's input from a FIFO instead of /dev/null.
+# so neither side blocks), and the serial console's input (-serial stdio) from a FIFO
+# instead of /dev/null.
 qemu_in=/dev/null
 if [ -n "$screenshot" ]; then
 	mkfifo "$rundir/qmp.in" "$rundir/qmp.out" "$rundir/serial.in" || die "cannot create FIFOs in $rundir"
@@ -455,7 +456,7 @@ ln -sfn "$id.log" "$runs/last.log" 2>/dev/null
 # --- run -------------------------------------------------------------------------
 # --screenshot, without guessing at timing: with screen_hold=on the hypervisor
 # draws the verdict screen, prints the line matched below and waits for one
-# byte on COM1.  This watcher sees the line in the log, asks QEMU over QMP for
+# byte on the serial console.  This watcher sees the line in the log, asks QEMU over QMP for
 # a screendump (QMP answers once the file is written), then sends the byte;
 # the hypervisor goes on to the debug-exit port.  A run that ends before the
 # line (crash, timeout) leaves no picture, and the watcher ends with QEMU.
@@ -473,7 +474,7 @@ qmp() {
 	return 1
 }
 screenshot_watch() {
-	local hold_line='INFO screen: .*waiting up to 60 s for a byte on COM1 \(screen_hold=on\)'
+	local hold_line='INFO screen: .*waiting up to 60 s for a byte on the serial console \(screen_hold=on\)'
 	until grep -a -q -E "$hold_line" "$log"; do
 		[ ! -e "$rundir/qemu.done" ] || { echo "the run ended before the verdict screen" >>"$rundir/screenshot.err"; return 1; }
 		sleep 0.2   # polling the log for the line; the hypervisor waits for us

@@ -41,7 +41,7 @@ struct hv_config {
 	enum cfg_console console;
 	u16 console_port;               /* CFG_CONSOLE_PORT: the 16550's I/O port base */
 	bool screen;                    /* screen=off: no screen console even where GOP has a framebuffer */
-	bool screen_hold;               /* screen_hold=on: after the verdict screen, wait for a byte on COM1 */
+	bool screen_hold;               /* screen_hold=on: after the verdict screen, wait for a byte on the serial console */
 
 	/*
 	 * A Multiboot kernel to boot instead of the built-in tests

@@ -46,18 +46,18 @@ static const struct hv_test guest_test = {
 /*
  * screen_hold=on (run.sh --screenshot): keep the verdict screen until the
  * host has taken its picture.  The line below tells the host that the
- * screen is drawn; it answers with one byte on COM1.  The wait is bounded
+ * screen is drawn; it answers with one byte on the serial console.  The wait is bounded
  * (60 s), so a host that never answers only delays the end.
  */
 static void screen_hold(bool drawn)
 {
 	console_drain_input();
-	hv_printf("[cpu%u] INFO screen: %s; waiting up to 60 s for a byte on COM1 (screen_hold=on)\n",
+	hv_printf("[cpu%u] INFO screen: %s; waiting up to 60 s for a byte on the serial console (screen_hold=on)\n",
 		  this_cpu_index(), drawn ? "verdict screen drawn" : "no verdict screen (screen off)");
 	if (console_wait_byte(rdtsc() + us_to_tsc(60ULL * 1000 * 1000)))
 		hv_printf("[cpu%u] INFO screen: the host answered; ending\n", this_cpu_index());
 	else
-		hv_printf("[cpu%u] INFO screen: no byte on COM1 within 60 s; ending anyway\n", this_cpu_index());
+		hv_printf("[cpu%u] INFO screen: no byte on the serial console within 60 s; ending anyway\n", this_cpu_index());
 }
 
 void hv_end_machine(const char *verdict)

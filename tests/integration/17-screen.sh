@@ -30,7 +30,7 @@ rm -f "$PNG"
 run_hv --tests cpuid,fail_on_purpose --smp 2 --screenshot "$PNG"
 expect_rc 1 "FAILURE (fail_on_purpose)"
 expect_log '^screen: GOP [0-9]+x[0-9]+ (RGBX8888|BGRX8888|bit masks).*\(screen=on\)'
-expect_log 'INFO screen: verdict screen drawn; waiting up to 60 s for a byte on COM1 \(screen_hold=on\)'
+expect_log 'INFO screen: verdict screen drawn; waiting up to 60 s for a byte on the serial console \(screen_hold=on\)'
 expect_log 'INFO screen: the host answered; ending'
 [ -s "$PNG" ] || fail "no picture at $PNG"
 
