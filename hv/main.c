@@ -46,8 +46,8 @@ static const struct hv_test guest_test = {
 /*
  * screen_hold=on (run.sh --screenshot): keep the verdict screen until the
  * host has taken its picture.  The line below tells the host that the
- * screen is drawn; it answers with one byte on the serial console.  The wait is bounded
- * (60 s), so a host that never answers only delays the end.
+ * screen is drawn; it answers with one byte on the serial console.  The
+ * wait is bounded (60 s), so a host that never answers only delays the end.
  */
 static void screen_hold(bool drawn)
 {
