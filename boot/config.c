@@ -15,6 +15,7 @@ void config_defaults(struct hv_config *cfg)
 	cfg->apic = CFG_APIC_AUTO;
 	cfg->avic_force = false;
 	cfg->x2avic = true;
+	cfg->host_apic = CFG_HOST_APIC_AUTO;
 	cfg->console = CFG_CONSOLE_AUTO;
 	cfg->screen = true;
 	cfg->screen_hold = false;
@@ -261,6 +262,15 @@ int config_parse(struct hv_config *cfg, const char *text, char *err, size_t errl
 			if (!parse_bool(v, vn, &b))
 				goto bad_value;
 			cfg->screen_hold = b;
+		} else if (key_is(w, kn, "host_apic")) {
+			if (vn == 4 && !strncmp(v, "auto", 4))
+				cfg->host_apic = CFG_HOST_APIC_AUTO;
+			else if (vn == 5 && !strncmp(v, "xapic", 5))
+				cfg->host_apic = CFG_HOST_APIC_XAPIC;
+			else if (vn == 6 && !strncmp(v, "x2apic", 6))
+				cfg->host_apic = CFG_HOST_APIC_X2APIC;
+			else
+				goto bad_value;
 		} else if (key_is(w, kn, "guest")) {
 			if (vn && !path_ok(v, vn))
 				goto bad_path;
@@ -286,7 +296,7 @@ int config_parse(struct hv_config *cfg, const char *text, char *err, size_t errl
 			copy_value(cfg->modules[cfg->nr_modules++], v, vn);
 		} else {
 			snprintf(err, errlen, "unknown option '%.*s' (known: tests test_timeout cpus "
-				 "guest_ram_mb verbose debug_exit end apic avic_force x2avic avic_emu_quirks console screen screen_hold guest append module)", (int)kn, w);
+				 "guest_ram_mb verbose debug_exit end apic avic_force x2avic avic_emu_quirks host_apic console screen screen_hold guest append module)", (int)kn, w);
 			return -1;
 		}
 		continue;
@@ -325,6 +335,7 @@ void config_describe(const struct hv_config *cfg, char *buf, size_t len)
 {
 	static const char *const ends[] = { "poweroff", "reboot", "halt", "save" };
 	static const char *const apics[] = { "auto", "soft", "avic", "avic-emu" };
+	static const char *const host_apics[] = { "auto", "xapic", "x2apic" };
 	int n;
 
 	if (cfg->guest[0])
@@ -350,6 +361,6 @@ void config_describe(const struct hv_config *cfg, char *buf, size_t len)
 		n += snprintf(buf + n, len - (size_t)n, " console=%s", cfg->console == CFG_CONSOLE_AUTO ? "auto" : "none");
 	if (n < 0 || (size_t)n >= len)
 		return;
-	snprintf(buf + n, len - (size_t)n, "%s%s", cfg->screen ? "" : " screen=off",
-		 cfg->screen_hold ? " screen_hold=on" : "");
+	snprintf(buf + n, len - (size_t)n, "%s%s host_apic=%s", cfg->screen ? "" : " screen=off",
+		 cfg->screen_hold ? " screen_hold=on" : "", host_apics[cfg->host_apic]);
 }

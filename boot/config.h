@@ -23,6 +23,8 @@ enum cfg_end { CFG_END_POWEROFF, CFG_END_REBOOT, CFG_END_HALT, CFG_END_SAVE };
 enum cfg_console { CFG_CONSOLE_AUTO, CFG_CONSOLE_PORT, CFG_CONSOLE_NONE };
 /* apic=: which virtual-APIC backend (avic/apic_mode.h decides what auto means). */
 enum cfg_apic { CFG_APIC_AUTO, CFG_APIC_SOFT, CFG_APIC_AVIC, CFG_APIC_AVIC_EMU };
+/* host_apic=: the mode of the host's own local APIC (hv/host_apic.h decides what auto means). */
+enum cfg_host_apic { CFG_HOST_APIC_AUTO, CFG_HOST_APIC_XAPIC, CFG_HOST_APIC_X2APIC };
 
 enum { CFG_QUIRKS_OFF, CFG_QUIRKS_ON, CFG_QUIRKS_ALL };
 
@@ -42,6 +44,7 @@ struct hv_config {
 	u16 console_port;               /* CFG_CONSOLE_PORT: the 16550's I/O port base */
 	bool screen;                    /* screen=off: no screen console even where GOP has a framebuffer */
 	bool screen_hold;               /* screen_hold=on: after the verdict screen, wait for a byte on the serial console */
+	enum cfg_host_apic host_apic;   /* host_apic=auto|xapic|x2apic */
 
 	/*
 	 * A Multiboot kernel to boot instead of the built-in tests

@@ -47,6 +47,7 @@ struct apic_mode_choice apic_choice;
 static bool gop_ok, screen_on;
 static u64 gop_end;
 static char screen_desc[200];
+struct host_apic_choice host_apic_choice;
 
 u32 this_cpu_index(void)
 {
@@ -479,7 +480,16 @@ static void take_machine(void)
 	idt_build();
 	bsp = &percpu_array[0];
 	cpu_setup_tables(bsp, host_cr3);
+	/*
+	 * host_apic=x2apic switches here, after the firmware is gone: its
+	 * drivers (timer, MP services at ExitBootServices) use the APIC in the
+	 * mode they found.  The APs follow in ap_main().
+	 */
+	if (host_apic_choice.switch_at_boot)
+		host_apic_enable_x2apic();
 	host_apic_init_mode();
+	HV_CHECK(host_apic_x2apic() == host_apic_choice.x2apic);
+	bsp->apic_id = host_apic_id();          /* the full ID of the run's mode */
 	host_apic_cpu_init();
 	HV_CHECK(svm_cpu_enable(bsp->hsave_pa) == 0);
 	bsp->svm_ready = bsp->online = 1;
@@ -570,7 +580,9 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	bsp_apic_id = host_apic_id();
 	find_cpus(bsp_apic_id);
 	cpu_list_report(bsp_apic_id);
-	hv_printf("host APIC: %s mode\n", host_apic_x2apic() ? "x2APIC" : "xAPIC");
+	host_apic_choose(hv_cfg.host_apic, svm_caps.x2apic, host_apic_x2apic(), &host_apic_choice);
+	hv_printf("host APIC: %s mode (%s)\n", host_apic_choice.x2apic ? "x2APIC" : "xAPIC",
+		  host_apic_choice.reason);
 	hv_printf("serial console: %s\n", console_desc);
 	apic_mode_choose(&svm_caps, hv_cfg.apic, hv_cfg.avic_force, &apic_choice);
 	/*
@@ -600,6 +612,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 		  svm_has(SVM_FEAT_NRIPS) ? "next RIP from the VMCB" : "next RIP by decoding the instruction");
 	screen_report();
 	hv_printf("== end of capability report ==\n");
+	if (host_apic_choice.error)
+		return fatal_before_ebs("%s", host_apic_choice.reason);
 	if (apic_choice.error)
 		return fatal_before_ebs("%s", apic_choice.reason);
 

@@ -26,7 +26,16 @@ static void ap_main(void *arg)
 	struct percpu *pc = arg;
 
 	cpu_setup_tables(pc, ap_cr3);
+	/* Into the BSP's APIC mode before the first APIC access (host_apic_cpu_match_mode). */
+	if (!host_apic_cpu_match_mode()) {
+		pc->apic_mode_bad = 1;
+		pc->online = 1;
+		for (;;)
+			__asm__ volatile("cli; hlt" ::: "memory");      /* parked, interrupts off */
+	}
 	host_apic_cpu_init();
+	/* The MADT's ID is the one we sent STARTUP to; the CPU must agree in its own mode. */
+	pc->apic_id_seen = host_apic_id();
 	if (svm_cpu_enable(pc->hsave_pa) == 0)
 		pc->svm_ready = 1;
 	host_apic_timer_start(10000);
@@ -38,7 +47,7 @@ static void ap_main(void *arg)
 /* An AP we can send INIT/STARTUP to: not the BSP, and addressable in the host APIC's mode. */
 static bool ap_addressable(const struct acpi_cpu *cpu, u32 bsp_apic_id)
 {
-	return cpu->apic_id != bsp_apic_id && (host_apic_x2apic() || cpu->apic_id <= 0xfe);
+	return cpu->apic_id != bsp_apic_id && host_apic_id_reachable(cpu->apic_id, host_apic_x2apic());
 }
 
 static bool wait_flag(volatile u32 *flag, u64 us)
@@ -82,6 +91,8 @@ u32 smp_start_aps(const struct acpi_cpu *cpus, int n, u32 bsp_apic_id, u64 tramp
 		pc->index = online;
 		pc->apic_id = cpus[i].apic_id;
 		pc->online = 0;
+		pc->apic_mode_bad = 0;
+		pc->apic_id_seen = 0;
 		p->cr3 = cr3;
 		p->entry = (u64)(uintptr_t)ap_main;
 		p->stack = pc->stack_top;
@@ -99,6 +110,16 @@ u32 smp_start_aps(const struct acpi_cpu *cpus, int n, u32 bsp_apic_id, u64 tramp
 		if (!wait_flag(&pc->online, 500000)) {
 			hv_warn("smp", "CPU with APIC ID %u did not start (trampoline %s); not used",
 				pc->apic_id, p->started ? "entered" : "not entered");
+			continue;
+		}
+		if (pc->apic_mode_bad) {
+			hv_warn("smp", "CPU with APIC ID %u was left in x2APIC mode by the firmware, the "
+				"BSP in xAPIC mode; not used", pc->apic_id);
+			continue;
+		}
+		if (pc->apic_id_seen != pc->apic_id) {
+			hv_warn("smp", "CPU started as APIC ID %u (MADT) reads its ID as %u; not used",
+				pc->apic_id, pc->apic_id_seen);
 			continue;
 		}
 		if (!pc->svm_ready) {

@@ -1,11 +1,14 @@
 /*
  * hv/host_apic.c - driver for the physical local APIC of each host CPU.
  * See hv/host_apic.h.  APM Vol 2 §16.3 "Local APIC", §16.5 "Interprocessor
- * Interrupts", §16.11 "x2APIC".
+ * Interrupts", §16.9 "Detecting and Enabling x2APIC Mode", §16.13
+ * "x2APIC Interrupt Command Register".  The mode decision and the encodings
+ * are in hv/host_apic_mode.c.
  */
 #include "hv/host_apic.h"
 #include "hv/percpu.h"
 #include "hv/console.h"
+#include "hv/hv.h"
 #include "lib/x86.h"
 
 u64 tsc_hz;
@@ -19,6 +22,40 @@ void host_apic_init_mode(void)
 
 	x2apic = (base & APIC_BASE_EXTD) != 0;
 	xapic_base = (volatile u8 *)(uintptr_t)(base & GENMASK(51, 12));
+}
+
+/*
+ * xAPIC -> x2APIC is one WRMSR setting EXTD with EN set; from the disabled
+ * state EN comes first, as EN=0 EXTD=1 is invalid (Intel SDM Vol 3
+ * §11.12.5 "x2APIC State Transitions").  The physical ID is kept; the
+ * other registers are set afresh by host_apic_cpu_init().
+ */
+void host_apic_enable_x2apic(void)
+{
+	u64 base = rdmsr(MSR_IA32_APIC_BASE);
+
+	if (base & APIC_BASE_EXTD)
+		return;
+	if (!(base & APIC_BASE_ENABLE)) {
+		base |= APIC_BASE_ENABLE;
+		wrmsr(MSR_IA32_APIC_BASE, base);
+	}
+	wrmsr(MSR_IA32_APIC_BASE, base | APIC_BASE_EXTD);
+}
+
+/*
+ * An AP keeps the mode the firmware gave it across our INIT (SDM Vol 3
+ * §11.12.5: INIT leaves EN and EXTD as they are), so when the BSP switched
+ * to x2APIC the AP must follow before it touches its APIC.  An AP in
+ * x2APIC mode under an xAPIC BSP cannot follow (see host_apic_mode.c).
+ */
+bool host_apic_cpu_match_mode(void)
+{
+	bool ap_x2 = (rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_EXTD) != 0;
+
+	if (x2apic && !ap_x2)
+		host_apic_enable_x2apic();
+	return x2apic || !ap_x2;
 }
 
 bool host_apic_x2apic(void)
@@ -43,9 +80,7 @@ void host_apic_write(u32 reg, u32 val)
 
 u32 host_apic_id(void)
 {
-	u32 id = host_apic_read(APIC_REG_ID);
-
-	return x2apic ? id : id >> 24;
+	return host_apic_id_decode(host_apic_read(APIC_REG_ID), x2apic);
 }
 
 void host_apic_eoi(void)
@@ -55,14 +90,23 @@ void host_apic_eoi(void)
 
 void host_apic_send_ipi(u32 apic_id, u32 icr_low)
 {
+	HV_CHECK(host_apic_id_reachable(apic_id, x2apic));
 	if (x2apic) {
-		/* One 64-bit write; no busy bit in x2APIC mode (APM2 §16.13). */
-		wrmsr(0x830, ((u64)apic_id << 32) | icr_low);
+		/*
+		 * One 64-bit write; no busy bit in x2APIC mode (APM Vol 2 §16.13).
+		 * A WRMSR to an x2APIC register is not serializing and may pass
+		 * earlier stores (Intel SDM Vol 3 §11.12.3 "MSR Access in x2APIC
+		 * Mode"): the fence makes the mailbox a kick announces visible
+		 * before the IPI arrives.  The MMIO write below is ordered by
+		 * the uncached mapping.
+		 */
+		__asm__ volatile("mfence; lfence" ::: "memory");
+		wrmsr(0x830, host_apic_icr_x2apic(apic_id, icr_low));
 		return;
 	}
 	for (unsigned i = 0; i < 1000000 && (host_apic_read(APIC_REG_ICR_LOW) & APIC_ICR_BUSY); i++)
 		cpu_relax();
-	host_apic_write(APIC_REG_ICR_HIGH, apic_id << 24);
+	host_apic_write(APIC_REG_ICR_HIGH, host_apic_icr_high_xapic(apic_id));
 	host_apic_write(APIC_REG_ICR_LOW, icr_low);
 }
 

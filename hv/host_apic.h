@@ -2,12 +2,15 @@
  * hv/host_apic.h - the host's own local APIC (not the guests' virtual one):
  * IPIs between physical CPUs, the periodic tick that drives the watchdog,
  * INIT/SIPI for starting CPUs.  Works in xAPIC (MMIO) and x2APIC (MSR) mode,
- * whichever the firmware left enabled (APM Vol 2 §16.3.1, §16.11).
+ * whichever the firmware left enabled, or x2APIC when host_apic=x2apic asks
+ * for it (APM Vol 2 §16.3.1 "Local APIC Enable", §16.9 "Detecting and
+ * Enabling x2APIC Mode").
  */
 #ifndef HV_HOST_APIC_H
 #define HV_HOST_APIC_H
 
 #include "lib/types.h"
+#include "boot/config.h"
 
 /* Host interrupt vectors. */
 #define HOST_VEC_TIMER          0x20
@@ -42,7 +45,24 @@
 #define APIC_ICR_LEVEL_ASSERT   BIT(14)
 #define APIC_ICR_TRIGGER_LEVEL  BIT(15)
 
+/* The run's host APIC mode, decided before ExitBootServices (hv/host_apic_mode.c). */
+struct host_apic_choice {
+	bool x2apic;                    /* the mode every CPU runs in */
+	bool switch_at_boot;            /* the firmware left xAPIC: set EXTD after ExitBootServices */
+	bool error;                     /* the request cannot be met: stop before ExitBootServices */
+	char reason[256];               /* for the capability report or the error */
+};
+void host_apic_choose(enum cfg_host_apic want, bool cpu_has_x2apic, bool firmware_x2apic,
+		      struct host_apic_choice *out);
+extern struct host_apic_choice host_apic_choice;        /* the run's (boot/efi_main.c) */
+u32 host_apic_id_decode(u32 id_reg, bool x2apic);       /* the ID register's value -> APIC ID */
+bool host_apic_id_reachable(u32 apic_id, bool x2apic);  /* a physical destination in this mode */
+u64 host_apic_icr_x2apic(u32 apic_id, u32 icr_low);     /* MSR 0x830 value */
+u32 host_apic_icr_high_xapic(u32 apic_id);              /* ICR high word (xAPIC, ID <= 0xfe) */
+
 void host_apic_init_mode(void);                 /* detect xAPIC/x2APIC, map nothing (identity) */
+void host_apic_enable_x2apic(void);             /* this CPU: xAPIC (or disabled) -> x2APIC */
+bool host_apic_cpu_match_mode(void);            /* an AP: into the BSP's mode; false if it cannot */
 bool host_apic_x2apic(void);
 u32 host_apic_read(u32 reg);
 void host_apic_write(u32 reg, u32 val);

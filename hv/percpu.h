@@ -36,6 +36,8 @@ struct percpu {
 	struct tss64 tss __aligned(16);
 	volatile u32 online;            /* set by the CPU once it runs our code */
 	volatile u32 svm_ready;
+	volatile u32 apic_mode_bad;     /* an AP that cannot enter the BSP's APIC mode */
+	volatile u32 apic_id_seen;      /* an AP's own reading of its APIC ID, once started */
 	struct vcpu *volatile work;     /* the vCPU to run next (set by the BSP) */
 	volatile u64 timer_ticks;
 	u64 timer_next;                 /* TSC at which the host timer fires next */

@@ -38,6 +38,7 @@ TEST(config_rejects_bad_input)
 	static const char *const bad[] = {
 		"bogus=1", "cpus=0", "cpus=x", "cpus=", "test_timeout=5", "end=sleep",
 		"debug_exit=maybe", "tests=", "novalue", "guest_ram_mb=2", "cpus=99999999999",
+		"host_apic=x2", "host_apic=", "host_apic=X2APIC", "host_apic=x2apicc",
 	};
 	struct hv_config c;
 	char err[160];
@@ -103,4 +104,30 @@ TEST(config_console)
 	}
 	CHECK_STR_EQ("COM2", config_com_name(0x2f8));
 	CHECK(config_com_name(0x2f9) == NULL);
+}
+
+TEST(config_host_apic)
+{
+	static const struct { const char *text; enum cfg_host_apic want; const char *shown; } cases[] = {
+		{ "host_apic=auto", CFG_HOST_APIC_AUTO, "host_apic=auto" },
+		{ "host_apic=xapic", CFG_HOST_APIC_XAPIC, "host_apic=xapic" },
+		{ "host_apic=x2apic", CFG_HOST_APIC_X2APIC, "host_apic=x2apic" },
+	};
+	struct hv_config c;
+	char err[160] = "", buf[320];
+
+	config_defaults(&c);
+	CHECK_EQ(CFG_HOST_APIC_AUTO, c.host_apic);
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		config_defaults(&c);
+		CHECK_EQ(0, config_parse(&c, cases[i].text, err, sizeof(err)));
+		CHECK_EQ(cases[i].want, c.host_apic);
+		config_describe(&c, buf, sizeof(buf));
+		CHECK(strstr(buf, cases[i].shown) != NULL);
+	}
+	/* The message names the word, and the known-keys list names the key. */
+	config_parse(&c, "host_apic=x2", err, sizeof(err));
+	CHECK(strstr(err, "host_apic=x2") != NULL);
+	config_parse(&c, "host_apix=x2apic", err, sizeof(err));
+	CHECK(strstr(err, " host_apic ") != NULL);
 }
