@@ -35,7 +35,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-passed=0 failed=0
+passed=0 failed=0 skipped=0
 t0=$(date +%s)
 
 if [ "$do_unit" = 1 ]; then
@@ -117,8 +117,11 @@ if [ "$do_int" = 1 ]; then
 		rc=$?
 		echo "$out"
 		p=$(grep -a -c '^PASS: ' <<<"$out") f=$(grep -a -c '^FAIL: ' <<<"$out")
-		if [ "$rc" = 0 ] && [ "$p" = 1 ] && [ "$f" = 0 ]; then
+		k=$(grep -a -c '^SKIP: integration/' <<<"$out")
+		if [ "$rc" = 0 ] && [ "$p" = 1 ] && [ "$f" = 0 ] && [ "$k" = 0 ]; then
 			passed=$((passed + 1))
+		elif [ "$rc" = 0 ] && [ "$p" = 0 ] && [ "$f" = 0 ] && [ "$k" = 1 ]; then
+			skipped=$((skipped + 1))
 		else
 			[ "$f" != 0 ] || echo "FAIL: integration/$name: the scenario exited with status $rc without a verdict line"
 			failed=$((failed + 1))
@@ -132,5 +135,6 @@ if [ "$do_int" = 1 ]; then
 fi
 
 echo "check.sh: total time $(( $(date +%s) - t0 ))s"
+[ "$skipped" = 0 ] || echo "check.sh: $skipped scenario(s) skipped (SKIP lines above say why)"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -5,6 +5,7 @@
 # the serial log, and ends with exactly one line:
 #     PASS: integration/<name>
 #     FAIL: integration/<name>: <why>      followed by the last 30 lines of the log
+#     SKIP: integration/<name>: <why>      (something it needs is missing; says what)
 # (exit 0 / 1).  tests/check.sh runs them in order and counts those lines.
 # The artefacts must exist (make check builds them): run.sh gets NO_BUILD=1.
 
@@ -32,6 +33,11 @@ run_hv() {
 
 pass() {
 	echo "PASS: integration/$NAME"
+	exit 0
+}
+
+skip() {
+	echo "SKIP: integration/$NAME: $*"
 	exit 0
 }
 
