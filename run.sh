@@ -16,7 +16,8 @@ Builds build/BOOTX64.EFI if needed, boots it under QEMU + OVMF with a fresh
 HV.CFG on its ESP, shows the serial console live and judges the results.
 
   --smp N              CPUs, 1-64 (default 2)
-  --cpu MODEL          QEMU CPU model (default EPYC; 'host' under KVM)
+  --cpu MODEL          QEMU CPU model (default EPYC; 'host' under KVM); features as in
+                       QEMU, e.g. EPYC,+x2apic (QEMU 10) for --cfg host_apic=x2apic
   --mem SIZE           RAM in QEMU syntax, e.g. 512M, 2G (default 1G)
   --tests GLOB[,GLOB]  tests to run, names from hv/tests.def (default: the default set)
   --guest FILE         boot this Multiboot (v1) ELF kernel instead of the tests: one VM
