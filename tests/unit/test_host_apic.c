@@ -7,6 +7,7 @@
  * the wrong CPU, or a host_apic= request would be misread.
  */
 #include <string.h>
+#include "boot/acpi.h"
 #include "hv/host_apic.h"
 #include "tests/unit/unit.h"
 
@@ -84,4 +85,59 @@ TEST(host_apic_icr_encodings)
 	/* xAPIC: the 8-bit destination in 31:24 of the high word. */
 	CHECK_EQ(0x01000000, host_apic_icr_high_xapic(1));
 	CHECK_EQ(0xfe000000, host_apic_icr_high_xapic(0xfe));
+}
+
+/*
+ * A large machine's MADT (ACPI 6.5 §5.2.12.12 "Processor Local x2APIC
+ * Structure": IDs of 255 and more are listed only in type 9 entries), read
+ * by boot/acpi.c and filtered as boot/smp.c does: in xAPIC mode only the
+ * type 0 CPUs can be started, in x2APIC mode all of them.
+ */
+TEST(host_apic_madt_wide_ids_by_mode)
+{
+	static const u32 ids[] = { 0, 1, 254, 255, 256, 4095, 70000 };
+	u8 buf[sizeof(struct acpi_header) + 8 + 16 * 8];
+	struct acpi_header *h = (void *)buf;
+	struct acpi_cpu cpus[16];
+	u32 off = sizeof(*h) + 8, flags = MADT_LAPIC_ENABLED, xapic = 0, x2apic = 0;
+	u8 sum = 0;
+	int n;
+
+	memset(buf, 0, sizeof(buf));
+	memcpy(h->signature, "APIC", 4);
+	for (unsigned i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		u8 *e = buf + off;
+
+		if (ids[i] < 255) {             /* type 0: 8-bit ID */
+			e[0] = MADT_TYPE_LAPIC;
+			e[1] = 8;
+			e[2] = (u8)i;
+			e[3] = (u8)ids[i];
+			memcpy(e + 4, &flags, 4);
+			off += 8;
+		} else {                        /* type 9: 32-bit ID */
+			e[0] = MADT_TYPE_X2APIC;
+			e[1] = 16;
+			memcpy(e + 4, &ids[i], 4);
+			memcpy(e + 8, &flags, 4);
+			memcpy(e + 12, &i, 4);
+			off += 16;
+		}
+	}
+	h->length = off;
+	for (u32 i = 0; i < off; i++)
+		sum += buf[i];
+	h->checksum = (u8)-sum;
+	n = acpi_madt_cpus(h, cpus, 16, NULL);
+	CHECK_EQ(sizeof(ids) / sizeof(ids[0]), n);
+	for (int i = 0; i < n; i++) {
+		CHECK_EQ(ids[i], cpus[i].apic_id);
+		CHECK_EQ(ids[i] >= 255, cpus[i].x2apic_entry);
+		xapic += host_apic_id_reachable(cpus[i].apic_id, false);
+		x2apic += host_apic_id_reachable(cpus[i].apic_id, true);
+		/* The INIT an x2APIC BSP sends names the whole ID. */
+		CHECK_EQ(ids[i], (u32)(host_apic_icr_x2apic(cpus[i].apic_id, APIC_ICR_DM_INIT) >> 32));
+	}
+	CHECK_EQ(3, xapic);
+	CHECK_EQ(7, x2apic);
 }
