@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# (q) Host x2APIC (host_apic=): under QEMU 10 with -cpu EPYC,+x2apic, OVMF
+# (issue 12) Host x2APIC (host_apic=): under QEMU 10 with -cpu EPYC,+x2apic, OVMF
 # leaves the APIC in xAPIC mode and host_apic=x2apic switches every CPU to
 # x2APIC after ExitBootServices; the default suite at --smp 4 must give
 # SUCCESS with every default test passing on every vCPU, all 4 CPUs online,
