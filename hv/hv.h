@@ -108,7 +108,7 @@ struct vcpu {
 	struct spinlock apic_lock;
 	enum vcpu_mp_state mp_state;
 	bool parked;                    /* ended while waiting for a SIPI, never started */
-	volatile u32 pending_nmi;       /* latched NMIs not yet injected: 0 or 1 */
+	volatile u32 pending_nmi;       /* NMIs not yet injected: 0-2, at most 1 while nmi_masked (hv/lapic.c) */
 	volatile u32 pending_init;      /* an INIT arrived */
 	volatile u32 pending_sipi;      /* a STARTUP arrived (vector in sipi_vector) */
 	u8 sipi_vector;
@@ -131,6 +131,7 @@ struct vcpu {
 	u64 timer_start;                /* TSC when TMICT was written (TMCCT) */
 	u64 timer_checked;              /* TSC of the last lapic_timer_check: expiries up to it are done */
 	u32 timer_divisor;
+	bool timer_ended;               /* a one-shot count reached 0: it stays there until a TMICT write */
 	u64 tsc_deadline;               /* IA32_TSC_DEADLINE in guest TSC, 0 = disarmed */
 	u64 apic_accesses;              /* intercepted APIC register accesses */
 	u64 apic_bad_accesses;          /* of which answered with #GP / ignored / ESR */

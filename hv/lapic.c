@@ -107,6 +107,42 @@ static void lapic_accept(struct vcpu *t, u8 vector, bool level)
 	avic_notify(t);         /* a kick, unless the target runs with AVIC (then its doorbell) */
 }
 
+/*
+ * NMIs a vCPU holds, not yet injected: at most two while no NMI handler
+ * runs, at most one while one does (nmi_masked).  A real CPU takes an NMI
+ * as it arrives, unless NMIs are blocked (a handler runs, until its IRET):
+ * then it latches one, and further ones are lost (APM Vol 2 §8.5 "NMI"
+ * and §15.21.10 "NMI Virtualization"; Intel SDM Vol 3 §6.7.1 "Handling
+ * Multiple NMIs").  A virtual NMI arrives at the target only at its next
+ * VMRUN, however long after the send: two NMIs sent close together to an
+ * unblocked vCPU would both wait for that VMRUN, where a real CPU would
+ * have taken the first already and latched the second.  So both count:
+ * the first goes in, the second stays latched until its IRET.  While the
+ * handler runs, lapic_before_entry cuts the count to one - the one latch.
+ * The sender only adds (up to 2); the target alone takes away.
+ */
+#define NMI_PENDING_MAX 2
+
+static void lapic_nmi_post(struct vcpu *t)
+{
+	u32 n = __atomic_load_n(&t->pending_nmi, __ATOMIC_SEQ_CST);
+
+	while (n < NMI_PENDING_MAX &&
+	       !__atomic_compare_exchange_n(&t->pending_nmi, &n, n + 1, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+	}
+	lapic_kick(t);
+}
+
+/* While NMIs are blocked only one can be latched: the count drops to one. */
+static void lapic_nmi_collapse(struct vcpu *vcpu)
+{
+	u32 n = __atomic_load_n(&vcpu->pending_nmi, __ATOMIC_SEQ_CST);
+
+	while (n > 1 &&
+	       !__atomic_compare_exchange_n(&vcpu->pending_nmi, &n, 1, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+	}
+}
+
 static void lapic_deliver_one(struct vcpu *t, const struct vapic_icr *m)
 {
 	switch (m->delivery_mode) {
@@ -115,8 +151,7 @@ static void lapic_deliver_one(struct vcpu *t, const struct vapic_icr *m)
 		lapic_accept(t, m->vector, m->trigger_level);
 		break;
 	case VAPIC_MT_NMI:
-		__atomic_store_n(&t->pending_nmi, 1, __ATOMIC_SEQ_CST);
-		lapic_kick(t);
+		lapic_nmi_post(t);
 		break;
 	case VAPIC_MT_INIT:
 		/* A STARTUP sent before this INIT counts for nothing (APM §16.5). */
@@ -450,8 +485,10 @@ static void lapic_effect(struct vcpu *vcpu, const struct vapic_effect *eff)
 /*
  * Re-arms the timer after a write to LVT timer, TMICT or TDCR (APM Vol 2
  * §16.4.1 "APIC Timer Operation").  Counting starts at the TMICT write;
- * changing only the divisor or the mode keeps the start time.  With
- * apic_lock held.
+ * changing only the divisor or the mode keeps the start time.  A one-shot
+ * count that reached 0 stays at 0 whatever the LVT says afterwards, also
+ * in periodic mode: only a TMICT write starts a count (§16.4.1; Intel SDM
+ * Vol 3 §11.5.4 "APIC Timer").  With apic_lock held.
  */
 static void lapic_timer_update(struct vcpu *vcpu)
 {
@@ -480,7 +517,7 @@ static void lapic_timer_update(struct vcpu *vcpu)
 		return;
 	}
 	vcpu->tsc_deadline = 0;
-	if (!tmict) {
+	if (!tmict || vcpu->timer_ended) {
 		vcpu->timer_deadline = 0;
 		vcpu->timer_period = 0;
 		return;
@@ -504,13 +541,16 @@ static void lapic_timer_update(struct vcpu *vcpu)
 	if (LVT_TIMER_MODE(lvt) == LVT_TIMER_PERIODIC)
 		vcpu->timer_deadline += ((now - vcpu->timer_deadline) / vcpu->timer_period + 1) *
 					vcpu->timer_period;
-	else
+	else {
 		vcpu->timer_deadline = 0;       /* a one-shot count that ended (masked or not) fired already */
+		vcpu->timer_ended = true;
+	}
 }
 
 /* TMICT write: a fresh count from now. */
 static void lapic_timer_restart(struct vcpu *vcpu)
 {
+	vcpu->timer_ended = false;
 	vcpu->timer_start = rdtsc();
 	vcpu->timer_divisor = vapic_timer_divisor(vapic_get_reg(&vcpu->apic, VAPIC_REG_TDCR));
 	lapic_timer_update(vcpu);
@@ -523,7 +563,7 @@ static void lapic_timer_tmcct(struct vcpu *vcpu)
 	u32 lvt = vapic_get_reg(a, VAPIC_REG_LVT_TIMER);
 	u32 tmict = vapic_get_reg(a, VAPIC_REG_TMICT), v = 0;
 
-	if (LVT_TIMER_MODE(lvt) != LVT_TIMER_TSC_DEADLINE && tmict && vcpu->timer_start)
+	if (LVT_TIMER_MODE(lvt) != LVT_TIMER_TSC_DEADLINE && tmict && vcpu->timer_start && !vcpu->timer_ended)
 		v = vapic_tmcct(tmict, vcpu->timer_divisor, rdtsc() - vcpu->timer_start,
 				LVT_TIMER_MODE(lvt) == LVT_TIMER_PERIODIC);
 	vapic_set_reg(a, VAPIC_REG_TMCCT, v);
@@ -551,6 +591,8 @@ static void lapic_timer_check(struct vcpu *vcpu, u64 now)
 		vcpu->timer_deadline = 0;
 		if (LVT_TIMER_MODE(lvt) == LVT_TIMER_TSC_DEADLINE)
 			vcpu->tsc_deadline = 0;         /* the MSR reads 0 once it fired (reference 5.8) */
+		else
+			vcpu->timer_ended = true;       /* the one-shot count is at 0 (lapic_timer_update) */
 	}
 }
 
@@ -1134,10 +1176,13 @@ void lapic_before_entry(struct vcpu *vcpu)
 		vcpu->nmi_iret_pending = false;
 		vcpu->nmi_masked = false;
 	}
+	if (vcpu->nmi_masked)
+		lapic_nmi_collapse(vcpu);
 	if (vcpu->pending_nmi) {
 		if (!vcpu->nmi_masked && !shadow && !busy) {
 			nmi_singlestep_off(vcpu);
-			__atomic_store_n(&vcpu->pending_nmi, 0, __ATOMIC_SEQ_CST);
+			/* One goes in; a second one stays latched (lapic_nmi_post). */
+			__atomic_sub_fetch(&vcpu->pending_nmi, 1, __ATOMIC_SEQ_CST);
 			c->event_inj = X86_NMI | SVM_EVTINJ_TYPE_NMI | SVM_EVTINJ_VALID;
 			vcpu->nmi_masked = true;
 			c->intercept_misc1 |= INTERCEPT_IRET;

@@ -16,6 +16,15 @@
  *    boundary after the IRET: its saved RIP is the IRET's return address,
  *    the same RIP the first NMI interrupted.  Checked with the interrupted
  *    code at IF=0 (nothing but the NMI can end it) and at IF=1;
+ *    With 3 vCPUs or more the same again with the two NMIs sent by vcpu1
+ *    and vcpu2, the handler open until both have sent: still exactly one
+ *    more (a CPU latches one NMI while NMIs are blocked);
+ *  - two NMIs sent at nearly the same time to a vCPU that is not in its
+ *    handler (halted with IF=0; from vcpu1 and vcpu2, or twice from vcpu1
+ *    with 2 vCPUs), 16 rounds: exactly two taken in every round, the first
+ *    at once and the second latched (the hypervisor's rule, hv/lapic.c
+ *    lapic_nmi_post: a virtual APIC must not merge what a real CPU would
+ *    have taken one by one);
  *  - an NMI wakes a vCPU halted with IF=0 (cli; hlt);
  *  - STI shadow: vcpu0 runs "sti; out 0x80; cli" thousands of times while
  *    vcpu1 sends NMIs, each one as soon as the last was taken and vcpu0 has
@@ -52,6 +61,8 @@
 #define SHADOW_NMIS     64      /* ... and until this many NMIs were taken, */
 #define SHADOW_MAX      (SHADOW_LOOPS * 64)  /* bounded in case they stop coming */
 #define WAKE_TRIES      8
+#define SENDER2         2
+#define PAIR_ROUNDS     16      /* rounds of two NMIs from two senders at once */
 
 enum nmi_mode { NMI_COUNT, NMI_HOLD };
 
@@ -66,7 +77,7 @@ struct nmi_cpu {
 };
 
 static struct nmi_cpu nmi[SMP_MAX_VCPUS];
-static u32 in_handler, sent, ready, woke, done, ack, shadow_iter;
+static u32 in_handler, sent, want_sent, ready, woke, done, ack, shadow_iter, go;
 static struct exit_snapshot receiver_exits;
 static u64 sender_total, sender_avic;
 
@@ -127,7 +138,7 @@ void apic_nmi_test_handler(struct ex_regs *regs)
 	if (c->mode == NMI_HOLD && k == 0) {
 		/* Hold the first handler open while the sender sends two more. */
 		smp_store(&in_handler, 1);
-		wait_for(smp_load(&sent), WAIT_LONG);
+		wait_for(smp_load(&sent) >= smp_load(&want_sent), WAIT_LONG);
 		tsc_delay(SMP_SETTLE_TICKS);
 		c->count_at_release = smp_load(&c->count);
 	}
@@ -229,14 +240,16 @@ static void check_if0(const char *m)
  * The first NMI's handler stays open until vcpu1 has sent two more; then
  * exactly one more must come, right at the IRET's return address.
  */
-static void check_held(const char *m, bool main_if)
+static void check_held(const char *m, bool main_if, bool two)
 {
-	const char *how = main_if ? "interrupted code at IF=1" : "interrupted code at IF=0";
+	const char *how = two ? "two senders while the handler runs" :
+			  main_if ? "interrupted code at IF=1" : "interrupted code at IF=0";
 	u32 me = this_vcpu();
 
 	nmi_reset(me == TARGET ? NMI_HOLD : NMI_COUNT);
 	smp_store(&in_handler, 0);
 	smp_store(&sent, 0);
+	smp_store(&want_sent, two ? 2 : 1);
 	smp_store(&ready, 0);
 	if (!vcpu_barrier("held: start"))
 		return;
@@ -269,14 +282,74 @@ static void check_held(const char *m, bool main_if)
 		send_nmi(TARGET);
 		if (wait_for(smp_load(&in_handler), WAIT_LONG)) {
 			send_nmi(TARGET);
-			send_nmi(TARGET);
+			if (!two)
+				send_nmi(TARGET);
 		}
-		smp_store(&sent, 1);
+		smp_inc(&sent);
+	} else if (me == SENDER2 && two) {
+		/* vcpu1's first NMI is in its handler: this one and vcpu1's second come while it runs. */
+		if (wait_for(smp_load(&in_handler), WAIT_LONG))
+			send_nmi(TARGET);
+		smp_inc(&sent);
 	}
 	if (!vcpu_barrier("held: end"))
 		return;
 	cli();
 	check_bystander(m, how);
+}
+
+/*
+ * Two NMIs from two senders at once to a vCPU that is not in its handler
+ * (halted with IF=0, so that it sits in the hypervisor when they come):
+ * both must be taken, in every round.  A real CPU takes the first as it
+ * arrives and latches the second; a virtual APIC hands both to the target
+ * at its next VMRUN, and merging them there would lose one (the rule in
+ * hv/lapic.c, lapic_nmi_post).  Whether a round has both NMIs waiting at
+ * once depends on timing; the count it must end with does not: exactly 2.
+ * The target waits for both senders to have sent (their count), then for
+ * its second NMI, by its own spins.
+ */
+static void check_pair(const char *m)
+{
+	u32 me = this_vcpu(), bad = 0, round;
+	bool two = nr_vcpus() >= 3;
+	const char *who = two ? "vcpu1 and vcpu2 at once" : "vcpu1, twice at once";
+
+	for (round = 0; round < PAIR_ROUNDS; round++) {
+		nmi_reset(NMI_COUNT);
+		smp_store(&sent, 0);
+		smp_store(&go, 0);
+		if (!vcpu_barrier("pair: start"))
+			return;
+		if (me == TARGET) {
+			cli();
+			smp_store(&go, 1);
+			while (!nmi_count(me))
+				hlt();
+			wait_for(smp_load(&sent) >= 2, WAIT_LONG);
+			wait_for(nmi_count(me) >= 2, WAIT_LONG);
+			tsc_delay(SMP_SETTLE_TICKS);
+			if (nmi_count(me) != 2 && !bad++)
+				report_eq(2, nmi_count(me), "%s: NMIs from %s: round %u: NMIs taken",
+					  m, who, round);
+		} else if (me == SENDER || (me == SENDER2 && two)) {
+			/* Both wait for the target's HLT, so both NMIs find it in the hypervisor. */
+			wait_for(smp_load(&go), WAIT_LONG);
+			wait_for((hc_vcpu_state(TARGET) & HV_VCPU_HALTED) || nmi_count(TARGET), WAIT_LONG >> 4);
+			send_nmi(TARGET);
+			smp_inc(&sent);
+			if (!two) {
+				send_nmi(TARGET);
+				smp_inc(&sent);
+			}
+		}
+		if (!vcpu_barrier("pair: end"))
+			return;
+	}
+	if (me == TARGET)
+		report_eq(0, bad, "%s: two NMIs from %s to a halted vcpu0, %u rounds: both taken in every "
+			  "round (one in, one latched)", m, who, PAIR_ROUNDS);
+	check_bystander(m, "two NMIs at once");
 }
 
 static void check_halted(const char *m)
@@ -442,8 +515,11 @@ static void check_mode(void)
 	const char *m = apic_mode_name(apic_mode());
 
 	check_if0(m);
-	check_held(m, false);
-	check_held(m, true);
+	check_held(m, false, false);
+	check_held(m, true, false);
+	if (nr_vcpus() >= 3)
+		check_held(m, false, true);
+	check_pair(m);
 	check_halted(m);
 	check_shadow(m);
 	measure(m);

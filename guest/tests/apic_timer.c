@@ -10,7 +10,9 @@
  *  - a non-zero TMICT write loads TMCCT, which counts down, never above
  *    TMICT; one-shot: one interrupt when it reaches 0, where it stays;
  *    periodic: an interrupt every TMICT ticks; TMICT = 0 stops the timer
- *    (TMCCT reads 0, no interrupt);
+ *    (TMCCT reads 0, no interrupt); a one-shot count that reached 0 stays
+ *    at 0 when the LVT is switched to periodic mode (only a TMICT write
+ *    starts a count), and sends nothing;
  *  - a masked LVT timer counts down but sends nothing, and unmasking it
  *    after the count ended sends nothing either;
  *  - the timer interrupt wakes a vCPU halted with STI; HLT;
@@ -274,6 +276,18 @@ static void check_oneshot(const char *m, const struct rate *r)
 	report_eq(count, apic_read(APIC_REG_TMICT), "%s: one-shot: TMICT keeps its value", m);
 	report(!apic_isr(VEC_TIMER) && !apic_irr(VEC_TIMER),
 	       "%s: one-shot: ISR and IRR clear after the EOI", m);
+
+	/*
+	 * The count is at 0: switching the LVT to periodic mode does not
+	 * restart it; only a TMICT write does (APM Vol 2 §16.4.1).
+	 */
+	apic_write(APIC_REG_LVT_TIMER, APIC_LVT_TIMER_PERIODIC | VEC_TIMER);
+	report_eq(0, apic_read(APIC_REG_TMCCT), "%s: one-shot ended, then periodic mode: TMCCT stays 0", m);
+	sti_nop();
+	tsc_delay(3 * period);
+	cli();
+	report_eq(1, s->n, "%s: one-shot ended, then periodic mode: no interrupt in 3 periods", m);
+	report_eq(0, apic_read(APIC_REG_TMCCT), "%s: one-shot ended, then periodic mode: TMCCT still 0", m);
 	timer_stop();
 }
 
