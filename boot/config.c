@@ -181,6 +181,7 @@ int config_parse(struct hv_config *cfg, const char *text, char *err, size_t errl
 			if (!parse_u32(v, vn, 10, 3600000, &u))
 				goto bad_value;
 			cfg->test_timeout_ms = u;
+			cfg->test_timeout_given = true;
 		} else if (key_is(w, kn, "cpus")) {
 			if (!parse_u32(v, vn, 1, 4096, &u))
 				goto bad_value;
@@ -189,6 +190,7 @@ int config_parse(struct hv_config *cfg, const char *text, char *err, size_t errl
 			if (!parse_u32(v, vn, 4, 4096, &u))
 				goto bad_value;
 			cfg->guest_ram_mb = u;
+			cfg->guest_ram_given = true;
 		} else if (key_is(w, kn, "verbose")) {
 			if (!parse_u32(v, vn, 0, 3, &u))
 				goto bad_value;

@@ -31,11 +31,13 @@ enum { CFG_QUIRKS_OFF, CFG_QUIRKS_ON, CFG_QUIRKS_ALL };
 struct hv_config {
 	char tests[CFG_TESTS_MAX];      /* comma-separated globs; "" = the default set */
 	u32 test_timeout_ms;            /* per-vCPU watchdog */
+	bool test_timeout_given;        /* test_timeout= was set (a Multiboot guest has its own default) */
 	u32 cpus;                       /* 0 = all */
 	u32 verbose;
 	enum cfg_end end;
 	bool debug_exit;                /* write the verdict to port 0xF4 (QEMU isa-debug-exit) */
 	u32 guest_ram_mb;
+	bool guest_ram_given;           /* guest_ram_mb= was set (a Multiboot guest gets its own size otherwise) */
 	enum cfg_apic apic;             /* apic=auto|soft|avic|avic-emu */
 	bool avic_force;                /* avic_force=on: use AVIC although CPUID hides it */
 	bool x2avic;                    /* x2avic=off: no x2AVIC even where the CPU has it (hybrid AVIC) */

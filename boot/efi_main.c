@@ -210,11 +210,12 @@ static int read_esp_file(EFI_FILE_HANDLE root, const char *path, u64 max, void *
  */
 static EFI_STATUS load_guest_kernel(EFI_LOADED_IMAGE *li)
 {
-	u64 ram_size = (u64)hv_cfg.guest_ram_mb << 20;
+	/* Without guest_ram_mb= the size follows the files (mb_choose_ram_mb): read them up to the largest. */
+	u64 ram_size = (u64)(hv_cfg.guest_ram_given ? hv_cfg.guest_ram_mb : MB_RAM_MAX_MB) << 20;
 	struct mb_params *g = &hv_mb_guest;
 	static struct mb_layout l;
 	EFI_FILE_HANDLE root;
-	char err[200];
+	char err[200], why[200];
 	void *data;
 	u64 size;
 
@@ -238,6 +239,19 @@ static EFI_STATUS load_guest_kernel(EFI_LOADED_IMAGE *li)
 		guest_mods[i] = (struct mb_blob){ .data = data, .size = size, .string = hv_cfg.modules[i] };
 	}
 	root->Close(root);
+	if (!hv_cfg.guest_ram_given) {
+		u32 mb = mb_choose_ram_mb(g, why, sizeof(why), err, sizeof(err));
+
+		if (!mb) {
+			g->kernel = NULL;
+			return fatal_before_ebs("guest %s: %s", hv_cfg.guest, err);
+		}
+		hv_cfg.guest_ram_mb = mb;
+		g->ram_size = (u64)mb << 20;
+		hv_info("boot", "guest %s: guest RAM %u MiB: %s", hv_cfg.guest, mb, why);
+	} else {
+		hv_info("boot", "guest %s: guest RAM %u MiB (guest_ram_mb)", hv_cfg.guest, hv_cfg.guest_ram_mb);
+	}
 	if (mb_check(g, &l, err, sizeof(err))) {
 		g->kernel = NULL;
 		return fatal_before_ebs("guest %s: %s", hv_cfg.guest, err);

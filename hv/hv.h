@@ -94,6 +94,7 @@ struct vcpu {
 
 	char con_line[200];             /* COM1 line buffer */
 	u32 con_len;
+	u64 con_lines;                  /* lines printed: a Multiboot kernel's progress (hv/vcpu.c) */
 	u8 com1_scratch, com1_lcr, com1_ier, com1_mcr;
 
 	u64 exits[SVM_EXIT_INDEX_MAX];

@@ -389,6 +389,28 @@ int mb_check(const struct mb_params *p, struct mb_layout *l, char *err, size_t e
 	return 0;
 }
 
+u32 mb_choose_ram_mb(const struct mb_params *p, char *why, size_t whylen, char *err, size_t errlen)
+{
+	struct mb_params q = *p;
+	struct mb_layout l;
+	u64 need;
+
+	q.ram_size = (u64)MB_RAM_MAX_MB << 20;
+	if (mb_check(&q, &l, err, errlen))
+		return 0;
+	need = (ALIGN_UP((u64)l.end, 1u << 20) >> 20) + MB_RAM_HEADROOM_MB;
+	if (need <= MB_RAM_MIN_MB) {
+		snprintf(why, whylen, "the Multiboot default (its files end at 0x%x, %llu MiB with %u MiB "
+			 "headroom, less than the minimum of %u MiB)", l.end, (unsigned long long)need,
+			 MB_RAM_HEADROOM_MB, MB_RAM_MIN_MB);
+		return MB_RAM_MIN_MB;
+	}
+	need = MIN(need, (u64)MB_RAM_MAX_MB);
+	snprintf(why, whylen, "its files end at 0x%x: that plus %u MiB headroom, more than the minimum of %u MiB",
+		 l.end, MB_RAM_HEADROOM_MB, MB_RAM_MIN_MB);
+	return (u32)need;
+}
+
 static void put_mmap(u8 *at, u64 base, u64 len, u32 type)
 {
 	struct mb_mmap_entry e = {

@@ -136,6 +136,23 @@ _Static_assert(sizeof(struct mb_mmap_entry) == 24, "Multiboot §3.3 memory map e
 #define MB_SEGMENTS_MAX         16              /* of which PT_LOAD with p_memsz > 0 */
 #define MB_LOADER_NAME          "avic-hv"
 
+/*
+ * Guest RAM and watchdog for a Multiboot kernel, where HV.CFG does not set
+ * guest_ram_mb / test_timeout (docs/multiboot.md "Memory and watchdog").
+ * RAM: what the files need (the end of the segments, the boot information
+ * and the modules) plus MB_RAM_HEADROOM_MB for what the kernel takes for
+ * itself (page tables, heap, stacks: no header says how much), at least
+ * MB_RAM_MIN_MB (a widely used APIC test kernel reads GPA 0x2000000), at
+ * most MB_RAM_MAX_MB (the largest guest_ram_mb).  Watchdog: a Multiboot
+ * kernel steps no progress counter; a line it prints on COM1 counts as
+ * progress, and the window without one is MB_WATCHDOG_MS, so that a test
+ * kernel may be silent for a minute (a timer test) and a hang still ends.
+ */
+#define MB_RAM_MIN_MB           128u
+#define MB_RAM_HEADROOM_MB      64u
+#define MB_RAM_MAX_MB           4096u
+#define MB_WATCHDOG_MS          120000u
+
 /* One module: its bytes and the string the kernel gets with it. */
 struct mb_blob {
 	const void *data;
@@ -184,6 +201,14 @@ struct mb_layout {
  * in err saying what is wrong (without the file name: the caller adds it).
  */
 int mb_check(const struct mb_params *p, struct mb_layout *l, char *err, size_t errlen);
+
+/*
+ * The guest RAM in MiB for p when guest_ram_mb is not given (the rule
+ * above; p->ram_size is ignored).  Returns 0 with a message in err when
+ * mb_check refuses the files at any size; else why says how the size was
+ * chosen, for the boot log.
+ */
+u32 mb_choose_ram_mb(const struct mb_params *p, char *why, size_t whylen, char *err, size_t errlen);
 
 /*
  * mb_check(), then copies the segments into ram (ram_size bytes, GPA 0 at

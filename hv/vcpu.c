@@ -10,6 +10,7 @@
 #include "hv/lapic.h"
 #include "hv/avic.h"
 #include "hv/percpu.h"
+#include "hv/multiboot.h"
 #include "svm/insn.h"
 #include "svm/guest_walk.h"
 #include "lib/printf.h"
@@ -124,6 +125,7 @@ void vcpu_console_flush(struct vcpu *vcpu)
 	hv_printf("[guest %s/%u] %.*s\n", vcpu->vm->test->name, vcpu->index,
 		  (int)vcpu->con_len, vcpu->con_line);
 	vcpu->con_len = 0;
+	vcpu->con_lines++;
 }
 
 void vcpu_console_putc(struct vcpu *vcpu, char c)
@@ -167,6 +169,11 @@ void vcpu_report(struct vcpu *vcpu, int status, const char *msg)
  * of HV_WATCHDOG_CAP windows, so that a guest stepping forever still ends.
  * A limit the guest announced (HC_EXPECT_STOP) holds as it was announced.
  *
+ * A Multiboot kernel (docs/multiboot.md) has no progress page: there a
+ * line it prints on COM1 is a step, and unless HV.CFG sets test_timeout
+ * the window is MB_WATCHDOG_MS (hv/multiboot.h), long enough for a test
+ * kernel's silent minute in a timer test.
+ *
  * The run loop pays one RDTSC compare per exit; the VM's progress is read
  * only every eighth of a window, so a hang is stopped between one window
  * and nine eighths of one after the last progress.
@@ -174,6 +181,9 @@ void vcpu_report(struct vcpu *vcpu, int status, const char *msg)
 u64 vm_watchdog_window(const struct vm *vm)
 {
 	u32 ms = vm->test->timeout_ms ? vm->test->timeout_ms : hv_cfg.test_timeout_ms;
+
+	if (hv_mb_guest.kernel && !hv_cfg.test_timeout_given)
+		ms = MB_WATCHDOG_MS;
 
 	return us_to_tsc((u64)ms * 1000);
 }
@@ -188,6 +198,8 @@ u64 vm_progress(struct vm *vm)
 		sum += v->passes + v->fails + v->skips;
 		if (vm->progress && i < HV_PROGRESS_SLOTS)
 			sum += vm->progress->steps[i];
+		else if (!vm->progress)
+			sum += v->con_lines;    /* a Multiboot kernel: its console lines */
 	}
 	return sum;
 }

@@ -14,6 +14,7 @@ TEST(config_defaults_and_values)
 
 	config_defaults(&c);
 	CHECK_EQ(10000, c.test_timeout_ms);
+	CHECK(!c.test_timeout_given && !c.guest_ram_given);
 	CHECK_EQ(0, c.cpus);
 	CHECK(!c.debug_exit);
 	CHECK_STR_EQ("", c.tests);
@@ -27,6 +28,7 @@ TEST(config_defaults_and_values)
 	CHECK_EQ(CFG_END_HALT, c.end);
 	CHECK_EQ(1, c.verbose);
 	CHECK_EQ(64, c.guest_ram_mb);
+	CHECK(c.test_timeout_given && c.guest_ram_given);
 	/* Later settings win (load options are applied after the file). */
 	CHECK_EQ(0, config_parse(&c, "debug_exit=off cpus=1", err, sizeof(err)));
 	CHECK(!c.debug_exit);

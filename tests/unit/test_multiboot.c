@@ -714,3 +714,31 @@ TEST(multiboot_config_check)
 	CHECK_EQ((u64)-1, config_check(&c, err, sizeof(err)));
 	CHECK(strstr(err, "append= without guest=") != NULL);
 }
+
+/* Without guest_ram_mb: at least MB_RAM_MIN_MB, else the files' end plus the headroom. */
+TEST(multiboot_chooses_guest_ram)
+{
+	struct telf t = kernel32();
+	u8 *f = file_buf();
+	struct mb_params p = params(f, elf_build(&t, f));
+	char why[200] = "", err[200] = "";
+
+	p.ram_size = 0;         /* ignored */
+	CHECK_EQ(MB_RAM_MIN_MB, mb_choose_ram_mb(&p, why, sizeof(why), err, sizeof(err)));
+	CHECK(strstr(why, "minimum of 128 MiB") != NULL);
+	/* A BSS up to 200 MiB, the MBI right after it: 201 MiB plus 64 MiB of headroom. */
+	t.seg[1].memsz = 200 * MIB - 0x103000;
+	p = params(f, elf_build(&t, f));
+	CHECK_EQ(201 + MB_RAM_HEADROOM_MB, mb_choose_ram_mb(&p, why, sizeof(why), err, sizeof(err)));
+	CHECK(strstr(why, "end at 0xc800") != NULL);
+	/* Near the APIC window: capped at the largest guest_ram_mb, and the layout still fits. */
+	t.seg[1].memsz = 0xfe000000u - 0x103000;
+	p = params(f, elf_build(&t, f));
+	CHECK_EQ(MB_RAM_MAX_MB, mb_choose_ram_mb(&p, why, sizeof(why), err, sizeof(err)));
+	/* A file refused at any size: 0 and the reason. */
+	t = kernel32();
+	t.entry = 0x200000;
+	p = params(f, elf_build(&t, f));
+	CHECK_EQ(0, mb_choose_ram_mb(&p, why, sizeof(why), err, sizeof(err)));
+	CHECK(strstr(err, "entry point 0x200000") != NULL);
+}
