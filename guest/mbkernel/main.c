@@ -35,6 +35,11 @@
  *                          doubled or wrong AP is a FAIL.  Without cpus=N, or
  *                          with cpus=1, no AP is started (an INFO line says so).
  *                          "smp_nodelay": one STARTUP right after INIT, no retry
+ *   touch                  with "touch=M": RAM from 32 MiB to M MiB is there
+ *                          (mem_upper covers it, a word every 64 KiB reads back)
+ *   (no check)             "silent=MS": MS ms (at 5 GHz) without a line, then
+ *                          "lines=N": N lines 1000 such ms apart - a long run
+ *                          for the hypervisor's watchdog
  *
  * The manifest: module 0 may be a text file made by guest/mbkernel/mkmanifest.sh
  *     mbkernel-manifest 1
@@ -1089,6 +1094,76 @@ static void start_aps(const struct mb_info *mbi, bool apic_ok)
 	       "still pending, got %u)", icr_sends, icr_busy);
 }
 
+/* A number word "<prefix>N": N, or def when absent; ~0u when malformed or above max. */
+static u32 cmdline_num(const struct mb_info *mbi, const char *prefix, u32 def, u32 max)
+{
+	u32 len, plen = 0, n = 0;
+	const char *w = cmdline_word(mbi, prefix, &len), *d;
+
+	if (!w)
+		return def;
+	while (prefix[plen])
+		plen++;
+	for (d = w + plen; d < w + len && *d >= '0' && *d <= '9' && n <= max; d++)
+		n = n * 10 + (u32)(*d - '0');
+	return d == w + len && len > plen && n <= max ? n : ~0u;
+}
+
+/*
+ * "touch=M": guest RAM up to M MiB is there and holds what is written: one
+ * word every 64 KiB from 32 MiB (the old default size) to M MiB, written
+ * all, then read back (paging is off: the addresses are physical).  And
+ * mem_upper must cover it.
+ */
+static void check_touch(const struct mb_info *mbi)
+{
+	u32 mib = cmdline_num(mbi, "touch=", 0, 4095), bad = 0, n = 0;
+
+	if (!mib)
+		return;
+	if (mib == ~0u || mib <= 32) {
+		report(false, "touch: command line word touch=M: expected M from 33 to 4095 (MiB)");
+		return;
+	}
+	report(mem_top && mem_top >= mib << 20, "touch: mem_upper covers %u MiB (memory ends at 0x%x)",
+	       mib, mem_top);
+	if (!mem_top || mem_top < mib << 20)
+		return;
+	for (u32 a = 32u << 20; a < mib << 20; a += 0x10000, n++)
+		*(volatile u32 *)(uintptr_t)a = a ^ 0x5a5a5a5au;
+	for (u32 a = 32u << 20; a < mib << 20; a += 0x10000)
+		bad += *(volatile u32 *)(uintptr_t)a != (a ^ 0x5a5a5a5au);
+	report(!bad, "touch: %u words from 32 MiB to %u MiB read back as written (expected 0 wrong, got %u)",
+	       n, mib, bad);
+}
+
+/*
+ * "silent=MS": MS milliseconds (at 5 GHz, so at least that long) without a
+ * line on COM1, then one line with the TSC ticks it took: the hypervisor's
+ * watchdog must not take the silence for a hang (docs/multiboot.md).
+ * "lines=N": then N lines, one every 1000 such milliseconds.
+ */
+static void long_run(const struct mb_info *mbi)
+{
+	u32 ms = cmdline_num(mbi, "silent=", 0, 600000), lines = cmdline_num(mbi, "lines=", 0, 1000);
+	u64 t0;
+
+	if (ms == ~0u || lines == ~0u) {
+		report(false, "run: command line word silent=MS or lines=N malformed (MS to 600000, N to 1000)");
+		return;
+	}
+	if (ms) {
+		t0 = rdtsc();
+		tsc_delay(MS_TICKS(ms));
+		kprintf("INFO: silent: %u ms at 5 GHz without a line: 0x%x%08x TSC ticks\n", ms,
+			(u32)((rdtsc() - t0) >> 32), (u32)(rdtsc() - t0));
+	}
+	for (u32 i = 1; i <= lines; i++) {
+		tsc_delay(MS_TICKS(1000));
+		kprintf("INFO: lines: %u of %u\n", i, lines);
+	}
+}
+
 u32 mb_main(u32 magic, u32 mbi_addr)
 {
 	const struct mb_info *mbi = (const void *)(uintptr_t)mbi_addr;
@@ -1141,6 +1216,8 @@ u32 mb_main(u32 magic, u32 mbi_addr)
 	check_pic();
 	check_perf_msrs();
 	start_aps(mbi, check_apic());
+	check_touch(mbi);
+	long_run(mbi);
 out:
 	report(!com1_timeouts, "com1: every character went out after polling LSR bit 5 "
 	       "(expected 0 timeouts, got %u)", com1_timeouts);
