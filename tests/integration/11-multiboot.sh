@@ -21,8 +21,8 @@ CMDLINE='console=ttyS0  x=1 # y cpus=3'
 seq 1 5000 >"$TMP/numbers.txt"
 head -c 9000 /dev/urandom >"$TMP/random.bin"
 : >"$TMP/empty.bin"
-# guest_ram_mb is the hypervisor's default, 32 MiB: upper memory is 31 MiB.
-guest/mbkernel/mkmanifest.sh --mem-upper 31744 "$TMP/manifest.txt" "$CMDLINE" \
+# No guest_ram_mb: a Multiboot kernel this small gets the minimum, 128 MiB: upper memory is 127 MiB.
+guest/mbkernel/mkmanifest.sh --mem-upper 130048 "$TMP/manifest.txt" "$CMDLINE" \
 	"$TMP/numbers.txt" "$TMP/random.bin" "$TMP/empty.bin" || fail "mkmanifest.sh failed"
 mods=(--module "$TMP/manifest.txt" --module "$TMP/numbers.txt" --module "$TMP/random.bin" --module "$TMP/empty.bin")
 CMDLINE_1='console=ttyS0 cpus=1'
