@@ -27,7 +27,8 @@ HV.CFG on its ESP, shows the serial console live and judges the results.
   --module FILE        a Multiboot module, with --guest; repeatable, at most 8, in order
   --timeout S          limit for the whole QEMU run, seconds (default 600, and 60 more per
                        CPU above 8: TCG runs many vCPUs on few host cores; 0 = none)
-  --test-timeout MS    per-vCPU watchdog (HV.CFG test_timeout; the hypervisor's default is 10000)
+  --test-timeout MS    per-vCPU watchdog (HV.CFG test_timeout; the hypervisor's default is 10000,
+                       120000 for --guest)
   --cfg KEY=VALUE      extra HV.CFG line, repeatable (e.g. --cfg verbose=1)
   --console com1|com2  the serial port the hypervisor prints on (HV.CFG console=); com2:
                        QEMU's second serial port is the log (and the live echo), the
