@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# (w) A standard test kernel as it comes: with no options at all, a Multiboot
+# (issue 12) A standard test kernel as it comes: with no options at all, a Multiboot
 # kernel gets at least 128 MiB of guest RAM and a watchdog window of 120 s
 # (docs/multiboot.md "Memory and watchdog").  Our test kernel (guest/mbkernel)
 # checks that RAM up to 128 MiB is there ("touch=128") and then stays silent
