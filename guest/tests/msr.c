@@ -71,7 +71,7 @@ static void check_efer_nxe(void)
 {
 	u64 efer = rdmsr(MSR_EFER), now;
 
-	if (cpuid(0x80000000).eax < 0x80000001 || !(cpuid(0x80000001).edx & BIT(20))) {
+	if (cpuid(0x80000000).eax < 0x80000001 || !(cpuid(0x80000001).edx & CPUID_80000001_EDX_NX)) {
 		report_skip("EFER.NXE: no NX in CPUID 0x80000001 EDX[20]");
 		return;
 	}
