@@ -5,8 +5,8 @@
  * page" (APM Vol 2 §15.29.3 "Virtual APIC Register Accesses", reference §2.3):
  * page offset X holds the register at xAPIC MMIO offset X, x2APIC MSR m lives
  * at (m - 0x800) << 4, and the 64-bit x2APIC ICR is split into 0x300 (bits
- * 31:0) and 0x310 (bits 63:32), so the AVIC backends can later hand the same
- * page to the hardware.
+ * 31:0) and 0x310 (bits 63:32), so the AVIC backends hand the same page to
+ * the hardware (hv/avic.c) or to its model (avic/avic_emu.c).
  *
  * Nothing here touches hardware or hypervisor structures: callers decode the
  * guest access (MMIO offset, MSR number), call in, and act on the returned

@@ -211,7 +211,6 @@ VMCB_SAVE_CHECK(last_excp_to, 0x690);
 VMCB_SAVE_CHECK(spec_ctrl, 0x6e0);
 _Static_assert(sizeof(struct vmcb) == 4096, "the VMCB is one 4 KiB page");
 
-/* Intercept vector 3 (+0x00c), APM2 Table B-1; reference §1.6. */
 /*
  * VMCB clean bits, control offset 0x0c0 (APM Vol 2 §15.15.3 "VMCB Clean
  * Field"; reference 1.10): 1 = the group is unchanged since the last VMRUN
@@ -223,6 +222,7 @@ _Static_assert(sizeof(struct vmcb) == 4096, "the VMCB is one 4 KiB page");
 #define VMCB_CLEAN_LBR          BIT(10)
 #define VMCB_CLEAN_AVIC         BIT(11) /* AVIC_APIC_BAR, backing page, the two table pointers */
 
+/* Intercept vector 3 (+0x00c), APM2 Table B-1; reference §1.6. */
 #define INTERCEPT_INTR          BIT(0)
 #define INTERCEPT_NMI           BIT(1)
 #define INTERCEPT_SMI           BIT(2)
