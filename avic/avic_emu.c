@@ -226,6 +226,17 @@ static const struct avic_emu_reg *avic_emu_reg_lookup(u32 offset)
 	return NULL;
 }
 
+bool avic_emu_reg_info(u32 offset, bool *accel_action, bool *x2apic)
+{
+	const struct avic_emu_reg *r = avic_emu_reg_lookup(offset);
+
+	if (!r)
+		return false;
+	*accel_action = r->action != AVIC_EMU_STORE;
+	*x2apic = r->x2 != 0;
+	return true;
+}
+
 /* ---- Exits ---- */
 
 /*
