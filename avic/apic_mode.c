@@ -31,12 +31,12 @@ static bool erratum_1235(const struct svm_caps *caps)
 void apic_mode_choose(const struct svm_caps *caps, enum cfg_apic req, bool force,
 		      struct apic_mode_choice *out)
 {
-	bool avic = caps->edx & SVM_FEAT_AVIC, x2avic = caps->edx & SVM_FEAT_X2AVIC;
+	bool avic = caps->edx & CPUID_8000000A_EDX_AVIC, x2avic = caps->edx & CPUID_8000000A_EDX_X2AVIC;
 	const char *cpu = avic ? (x2avic ? "AVIC and x2AVIC present" : "AVIC present, x2AVIC absent")
 			       : (force ? "AVIC not in CPUID, forced with avic_force=on" : "AVIC absent");
 
 	memset(out, 0, sizeof(*out));
-	out->x2avic_ext = caps->ecx & SVM_FEAT_ECX_X2AVIC_EXT;
+	out->x2avic_ext = caps->ecx & CPUID_8000000A_ECX_X2AVIC_EXT;
 	switch (req) {
 	case CFG_APIC_SOFT:
 		out->backend = APIC_BACKEND_SOFT;

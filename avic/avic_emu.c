@@ -29,36 +29,7 @@
 #include "svm/msrpm.h"
 #include "svm/vmcb.h"
 
-/* The page is a u8 buffer; registers are u32 through an alias-safe type (as vapic.c). */
-typedef u32 __attribute__((may_alias)) avic_emu_reg32;
-
-static u32 avic_emu_get(const u8 *page, u32 off)
-{
-	return *(const avic_emu_reg32 *)(page + off);
-}
-
-static void avic_emu_put(u8 *page, u32 off, u32 val)
-{
-	*(avic_emu_reg32 *)(page + off) = val;
-}
-
-/*
- * Set a vector in a backing page's IRR.  Atomic and sequentially consistent:
- * other cores (and the IOMMU) set bits in the same word at the same moment,
- * and the RMW is the full barrier between the IRR update and the IsRunning
- * check that follows it (APM Vol 2 §15.29.6.1; reference 2.3, 2.10, 2.13).
- */
-static void avic_emu_set_irr(u8 *page, u8 vector)
-{
-	avic_emu_reg32 *w = (avic_emu_reg32 *)(page + VAPIC_REG_IRR + (u32)(vector >> 5) * 0x10);
-
-	__atomic_fetch_or(w, 1u << (vector & 31), __ATOMIC_SEQ_CST);
-}
-
-static bool avic_emu_vec_test(const u8 *page, u32 base, u8 vector)
-{
-	return avic_emu_get(page, base + (u32)(vector >> 5) * 0x10) & (1u << (vector & 31));
-}
+/* Backing pages are read and written with vapic.h's vapic_page_*(). */
 
 /* ---- Quirks (avic_emu.h; docs/AVIC-MODEL.md) ---- */
 
@@ -255,6 +226,17 @@ static const struct avic_emu_reg *avic_emu_reg_lookup(u32 offset)
 	return NULL;
 }
 
+bool avic_emu_reg_info(u32 offset, bool *accel_action, bool *x2apic)
+{
+	const struct avic_emu_reg *r = avic_emu_reg_lookup(offset);
+
+	if (!r)
+		return false;
+	*accel_action = r->action != AVIC_EMU_STORE;
+	*x2apic = r->x2 != 0;
+	return true;
+}
+
 /* ---- Exits ---- */
 
 /*
@@ -319,7 +301,7 @@ static enum avic_emu_result avic_emu_eoi(const struct avic_emu_ctx *c, u8 *page,
 	if (vec < 0)
 		return AVIC_EMU_ACCELERATED;
 	/* TMR = 0 (edge): the CPU clears the ISR bit and recomputes PPR itself. */
-	if (!avic_emu_vec_test(page, VAPIC_REG_TMR, (u8)vec)) {
+	if (!vapic_page_vec_test(page, VAPIC_REG_TMR, (u8)vec)) {
 		vapic_eoi(&v, NULL);
 		return AVIC_EMU_ACCELERATED;
 	}
@@ -345,7 +327,7 @@ static enum avic_emu_result avic_emu_eoi(const struct avic_emu_ctx *c, u8 *page,
 
 		do
 			other = (other + 0x11) & 0xff;
-		while (other == (u32)vec || avic_emu_vec_test(page, VAPIC_REG_ISR, (u8)other));
+		while (other == (u32)vec || vapic_page_vec_test(page, VAPIC_REG_ISR, (u8)other));
 		quirk_played(c, AVIC_EMU_Q_EOI_VECTOR);
 		vec = (int)other;
 	}
@@ -429,7 +411,7 @@ static bool avic_emu_ipi_target(struct avic_emu_ipi *p, u32 phys_id, u32 index, 
 	 * bit or is seen as not running.  Only IRR is set: the hardware does
 	 * not touch TMR for an IPI (reference 2.3 lists IRR only).
 	 */
-	avic_emu_set_irr(target, p->vector);
+	vapic_page_vec_set(target, VAPIC_REG_IRR, p->vector);
 	if (!p->delivered) {
 		p->delivered = true;
 		p->delivered_index = index;
@@ -571,7 +553,7 @@ static enum avic_emu_result avic_emu_icr(const struct avic_emu_ctx *c, u8 *page,
 {
 	struct avic_emu_ipi p = { .c = c };
 	struct vapic_icr icr;
-	u32 dfr = avic_emu_get(page, VAPIC_REG_DFR);
+	u32 dfr = vapic_page_get(page, VAPIC_REG_DFR);
 	enum avic_emu_result r;
 
 	if (c->x2avic)
@@ -584,7 +566,7 @@ static enum avic_emu_result avic_emu_icr(const struct avic_emu_ctx *c, u8 *page,
 		r = avic_emu_incomplete(c, exit, icrl, icrh, AVIC_IPI_FAILURE_INVALID_IPI_VECTOR, 0);
 	else if (icr.shorthand == VAPIC_DSH_SELF) {
 		/* Step 1: Self sets the own IRR without looking at the tables. */
-		avic_emu_set_irr(page, icr.vector);
+		vapic_page_vec_set(page, VAPIC_REG_IRR, icr.vector);
 		r = AVIC_EMU_ACCELERATED;
 	} else if (quirk(c, AVIC_EMU_Q_UNKNOWN_CAUSE)) {
 		/* Off-spec quirk: nothing done, a cause the APM does not define (6). */
@@ -624,14 +606,14 @@ static enum avic_emu_result avic_emu_icr(const struct avic_emu_ctx *c, u8 *page,
 	 * often the silicon does it).
 	 */
 	if (!c->x2avic)
-		avic_emu_put(page, VAPIC_REG_ICR_LO, r == AVIC_EMU_ACCELERATED ? icrl & ~VAPIC_ICR_DS
+		vapic_page_set(page, VAPIC_REG_ICR_LO, r == AVIC_EMU_ACCELERATED ? icrl & ~VAPIC_ICR_DS
 										   : icrl | VAPIC_ICR_DS);
 	/*
 	 * Quirk ICR_BUSY: BUSY left set in the x2APIC mode too, where bit 12
 	 * is reserved, and reported in EXITINFO1 (KVM tests it there).
 	 */
 	if (r == AVIC_EMU_EXIT && exit->code == SVM_EXIT_AVIC_INCOMPLETE_IPI && quirk(c, AVIC_EMU_Q_ICR_BUSY)) {
-		avic_emu_put(page, VAPIC_REG_ICR_LO, icrl | VAPIC_ICR_DS);
+		vapic_page_set(page, VAPIC_REG_ICR_LO, icrl | VAPIC_ICR_DS);
 		exit->info1 |= VAPIC_ICR_DS;
 		quirk_played(c, AVIC_EMU_Q_ICR_BUSY);
 	}
@@ -670,13 +652,13 @@ enum avic_emu_result avic_emu_mmio(const struct avic_emu_ctx *c, u8 *page, u32 s
 		/* Allowed reads return the backing page, whatever it holds. */
 		if (kind != AVIC_ACCEL || accel_exit(c, reg))
 			return avic_emu_noaccel(c, exit, reg, false, 0);
-		*val = avic_emu_get(page, offset);
+		*val = vapic_page_get(page, offset);
 		return AVIC_EMU_ACCELERATED;
 	}
 	if (kind == AVIC_FAULT)
 		return avic_emu_noaccel(c, exit, reg, true, 0);
 	if (kind == AVIC_TRAP) {
-		avic_emu_put(page, offset, *val);
+		vapic_page_set(page, offset, *val);
 		return avic_emu_noaccel(c, exit, reg, true, 0);
 	}
 	/*
@@ -694,15 +676,15 @@ enum avic_emu_result avic_emu_mmio(const struct avic_emu_ctx *c, u8 *page, u32 s
 		return AVIC_EMU_ACCELERATED;
 	}
 	case AVIC_EMU_EOI:
-		avic_emu_put(page, offset, *val);
+		vapic_page_set(page, offset, *val);
 		return avic_emu_eoi(c, page, exit);
 	case AVIC_EMU_ICR:
 		/* ICRL starts the IPI with the ICRH already in the page (reference 2.7). */
-		avic_emu_put(page, offset, *val);
-		return avic_emu_icr(c, page, self_id, *val, avic_emu_get(page, VAPIC_REG_ICR_HI), exit);
+		vapic_page_set(page, offset, *val);
+		return avic_emu_icr(c, page, self_id, *val, vapic_page_get(page, VAPIC_REG_ICR_HI), exit);
 	default:
 		/* ICRH, SELF_IPI (no xAPIC register), unlisted offsets. */
-		avic_emu_put(page, offset, *val);
+		vapic_page_set(page, offset, *val);
 		return AVIC_EMU_ACCELERATED;
 	}
 }
@@ -741,9 +723,9 @@ static bool avic_emu_x2_gp(const struct avic_emu_reg *r, bool write, u64 val)
 
 bool avic_emu_x2_allowed(u32 msr, bool write, u64 val)
 {
-	if (msr < AVIC_X2APIC_MSR_FIRST || msr > AVIC_X2APIC_MSR_LAST)
+	if (msr < VAPIC_X2APIC_MSR_BASE || msr > VAPIC_X2APIC_MSR_LAST)
 		return false;
-	return !avic_emu_x2_gp(avic_emu_reg_lookup(AVIC_X2APIC_MSR_TO_OFFSET(msr)), write, val);
+	return !avic_emu_x2_gp(avic_emu_reg_lookup(VAPIC_X2APIC_MSR_OFFSET(msr)), write, val);
 }
 
 enum avic_emu_result avic_emu_msr(const struct avic_emu_ctx *c, u8 *page, u32 self_id, u32 msr,
@@ -757,13 +739,13 @@ enum avic_emu_result avic_emu_msr(const struct avic_emu_ctx *c, u8 *page, u32 se
 	 * Without x2AVIC the policy intercepts all of 0x800-0x8FF (a passed
 	 * through MSR would reach the host's APIC, CVE-2023-5090, reference 3.2).
 	 */
-	if (!c->x2avic || msr < AVIC_X2APIC_MSR_FIRST || msr > AVIC_X2APIC_MSR_LAST)
+	if (!c->x2avic || msr < VAPIC_X2APIC_MSR_BASE || msr > VAPIC_X2APIC_MSR_LAST)
 		return AVIC_EMU_INTERCEPTED;
 	/* 1. The MSRPM: an intercepted access is a normal MSR exit. */
 	if (avic_emu_msr_intercepted(c, msr, write))
 		return AVIC_EMU_INTERCEPTED;
 	/* 2. The x2APIC architecture. */
-	off = AVIC_X2APIC_MSR_TO_OFFSET(msr);
+	off = VAPIC_X2APIC_MSR_OFFSET(msr);
 	r = avic_emu_reg_lookup(off);
 	if (avic_emu_x2_gp(r, write, write ? *val : 0))
 		return AVIC_EMU_GP;
@@ -772,16 +754,16 @@ enum avic_emu_result avic_emu_msr(const struct avic_emu_ctx *c, u8 *page, u32 se
 	if (!write) {
 		if (kind != AVIC_ACCEL || accel_exit(c, off))
 			return avic_emu_noaccel(c, exit, off, false, 0);
-		*val = avic_emu_get(page, off);
+		*val = vapic_page_get(page, off);
 		/* The 64-bit ICR is split: 31:0 at 0x300, 63:32 at 0x310 (reference 3.4). */
 		if (r->action == AVIC_EMU_ICR)
-			*val |= (u64)avic_emu_get(page, VAPIC_REG_ICR_HI) << 32;
+			*val |= (u64)vapic_page_get(page, VAPIC_REG_ICR_HI) << 32;
 		return AVIC_EMU_ACCELERATED;
 	}
 	if (kind == AVIC_FAULT)
 		return avic_emu_noaccel(c, exit, off, true, 0);
 	if (kind == AVIC_TRAP) {
-		avic_emu_put(page, off, (u32)*val);
+		vapic_page_set(page, off, (u32)*val);
 		return avic_emu_noaccel(c, exit, off, true, 0);
 	}
 	switch (r->action) {
@@ -792,12 +774,12 @@ enum avic_emu_result avic_emu_msr(const struct avic_emu_ctx *c, u8 *page, u32 se
 		return AVIC_EMU_ACCELERATED;
 	}
 	case AVIC_EMU_EOI:
-		avic_emu_put(page, off, 0);
+		vapic_page_set(page, off, 0);
 		return avic_emu_eoi(c, page, exit);
 	case AVIC_EMU_ICR:
 		/* One WRMSR stores both halves, then sends (reference 3.4). */
-		avic_emu_put(page, VAPIC_REG_ICR_HI, (u32)(*val >> 32));
-		avic_emu_put(page, VAPIC_REG_ICR_LO, (u32)*val);
+		vapic_page_set(page, VAPIC_REG_ICR_HI, (u32)(*val >> 32));
+		vapic_page_set(page, VAPIC_REG_ICR_LO, (u32)*val);
 		return avic_emu_icr(c, page, self_id, (u32)*val, (u32)(*val >> 32), exit);
 	case AVIC_EMU_SELF_IPI:
 		/*
@@ -807,15 +789,15 @@ enum avic_emu_result avic_emu_msr(const struct avic_emu_ctx *c, u8 *page, u32 se
 		 * (shorthand Self, Fixed, edge) as EXITINFO1: UNVERIFIED, the APM
 		 * does not say what SELF_IPI does with an illegal vector.
 		 */
-		avic_emu_put(page, off, (u32)*val);
+		vapic_page_set(page, off, (u32)*val);
 		if ((u8)*val < 16)
 			return avic_emu_incomplete(c, exit,
 						   ((u32)VAPIC_DSH_SELF << VAPIC_ICR_DSH_SHIFT) | (u8)*val,
 						   0, AVIC_IPI_FAILURE_INVALID_IPI_VECTOR, 0);
-		avic_emu_set_irr(page, (u8)*val);
+		vapic_page_vec_set(page, VAPIC_REG_IRR, (u8)*val);
 		return AVIC_EMU_ACCELERATED;
 	default:
-		avic_emu_put(page, off, (u32)*val);
+		vapic_page_set(page, off, (u32)*val);
 		return AVIC_EMU_ACCELERATED;
 	}
 }

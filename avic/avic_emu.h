@@ -166,6 +166,14 @@ enum avic_emu_result avic_emu_msr(const struct avic_emu_ctx *c, u8 *page, u32 se
  */
 bool avic_emu_x2_allowed(u32 msr, bool write, u64 val);
 
+/*
+ * What the model's register table says of a backing-page offset (bits 3:0
+ * ignored), for checking it against avic_hw's Table 15-22: false for a plain
+ * offset (no row); else *accel_action = an accelerated write does more than
+ * store (TPR, EOI, ICR, SELF_IPI) and *x2apic = the row is an x2APIC register.
+ */
+bool avic_emu_reg_info(u32 offset, bool *accel_action, bool *x2apic);
+
 /* The result's name, for logs ("accelerated", "exit", "#GP", "intercepted"). */
 const char *avic_emu_result_name(enum avic_emu_result r);
 

@@ -483,7 +483,7 @@ void avic_x2_msrpm_apply(u8 *msrpm, bool x2avic_active)
 {
 	u32 msr;
 
-	for (msr = AVIC_X2APIC_MSR_FIRST; msr <= AVIC_X2APIC_MSR_LAST; msr++) {
+	for (msr = VAPIC_X2APIC_MSR_BASE; msr <= VAPIC_X2APIC_MSR_LAST; msr++) {
 		bool rd = x2avic_active && avic_x2_msr_passthrough(msr, false);
 		bool wr = x2avic_active && avic_x2_msr_passthrough(msr, true);
 
@@ -499,7 +499,7 @@ int avic_x2_msrpm_check(const u8 *msrpm, bool x2avic_active, char *why, size_t l
 
 	if (why && len)
 		why[0] = 0;
-	for (msr = AVIC_X2APIC_MSR_FIRST; msr <= AVIC_X2APIC_MSR_LAST; msr++) {
+	for (msr = VAPIC_X2APIC_MSR_BASE; msr <= VAPIC_X2APIC_MSR_LAST; msr++) {
 		for (w = 0; w < 2; w++) {
 			bool want = !(x2avic_active && avic_x2_msr_passthrough(msr, w));
 			bool have = msrpm_intercepted(msrpm, msr, w);

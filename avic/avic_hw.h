@@ -263,10 +263,13 @@ enum avic_access_kind avic_noaccel_kind(u32 offset, bool write, bool extlvt);
  */
 enum avic_access_kind avic_noaccel_kind_fallback(u32 offset, bool write);
 
-/* x2APIC MSR 0x800-0x8ff <-> backing-page offset ((msr - 0x800) << 4), reference 2.3. */
-#define AVIC_X2APIC_MSR_FIRST   0x800u
-#define AVIC_X2APIC_MSR_LAST    0x8ffu
-#define AVIC_X2APIC_MSR_TO_OFFSET(msr)  (((u32)(msr) - AVIC_X2APIC_MSR_FIRST) << 4)
+/*
+ * The x2APIC MSR range and its backing-page offsets are VAPIC_X2APIC_MSR_*
+ * in avic/vapic.h.  Two old names stay until hv/avic.c (being split by
+ * another change) uses those.
+ */
+#define AVIC_X2APIC_MSR_FIRST   VAPIC_X2APIC_MSR_BASE
+#define AVIC_X2APIC_MSR_LAST    VAPIC_X2APIC_MSR_LAST
 
 /* ---- 5b. #VMEXIT 0x401 AVIC_INCOMPLETE_IPI (APM Vol 2 §15.29.9.1, Tables 15-25..15-27; reference 2.12.1) ---- */
 

@@ -12,47 +12,29 @@
 #include "avic/vapic.h"
 #include "lib/string.h"
 
-/* The page is a u8 buffer; registers are read as u32 through an alias-safe type. */
-typedef u32 __attribute__((may_alias)) vapic_reg32;
-
 u32 vapic_get_reg(const struct vapic *a, u32 offset)
 {
-	return *(const vapic_reg32 *)(a->page + offset);
+	return vapic_page_get(a->page, offset);
 }
 
 void vapic_set_reg(struct vapic *a, u32 offset, u32 val)
 {
-	*(vapic_reg32 *)(a->page + offset) = val;
-}
-
-/* ISR, TMR, IRR: 256 bits as 8 x 32-bit registers at a 16-byte stride (reference 5.1). */
-static u32 vapic_vec_off(u32 base, u8 vector)
-{
-	return base + (u32)(vector >> 5) * 0x10;
+	vapic_page_set(a->page, offset, val);
 }
 
 static bool vapic_vec_test(const struct vapic *a, u32 base, u8 vector)
 {
-	return vapic_get_reg(a, vapic_vec_off(base, vector)) & (1u << (vector & 31));
+	return vapic_page_vec_test(a->page, base, vector);
 }
 
-/*
- * Atomic read-modify-writes: under AVIC other cores (the CPU's IPI
- * acceleration, or its model) set IRR bits in this page without any lock
- * of ours (reference 2.3, 2.11), so a plain RMW here could lose one.
- */
 static void vapic_vec_set(struct vapic *a, u32 base, u8 vector)
 {
-	vapic_reg32 *w = (vapic_reg32 *)(a->page + vapic_vec_off(base, vector));
-
-	__atomic_fetch_or(w, 1u << (vector & 31), __ATOMIC_SEQ_CST);
+	vapic_page_vec_set(a->page, base, vector);
 }
 
 static void vapic_vec_clear(struct vapic *a, u32 base, u8 vector)
 {
-	vapic_reg32 *w = (vapic_reg32 *)(a->page + vapic_vec_off(base, vector));
-
-	__atomic_fetch_and(w, ~(1u << (vector & 31)), __ATOMIC_SEQ_CST);
+	vapic_page_vec_clear(a->page, base, vector);
 }
 
 static int vapic_vec_highest(const struct vapic *a, u32 base)
@@ -615,7 +597,7 @@ static bool vapic_x2apic_readable(u32 off)
 
 int vapic_x2apic_msr_read(struct vapic *a, u32 msr, u64 *val)
 {
-	u32 off = (msr - VAPIC_X2APIC_MSR_BASE) << 4;
+	u32 off = VAPIC_X2APIC_MSR_OFFSET(msr);
 
 	*val = 0;
 	if (!a->enabled || !a->x2apic)
@@ -682,7 +664,7 @@ static bool vapic_x2apic_writable(u32 off)
 
 int vapic_x2apic_msr_write(struct vapic *a, u32 msr, u64 val, struct vapic_effect *eff)
 {
-	u32 off = (msr - VAPIC_X2APIC_MSR_BASE) << 4, mt;
+	u32 off = VAPIC_X2APIC_MSR_OFFSET(msr), mt;
 	struct vapic_icr icr;
 
 	eff->kind = VAPIC_EFFECT_NONE;

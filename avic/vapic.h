@@ -5,8 +5,8 @@
  * page" (APM Vol 2 §15.29.3 "Virtual APIC Register Accesses", reference §2.3):
  * page offset X holds the register at xAPIC MMIO offset X, x2APIC MSR m lives
  * at (m - 0x800) << 4, and the 64-bit x2APIC ICR is split into 0x300 (bits
- * 31:0) and 0x310 (bits 63:32), so the AVIC backends can later hand the same
- * page to the hardware.
+ * 31:0) and 0x310 (bits 63:32), so the AVIC backends hand the same page to
+ * the hardware (hv/avic.c) or to its model (avic/avic_emu.c).
  *
  * Nothing here touches hardware or hypervisor structures: callers decode the
  * guest access (MMIO offset, MSR number), call in, and act on the returned
@@ -55,6 +55,7 @@
 #define VAPIC_X2APIC_MSR_BASE   0x800
 #define VAPIC_X2APIC_MSR_LAST   0x8ff
 #define VAPIC_X2APIC_MSR(off)   (VAPIC_X2APIC_MSR_BASE + ((off) >> 4))
+#define VAPIC_X2APIC_MSR_OFFSET(msr) (((u32)(msr) - VAPIC_X2APIC_MSR_BASE) << 4)
 #define VAPIC_MSR_ID            0x802
 #define VAPIC_MSR_VERSION       0x803
 #define VAPIC_MSR_TPR           0x808
@@ -197,7 +198,54 @@ struct vapic_effect {
 	struct vapic_icr icr;
 };
 
-/* Raw register access to the page (offset must be 4-byte aligned). */
+/*
+ * Raw register access to a backing page (offset 4-byte aligned), also for
+ * pages that are not one's own (AVIC's IPI path writes the target's IRR).
+ * The page is a u8 buffer; registers go through an alias-safe u32.
+ */
+typedef u32 __attribute__((may_alias)) vapic_reg32;
+
+static inline u32 vapic_page_get(const u8 *page, u32 offset)
+{
+	return *(const vapic_reg32 *)(page + offset);
+}
+
+static inline void vapic_page_set(u8 *page, u32 offset, u32 val)
+{
+	*(vapic_reg32 *)(page + offset) = val;
+}
+
+/* ISR, TMR, IRR: 256 bits as 8 x 32-bit registers at a 16-byte stride (reference 5.1). */
+static inline u32 vapic_vec_off(u32 base, u8 vector)
+{
+	return base + (u32)(vector >> 5) * 0x10;
+}
+
+static inline bool vapic_page_vec_test(const u8 *page, u32 base, u8 vector)
+{
+	return vapic_page_get(page, vapic_vec_off(base, vector)) & (1u << (vector & 31));
+}
+
+/*
+ * Atomic and sequentially consistent: under AVIC other cores (the CPU's IPI
+ * acceleration, its model, the IOMMU) set IRR bits in the same word without
+ * any lock of ours (reference 2.3, 2.11), so a plain RMW could lose one; the
+ * RMW is also the full barrier between an IRR update and the IsRunning
+ * check that follows it (APM Vol 2 §15.29.6.1; reference 2.10, 2.13).
+ */
+static inline void vapic_page_vec_set(u8 *page, u32 base, u8 vector)
+{
+	__atomic_fetch_or((vapic_reg32 *)(page + vapic_vec_off(base, vector)), 1u << (vector & 31),
+			  __ATOMIC_SEQ_CST);
+}
+
+static inline void vapic_page_vec_clear(u8 *page, u32 base, u8 vector)
+{
+	__atomic_fetch_and((vapic_reg32 *)(page + vapic_vec_off(base, vector)), ~(1u << (vector & 31)),
+			   __ATOMIC_SEQ_CST);
+}
+
+/* The same on a vCPU's own page. */
 u32 vapic_get_reg(const struct vapic *a, u32 offset);
 void vapic_set_reg(struct vapic *a, u32 offset, u32 val);
 

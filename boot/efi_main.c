@@ -584,7 +584,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 					"\"SVM Mode\" / \"AMD-V\" in the firmware setup",
 					svm_caps.svm_locked ? " and locked" : "");
 	/* QEMU TCG runs nested paging even when this bit is clear; we go by the bit. */
-	if (!svm_has(SVM_FEAT_NP))
+	if (!svm_has(CPUID_8000000A_EDX_NP))
 		return fatal_before_ebs("this CPU has no nested paging (CPUID 0x8000000A EDX bit 0): "
 					"the hypervisor needs it");
 	if (svm_caps.nr_asids < 2)
@@ -622,8 +622,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 		apic_mode_host_ids(max_id, &apic_choice);
 	}
 	hv_printf("APIC virtualization: %s (%s)\n", apic_choice.name, apic_choice.reason);
-	hv_printf("NRIPS %s: %s\n", svm_has(SVM_FEAT_NRIPS) ? "present" : "absent",
-		  svm_has(SVM_FEAT_NRIPS) ? "next RIP from the VMCB" : "next RIP by decoding the instruction");
+	hv_printf("NRIPS %s: %s\n", svm_has(CPUID_8000000A_EDX_NRIPS) ? "present" : "absent",
+		  svm_has(CPUID_8000000A_EDX_NRIPS) ? "next RIP from the VMCB" : "next RIP by decoding the instruction");
 	screen_report();
 	hv_printf("== end of capability report ==\n");
 	if (host_apic_choice.error)

@@ -16,6 +16,7 @@
 #include "lib/printf.h"
 #include "lib/string.h"
 #include "lib/x86.h"
+#include "lib/cpuid.h"
 
 static struct vmcb_control *ctl(struct vcpu *vcpu) { return &vcpu->vmcb->control; }
 static struct vmcb_save *save(struct vcpu *vcpu) { return &vcpu->vmcb->save; }
@@ -60,19 +61,19 @@ static enum exit_action handle_cpuid(struct vcpu *vcpu)
 
 	switch (leaf) {
 	case 1:
-		r.ecx |= BIT(31);               /* hypervisor present */
-		r.ecx &= ~(BIT(3) |             /* MONITOR/MWAIT: intercepted, #UD */
-			   BIT(5));             /* VMX */
-		r.ecx |= BIT(21) |              /* x2APIC: the virtual APIC has it (hv/lapic.c) */
-			 BIT(24);               /* TSC-deadline timer: MSR 0x6E0 */
-		r.ecx &= ~BIT(27);              /* OSXSAVE follows the guest's CR4 */
-		if (save(vcpu)->cr4 & BIT(18))
-			r.ecx |= BIT(27);
-		r.edx &= ~(BIT(9) |             /* APIC: follows IA32_APIC_BASE.AE below */
-			   BIT(12));            /* MTRR: the MSRs are not emulated */
+		r.ecx |= CPUID_1_ECX_HYPERVISOR;
+		r.ecx &= ~(CPUID_1_ECX_MONITOR |        /* intercepted, #UD */
+			   CPUID_1_ECX_VMX);
+		r.ecx |= CPUID_1_ECX_X2APIC |           /* the virtual APIC has it (hv/lapic.c) */
+			 CPUID_1_ECX_TSC_DEADLINE;      /* MSR 0x6E0 */
+		r.ecx &= ~CPUID_1_ECX_OSXSAVE;          /* follows the guest's CR4 */
+		if (save(vcpu)->cr4 & CR4_OSXSAVE)
+			r.ecx |= CPUID_1_ECX_OSXSAVE;
+		r.edx &= ~(CPUID_1_EDX_APIC |           /* follows IA32_APIC_BASE.AE below */
+			   CPUID_1_EDX_MTRR);           /* the MSRs are not emulated */
 		/* APM Vol 2 §16.3.1: CPUID 1 EDX[9] reads 0 while the APIC is disabled. */
 		if (vcpu->apic.enabled)
-			r.edx |= BIT(9);
+			r.edx |= CPUID_1_EDX_APIC;
 		r.ebx = (r.ebx & 0x00ffffff) | (vcpu->apic.apic_id << 24);
 		break;
 	case 5:                                 /* MONITOR/MWAIT leaf */
@@ -83,9 +84,13 @@ static enum exit_action handle_cpuid(struct vcpu *vcpu)
 		r.edx = vcpu->apic.apic_id;     /* x2APIC ID */
 		break;
 	case 0x80000001:
-		r.ecx &= ~(BIT(2) |             /* SVM: nested SVM is not offered */
-			   BIT(12) |            /* SKINIT/STGI without SVME: we inject #UD for them */
-			   BIT(13));            /* MWAITX */
+		/*
+		 * Bit 13 is WDT, not MWAITX (bit 29, not filtered: MONITORX and
+		 * MWAITX exit as MONITOR and MWAIT, and get #UD).  Kept as it was.
+		 */
+		r.ecx &= ~(CPUID_80000001_ECX_SVM |     /* nested SVM is not offered */
+			   CPUID_80000001_ECX_SKINIT |  /* SKINIT/STGI without SVME: we inject #UD for them */
+			   CPUID_80000001_ECX_WDT);
 		break;
 	case 0x8000000a:                        /* SVM features: none */
 		r = (struct cpuid_regs){ 0 };
@@ -236,8 +241,8 @@ static void com1_out(struct vcpu *vcpu, u16 reg, u8 v)
 static enum exit_action handle_ioio(struct vcpu *vcpu)
 {
 	u64 info = ctl(vcpu)->exit_info_1;
-	u16 port = (u16)(info >> SVM_IOIO_PORT_SHIFT);
-	unsigned size = (info & BIT(4)) ? 1 : (info & BIT(5)) ? 2 : 4;
+	u16 port = (u16)((info & SVM_IOIO_PORT_MASK) >> SVM_IOIO_PORT_SHIFT);
+	unsigned size = (info & SVM_IOIO_SZ8) ? 1 : (info & SVM_IOIO_SZ16) ? 2 : 4;
 	bool in = info & SVM_IOIO_TYPE_IN;
 	struct vmcb_save *s = save(vcpu);
 	u32 mask = size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;

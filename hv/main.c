@@ -147,7 +147,6 @@ static bool stop_as_expected(const struct vcpu *v)
 	return true;
 }
 
-/* After vcpu_run: an unexpected stop ends the VM for every vCPU. */
 /* Kicks the CPUs of the VM's other vCPUs (only halted ones if halted_only) to look at the VM's flags. */
 static void kick_others(const struct vm *vm, u32 self, bool halted_only)
 {
@@ -156,6 +155,7 @@ static void kick_others(const struct vm *vm, u32 self, bool halted_only)
 			host_apic_send_ipi(percpu_array[vm->vcpus[i].cpu].apic_id, HOST_VEC_KICK);
 }
 
+/* After vcpu_run: an unexpected stop ends the VM for every vCPU. */
 static void vcpu_finished(struct vcpu *v)
 {
 	struct vm *vm = v->vm;

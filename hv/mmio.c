@@ -26,10 +26,10 @@ u64 *vcpu_gpr(struct vcpu *vcpu, unsigned reg)
 	return map[reg & 15];
 }
 
-/* CS.D from the VMCB attribute packing (attrib bit 10). */
+/* CS.D: 32-bit default operand size. */
 static bool cs_d32(struct vcpu *vcpu)
 {
-	return vcpu->vmcb->save.cs.attrib & BIT(10);
+	return vcpu->vmcb->save.cs.attrib & SEG_ATTR_DB;
 }
 
 void mmio_advance(struct vcpu *vcpu, unsigned len)

@@ -16,26 +16,6 @@
 
 struct mb_params hv_mb_guest;
 
-/* ELF: e_ident, e_type, e_machine, p_type values. */
-#define EI_NIDENT       16
-#define EI_CLASS        4
-#define EI_DATA         5
-#define EI_VERSION      6
-#define ELFCLASS32      1
-#define ELFCLASS64      2
-#define ELFDATA2LSB     1
-#define EV_CURRENT      1
-#define ET_EXEC         2
-#define EM_386          3
-#define EM_X86_64       62
-#define PT_LOAD         1
-
-/* Sizes of the ELF32 / ELF64 file header and program header. */
-#define ELF32_EHDR_SIZE 52
-#define ELF64_EHDR_SIZE 64
-#define ELF32_PHDR_SIZE 32
-#define ELF64_PHDR_SIZE 56
-
 #define GIB4            0x100000000ULL
 
 static u16 rd16(const u8 *p)

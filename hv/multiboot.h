@@ -137,6 +137,29 @@ _Static_assert(sizeof(struct mb_mmap_entry) == 24, "Multiboot §3.3 memory map e
 #define MB_LOADER_NAME          "avic-hv"
 
 /*
+ * The ELF executables the loader takes (System V ABI "ELF Header" and
+ * "Program Header"): e_ident, e_type, e_machine and p_type values.
+ */
+#define EI_NIDENT       16
+#define EI_CLASS        4
+#define EI_DATA         5
+#define EI_VERSION      6
+#define ELFCLASS32      1
+#define ELFCLASS64      2
+#define ELFDATA2LSB     1
+#define EV_CURRENT      1
+#define ET_EXEC         2
+#define EM_386          3
+#define EM_X86_64       62
+#define PT_LOAD         1
+
+/* Sizes of the ELF32 / ELF64 file header and program header. */
+#define ELF32_EHDR_SIZE 52
+#define ELF64_EHDR_SIZE 64
+#define ELF32_PHDR_SIZE 32
+#define ELF64_PHDR_SIZE 56
+
+/*
  * Guest RAM and watchdog for a Multiboot kernel, where HV.CFG does not set
  * guest_ram_mb / test_timeout (docs/multiboot.md "Memory and watchdog").
  * RAM: what the files need (the end of the segments, the boot information

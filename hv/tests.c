@@ -27,7 +27,7 @@ void hv_prepare_invalid_state(struct vcpu *vcpu)
 	s->efer |= EFER_LME | EFER_LMA;
 	s->cr4 |= CR4_PAE;
 	s->cr0 |= CR0_PG;
-	s->cs.attrib |= BIT(9) | BIT(10);       /* L and D/B */
+	s->cs.attrib |= SEG_ATTR_L | SEG_ATTR_DB;
 	vcpu->expect_kind = STOP_INVALID;
 }
 

@@ -50,7 +50,7 @@ bool vcpu_long_mode(struct vcpu *vcpu)
 {
 	struct vmcb_save *s = &vcpu->vmcb->save;
 
-	return (s->efer & EFER_LMA) && (s->cs.attrib & BIT(9));  /* CS.L */
+	return (s->efer & EFER_LMA) && (s->cs.attrib & SEG_ATTR_L);
 }
 
 u64 vcpu_edx_eax(struct vcpu *vcpu)
@@ -98,7 +98,7 @@ int vcpu_skip_insn(struct vcpu *vcpu)
 	u8 bytes[15];
 	int n, len;
 
-	if (svm_has(SVM_FEAT_NRIPS) && v->control.next_rip) {
+	if (svm_has(CPUID_8000000A_EDX_NRIPS) && v->control.next_rip) {
 		v->save.rip = v->control.next_rip;
 		goto done;
 	}
@@ -352,7 +352,7 @@ void vcpu_run(struct vcpu *vcpu)
 		 * (lapic_start_real_mode); moving to another CPU is the run
 		 * loop's start above.  Without VmcbClean (QEMU TCG) all 0.
 		 */
-		v->control.clean = svm_has(SVM_FEAT_VMCB_CLEAN) ? VMCB_CLEAN_IOPM | VMCB_CLEAN_ASID | VMCB_CLEAN_NP |
+		v->control.clean = svm_has(CPUID_8000000A_EDX_VMCB_CLEAN) ? VMCB_CLEAN_IOPM | VMCB_CLEAN_ASID | VMCB_CLEAN_NP |
 									     VMCB_CLEAN_LBR | VMCB_CLEAN_AVIC
 								   : 0;
 	}

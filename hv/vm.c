@@ -82,7 +82,7 @@ static void vmcb_init(struct vcpu *vcpu, u64 entry)
 	c->msrpm_base_pa = (u64)(uintptr_t)vm->msrpm;
 	/* One ASID per vCPU; a fresh VM reuses them, so flush on its first VMRUN. */
 	c->asid = 1 + vcpu->index % (svm_caps.nr_asids > 1 ? svm_caps.nr_asids - 1 : 1);
-	c->tlb_control = svm_has(SVM_FEAT_FLUSH_BY_ASID) ? TLB_CONTROL_FLUSH_ASID
+	c->tlb_control = svm_has(CPUID_8000000A_EDX_FLUSH_BY_ASID) ? TLB_CONTROL_FLUSH_ASID
 							  : TLB_CONTROL_FLUSH_ALL;
 	/* Guest IF masks only virtual interrupts; host interrupts still exit (§1.16). */
 	c->int_ctl = V_INTR_MASKING_MASK;

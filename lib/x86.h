@@ -186,11 +186,17 @@ const char *x86_exception_name(unsigned int vector);
 #define CR0_ET                  BIT(4)
 #define CR0_NE                  BIT(5)
 #define CR0_WP                  BIT(16)
+#define CR0_NW                  BIT(29)
+#define CR0_CD                  BIT(30)
 #define CR0_PG                  BIT(31)
 #define CR4_PAE                 BIT(5)
 #define CR4_PGE                 BIT(7)
 #define CR4_OSFXSR              BIT(9)
 #define CR4_OSXMMEXCPT          BIT(10)
+#define CR4_OSXSAVE             BIT(18)
+
+/* DR6 (APM Vol 2 §13.1.1.3 "Debug-Status Register (DR6)"). */
+#define DR6_BS                  BIT(14) /* single step */
 
 #define RFLAGS_TF               BIT(8)
 #define RFLAGS_IF               BIT(9)

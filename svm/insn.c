@@ -10,8 +10,7 @@
 #include "svm/insn.h"
 #include "svm/vmcb.h"
 
-/* APM Vol 3 §1.2 "Instruction Prefixes": the legacy prefix bytes. */
-static bool is_legacy_prefix(u8 b)
+bool insn_is_legacy_prefix(u8 b)
 {
 	switch (b) {
 	case 0x66: case 0x67:                     /* operand, address size */
@@ -108,7 +107,7 @@ int insn_length_for_exit(const u8 *bytes, unsigned avail, u64 exit_code, bool lo
 
 	if (avail > INSN_MAX_LEN)
 		avail = INSN_MAX_LEN;   /* bytes past 15 can never belong to it */
-	while (i < avail && is_legacy_prefix(bytes[i])) {
+	while (i < avail && insn_is_legacy_prefix(bytes[i])) {
 		if (bytes[i] == 0xf3)
 			rep = true;
 		if (bytes[i] == 0x67)

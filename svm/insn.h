@@ -43,4 +43,10 @@ int insn_length_for_exit(const u8 *bytes, unsigned avail, u64 exit_code, bool lo
  */
 int insn_modrm_length(const u8 *p, unsigned avail, bool addr32, bool long_mode);
 
+/*
+ * b is one of the legacy prefix bytes listed above (APM Vol 3 §1.2.1
+ * "Summary of Legacy Prefixes"); svm/insn_mmio.c uses it too.
+ */
+bool insn_is_legacy_prefix(u8 b);
+
 #endif

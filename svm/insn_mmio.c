@@ -98,22 +98,6 @@ struct prefixes {
 #define REX_R   BIT(2)
 
 /*
- * APM Vol 3 §1.2.1 "Summary of Legacy Prefixes".  svm/insn.c has the same
- * test but keeps it static.
- */
-static bool is_legacy_prefix(u8 x)
-{
-	switch (x) {
-	case 0x66: case 0x67:                                   /* operand, address size */
-	case 0xf0: case 0xf2: case 0xf3:                        /* LOCK, REPNE, REP */
-	case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65: /* segments */
-		return true;
-	default:
-		return false;
-	}
-}
-
-/*
  * Reads the prefixes up to the opcode (left at the cursor).  In 64-bit
  * mode 40h..4Fh are REX and must come last (see the file comment).
  * Outside 64-bit mode they are INC/DEC and end the prefixes like any
@@ -130,7 +114,7 @@ static int scan_prefixes(struct cursor *c, bool long_mode, struct prefixes *p)
 			return err;
 		x = c->b[c->pos];
 		rex = long_mode && (x & 0xf0) == 0x40;
-		if (!rex && !is_legacy_prefix(x))
+		if (!rex && !insn_is_legacy_prefix(x))
 			return 0;
 		if (p->rex)
 			return refuse(c, INSN_MMIO_UNSUPPORTED, "REX prefix not directly before the opcode");

@@ -8,21 +8,25 @@
 
 struct svm_caps svm_caps;
 
+/* Bit numbers of the lib/cpuid.h masks, for the capability report. */
+#define EDX(feat, name) { __builtin_ctz(CPUID_8000000A_EDX_##feat), name }
+#define ECX(feat, name) { __builtin_ctz(CPUID_8000000A_ECX_##feat), name }
+
 const struct svm_feature_name svm_edx_features[] = {
-	{ 0, "NP" }, { 1, "LbrVirt" }, { 2, "SVML" }, { 3, "NRIPS" },
-	{ 4, "TscRateMsr" }, { 5, "VmcbClean" }, { 6, "FlushByAsid" },
-	{ 7, "DecodeAssists" }, { 8, "PmcVirt" }, { 10, "PauseFilter" },
-	{ 12, "PauseFilterThreshold" }, { 13, "AVIC" }, { 15, "vVMSAVE" },
-	{ 16, "VGIF" }, { 17, "GMET" }, { 18, "x2AVIC" }, { 19, "SSSCheck" },
-	{ 20, "V_SPEC_CTRL" }, { 21, "ROGPT" }, { 23, "HOST_MCE_OVERRIDE" },
-	{ 24, "TlbiCtl" }, { 25, "vNMI" }, { 26, "IbsVirt" },
-	{ 27, "ExtLvtAvicAccessChg" }, { 28, "SvmeAddrChk" },
-	{ 29, "BusLockThreshold" }, { 30, "IdleHlt" },
+	EDX(NP, "NP"), EDX(LBRV, "LbrVirt"), EDX(SVML, "SVML"), EDX(NRIPS, "NRIPS"),
+	EDX(TSC_RATE, "TscRateMsr"), EDX(VMCB_CLEAN, "VmcbClean"), EDX(FLUSH_BY_ASID, "FlushByAsid"),
+	EDX(DECODE_ASSISTS, "DecodeAssists"), EDX(PMC_VIRT, "PmcVirt"), EDX(PAUSE_FILTER, "PauseFilter"),
+	EDX(PFTHRESHOLD, "PauseFilterThreshold"), EDX(AVIC, "AVIC"), EDX(V_VMSAVE_VMLOAD, "vVMSAVE"),
+	EDX(VGIF, "VGIF"), EDX(GMET, "GMET"), EDX(X2AVIC, "x2AVIC"), EDX(SSS_CHECK, "SSSCheck"),
+	EDX(V_SPEC_CTRL, "V_SPEC_CTRL"), EDX(ROGPT, "ROGPT"), EDX(HOST_MCE_OVERRIDE, "HOST_MCE_OVERRIDE"),
+	EDX(TLBICTL, "TlbiCtl"), EDX(VNMI, "vNMI"), EDX(IBS_VIRT, "IbsVirt"),
+	EDX(EXTLVT_AVIC, "ExtLvtAvicAccessChg"), EDX(SVME_ADDR_CHK, "SvmeAddrChk"),
+	EDX(BUS_LOCK_THRESH, "BusLockThreshold"), EDX(IDLE_HLT, "IdleHlt"),
 };
 const unsigned svm_edx_features_count = ARRAY_SIZE(svm_edx_features);
 
 const struct svm_feature_name svm_ecx_features[] = {
-	{ 6, "x2AVIC_EXT" },
+	ECX(X2AVIC_EXT, "x2AVIC_EXT"),
 };
 const unsigned svm_ecx_features_count = ARRAY_SIZE(svm_ecx_features);
 
@@ -51,16 +55,16 @@ void svm_detect(struct svm_caps *c)
 		c->family += (r.eax >> 20) & 0xff;
 		c->model |= ((r.eax >> 16) & 0xf) << 4;
 	}
-	c->hypervisor = (r.ecx & BIT(31)) != 0;
-	c->x2apic = (r.ecx & BIT(21)) != 0;
+	c->hypervisor = (r.ecx & CPUID_1_ECX_HYPERVISOR) != 0;
+	c->x2apic = (r.ecx & CPUID_1_ECX_X2APIC) != 0;
 	if (c->hypervisor)
 		cpuid_string(0x40000000, c->hv_signature);
 
 	max_ext = cpuid(0x80000000).eax;
 	if (max_ext >= 0x80000001) {
 		r = cpuid(0x80000001);
-		c->svm = (r.ecx & BIT(2)) != 0;
-		c->page1gb = (r.edx & BIT(26)) != 0;
+		c->svm = (r.ecx & CPUID_80000001_ECX_SVM) != 0;
+		c->page1gb = (r.edx & CPUID_80000001_EDX_PAGE1GB) != 0;
 	}
 	c->max_phys_bits = 36;
 	if (max_ext >= 0x80000008)

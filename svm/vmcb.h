@@ -64,6 +64,19 @@ struct vmcb_seg {
 	u64 base;                       /* +8 */
 };
 
+/*
+ * vmcb_seg.attrib bits, the descriptor attributes packed as above (APM Vol 2
+ * §4.7 "Legacy-Mode Descriptors", §4.8 "Long-Mode Segment Descriptors").
+ */
+#define SEG_ATTR_TYPE_MASK      GENMASK(3, 0)
+#define SEG_ATTR_S              BIT(4)  /* code or data, not system */
+#define SEG_ATTR_DPL_MASK       GENMASK(6, 5)
+#define SEG_ATTR_P              BIT(7)
+#define SEG_ATTR_AVL            BIT(8)
+#define SEG_ATTR_L              BIT(9)  /* CS: 64-bit code */
+#define SEG_ATTR_DB             BIT(10) /* CS: default operand size 32 bits */
+#define SEG_ATTR_G              BIT(11)
+
 /* State-save area; offsets are VMCB offsets (Table B-2 offset + 0x400). */
 struct vmcb_save {
 	struct vmcb_seg es;             /* +0x400 */
@@ -198,7 +211,6 @@ VMCB_SAVE_CHECK(last_excp_to, 0x690);
 VMCB_SAVE_CHECK(spec_ctrl, 0x6e0);
 _Static_assert(sizeof(struct vmcb) == 4096, "the VMCB is one 4 KiB page");
 
-/* Intercept vector 3 (+0x00c), APM2 Table B-1; reference §1.6. */
 /*
  * VMCB clean bits, control offset 0x0c0 (APM Vol 2 §15.15.3 "VMCB Clean
  * Field"; reference 1.10): 1 = the group is unchanged since the last VMRUN
@@ -210,6 +222,7 @@ _Static_assert(sizeof(struct vmcb) == 4096, "the VMCB is one 4 KiB page");
 #define VMCB_CLEAN_LBR          BIT(10)
 #define VMCB_CLEAN_AVIC         BIT(11) /* AVIC_APIC_BAR, backing page, the two table pointers */
 
+/* Intercept vector 3 (+0x00c), APM2 Table B-1; reference §1.6. */
 #define INTERCEPT_INTR          BIT(0)
 #define INTERCEPT_NMI           BIT(1)
 #define INTERCEPT_SMI           BIT(2)
@@ -345,12 +358,18 @@ _Static_assert(sizeof(struct vmcb) == 4096, "the VMCB is one 4 KiB page");
 #define SVM_EXIT_INVALID        ((u64)-1)
 
 /* IOIO EXITINFO1 (reference §1.15). */
-#define SVM_IOIO_TYPE_IN        BIT(0)
-#define SVM_IOIO_STR            BIT(2)
+#define SVM_IOIO_TYPE_IN        BIT(0)  /* IN; 0 = OUT */
+#define SVM_IOIO_STR            BIT(2)  /* INS/OUTS */
 #define SVM_IOIO_REP            BIT(3)
-#define SVM_IOIO_SIZE_SHIFT     4
-#define SVM_IOIO_SIZE_MASK      GENMASK(6, 4)
+#define SVM_IOIO_SZ8            BIT(4)  /* operand size, one of the three set */
+#define SVM_IOIO_SZ16           BIT(5)
+#define SVM_IOIO_SZ32           BIT(6)
+#define SVM_IOIO_A16            BIT(7)  /* address size of INS/OUTS */
+#define SVM_IOIO_A32            BIT(8)
+#define SVM_IOIO_A64            BIT(9)
+#define SVM_IOIO_SEG_MASK       GENMASK(12, 10) /* segment of INS/OUTS, 0 = ES .. 5 = GS */
 #define SVM_IOIO_PORT_SHIFT     16
+#define SVM_IOIO_PORT_MASK      GENMASK(31, 16)
 
 /* NPF EXITINFO1 (reference §1.15). */
 #define SVM_NPF_P               BIT(0)

@@ -16,8 +16,6 @@
 #include "lib/x86.h"
 #include "lib/printf.h"
 
-#define CR0_NW                  BIT(29)
-#define CR0_CD                  BIT(30)
 #define CR4_CET                 BIT(23)
 
 /*
@@ -36,10 +34,6 @@
  */
 #define EFER_DEFINED            (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE | \
 				 EFER_SVME | EFER_LMSLE | EFER_FFXSR | EFER_TCE)
-
-/* CS attribute bits: descriptor bits 53 (L) and 54 (D/B), moved down by 44. */
-#define SEG_ATTR_L              BIT(9)
-#define SEG_ATTR_DB             BIT(10)
 
 #define AVIC_PHYSICAL_MAX_INDEX_MASK GENMASK(11, 0)
 

@@ -139,11 +139,6 @@
 #define APIC_ESR_RIV            BIT(6)  /* received an illegal vector */
 #define APIC_ESR_IRA            BIT(7)  /* illegal register address */
 
-/* CPUID Fn0000_0001 (APM Vol 3 Appendix E.3.2). */
-#define CPUID_1_EDX_APIC        BIT(9)  /* APIC present and enabled (APIC_BASE.EN) */
-#define CPUID_1_ECX_X2APIC      BIT(21)
-#define CPUID_1_ECX_TSC_DEADLINE BIT(24)
-
 /* Vectors 0-15 are illegal for the APIC; priority class = vector >> 4. */
 #define APIC_FIRST_LEGAL_VECTOR 16
 #define APIC_SPURIOUS_VECTOR    0xff    /* what apic_sw_enable() puts in SVR */

@@ -13,6 +13,7 @@
 #include "lib/types.h"
 #include "lib/hv_abi.h"
 #include "lib/x86.h"
+#include "lib/cpuid.h"
 #include "lib/string.h"
 #include "lib/printf.h"
 #include "guest/lib/console.h"
@@ -49,11 +50,6 @@
 #define SVM_EXIT_IOIO           0x07b
 #define SVM_EXIT_VMMCALL        0x081
 #define HC_EXIT_COUNT_ALL       (~0ULL)
-
-/* Missing from lib/x86.h: CR0.EM (x87 emulation), cleared at entry. */
-#ifndef CR0_EM
-#define CR0_EM                  BIT(2)
-#endif
 
 /* The boot information the hypervisor left at HV_BOOT_INFO_GPA. */
 extern const struct hv_boot_info *boot_info;

@@ -55,8 +55,8 @@ u32 irq_unexpected(void);
 /*
  * Interrupts (vectors 32-255) delivered into a context that had IF=0: not
  * possible on a CPU (no guest here raises INT n on them), so a sign of a
- * double delivery - e.g. QEMU TCG re-delivering an injected interrupt
- * after its VMRUN (see the apic_storm test).  Since this vCPU started.
+ * double delivery (QEMU TCG's: docs/ARCHITECTURE.md "Interrupt injection
+ * and QEMU's re-delivery").  Since this vCPU started.
  */
 u32 irq_if_off(void);
 /*
@@ -64,14 +64,11 @@ u32 irq_if_off(void);
  * interrupted RIP in an IRQ entry stub or irq_common (guest/isr.asm), or
  * the vector counted in irq_common's irq_active, which covers guest_irq()
  * and the handler: the interrupt was delivered, and before the handler's
- * first exit to the hypervisor it was delivered again.  QEMU TCG does
- * this now and then with an interrupt injected through EVENTINJ, which is
- * why the hypervisor injects the APIC's fixed interrupts through V_IRQ
- * (docs/ARCHITECTURE.md "Interrupt injection and QEMU's re-delivery"); so
- * with the hypervisor as it is this counts 0 in apic_storm.  A CPU cannot:
- * all of that runs with IF=0.  guest_irq() ignores such a delivery (the
- * first one is handled) and counts it here; tests that count interrupts
- * print the figure.
+ * first exit to the hypervisor it was delivered again (QEMU TCG's double
+ * delivery: docs/ARCHITECTURE.md "Interrupt injection and QEMU's
+ * re-delivery").  A CPU cannot: all of that runs with IF=0.  guest_irq()
+ * ignores such a delivery (the first one is handled) and counts it here;
+ * tests that count interrupts print the figure.
  */
 u32 irq_redelivered(void);
 u8 irq_last_unexpected(void);

@@ -16,11 +16,6 @@
  */
 #include "guest/lib/guest.h"
 
-#define CPUID_1_ECX_MONITOR             BIT(3)
-#define CPUID_1_ECX_HYPERVISOR          BIT(31)
-#define CPUID_80000001_ECX_SVM          BIT(2)
-#define CPUID_80000001_ECX_SKINIT       BIT(12)
-
 GUEST_TEST(cpuid)
 {
 	struct cpuid_regs r, leaf1 = cpuid(1);

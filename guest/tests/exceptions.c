@@ -111,8 +111,9 @@ static bool check(const char *what, void (*fn)(void *), struct probe *p,
 }
 
 /*
- * QEMU 7.2 TCG sometimes delivers an injected interrupt a second time
- * while the guest still handles it (guest/lib/irq.h).  Played here by hand,
+ * QEMU TCG can deliver an injected interrupt a second time while the guest
+ * still handles it (docs/ARCHITECTURE.md "Interrupt injection and QEMU's
+ * re-delivery"; guest/lib/irq.h).  Played here by hand,
  * twice, with IF=0: the frame of a delivery of vector 32 (back to label 1),
  * then on top the frame of a second delivery that interrupted vector 32's
  * own stub, and a jump to that stub; and a delivery of vector 32 whose

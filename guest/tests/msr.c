@@ -12,7 +12,8 @@
  *  - PAT takes valid values and reads them back, and rejects a reserved
  *    memory type with #GP;
  *  - TSC reads do not go backwards; FS base reads back what was written.
- * Left out on purpose: APIC MSRs (the virtual APIC comes later), and the
+ * Left out on purpose: APIC MSRs (IA32_APIC_BASE and the x2APIC range are
+ * tested by the apic_* tests, e.g. apic_mode.c and apic_regs.c), and the
  * #GP for a non-canonical FS base: FS base is passed through, so that would
  * test the CPU, and QEMU 7.2 TCG does not raise it.
  *
@@ -71,7 +72,7 @@ static void check_efer_nxe(void)
 {
 	u64 efer = rdmsr(MSR_EFER), now;
 
-	if (cpuid(0x80000000).eax < 0x80000001 || !(cpuid(0x80000001).edx & BIT(20))) {
+	if (cpuid(0x80000000).eax < 0x80000001 || !(cpuid(0x80000001).edx & CPUID_80000001_EDX_NX)) {
 		report_skip("EFER.NXE: no NX in CPUID 0x80000001 EDX[20]");
 		return;
 	}

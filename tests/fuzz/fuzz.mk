@@ -52,7 +52,7 @@ FUZZ_SOFT := $(filter check,$(MAKECMDGOALS))
 .PHONY: fuzz fuzz-build fuzz-check fuzz-repro
 fuzz-build: $(FUZZ_BIN)
 
-# One translation unit: fuzz_vapic.c includes avic/vapic.c (like tests/unit/test_vapic.c).
+# One translation unit: fuzz_vapic.c includes avic/vapic.c.
 $(FUZZ_BIN): tests/fuzz/fuzz_vapic.c
 	@mkdir -p $(dir $@)
 	@$(FUZZ_TOOLCHECK) || { $(if $(FUZZ_SOFT),echo "fuzz: $@ not built; tests/check.sh will report FAIL: fuzz" >&2; exit 0,exit 1); }; \

@@ -31,8 +31,9 @@
  *   then ops     one byte each: bit 7 = which vAPIC, bits 6:0 % OP_COUNT =
  *                the operation (enum fz_op), followed by its operands.
  *
- * Single translation unit on purpose, like tests/unit/test_vapic.c: the
- * implementation is included so that its static helpers need no export.
+ * Single translation unit on purpose (the unit tests link avic/vapic.c
+ * instead): the implementation is included so that its static helpers need
+ * no export, and a mutated copy can take its place (tests/fuzz/README.md).
  */
 #include "avic/vapic.c"
 

@@ -24,10 +24,10 @@ static struct svm_caps caps_of(const char *vendor, u32 family, u32 edx, u32 ecx)
 
 TEST(apic_mode_auto_follows_cpuid)
 {
-	struct svm_caps none = caps_of("AuthenticAMD", 0x19, SVM_FEAT_NP, 0);
-	struct svm_caps avic = caps_of("AuthenticAMD", 0x19, SVM_FEAT_NP | SVM_FEAT_AVIC, 0);
-	struct svm_caps both = caps_of("AuthenticAMD", 0x19, SVM_FEAT_NP | SVM_FEAT_AVIC | SVM_FEAT_X2AVIC,
-				       SVM_FEAT_ECX_X2AVIC_EXT);
+	struct svm_caps none = caps_of("AuthenticAMD", 0x19, CPUID_8000000A_EDX_NP, 0);
+	struct svm_caps avic = caps_of("AuthenticAMD", 0x19, CPUID_8000000A_EDX_NP | CPUID_8000000A_EDX_AVIC, 0);
+	struct svm_caps both = caps_of("AuthenticAMD", 0x19, CPUID_8000000A_EDX_NP | CPUID_8000000A_EDX_AVIC | CPUID_8000000A_EDX_X2AVIC,
+				       CPUID_8000000A_ECX_X2AVIC_EXT);
 	struct apic_mode_choice c;
 
 	apic_mode_choose(&none, CFG_APIC_AUTO, false, &c);
@@ -51,8 +51,8 @@ TEST(apic_mode_auto_follows_cpuid)
 
 TEST(apic_mode_requests)
 {
-	struct svm_caps none = caps_of("AuthenticAMD", 0x19, SVM_FEAT_NP, 0);
-	struct svm_caps avic = caps_of("AuthenticAMD", 0x19, SVM_FEAT_NP | SVM_FEAT_AVIC, 0);
+	struct svm_caps none = caps_of("AuthenticAMD", 0x19, CPUID_8000000A_EDX_NP, 0);
+	struct svm_caps avic = caps_of("AuthenticAMD", 0x19, CPUID_8000000A_EDX_NP | CPUID_8000000A_EDX_AVIC, 0);
 	struct apic_mode_choice c;
 
 	apic_mode_choose(&avic, CFG_APIC_SOFT, false, &c);
@@ -73,7 +73,7 @@ TEST(apic_mode_requests)
 
 TEST(apic_mode_erratum_1235)
 {
-	u32 edx = SVM_FEAT_NP | SVM_FEAT_AVIC;
+	u32 edx = CPUID_8000000A_EDX_NP | CPUID_8000000A_EDX_AVIC;
 	struct svm_caps zen1 = caps_of("AuthenticAMD", 0x17, edx, 0);
 	struct svm_caps hygon = caps_of("HygonGenuine", 0x18, edx, 0);
 	struct svm_caps zen3 = caps_of("AuthenticAMD", 0x19, edx, 0);
@@ -148,11 +148,11 @@ TEST(apic_mode_zen4_ranges)
 /* linux_default: AVIC backend, x2AVIC and Zen 4+; the report says when it is not. */
 TEST(apic_mode_linux_default)
 {
-	u32 x2 = SVM_FEAT_NP | SVM_FEAT_AVIC | SVM_FEAT_X2AVIC;
+	u32 x2 = CPUID_8000000A_EDX_NP | CPUID_8000000A_EDX_AVIC | CPUID_8000000A_EDX_X2AVIC;
 	struct svm_caps genoa = caps_model("AuthenticAMD", 0x19, 0x11, x2);
 	struct svm_caps milan = caps_model("AuthenticAMD", 0x19, 0x01, x2);
-	struct svm_caps genoa_nox2 = caps_model("AuthenticAMD", 0x19, 0x11, SVM_FEAT_NP | SVM_FEAT_AVIC);
-	struct svm_caps none = caps_model("AuthenticAMD", 0x19, 0x11, SVM_FEAT_NP);
+	struct svm_caps genoa_nox2 = caps_model("AuthenticAMD", 0x19, 0x11, CPUID_8000000A_EDX_NP | CPUID_8000000A_EDX_AVIC);
+	struct svm_caps none = caps_model("AuthenticAMD", 0x19, 0x11, CPUID_8000000A_EDX_NP);
 	struct apic_mode_choice c;
 
 	apic_mode_choose(&genoa, CFG_APIC_AUTO, false, &c);
@@ -177,8 +177,8 @@ TEST(apic_mode_linux_default)
 TEST(apic_mode_host_ids_width)
 {
 	struct svm_caps both = caps_model("AuthenticAMD", 0x19, 0x11,
-					  SVM_FEAT_NP | SVM_FEAT_AVIC | SVM_FEAT_X2AVIC);
-	struct svm_caps none = caps_model("AuthenticAMD", 0x19, 0x11, SVM_FEAT_NP);
+					  CPUID_8000000A_EDX_NP | CPUID_8000000A_EDX_AVIC | CPUID_8000000A_EDX_X2AVIC);
+	struct svm_caps none = caps_model("AuthenticAMD", 0x19, 0x11, CPUID_8000000A_EDX_NP);
 	struct apic_mode_choice c;
 
 	apic_mode_choose(&both, CFG_APIC_AUTO, false, &c);
@@ -210,7 +210,7 @@ TEST(apic_mode_host_ids_width)
  */
 TEST(apic_mode_emu_quirks_sets)
 {
-	u32 edx = SVM_FEAT_NP | SVM_FEAT_AVIC | SVM_FEAT_X2AVIC;
+	u32 edx = CPUID_8000000A_EDX_NP | CPUID_8000000A_EDX_AVIC | CPUID_8000000A_EDX_X2AVIC;
 	struct svm_caps zen3 = caps_model("AuthenticAMD", 0x19, 0x01, edx);
 	struct svm_caps zen1 = caps_model("AuthenticAMD", 0x17, 0x01, edx);
 	struct apic_mode_choice c;

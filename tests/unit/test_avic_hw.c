@@ -13,11 +13,9 @@
  * on a bit: a lost doorbell, a wrong IPI target, a VMRUN that fails, a
  * trap handled as a fault (RIP advanced twice), or an x2APIC MSR reaching
  * the host's APIC.
- *
- * Single translation unit on purpose, like test_vapic.c: tests/unit/unit.mk
- * does not name avic/avic_hw.c, so this file includes the implementation.
  */
 #include "avic/avic_hw.h"
+#include "avic/vapic.h"
 #include "svm/msrpm.h"
 
 #include "tests/unit/unit.h"
@@ -385,7 +383,7 @@ TEST(avic_hw_table_15_22_rows)
 	CHECK(avic_reg_access_lookup(0x0e0)->x2apic_msr == 0);  /* DFR: xAPIC only */
 	CHECK(avic_reg_access_lookup(0x050) == NULL);
 	CHECK(avic_reg_access_lookup(0x1000) == NULL);
-	CHECK_EQ(0x320, AVIC_X2APIC_MSR_TO_OFFSET(0x832));
+	CHECK_EQ(0x320, VAPIC_X2APIC_MSR_OFFSET(0x832));
 }
 
 /*

@@ -13,10 +13,6 @@
  * the middle of an instruction, access the wrong number of bytes, write
  * the wrong register or the wrong part of it, or emulate an instruction
  * it should have refused.
- *
- * Single translation unit on purpose: tests/unit/unit.mk does not list
- * svm/insn_mmio.c, so this file includes the implementation directly
- * (svm/insn.c, for insn_modrm_length(), is linked from UNIT_SRCS).
  */
 #include "svm/insn_mmio.h"
 

@@ -14,13 +14,13 @@
  * loaded at all: every malformed file must give its message and write nothing.
  *
  * The ELF files are built here, byte by byte, from a small description.
- * hv/multiboot.c is not in tests/unit/unit.mk: it is included directly.
  */
-#include "hv/multiboot.c"
+#include "hv/multiboot.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include "boot/config.h"
+#include "lib/printf.h"
 #include "tests/unit/unit.h"
 
 #define MIB             (1024ULL * 1024)

@@ -10,10 +10,6 @@
  * page layout (§15.29.3, reference §2.3).  A failure means a guest would see
  * an APIC that differs from the architecture (wrong #GP, lost or misrouted
  * interrupt, wrong priority).
- *
- * Single translation unit on purpose: tests/unit/unit.mk only builds
- * the test sources plus a fixed list that does not name avic/vapic.c yet, so
- * this file includes the implementation directly.
  */
 #include <string.h>
 #include "avic/vapic.h"

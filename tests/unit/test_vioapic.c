@@ -10,9 +10,6 @@
  * and the accesses that hit no register.  A failure means a guest would lose
  * an interrupt, get one twice, hang on a stuck Remote IRR, or see registers
  * that differ from the datasheet.
- *
- * Single translation unit on purpose, like test_vapic.c: tests/unit/unit.mk
- * does not name avic/vioapic.c, so this file includes the implementation.
  */
 #include <string.h>
 #include "avic/vioapic.h"

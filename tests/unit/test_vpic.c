@@ -12,12 +12,9 @@
  * IRQ 7 / 15).  A failure means a guest would lose an interrupt, take one
  * twice or with a wrong vector, be interrupted by a PIC it never
  * programmed, or hang on a level that never leaves service.
- *
- * Single translation unit on purpose: tests/unit/unit.mk does not name
- * avic/vpic.c, so this file includes the implementation.
  */
 #include <string.h>
-#include "avic/vpic.c"
+#include "avic/vpic.h"
 
 #include "tests/unit/unit.h"
 

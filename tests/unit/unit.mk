@@ -9,8 +9,8 @@
 
 UNIT_SRCS += svm/msrpm.c svm/iopm.c svm/npt.c svm/exit_names.c svm/vmcb_check.c
 UNIT_SRCS += svm/insn.c svm/guest_walk.c svm/insn_mmio.c
-UNIT_SRCS += avic/vapic.c avic/vioapic.c avic/avic_hw.c avic/apic_mode.c
-UNIT_SRCS += hv/host_apic_mode.c
+UNIT_SRCS += avic/vapic.c avic/vioapic.c avic/vpic.c avic/avic_hw.c avic/avic_emu.c avic/apic_mode.c
+UNIT_SRCS += hv/host_apic_mode.c hv/multiboot.c
 UNIT_SRCS += lib/printf.c lib/string.c lib/x86.c hv/results.c
 UNIT_SRCS += lib/font8x16.c lib/fb.c lib/tally.c hv/screen.c
 UNIT_SRCS += $(wildcard tools/verdict_lib.c boot/acpi.c boot/config.c)
