@@ -15,7 +15,7 @@
 #include "svm/vmcb.h"
 #include "svm/npt.h"
 #include "svm/exit_names.h"
-#include "boot/config.h"
+#include "hv/config.h"
 #include "hv/console.h"
 #include "avic/vapic.h"
 #include "avic/vioapic.h"

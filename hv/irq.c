@@ -5,13 +5,12 @@
  * machine.  Interrupts: the periodic tick (drives the watchdog and wakes
  * halted CPUs), the kick IPI (new work in the mailbox), spurious vectors.
  */
-#include "boot/cpu.h"
 #include "hv/console.h"
 #include "hv/host_apic.h"
+#include "hv/irq.h"
 #include "hv/percpu.h"
 #include "lib/x86.h"
 
-void hv_irq_dispatch(struct irq_frame *f);
 void hv_irq_dispatch(struct irq_frame *f)
 {
 	struct percpu *pc = this_cpu();
