@@ -71,7 +71,6 @@ struct vcpu {
 	u32 cpu;                        /* physical CPU index it runs on */
 	struct vmcb *vmcb;
 	struct guest_regs regs;
-	bool launched;
 
 	enum vcpu_end end;
 	u32 end_status;                 /* value written to the end port */
