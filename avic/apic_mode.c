@@ -19,6 +19,8 @@
  * exits as "target not running" and the hypervisor wakes or rings the
  * target (KVM: enable_ipiv=false).
  */
+struct apic_mode_choice apic_choice;
+
 static bool erratum_1235(const struct svm_caps *caps)
 {
 	if (!strcmp(caps->vendor, "AuthenticAMD"))
@@ -28,7 +30,7 @@ static bool erratum_1235(const struct svm_caps *caps)
 	return false;
 }
 
-void apic_mode_choose(const struct svm_caps *caps, enum cfg_apic req, bool force,
+void apic_mode_choose(const struct svm_caps *caps, enum apic_request req, bool force,
 		      struct apic_mode_choice *out)
 {
 	bool avic = caps->edx & CPUID_8000000A_EDX_AVIC, x2avic = caps->edx & CPUID_8000000A_EDX_X2AVIC;
@@ -38,12 +40,12 @@ void apic_mode_choose(const struct svm_caps *caps, enum cfg_apic req, bool force
 	memset(out, 0, sizeof(*out));
 	out->x2avic_ext = caps->ecx & CPUID_8000000A_ECX_X2AVIC_EXT;
 	switch (req) {
-	case CFG_APIC_SOFT:
+	case APIC_REQ_SOFT:
 		out->backend = APIC_BACKEND_SOFT;
 		out->name = "software";
 		snprintf(out->reason, sizeof(out->reason), "apic=soft; CPU: %s", cpu);
 		return;
-	case CFG_APIC_AVIC_EMU:
+	case APIC_REQ_AVIC_EMU:
 		out->backend = APIC_BACKEND_AVIC_EMU;
 		out->name = "AVIC emulation";
 		out->x2avic = true;
@@ -51,12 +53,12 @@ void apic_mode_choose(const struct svm_caps *caps, enum cfg_apic req, bool force
 		snprintf(out->reason, sizeof(out->reason),
 			 "apic=avic-emu: every access intercepted, a model of AVIC/x2AVIC decides; CPU: %s", cpu);
 		return;
-	case CFG_APIC_AVIC:
-	case CFG_APIC_AUTO:
+	case APIC_REQ_AVIC:
+	case APIC_REQ_AUTO:
 		break;
 	}
 	if (!avic && !force) {
-		if (req == CFG_APIC_AVIC) {
+		if (req == APIC_REQ_AVIC) {
 			out->error = true;
 			out->backend = APIC_BACKEND_SOFT;
 			out->name = "none";
@@ -80,7 +82,7 @@ void apic_mode_choose(const struct svm_caps *caps, enum cfg_apic req, bool force
 	 */
 	out->linux_default = avic && x2avic && apic_mode_zen4_or_later(caps);
 	snprintf(out->reason, sizeof(out->reason), "apic=%s; CPU: %s%s%s%s",
-		 req == CFG_APIC_AVIC ? "avic" : "auto", cpu,
+		 req == APIC_REQ_AVIC ? "avic" : "auto", cpu,
 		 x2avic ? "" : "; x2APIC guests run without acceleration (inhibit)",
 		 out->ipi_virt ? "" : "; erratum 1235 (family 17h/Hygon 18h): IPIs through the hypervisor",
 		 out->linux_default ? "" : "; Linux KVM would not enable AVIC by default here "
@@ -119,13 +121,23 @@ void apic_mode_host_ids(u32 max_host_apic_id, struct apic_mode_choice *out)
 		   "IsRunning never set, no doorbells, targets woken by kicks", max_host_apic_id);
 }
 
+void apic_mode_x2avic_off(struct apic_mode_choice *out)
+{
+	if (!out->x2avic || out->backend == APIC_BACKEND_SOFT)
+		return;
+	out->x2avic = false;
+	if (out->backend == APIC_BACKEND_AVIC)
+		out->name = "AVIC";
+	reason_add(out, "; x2avic=off: x2APIC guests run without AVIC (inhibit)");
+}
+
 void apic_mode_emu_quirks(const struct svm_caps *caps, u8 cfg_quirks, struct apic_mode_choice *out)
 {
-	const char *which = cfg_quirks == CFG_QUIRKS_ALL ? "all" : "on";
+	const char *which = cfg_quirks == APIC_REQ_QUIRKS_ALL ? "all" : "on";
 
-	if (out->backend != APIC_BACKEND_AVIC_EMU || cfg_quirks == CFG_QUIRKS_OFF)
+	if (out->backend != APIC_BACKEND_AVIC_EMU || cfg_quirks == APIC_REQ_QUIRKS_OFF)
 		return;
-	out->emu_quirks = cfg_quirks == CFG_QUIRKS_ALL ? AVIC_EMU_QUIRKS_ALL : AVIC_EMU_QUIRKS_REPORTED;
+	out->emu_quirks = cfg_quirks == APIC_REQ_QUIRKS_ALL ? AVIC_EMU_QUIRKS_ALL : AVIC_EMU_QUIRKS_REPORTED;
 	if (erratum_1235(caps)) {
 		/*
 		 * The erratum's gate (IsRunning never set) makes every IPI exit

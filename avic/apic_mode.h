@@ -15,7 +15,11 @@
 #define AVIC_APIC_MODE_H
 
 #include "svm/svm.h"
-#include "boot/config.h"
+
+/* apic=: which backend is asked for (apic_mode_choose decides what auto means). */
+enum apic_request { APIC_REQ_AUTO, APIC_REQ_SOFT, APIC_REQ_AVIC, APIC_REQ_AVIC_EMU };
+/* avic_emu_quirks=: which of the model's quirks are asked for. */
+enum { APIC_REQ_QUIRKS_OFF, APIC_REQ_QUIRKS_ON, APIC_REQ_QUIRKS_ALL };
 
 enum apic_backend { APIC_BACKEND_SOFT, APIC_BACKEND_AVIC, APIC_BACKEND_AVIC_EMU };
 
@@ -34,7 +38,7 @@ struct apic_mode_choice {
 };
 
 /* Decides from the CPU's features and apic= / avic_force=. */
-void apic_mode_choose(const struct svm_caps *caps, enum cfg_apic req, bool force,
+void apic_mode_choose(const struct svm_caps *caps, enum apic_request req, bool force,
 		      struct apic_mode_choice *out);
 
 /*
@@ -45,7 +49,14 @@ void apic_mode_choose(const struct svm_caps *caps, enum cfg_apic req, bool force
 void apic_mode_host_ids(u32 max_host_apic_id, struct apic_mode_choice *out);
 
 /*
- * avic_emu_quirks=on|all (CFG_QUIRKS_*) for the model: which quirks it
+ * x2avic=off: AVIC for xAPIC guests only; a guest in x2APIC mode then
+ * inhibits AVIC for its VM (reference 2.14 "hybrid AVIC" is the
+ * alternative KVM offers; this tool takes the inhibit).
+ */
+void apic_mode_x2avic_off(struct apic_mode_choice *out);
+
+/*
+ * avic_emu_quirks=on|all (APIC_REQ_QUIRKS_*) for the model: which quirks it
  * plays.  On a family-17h/Hygon-18h CPU profile the erratum 1235 gate
  * applies as it would on such a CPU (IsRunning never set) and the model
  * plays IsRunning seen late; elsewhere that quirk is left out.
@@ -55,6 +66,6 @@ void apic_mode_emu_quirks(const struct svm_caps *caps, u8 cfg_quirks, struct api
 /* Whether the CPU is AMD Zen 4 or later (family 19h models 10h-1Fh, 60h-7Fh, A0h-AFh, or family 1Ah+). */
 bool apic_mode_zen4_or_later(const struct svm_caps *caps);
 
-extern struct apic_mode_choice apic_choice;     /* the run's choice (boot/efi_main.c) */
+extern struct apic_mode_choice apic_choice;     /* the run's choice (made by boot/efi_main.c) */
 
 #endif

@@ -12,14 +12,6 @@
 #define HOST_DS   0x10
 #define HOST_TSS  0x18
 
-/* What an interrupt stub pushes; boot/isr.asm builds it, hv/irq.c reads it. */
-struct irq_frame {
-	u64 r15, r14, r13, r12, r11, r10, r9, r8;
-	u64 rbp, rdi, rsi, rdx, rcx, rbx, rax;
-	u64 vector, error_code;
-	u64 rip, cs, rflags, rsp, ss;
-};
-
 /* Page tables mapping [0, top) 1:1. Returns CR3 or 0. */
 u64 host_page_tables_build(u64 top, bool page1gb, void *(*alloc_page)(void));
 void cpu_setup_tables(struct percpu *pc, u64 cr3);   /* GDT/TSS/IDT/CR3/GS on this CPU */

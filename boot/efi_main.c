@@ -10,7 +10,7 @@
 #include <efilib.h>
 
 #include "boot/acpi.h"
-#include "boot/config.h"
+#include "hv/config.h"
 #include "boot/cpu.h"
 #include "boot/save.h"
 #include "boot/gop.h"
@@ -22,6 +22,7 @@
 #include "hv/mem.h"
 #include "hv/multiboot.h"
 #include "hv/percpu.h"
+#include "hv/platform.h"
 #include "hv/uart.h"
 #include "hv/screen.h"
 #include "svm/svm.h"
@@ -32,28 +33,15 @@
 #define HV_VERSION "0.1"
 #define MAX_MADT_CPUS 1024
 
-struct percpu *percpu_array;
-u64 hv_entry_tsc;
-u32 nr_cpus = 1;
-extern void (*hv_platform_reset)(bool poweroff);
-extern void (*hv_platform_save)(void);
 
 static struct acpi_cpu madt_cpus[MAX_MADT_CPUS];
 static int madt_count;
 static u64 trampoline_pa;
 static u64 mem_top;
-struct apic_mode_choice apic_choice;
 /* The screen console: a GOP framebuffer was found (gop_end: its end), and screen=on. */
 static bool gop_ok, screen_on;
 static u64 gop_end;
 static char screen_desc[200];
-struct host_apic_choice host_apic_choice;
-
-u32 this_cpu_index(void)
-{
-	/* GS base is 0 until cpu_setup_tables() (UEFI leaves it 0). */
-	return rdmsr(MSR_GS_BASE) ? this_cpu()->index : 0;
-}
 
 /* ---- the UEFI text console -------------------------------------------------- */
 
@@ -599,20 +587,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 		  host_apic_choice.reason);
 	hv_printf("serial console: %s\n", console_desc);
 	apic_mode_choose(&svm_caps, hv_cfg.apic, hv_cfg.avic_force, &apic_choice);
-	/*
-	 * x2avic=off: AVIC for xAPIC guests only; a guest in x2APIC mode then
-	 * inhibits AVIC for its VM (reference 2.14 "hybrid AVIC" is the
-	 * alternative KVM offers; this tool takes the inhibit).
-	 */
-	if (!hv_cfg.x2avic && apic_choice.x2avic && apic_choice.backend != APIC_BACKEND_SOFT) {
-		size_t n = strlen(apic_choice.reason);
-
-		apic_choice.x2avic = false;
-		if (apic_choice.backend == APIC_BACKEND_AVIC)
-			apic_choice.name = "AVIC";
-		snprintf(apic_choice.reason + n, sizeof(apic_choice.reason) - n,
-			 "; x2avic=off: x2APIC guests run without AVIC (inhibit)");
-	}
+	if (!hv_cfg.x2avic)
+		apic_mode_x2avic_off(&apic_choice);
 	apic_mode_emu_quirks(&svm_caps, hv_cfg.avic_emu_quirks, &apic_choice);
 	{
 		u32 max_id = 0;

@@ -7,7 +7,7 @@
 ;  3. loads CS:RIP from the IDT gate; an interrupt gate also clears RFLAGS.IF.
 ; Each stub below pushes a dummy error code where the CPU pushes none, then
 ; the vector number, so every frame has the same shape (struct irq_frame in
-; boot/cpu.h); the common path saves the GPRs and calls hv_irq_dispatch().
+; hv/irq.h); the common path saves the GPRs and calls hv_irq_dispatch().
 
 bits 64
 default rel

@@ -12,6 +12,7 @@
 #include "lib/x86.h"
 
 u64 tsc_hz;
+struct host_apic_choice host_apic_choice;
 static bool x2apic;
 static volatile u8 *xapic_base;
 static u32 timer_ticks_per_us_x1000;    /* APIC timer ticks (divide 16) per ms */

@@ -10,7 +10,7 @@
 #define HV_HOST_APIC_H
 
 #include "lib/types.h"
-#include "boot/config.h"
+#include "hv/config.h"
 
 /* Host interrupt vectors. */
 #define HOST_VEC_TIMER          0x20
@@ -54,7 +54,7 @@ struct host_apic_choice {
 };
 void host_apic_choose(enum cfg_host_apic want, bool cpu_has_x2apic, bool firmware_x2apic,
 		      struct host_apic_choice *out);
-extern struct host_apic_choice host_apic_choice;        /* the run's (boot/efi_main.c) */
+extern struct host_apic_choice host_apic_choice;        /* the run's (made by boot/efi_main.c) */
 u32 host_apic_id_decode(u32 id_reg, bool x2apic);       /* the ID register's value -> APIC ID */
 bool host_apic_id_reachable(u32 apic_id, bool x2apic);  /* a physical destination in this mode */
 u64 host_apic_icr_x2apic(u32 apic_id, u32 icr_low);     /* MSR 0x830 value */

@@ -15,7 +15,7 @@
 #include "svm/vmcb.h"
 #include "svm/npt.h"
 #include "svm/exit_names.h"
-#include "boot/config.h"
+#include "hv/config.h"
 #include "hv/console.h"
 #include "avic/vapic.h"
 #include "avic/vioapic.h"
@@ -71,7 +71,6 @@ struct vcpu {
 	u32 cpu;                        /* physical CPU index it runs on */
 	struct vmcb *vmcb;
 	struct guest_regs regs;
-	bool launched;
 
 	enum vcpu_end end;
 	u32 end_status;                 /* value written to the end port */

@@ -5,21 +5,18 @@
  * machine.  Interrupts: the periodic tick (drives the watchdog and wakes
  * halted CPUs), the kick IPI (new work in the mailbox), spurious vectors.
  */
-#include "boot/cpu.h"
 #include "hv/console.h"
 #include "hv/host_apic.h"
+#include "hv/irq.h"
 #include "hv/percpu.h"
 #include "lib/x86.h"
 
-void hv_irq_dispatch(struct irq_frame *f);
 void hv_irq_dispatch(struct irq_frame *f)
 {
 	struct percpu *pc = this_cpu();
 
-	if (f->vector == X86_NMI) {
-		pc->nmi_count++;
+	if (f->vector == X86_NMI)
 		return;
-	}
 	if (f->vector < 32) {
 		hv_panic(__FILE__, __LINE__,
 			 "exception %s (vector %llu) in the hypervisor: error 0x%llx RIP 0x%llx "
@@ -33,7 +30,6 @@ void hv_irq_dispatch(struct irq_frame *f)
 			 (unsigned long long)f->rdx, (unsigned long long)f->rsi,
 			 (unsigned long long)f->rdi);
 	}
-	pc->irq_count++;
 	switch (f->vector) {
 	case HOST_VEC_TIMER:
 		pc->timer_ticks++;

@@ -14,6 +14,7 @@
 #include "hv/mem.h"
 #include "hv/multiboot.h"
 #include "hv/percpu.h"
+#include "hv/platform.h"
 #include "hv/screen.h"
 #include "avic/avic_hw.h"
 #include "hv/avic.h"
@@ -24,6 +25,7 @@
 
 struct hv_config hv_cfg;
 u64 hv_image_base, hv_image_size;
+u64 hv_entry_tsc;
 void (*hv_platform_reset)(bool poweroff);
 void (*hv_platform_save)(void);
 

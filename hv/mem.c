@@ -43,7 +43,3 @@ void pool_release(u64 mark)
 	HV_CHECK(mark >= base && mark <= next);
 	next = mark;
 }
-
-u64 pool_free_bytes(void) { return base + size - next; }
-u64 pool_base(void) { return base; }
-u64 pool_size(void) { return size; }

@@ -14,8 +14,5 @@ void *pool_alloc_pages(u64 pages);      /* zeroed, page-aligned; NULL when exhau
 void *pool_alloc_page(void);
 u64 pool_mark(void);
 void pool_release(u64 mark);
-u64 pool_free_bytes(void);
-u64 pool_base(void);
-u64 pool_size(void);
 
 #endif

@@ -41,10 +41,7 @@ struct percpu {
 	struct vcpu *volatile work;     /* the vCPU to run next (set by the BSP) */
 	volatile u64 timer_ticks;
 	u64 timer_next;                 /* TSC at which the host timer fires next */
-	volatile u64 irq_count;
-	volatile u64 nmi_count;
 	volatile u64 spurious_irqs;
-	u64 last_vmcb_pa;               /* for clean bits / TLB flush decisions */
 };
 
 extern struct percpu *percpu_array;     /* [nr_cpus] */

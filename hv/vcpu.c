@@ -326,7 +326,6 @@ void vcpu_run(struct vcpu *vcpu)
 		__atomic_store_n(&vcpu->in_guest, 0, __ATOMIC_RELEASE);
 		stgi();         /* host IF=1: a pending host interrupt is taken here */
 
-		vcpu->launched = true;
 		v->control.tlb_control = TLB_CONTROL_DO_NOTHING;
 		code = v->control.exit_code;
 		count_exit(vcpu, code);

@@ -7,7 +7,7 @@
 #include <string.h>
 #include "avic/apic_mode.h"
 #include "avic/avic_emu.h"
-#include "boot/config.h"
+#include "hv/config.h"
 #include "tests/unit/unit.h"
 
 static struct svm_caps caps_of(const char *vendor, u32 family, u32 edx, u32 ecx)
@@ -30,23 +30,46 @@ TEST(apic_mode_auto_follows_cpuid)
 				       CPUID_8000000A_ECX_X2AVIC_EXT);
 	struct apic_mode_choice c;
 
-	apic_mode_choose(&none, CFG_APIC_AUTO, false, &c);
+	apic_mode_choose(&none, APIC_REQ_AUTO, false, &c);
 	CHECK_EQ(APIC_BACKEND_SOFT, c.backend);
 	CHECK(!c.error);
 	CHECK(strstr(c.reason, "AVIC absent") != NULL);
 
-	apic_mode_choose(&avic, CFG_APIC_AUTO, false, &c);
+	apic_mode_choose(&avic, APIC_REQ_AUTO, false, &c);
 	CHECK_EQ(APIC_BACKEND_AVIC, c.backend);
 	CHECK(!c.x2avic);
 	CHECK_STR_EQ("AVIC", c.name);
 	CHECK(strstr(c.reason, "x2APIC guests run without acceleration") != NULL);
 
-	apic_mode_choose(&both, CFG_APIC_AUTO, false, &c);
+	apic_mode_choose(&both, APIC_REQ_AUTO, false, &c);
 	CHECK_EQ(APIC_BACKEND_AVIC, c.backend);
 	CHECK(c.x2avic);
 	CHECK(c.x2avic_ext);
 	CHECK(c.ipi_virt);
 	CHECK_STR_EQ("AVIC+x2AVIC", c.name);
+}
+
+/* x2avic=off: the hardware backend drops x2AVIC and says so; soft is left alone. */
+TEST(apic_mode_x2avic_off)
+{
+	struct svm_caps both = caps_of("AuthenticAMD", 0x19, CPUID_8000000A_EDX_NP | CPUID_8000000A_EDX_AVIC | CPUID_8000000A_EDX_X2AVIC, 0);
+	struct apic_mode_choice c;
+
+	apic_mode_choose(&both, APIC_REQ_AUTO, false, &c);
+	apic_mode_x2avic_off(&c);
+	CHECK_EQ(APIC_BACKEND_AVIC, c.backend);
+	CHECK(!c.x2avic);
+	CHECK_STR_EQ("AVIC", c.name);
+	CHECK(strstr(c.reason, "x2avic=off") != NULL);
+
+	apic_mode_choose(&both, APIC_REQ_AVIC_EMU, false, &c);
+	apic_mode_x2avic_off(&c);
+	CHECK(!c.x2avic);
+	CHECK_STR_EQ("AVIC emulation", c.name);
+
+	apic_mode_choose(&both, APIC_REQ_SOFT, false, &c);
+	apic_mode_x2avic_off(&c);
+	CHECK(strstr(c.reason, "x2avic=off") == NULL);
 }
 
 TEST(apic_mode_requests)
@@ -55,17 +78,17 @@ TEST(apic_mode_requests)
 	struct svm_caps avic = caps_of("AuthenticAMD", 0x19, CPUID_8000000A_EDX_NP | CPUID_8000000A_EDX_AVIC, 0);
 	struct apic_mode_choice c;
 
-	apic_mode_choose(&avic, CFG_APIC_SOFT, false, &c);
+	apic_mode_choose(&avic, APIC_REQ_SOFT, false, &c);
 	CHECK_EQ(APIC_BACKEND_SOFT, c.backend);
-	apic_mode_choose(&none, CFG_APIC_AVIC_EMU, false, &c);
+	apic_mode_choose(&none, APIC_REQ_AVIC_EMU, false, &c);
 	CHECK_EQ(APIC_BACKEND_AVIC_EMU, c.backend);
 	CHECK(c.x2avic);
 	/* apic=avic without AVIC: an error that names the way out, not a silent fallback. */
-	apic_mode_choose(&none, CFG_APIC_AVIC, false, &c);
+	apic_mode_choose(&none, APIC_REQ_AVIC, false, &c);
 	CHECK(c.error);
 	CHECK(strstr(c.reason, "avic_force=on") != NULL);
 	/* AVIC hidden in CPUID, forced. */
-	apic_mode_choose(&none, CFG_APIC_AVIC, true, &c);
+	apic_mode_choose(&none, APIC_REQ_AVIC, true, &c);
 	CHECK(!c.error);
 	CHECK_EQ(APIC_BACKEND_AVIC, c.backend);
 	CHECK(strstr(c.reason, "forced") != NULL);
@@ -79,13 +102,13 @@ TEST(apic_mode_erratum_1235)
 	struct svm_caps zen3 = caps_of("AuthenticAMD", 0x19, edx, 0);
 	struct apic_mode_choice c;
 
-	apic_mode_choose(&zen1, CFG_APIC_AUTO, false, &c);
+	apic_mode_choose(&zen1, APIC_REQ_AUTO, false, &c);
 	CHECK_EQ(APIC_BACKEND_AVIC, c.backend);
 	CHECK(!c.ipi_virt);
 	CHECK(strstr(c.reason, "erratum 1235") != NULL);
-	apic_mode_choose(&hygon, CFG_APIC_AUTO, false, &c);
+	apic_mode_choose(&hygon, APIC_REQ_AUTO, false, &c);
 	CHECK(!c.ipi_virt);
-	apic_mode_choose(&zen3, CFG_APIC_AUTO, false, &c);
+	apic_mode_choose(&zen3, APIC_REQ_AUTO, false, &c);
 	CHECK(c.ipi_virt);
 }
 
@@ -95,11 +118,11 @@ TEST(config_apic_keys)
 	char err[200] = "", line[400];
 
 	config_defaults(&c);
-	CHECK_EQ(CFG_APIC_AUTO, c.apic);
+	CHECK_EQ(APIC_REQ_AUTO, c.apic);
 	CHECK_EQ(0, config_parse(&c, "apic=avic-emu", err, sizeof(err)));
-	CHECK_EQ(CFG_APIC_AVIC_EMU, c.apic);
+	CHECK_EQ(APIC_REQ_AVIC_EMU, c.apic);
 	CHECK_EQ(0, config_parse(&c, "apic=soft avic_force=on", err, sizeof(err)));
-	CHECK_EQ(CFG_APIC_SOFT, c.apic);
+	CHECK_EQ(APIC_REQ_SOFT, c.apic);
 	CHECK(c.avic_force);
 	config_describe(&c, line, sizeof(line));
 	CHECK(strstr(line, "apic=soft avic_force=on") != NULL);
@@ -155,16 +178,16 @@ TEST(apic_mode_linux_default)
 	struct svm_caps none = caps_model("AuthenticAMD", 0x19, 0x11, CPUID_8000000A_EDX_NP);
 	struct apic_mode_choice c;
 
-	apic_mode_choose(&genoa, CFG_APIC_AUTO, false, &c);
+	apic_mode_choose(&genoa, APIC_REQ_AUTO, false, &c);
 	CHECK(c.linux_default);
 	CHECK(strstr(c.reason, "Linux KVM would not") == NULL);
-	apic_mode_choose(&milan, CFG_APIC_AUTO, false, &c);
+	apic_mode_choose(&milan, APIC_REQ_AUTO, false, &c);
 	CHECK_EQ(APIC_BACKEND_AVIC, c.backend);
 	CHECK(!c.linux_default);
 	CHECK(strstr(c.reason, "Linux KVM would not enable AVIC by default") != NULL);
-	apic_mode_choose(&genoa_nox2, CFG_APIC_AUTO, false, &c);
+	apic_mode_choose(&genoa_nox2, APIC_REQ_AUTO, false, &c);
 	CHECK(!c.linux_default);
-	apic_mode_choose(&none, CFG_APIC_AUTO, false, &c);
+	apic_mode_choose(&none, APIC_REQ_AUTO, false, &c);
 	CHECK_EQ(APIC_BACKEND_SOFT, c.backend);
 	CHECK(!c.linux_default);
 }
@@ -181,7 +204,7 @@ TEST(apic_mode_host_ids_width)
 	struct svm_caps none = caps_model("AuthenticAMD", 0x19, 0x11, CPUID_8000000A_EDX_NP);
 	struct apic_mode_choice c;
 
-	apic_mode_choose(&both, CFG_APIC_AUTO, false, &c);
+	apic_mode_choose(&both, APIC_REQ_AUTO, false, &c);
 	apic_mode_host_ids(0xfff, &c);
 	CHECK(!c.host_ids_wide);
 	CHECK(c.ipi_virt);
@@ -192,12 +215,12 @@ TEST(apic_mode_host_ids_width)
 	CHECK(!c.ipi_virt);
 	CHECK(strstr(c.reason, "host APIC ID 0x1000 is wider") != NULL);
 
-	apic_mode_choose(&both, CFG_APIC_AVIC_EMU, false, &c);
+	apic_mode_choose(&both, APIC_REQ_AVIC_EMU, false, &c);
 	apic_mode_host_ids(0x12345, &c);
 	CHECK(c.host_ids_wide);
 	CHECK(!c.ipi_virt);
 
-	apic_mode_choose(&none, CFG_APIC_AUTO, false, &c);
+	apic_mode_choose(&none, APIC_REQ_AUTO, false, &c);
 	apic_mode_host_ids(0x12345, &c);
 	CHECK(!c.host_ids_wide);
 	CHECK(strstr(c.reason, "wider") == NULL);
@@ -216,16 +239,16 @@ TEST(apic_mode_emu_quirks_sets)
 	struct apic_mode_choice c;
 
 	/* Off, or another backend: nothing changes. */
-	apic_mode_choose(&zen3, CFG_APIC_AVIC_EMU, false, &c);
-	apic_mode_emu_quirks(&zen3, CFG_QUIRKS_OFF, &c);
+	apic_mode_choose(&zen3, APIC_REQ_AVIC_EMU, false, &c);
+	apic_mode_emu_quirks(&zen3, APIC_REQ_QUIRKS_OFF, &c);
 	CHECK_EQ(0, c.emu_quirks);
-	apic_mode_choose(&zen3, CFG_APIC_AUTO, false, &c);
-	apic_mode_emu_quirks(&zen3, CFG_QUIRKS_ALL, &c);
+	apic_mode_choose(&zen3, APIC_REQ_AUTO, false, &c);
+	apic_mode_emu_quirks(&zen3, APIC_REQ_QUIRKS_ALL, &c);
 	CHECK_EQ(0, c.emu_quirks);
 	CHECK(!c.emu_fam17);
 
-	apic_mode_choose(&zen3, CFG_APIC_AVIC_EMU, false, &c);
-	apic_mode_emu_quirks(&zen3, CFG_QUIRKS_ON, &c);
+	apic_mode_choose(&zen3, APIC_REQ_AVIC_EMU, false, &c);
+	apic_mode_emu_quirks(&zen3, APIC_REQ_QUIRKS_ON, &c);
 	CHECK_EQ(AVIC_EMU_QUIRKS_REPORTED & ~(u32)BIT(AVIC_EMU_Q_ISRUNNING_LATE), c.emu_quirks);
 	CHECK(c.emu_quirks & BIT(AVIC_EMU_Q_ICR_BUSY));
 	CHECK(!(c.emu_quirks & BIT(AVIC_EMU_Q_EXITINFO_RSVD)));
@@ -233,15 +256,15 @@ TEST(apic_mode_emu_quirks_sets)
 	CHECK(c.ipi_virt);
 	CHECK(strstr(c.reason, "avic_emu_quirks=on") != NULL);
 
-	apic_mode_choose(&zen3, CFG_APIC_AVIC_EMU, false, &c);
-	apic_mode_emu_quirks(&zen3, CFG_QUIRKS_ALL, &c);
+	apic_mode_choose(&zen3, APIC_REQ_AVIC_EMU, false, &c);
+	apic_mode_emu_quirks(&zen3, APIC_REQ_QUIRKS_ALL, &c);
 	CHECK_EQ(AVIC_EMU_QUIRKS_ALL & ~(u32)BIT(AVIC_EMU_Q_ISRUNNING_LATE), c.emu_quirks);
 	CHECK(c.emu_quirks & BIT(AVIC_EMU_Q_EOI_VECTOR));
 	CHECK(strstr(c.reason, "avic_emu_quirks=all") != NULL);
 
 	/* Family 17h: every quirk of the set, ISRUNNING_LATE included, and the fam17 profile. */
-	apic_mode_choose(&zen1, CFG_APIC_AVIC_EMU, false, &c);
-	apic_mode_emu_quirks(&zen1, CFG_QUIRKS_ON, &c);
+	apic_mode_choose(&zen1, APIC_REQ_AVIC_EMU, false, &c);
+	apic_mode_emu_quirks(&zen1, APIC_REQ_QUIRKS_ON, &c);
 	CHECK_EQ(AVIC_EMU_QUIRKS_REPORTED, c.emu_quirks);
 	CHECK(c.emu_quirks & BIT(AVIC_EMU_Q_ISRUNNING_LATE));
 	CHECK(c.emu_fam17);
@@ -256,18 +279,18 @@ TEST(config_avic_emu_quirks_key)
 	char err[200] = "", line[400];
 
 	config_defaults(&c);
-	CHECK_EQ(CFG_QUIRKS_OFF, c.avic_emu_quirks);
+	CHECK_EQ(APIC_REQ_QUIRKS_OFF, c.avic_emu_quirks);
 	CHECK_EQ(0, config_parse(&c, "apic=avic-emu avic_emu_quirks=all", err, sizeof(err)));
-	CHECK_EQ(CFG_QUIRKS_ALL, c.avic_emu_quirks);
+	CHECK_EQ(APIC_REQ_QUIRKS_ALL, c.avic_emu_quirks);
 	CHECK_EQ(0, config_check(&c, err, sizeof(err)));
 	config_describe(&c, line, sizeof(line));
 	CHECK(strstr(line, "apic=avic-emu avic_emu_quirks=all") != NULL);
 	CHECK_EQ(0, config_parse(&c, "avic_emu_quirks=on", err, sizeof(err)));
-	CHECK_EQ(CFG_QUIRKS_ON, c.avic_emu_quirks);
+	CHECK_EQ(APIC_REQ_QUIRKS_ON, c.avic_emu_quirks);
 	config_describe(&c, line, sizeof(line));
 	CHECK(strstr(line, " avic_emu_quirks=on") != NULL);
 	CHECK_EQ(0, config_parse(&c, "avic_emu_quirks=off", err, sizeof(err)));
-	CHECK_EQ(CFG_QUIRKS_OFF, c.avic_emu_quirks);
+	CHECK_EQ(APIC_REQ_QUIRKS_OFF, c.avic_emu_quirks);
 	config_describe(&c, line, sizeof(line));
 	CHECK(strstr(line, "avic_emu_quirks") == NULL);
 

@@ -1,10 +1,10 @@
 /*
- * tests/unit/test_config.c - boot/config.c, the HV.CFG / load-options
+ * tests/unit/test_config.c - hv/config.c, the HV.CFG / load-options
  * parser.  A failure means a user's option is ignored or misread on a
  * machine where nobody can type a command line.
  */
 #include <string.h>
-#include "boot/config.h"
+#include "hv/config.h"
 #include "tests/unit/unit.h"
 
 TEST(config_defaults_and_values)

@@ -1,7 +1,7 @@
 /*
  * tests/unit/test_multiboot.c - hv/multiboot.c, the loader of user-supplied
  * Multiboot (v1) ELF kernels, and the HV.CFG keys that name them
- * (guest=, append=, module= in boot/config.c).
+ * (guest=, append=, module= in hv/config.c).
  *
  * Behaviour under test: the Multiboot Specification 0.6.96 §3.1 (header:
  * magic, flags, checksum, within the first 8192 bytes, 32-bit aligned) and
@@ -19,7 +19,7 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include "boot/config.h"
+#include "hv/config.h"
 #include "lib/printf.h"
 #include "tests/unit/unit.h"
 

@@ -7,7 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include "boot/config.h"
+#include "hv/config.h"
 #include "lib/fb.h"
 #include "lib/printf.h"
 #include "lib/font8x16.h"

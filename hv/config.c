@@ -1,7 +1,7 @@
 /*
- * boot/config.c - parse HV.CFG / load options (see boot/config.h).
+ * hv/config.c - parse HV.CFG / load options (see hv/config.h).
  */
-#include "boot/config.h"
+#include "hv/config.h"
 #include "lib/printf.h"
 #include "lib/string.h"
 
@@ -12,7 +12,7 @@ void config_defaults(struct hv_config *cfg)
 	cfg->end = CFG_END_POWEROFF;
 	cfg->debug_exit = false;
 	cfg->guest_ram_mb = 32;
-	cfg->apic = CFG_APIC_AUTO;
+	cfg->apic = APIC_REQ_AUTO;
 	cfg->avic_force = false;
 	cfg->x2avic = true;
 	cfg->host_apic = CFG_HOST_APIC_AUTO;
@@ -230,13 +230,13 @@ int config_parse(struct hv_config *cfg, const char *text, char *err, size_t errl
 			}
 		} else if (key_is(w, kn, "apic")) {
 			if (vn == 4 && !strncmp(v, "auto", 4))
-				cfg->apic = CFG_APIC_AUTO;
+				cfg->apic = APIC_REQ_AUTO;
 			else if (vn == 4 && !strncmp(v, "soft", 4))
-				cfg->apic = CFG_APIC_SOFT;
+				cfg->apic = APIC_REQ_SOFT;
 			else if (vn == 4 && !strncmp(v, "avic", 4))
-				cfg->apic = CFG_APIC_AVIC;
+				cfg->apic = APIC_REQ_AVIC;
 			else if (vn == 8 && !strncmp(v, "avic-emu", 8))
-				cfg->apic = CFG_APIC_AVIC_EMU;
+				cfg->apic = APIC_REQ_AVIC_EMU;
 			else
 				goto bad_value;
 		} else if (key_is(w, kn, "avic_force")) {
@@ -249,9 +249,9 @@ int config_parse(struct hv_config *cfg, const char *text, char *err, size_t errl
 			cfg->x2avic = b;
 		} else if (key_is(w, kn, "avic_emu_quirks")) {
 			if (vn == 3 && !strncmp(v, "all", 3))
-				cfg->avic_emu_quirks = CFG_QUIRKS_ALL;
+				cfg->avic_emu_quirks = APIC_REQ_QUIRKS_ALL;
 			else if (parse_bool(v, vn, &b))
-				cfg->avic_emu_quirks = b ? CFG_QUIRKS_ON : CFG_QUIRKS_OFF;
+				cfg->avic_emu_quirks = b ? APIC_REQ_QUIRKS_ON : APIC_REQ_QUIRKS_OFF;
 			else {
 				snprintf(err, errlen, "bad value in '%.*s': give off, on or all", (int)wn, w);
 				return -1;
@@ -325,9 +325,9 @@ int config_check(const struct hv_config *cfg, char *err, size_t errlen)
 			 cfg->nr_modules ? "module=" : "append=");
 		return -1;
 	}
-	if (cfg->avic_emu_quirks != CFG_QUIRKS_OFF && cfg->apic != CFG_APIC_AVIC_EMU) {
+	if (cfg->avic_emu_quirks != APIC_REQ_QUIRKS_OFF && cfg->apic != APIC_REQ_AVIC_EMU) {
 		snprintf(err, errlen, "avic_emu_quirks=%s needs apic=avic-emu: the quirks are the model's",
-			 cfg->avic_emu_quirks == CFG_QUIRKS_ALL ? "all" : "on");
+			 cfg->avic_emu_quirks == APIC_REQ_QUIRKS_ALL ? "all" : "on");
 		return -1;
 	}
 	return 0;
@@ -351,8 +351,8 @@ void config_describe(const struct hv_config *cfg, char *buf, size_t len)
 		      cfg->test_timeout_ms, cfg->cpus, cfg->guest_ram_mb, cfg->verbose,
 		      cfg->debug_exit ? "on" : "off", ends[cfg->end], apics[cfg->apic],
 		      cfg->avic_force ? " avic_force=on" : "", cfg->x2avic ? "" : " x2avic=off",
-		      cfg->avic_emu_quirks == CFG_QUIRKS_ALL ? " avic_emu_quirks=all" :
-		      cfg->avic_emu_quirks == CFG_QUIRKS_ON ? " avic_emu_quirks=on" : "");
+		      cfg->avic_emu_quirks == APIC_REQ_QUIRKS_ALL ? " avic_emu_quirks=all" :
+		      cfg->avic_emu_quirks == APIC_REQ_QUIRKS_ON ? " avic_emu_quirks=on" : "");
 	if (n < 0 || (size_t)n >= len)
 		return;
 	if (cfg->console == CFG_CONSOLE_PORT && config_com_name(cfg->console_port))

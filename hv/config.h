@@ -1,5 +1,5 @@
 /*
- * boot/config.h - run configuration from the UEFI load options and from
+ * hv/config.h - the run configuration from the UEFI load options and from
  * \EFI\BOOT\HV.CFG (for USB sticks, where nobody types a command line).
  * Syntax: key=value words separated by blanks or newlines; '#' starts a
  * comment that runs to the end of the line.  A value in double quotes
@@ -7,10 +7,11 @@
  * same line and cannot hold a '"' itself.  Later settings win (module=
  * adds to a list), and the load options are applied after the file.
  */
-#ifndef BOOT_CONFIG_H
-#define BOOT_CONFIG_H
+#ifndef HV_CONFIG_H
+#define HV_CONFIG_H
 
 #include "lib/types.h"
+#include "avic/apic_mode.h"         /* apic=, avic_emu_quirks=: the requests it takes */
 
 #define CFG_TESTS_MAX 256
 #define CFG_PATH_MAX 128                /* an ESP path, with the NUL */
@@ -21,12 +22,8 @@
 enum cfg_end { CFG_END_POWEROFF, CFG_END_REBOOT, CFG_END_HALT, CFG_END_SAVE };
 /* console=: auto (the ACPI SPCR's UART, else COM1), a port (com1-com4, 0xPORT), or none. */
 enum cfg_console { CFG_CONSOLE_AUTO, CFG_CONSOLE_PORT, CFG_CONSOLE_NONE };
-/* apic=: which virtual-APIC backend (avic/apic_mode.h decides what auto means). */
-enum cfg_apic { CFG_APIC_AUTO, CFG_APIC_SOFT, CFG_APIC_AVIC, CFG_APIC_AVIC_EMU };
 /* host_apic=: the mode of the host's own local APIC (hv/host_apic.h decides what auto means). */
 enum cfg_host_apic { CFG_HOST_APIC_AUTO, CFG_HOST_APIC_XAPIC, CFG_HOST_APIC_X2APIC };
-
-enum { CFG_QUIRKS_OFF, CFG_QUIRKS_ON, CFG_QUIRKS_ALL };
 
 struct hv_config {
 	char tests[CFG_TESTS_MAX];      /* comma-separated globs; "" = the default set */
@@ -38,10 +35,10 @@ struct hv_config {
 	bool debug_exit;                /* write the verdict to port 0xF4 (QEMU isa-debug-exit) */
 	u32 guest_ram_mb;
 	bool guest_ram_given;           /* guest_ram_mb= was set (a Multiboot guest gets its own size otherwise) */
-	enum cfg_apic apic;             /* apic=auto|soft|avic|avic-emu */
+	enum apic_request apic;             /* apic=auto|soft|avic|avic-emu */
 	bool avic_force;                /* avic_force=on: use AVIC although CPUID hides it */
 	bool x2avic;                    /* x2avic=off: no x2AVIC even where the CPU has it (hybrid AVIC) */
-	u8 avic_emu_quirks;             /* avic_emu_quirks=off|on|all: CFG_QUIRKS_* (apic=avic-emu only) */
+	u8 avic_emu_quirks;             /* avic_emu_quirks=off|on|all: APIC_REQ_QUIRKS_* (apic=avic-emu only) */
 	enum cfg_console console;
 	u16 console_port;               /* CFG_CONSOLE_PORT: the 16550's I/O port base */
 	bool screen;                    /* screen=off: no screen console even where GOP has a framebuffer */
