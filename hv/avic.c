@@ -543,7 +543,7 @@ static void avic_vmcb_mode(struct vcpu *vcpu, struct vmcb_control *c, u8 mode)
 	     msr <= AVIC_X2APIC_MSR_LAST; msr++)
 		msrpm_set(vcpu->avic_msrpm, msr, false, false);
 	if (mode != AVIC_VCPU_OFF)
-		c->intercept_cr &= ~BIT(16 + 8);
+		c->intercept_cr &= ~INTERCEPT_CR8_WRITE;
 	c->n_cr3 = npt_root(mode == AVIC_VCPU_XAVIC ? &vcpu->vm->avic_npt : &vcpu->vm->npt);
 	c->tlb_control = svm_has(SVM_FEAT_FLUSH_BY_ASID) ? TLB_CONTROL_FLUSH_ASID : TLB_CONTROL_FLUSH_ALL;
 	c->clean = 0;           /* bit 11 (AVIC) and the rest (reference 2.2) */
@@ -608,7 +608,7 @@ static void avic_hw_vmcb_check(struct vcpu *vcpu, u8 mode)
 	}
 	if (c->n_cr3 != npt_root(mode == AVIC_VCPU_XAVIC ? &vm->avic_npt : &vm->npt))
 		avic_hw_problem(vcpu, "control.n_cr3", "the APIC page is mapped iff the vCPU runs xAVIC");
-	if (mode != AVIC_VCPU_OFF && (c->intercept_cr & BIT(16 + 8)))
+	if (mode != AVIC_VCPU_OFF && (c->intercept_cr & INTERCEPT_CR8_WRITE))
 		avic_hw_problem(vcpu, "control.intercept_cr", "CR8 writes intercepted under AVIC");
 	if (c->tlb_control == TLB_CONTROL_DO_NOTHING || (c->clean & VMCB_CLEAN_AVIC))
 		avic_hw_problem(vcpu, "control.tlb_control/clean", "no TLB flush, or the AVIC fields marked clean");

@@ -960,7 +960,7 @@ static void lapic_start_real_mode(struct vcpu *vcpu, u8 vector)
 	ctl(vcpu)->int_ctl &= ~(V_IRQ_MASK | V_IGN_TPR_MASK | V_INTR_PRIO_MASK | V_TPR_MASK);
 	vcpu->virq_posted = false;      /* INIT cleared ISR and IRR anyway */
 	ctl(vcpu)->intercept_misc1 &= ~(INTERCEPT_VINTR | INTERCEPT_IRET);
-	ctl(vcpu)->intercept_cr &= ~BIT(16 + 8);
+	ctl(vcpu)->intercept_cr &= ~INTERCEPT_CR8_WRITE;
 	ctl(vcpu)->tlb_control = TLB_CONTROL_FLUSH_ALL;
 	ctl(vcpu)->clean = 0;           /* every group above, CRs and segments included (reference 1.10) */
 	vcpu->nmi_masked = false;
@@ -1170,9 +1170,9 @@ static bool lapic_inject_fixed(struct vcpu *vcpu, bool can_inject)
 	if ((tpr & 0xf) ||
 	    (irr >= 0 && ((u32)irr & 0xf0) <= (tpr & 0xf0) &&
 	     ((u32)irr & 0xf0) > ((u32)MAX(vapic_highest_isr(&vcpu->apic), 0) & 0xf0)))
-		c->intercept_cr |= BIT(16 + 8);
+		c->intercept_cr |= INTERCEPT_CR8_WRITE;
 	else
-		c->intercept_cr &= ~BIT(16 + 8);
+		c->intercept_cr &= ~INTERCEPT_CR8_WRITE;
 	c->int_ctl = (c->int_ctl & ~V_TPR_MASK) | ((tpr >> 4) & V_TPR_MASK);
 	return wait;
 }
