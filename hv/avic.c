@@ -141,6 +141,8 @@ static int avic_vmcb_fields(struct vcpu *v, struct vmcb_control *c)
 	return 0;
 }
 
+static const struct lapic_ops avic_lapic_ops;
+
 int avic_vm_init(struct vm *vm)
 {
 	enum avic_hw_mode mode;
@@ -227,6 +229,7 @@ int avic_vm_init(struct vm *vm)
 				return -1;
 		}
 	}
+	vm->lapic_ops = &avic_lapic_ops;
 	/* The reset APIC is software-disabled: entries, inhibits and the NPT follow it from here on. */
 	avic_apic_changed(&vm->vcpus[0]);
 	return 0;
@@ -354,6 +357,26 @@ void avic_notify(struct vcpu *target)
 	else
 		lapic_kick(target);     /* halted, or running without AVIC: an exit is needed */
 }
+
+/*
+ * The soft APIC blocks the vCPU (HLT, wait-for-SIPI): the tables follow
+ * its registers first (an INIT reset them), then IsRunning is cleared (a
+ * full barrier) before the soft APIC looks at IRR: a sender that still saw
+ * it set has set IRR before that look, one that sees it clear takes the
+ * incomplete-IPI exit and wakes the vCPU (2.13).
+ */
+static void avic_block(struct vcpu *vcpu, bool blocked)
+{
+	if (!blocked) {
+		avic_vcpu_load(vcpu);
+		return;
+	}
+	if (lapic_take_changes(vcpu))
+		avic_apic_changed(vcpu);
+	avic_vcpu_put(vcpu);
+}
+
+static const struct lapic_ops avic_lapic_ops = { .notify = avic_notify, .block = avic_block };
 
 /* ---- tables and inhibits (reference 2.9, 2.14) ---- */
 
@@ -520,7 +543,7 @@ static void avic_vmcb_mode(struct vcpu *vcpu, struct vmcb_control *c, u8 mode)
 	     msr <= AVIC_X2APIC_MSR_LAST; msr++)
 		msrpm_set(vcpu->avic_msrpm, msr, false, false);
 	if (mode != AVIC_VCPU_OFF)
-		c->intercept_cr &= ~BIT(16 + 8);
+		c->intercept_cr &= ~INTERCEPT_CR8_WRITE;
 	c->n_cr3 = npt_root(mode == AVIC_VCPU_XAVIC ? &vcpu->vm->avic_npt : &vcpu->vm->npt);
 	c->tlb_control = svm_has(SVM_FEAT_FLUSH_BY_ASID) ? TLB_CONTROL_FLUSH_ASID : TLB_CONTROL_FLUSH_ALL;
 	c->clean = 0;           /* bit 11 (AVIC) and the rest (reference 2.2) */
@@ -585,7 +608,7 @@ static void avic_hw_vmcb_check(struct vcpu *vcpu, u8 mode)
 	}
 	if (c->n_cr3 != npt_root(mode == AVIC_VCPU_XAVIC ? &vm->avic_npt : &vm->npt))
 		avic_hw_problem(vcpu, "control.n_cr3", "the APIC page is mapped iff the vCPU runs xAVIC");
-	if (mode != AVIC_VCPU_OFF && (c->intercept_cr & BIT(16 + 8)))
+	if (mode != AVIC_VCPU_OFF && (c->intercept_cr & INTERCEPT_CR8_WRITE))
 		avic_hw_problem(vcpu, "control.intercept_cr", "CR8 writes intercepted under AVIC");
 	if (c->tlb_control == TLB_CONTROL_DO_NOTHING || (c->clean & VMCB_CLEAN_AVIC))
 		avic_hw_problem(vcpu, "control.tlb_control/clean", "no TLB flush, or the AVIC fields marked clean");
@@ -772,57 +795,6 @@ enum exit_action avic_handle_incomplete_ipi(struct vcpu *vcpu)
 /* ---- #VMEXIT 0x402 AVIC_NOACCEL (APM Vol 2 §15.29.9.2; reference 2.12.2, 4.1) ---- */
 
 /*
- * EOI of a level-triggered vector (reference 2.6, 4.1).  An EOI ends the
- * highest in-service vector (APM Vol 2 §16.6.4 "Interrupt Acceptance",
- * EOI), so that is the one ended here, whatever EXITINFO2 says; the IOAPIC
- * gets the EOI for it if the hypervisor accepted it as level (its own
- * record, not the guest's TMR, which Secure AVIC hides, 4.3).  Whether the
- * CPU cleared ISR before the exit is not documented (A2): if EXITINFO2's
- * vector is no longer in service but was accepted as level, the CPU ended
- * it, and only the IOAPIC's EOI is left.  A vector that is neither - not
- * in service, or not the highest - is a departure, counted.
- */
-static bool vapic_isr_test(const struct vapic *a, u8 vector)
-{
-	return vapic_get_reg(a, VAPIC_REG_ISR + (u32)(vector >> 5) * 0x10) & (1u << (vector & 31));
-}
-
-static void avic_level_eoi(struct vcpu *vcpu, u64 info1, u64 info2, u8 reported)
-{
-	struct vapic *a = &vcpu->apic;
-	int top;
-	u8 vector;
-	u32 w, bit;
-
-	__atomic_fetch_add(&cov_level_eoi, 1, __ATOMIC_RELAXED);
-	spin_lock(&vcpu->apic_lock);
-	top = vapic_highest_isr(a);
-	if (top == reported || (!vapic_isr_test(a, reported) &&
-				(vcpu->level_vectors[reported >> 5] & (1u << (reported & 31))))) {
-		vector = reported;
-	} else {
-		spin_unlock(&vcpu->apic_lock);
-		avic_departure(vcpu, DEP_EOI_VECTOR, info1, info2,
-			       "level EOI exit for a vector that is not the highest in service");
-		if (top < 0)
-			return;         /* nothing in service: an EOI with no effect */
-		spin_lock(&vcpu->apic_lock);
-		vector = (u8)top;
-	}
-	w = vector >> 5;
-	bit = 1u << (vector & 31);
-	if (vapic_isr_test(a, vector) && vapic_highest_isr(a) == vector)
-		vapic_eoi(a, NULL);
-	if (!(vcpu->level_vectors[w] & bit)) {
-		spin_unlock(&vcpu->apic_lock);
-		return;         /* an edge vector (the CPU handles those; a departure counted above) */
-	}
-	vcpu->level_vectors[w] &= ~bit;
-	spin_unlock(&vcpu->apic_lock);
-	lapic_ioapic_eoi(vcpu->vm, vector);
-}
-
-/*
  * A trap-like write: the page already holds the value and RIP is past the
  * instruction.  The value is put back behind the register's previous one
  * and fed to the soft APIC's write path, which applies it (masks, side
@@ -842,6 +814,52 @@ static void avic_trap_write(struct vcpu *vcpu, u32 off)
 	} else {
 		lapic_xapic_write(vcpu, off, val);
 	}
+}
+
+/*
+ * EOI of a level-triggered vector (reference 2.6, 4.1).  An EOI ends the
+ * highest in-service vector (APM Vol 2 §16.6.4 "Interrupt Acceptance",
+ * EOI), so that is the one ended here, whatever EXITINFO2 says: the trap
+ * goes through the soft APIC's register write, as any trapped write does,
+ * and that path ends the vector and gives the IOAPIC its EOI.  Whether the
+ * CPU cleared ISR before the exit is not documented (A2): if EXITINFO2's
+ * vector is no longer in service but was accepted as level (the
+ * hypervisor's own record, not the guest's TMR, which Secure AVIC hides,
+ * 4.3), the CPU ended it, and only the IOAPIC's EOI is left.  A vector
+ * that is neither - not in service, or not the highest - is a departure,
+ * counted.
+ */
+static bool vapic_isr_test(const struct vapic *a, u8 vector)
+{
+	return vapic_get_reg(a, VAPIC_REG_ISR + (u32)(vector >> 5) * 0x10) & (1u << (vector & 31));
+}
+
+static void avic_level_eoi(struct vcpu *vcpu, u64 info1, u64 info2, u8 reported)
+{
+	struct vapic *a = &vcpu->apic;
+	bool ended_by_cpu;
+	int top;
+
+	__atomic_fetch_add(&cov_level_eoi, 1, __ATOMIC_RELAXED);
+	spin_lock(&vcpu->apic_lock);
+	top = vapic_highest_isr(a);
+	ended_by_cpu = top != reported && !vapic_isr_test(a, reported) && lapic_level_accepted(vcpu, reported);
+	spin_unlock(&vcpu->apic_lock);
+	if (ended_by_cpu) {
+		lapic_level_eoi_done(vcpu, reported);
+		return;
+	}
+	if (top != reported) {
+		avic_departure(vcpu, DEP_EOI_VECTOR, info1, info2,
+			       "level EOI exit for a vector that is not the highest in service");
+		if (top < 0)
+			return;         /* nothing in service: an EOI with no effect */
+	}
+	/* The register write of an EOI (0: an x2APIC EOI of any other value is #GP). */
+	if (a->x2apic)
+		lapic_wrmsr(vcpu, VAPIC_MSR_EOI, 0);
+	else
+		lapic_xapic_write(vcpu, VAPIC_REG_EOI, 0);
 }
 
 /* RDMSR (0F 32) or WRMSR (0F 30) at RIP: the fault-like x2AVIC exit emulates it (reference 2.12.2). */

@@ -11,6 +11,7 @@
 #include "hv/host_apic.h"
 #include "hv/lapic.h"
 #include "hv/avic.h"
+#include "hv/vapic_door.h"
 #include "hv/percpu.h"
 #include "svm/vmcb_check.h"
 #include "lib/printf.h"
@@ -139,21 +140,8 @@ static enum exit_action handle_msr(struct vcpu *vcpu)
 	struct vmcb_save *s = save(vcpu);
 	u64 val = vcpu_edx_eax(vcpu);
 
-	if (lapic_msr_is_ours(msr)) {
-		bool done;
-		enum exit_action act = avic_emu_msr_exit(vcpu, msr, write, &done);
-		int r;
-
-		if (done)
-			return act;
-		r = write ? lapic_wrmsr(vcpu, msr, val) : lapic_rdmsr(vcpu, msr, &val);
-
-		if (r)
-			return inject_gp(vcpu);
-		if (write)
-			return skip(vcpu);
-		goto read_done;
-	}
+	if (vapic_door_msr_is_ours(msr))
+		return vapic_door_msr(vcpu, msr, write);
 	/*
 	 * AMD legacy performance counters (PerfEvtSel0-3, PerfCtr0-3): a PC
 	 * kernel probes them; they read 0 and writes are dropped (no counting).
@@ -411,7 +399,7 @@ static enum exit_action handle_npf(struct vcpu *vcpu)
 
 	/* Emulated MMIO (local APIC, IOAPIC); a fetch from there is not an access we emulate. */
 	if (!(err & SVM_NPF_FETCH)) {
-		act = lapic_handle_npf(vcpu, gpa, &handled);
+		act = vapic_door_npf(vcpu, gpa, &handled);
 		if (handled)
 			return act;
 	}
@@ -501,9 +489,9 @@ const exit_handler_fn exit_handlers[SVM_EXIT_INDEX_MAX] = {
 	H(SVM_EXIT_INIT) = handle_ignore,
 	H(SVM_EXIT_CPUID) = handle_cpuid,
 	H(SVM_EXIT_HLT) = lapic_handle_hlt,
-	H(SVM_EXIT_VINTR) = lapic_handle_vintr,
+	H(SVM_EXIT_VINTR) = vapic_door_vintr,
 	H(SVM_EXIT_IRET) = lapic_handle_iret,
-	H(SVM_EXIT_WRITE_CR0 + 8) = lapic_handle_cr8_write,
+	H(SVM_EXIT_WRITE_CR0 + 8) = vapic_door_cr8_write,
 	H(SVM_EXIT_INVLPGA) = inject_ud,
 	H(SVM_EXIT_IOIO) = handle_ioio,
 	H(SVM_EXIT_MSR) = handle_msr,
@@ -522,6 +510,6 @@ const exit_handler_fn exit_handlers[SVM_EXIT_INDEX_MAX] = {
 	H(SVM_EXIT_MWAIT_COND) = inject_ud,
 	H(SVM_EXIT_RDPRU) = inject_ud,
 	[SVM_EXIT_INDEX_HIGH(SVM_EXIT_NPF)] = handle_npf,
-	[SVM_EXIT_INDEX_HIGH(SVM_EXIT_AVIC_INCOMPLETE_IPI)] = avic_handle_incomplete_ipi,
-	[SVM_EXIT_INDEX_HIGH(SVM_EXIT_AVIC_UNACCELERATED_ACCESS)] = avic_handle_noaccel,
+	[SVM_EXIT_INDEX_HIGH(SVM_EXIT_AVIC_INCOMPLETE_IPI)] = vapic_door_avic_incomplete_ipi,
+	[SVM_EXIT_INDEX_HIGH(SVM_EXIT_AVIC_UNACCELERATED_ACCESS)] = vapic_door_avic_noaccel,
 };

@@ -24,6 +24,7 @@
 
 struct vm;
 struct vcpu;
+struct lapic_ops;
 
 /* Test table entry, built from hv/tests.def. */
 #define T_DEFAULT   BIT(0)
@@ -141,6 +142,7 @@ struct vcpu {
 	 * depend on reading the guest's ISR/TMR (reference 4.1, 4.3).
 	 */
 	u32 level_vectors[8];
+	bool apic_changed;              /* a register effect the AVIC backend follows (lapic_take_changes) */
 	bool avic_irqwin_wanted;        /* counted in vm->avic_irqwin (avic_irqwin_request) */
 
 	/* The AVIC backend (hv/avic.c); unused in the soft mode. */
@@ -180,6 +182,7 @@ struct vm {
 	volatile u32 primary_done;      /* vCPU 0 ended: vCPUs still waiting for a SIPI end too */
 	/* The guest's progress counters (lib/hv_abi.h); NULL for a Multiboot kernel, which has none. */
 	volatile struct hv_progress *progress;
+	const struct lapic_ops *lapic_ops;      /* the backend's hooks in the soft APIC (hv/lapic.h) */
 	/* The AVIC backend (hv/avic.c). */
 	enum apic_backend apic_backend;
 	bool avic_x2;                   /* x2APIC guests run x2AVIC (CPU or model) */

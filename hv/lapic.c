@@ -35,7 +35,6 @@
  * held together; cross-vCPU work drops the own lock first (lapic_effect).
  */
 #include "hv/lapic.h"
-#include "hv/avic.h"
 #include "hv/mmio.h"
 #include "hv/host_apic.h"
 #include "hv/percpu.h"
@@ -93,6 +92,21 @@ void lapic_kick(struct vcpu *target)
 }
 
 /*
+ * An IRR bit is set in target's page: a kick, unless the backend above
+ * has its own way (the AVIC backend: a doorbell if the target runs with
+ * AVIC, reference 2.11).
+ */
+static void lapic_notify(struct vcpu *target)
+{
+	const struct lapic_ops *ops = target->vm->lapic_ops;
+
+	if (ops && ops->notify)
+		ops->notify(target);
+	else
+		lapic_kick(target);
+}
+
+/*
  * Fixed / lowest priority / ExtINT-less acceptance into IRR.  A level
  * vector is also recorded in level_vectors, the hypervisor's own list for
  * the EOI (reference 4.1).  Under AVIC the IRR bit is all it takes: the
@@ -104,7 +118,7 @@ static void lapic_accept(struct vcpu *t, u8 vector, bool level)
 	if (vapic_accept(&t->apic, vector, level) && level)
 		t->level_vectors[vector >> 5] |= 1u << (vector & 31);
 	spin_unlock(&t->apic_lock);
-	avic_notify(t);         /* a kick, unless the target runs with AVIC (then its doorbell) */
+	lapic_notify(t);
 }
 
 /*
@@ -311,7 +325,7 @@ static bool lapic_pic_intr(struct vm *vm)
 }
 
 /* An ExtINT waits for this vCPU: the PIC's INT is high and LINT0 takes it. */
-static bool lapic_extint_waiting(struct vcpu *vcpu)
+bool lapic_extint_waiting(struct vcpu *vcpu)
 {
 	return lapic_lint0_extint(vcpu) && lapic_pic_intr(vcpu->vm);
 }
@@ -446,17 +460,39 @@ static int ioapic_mmio(void *ctx, u64 gpa, unsigned size, bool write, u64 *val)
 
 static void lapic_timer_update(struct vcpu *vcpu);
 
+/*
+ * The end of a level-triggered vector: out of the hypervisor's record
+ * (level_vectors), and the EOI to the IOAPIC.  With apic_lock held;
+ * dropped for the IOAPIC.
+ */
+static void lapic_level_ended(struct vcpu *vcpu, u8 vector)
+{
+	vcpu->level_vectors[vector >> 5] &= ~(1u << (vector & 31));
+	spin_unlock(&vcpu->apic_lock);
+	lapic_ioapic_eoi(vcpu->vm, vector);
+	spin_lock(&vcpu->apic_lock);
+}
+
+bool lapic_level_accepted(const struct vcpu *vcpu, u8 vector)
+{
+	return vcpu->level_vectors[vector >> 5] & (1u << (vector & 31));
+}
+
+void lapic_level_eoi_done(struct vcpu *vcpu, u8 vector)
+{
+	spin_lock(&vcpu->apic_lock);
+	if (lapic_level_accepted(vcpu, vector))
+		lapic_level_ended(vcpu, vector);
+	spin_unlock(&vcpu->apic_lock);
+}
+
 /* Called with apic_lock held; drops it for cross-vCPU work. */
 static void lapic_effect(struct vcpu *vcpu, const struct vapic_effect *eff)
 {
 	switch (eff->kind) {
 	case VAPIC_EFFECT_EOI:
-		if (eff->eoi_level) {
-			vcpu->level_vectors[eff->eoi_vector >> 5] &= ~(1u << (eff->eoi_vector & 31));
-			spin_unlock(&vcpu->apic_lock);
-			lapic_ioapic_eoi(vcpu->vm, eff->eoi_vector);
-			spin_lock(&vcpu->apic_lock);
-		}
+		if (eff->eoi_level)
+			lapic_level_ended(vcpu, eff->eoi_vector);
 		break;
 	case VAPIC_EFFECT_ICR:
 		/* An IPI carries edge semantics at the receiver unless it is level (§16.5). */
@@ -470,14 +506,20 @@ static void lapic_effect(struct vcpu *vcpu, const struct vapic_effect *eff)
 	case VAPIC_EFFECT_ID_CHANGED:
 	case VAPIC_EFFECT_LDR_CHANGED:
 	case VAPIC_EFFECT_SVR_CHANGED:
-		/* The AVIC tables and inhibits follow IDs, logical IDs and SVR. */
-		spin_unlock(&vcpu->apic_lock);
-		avic_apic_changed(vcpu);
-		spin_lock(&vcpu->apic_lock);
+		/* Left for the caller: the AVIC tables and inhibits follow IDs, logical IDs and SVR. */
+		vcpu->apic_changed = true;
 		break;
 	default:
 		break;
 	}
+}
+
+bool lapic_take_changes(struct vcpu *vcpu)
+{
+	bool changed = vcpu->apic_changed;
+
+	vcpu->apic_changed = false;
+	return changed;
 }
 
 /* ---- the timer ----------------------------------------------------------------- */
@@ -644,12 +686,8 @@ int lapic_wrmsr(struct vcpu *vcpu, u32 msr, u64 val)
 			vcpu->tsc_deadline = 0;
 			memset(vcpu->level_vectors, 0, sizeof(vcpu->level_vectors));
 		}
-		if (!r) {
-			/* Base and mode decide the AVIC mode and inhibits (reference 2.14, 3.1). */
-			spin_unlock(&vcpu->apic_lock);
-			avic_apic_changed(vcpu);
-			spin_lock(&vcpu->apic_lock);
-		}
+		if (!r)
+			vcpu->apic_changed = true;      /* base and mode: the AVIC mode and inhibits (reference 2.14, 3.1) */
 	} else if (msr == MSR_IA32_TSC_DEADLINE) {
 		if (LVT_TIMER_MODE(vapic_get_reg(&vcpu->apic, VAPIC_REG_LVT_TIMER)) == LVT_TIMER_TSC_DEADLINE) {
 			vcpu->tsc_deadline = val;
@@ -759,12 +797,7 @@ enum exit_action lapic_handle_npf(struct vcpu *vcpu, u64 gpa, bool *handled)
 {
 	u64 page = ALIGN_DOWN(gpa, PAGE_SIZE);
 	u64 base = vcpu->apic.apic_base & VAPIC_BASE_ABA;
-	enum exit_action act;
 
-	/* avic-emu: the model decides first, as the CPU would (hv/avic.c). */
-	act = avic_emu_npf(vcpu, gpa, handled);
-	if (*handled)
-		return act;
 	*handled = true;
 	if (page == base || page == VAPIC_BASE_DEFAULT)
 		return mmio_emulate(vcpu, gpa, lapic_mmio_access, vcpu);
@@ -786,8 +819,6 @@ enum exit_action lapic_handle_cr8_write(struct vcpu *vcpu)
 	u64 val;
 	u8 len;
 
-	/* Under AVIC the CPU takes CR8 writes itself (reference 2.1). */
-	avic_count_emu_only(vcpu);
 	if (mmio_decode_cr_write(vcpu, 8, &val, &len))
 		return EXIT_STOP;
 	if (val >> 4) {
@@ -806,11 +837,8 @@ enum exit_action lapic_handle_cr8_write(struct vcpu *vcpu)
 /* The interrupt window opened: injection happens on this very entry. */
 enum exit_action lapic_handle_vintr(struct vcpu *vcpu)
 {
-	/*
-	 * lapic_before_entry clears the window (or re-arms it) on every entry.
-	 * Under AVIC the CPU delivers from IRR when IF opens, with no exit.
-	 */
-	avic_count_emu_only(vcpu);
+	/* lapic_before_entry clears the window (or re-arms it) on every entry. */
+	(void)vcpu;
 	return EXIT_RESUME;
 }
 
@@ -862,12 +890,11 @@ static bool lapic_must_leave(struct vcpu *vcpu)
  */
 static void lapic_block(struct vcpu *vcpu, bool (*cond)(struct vcpu *))
 {
-	/*
-	 * IsRunning cleared (a full barrier) before cond() looks at IRR: a
-	 * sender that still saw it set has set IRR before we look, one that
-	 * sees it clear takes the incomplete-IPI exit and wakes us (2.13).
-	 */
-	avic_vcpu_put(vcpu);
+	const struct lapic_ops *ops = vcpu->vm->lapic_ops;
+
+	/* The backend first (AVIC: IsRunning cleared before cond() looks at IRR). */
+	if (ops && ops->block)
+		ops->block(vcpu, true);
 	__atomic_store_n(&vcpu->halted, 1, __ATOMIC_SEQ_CST);
 	for (;;) {
 		cli();
@@ -879,7 +906,8 @@ static void lapic_block(struct vcpu *vcpu, bool (*cond)(struct vcpu *))
 		safe_halt();
 	}
 	__atomic_store_n(&vcpu->halted, 0, __ATOMIC_SEQ_CST);
-	avic_vcpu_load(vcpu);
+	if (ops && ops->block)
+		ops->block(vcpu, false);
 }
 
 enum exit_action lapic_handle_hlt(struct vcpu *vcpu)
@@ -932,7 +960,7 @@ static void lapic_start_real_mode(struct vcpu *vcpu, u8 vector)
 	ctl(vcpu)->int_ctl &= ~(V_IRQ_MASK | V_IGN_TPR_MASK | V_INTR_PRIO_MASK | V_TPR_MASK);
 	vcpu->virq_posted = false;      /* INIT cleared ISR and IRR anyway */
 	ctl(vcpu)->intercept_misc1 &= ~(INTERCEPT_VINTR | INTERCEPT_IRET);
-	ctl(vcpu)->intercept_cr &= ~BIT(16 + 8);
+	ctl(vcpu)->intercept_cr &= ~INTERCEPT_CR8_WRITE;
 	ctl(vcpu)->tlb_control = TLB_CONTROL_FLUSH_ALL;
 	ctl(vcpu)->clean = 0;           /* every group above, CRs and segments included (reference 1.10) */
 	vcpu->nmi_masked = false;
@@ -972,7 +1000,7 @@ bool lapic_init_sipi(struct vcpu *vcpu)
 		}
 		spin_unlock(&vcpu->apic_lock);
 		if (was_init)
-			avic_apic_changed(vcpu);        /* LDR and DFR are reset */
+			vcpu->apic_changed = true;      /* LDR, DFR and SVR are reset */
 		if (vcpu->mp_state != VCPU_MP_WAIT_SIPI)
 			return true;
 		if (__atomic_exchange_n(&vcpu->pending_sipi, 0, __ATOMIC_SEQ_CST)) {
@@ -1142,9 +1170,9 @@ static bool lapic_inject_fixed(struct vcpu *vcpu, bool can_inject)
 	if ((tpr & 0xf) ||
 	    (irr >= 0 && ((u32)irr & 0xf0) <= (tpr & 0xf0) &&
 	     ((u32)irr & 0xf0) > ((u32)MAX(vapic_highest_isr(&vcpu->apic), 0) & 0xf0)))
-		c->intercept_cr |= BIT(16 + 8);
+		c->intercept_cr |= INTERCEPT_CR8_WRITE;
 	else
-		c->intercept_cr &= ~BIT(16 + 8);
+		c->intercept_cr &= ~INTERCEPT_CR8_WRITE;
 	c->int_ctl = (c->int_ctl & ~V_TPR_MASK) | ((tpr >> 4) & V_TPR_MASK);
 	return wait;
 }
@@ -1153,23 +1181,12 @@ static bool lapic_inject_fixed(struct vcpu *vcpu, bool can_inject)
  * Called by the run loop with GIF=0 and in_guest already set, right before
  * VMRUN.  Never blocks (host interrupts are held off by GIF=0).
  */
-void lapic_before_entry(struct vcpu *vcpu)
+bool lapic_before_entry(struct vcpu *vcpu, bool extint, bool hw)
 {
 	struct vmcb_control *c = ctl(vcpu);
 	bool shadow = c->int_state & SVM_INTERRUPT_SHADOW;
 	bool busy = c->event_inj & SVM_EVTINJ_VALID;
-	bool want_window = false, hw = false, extint = lapic_extint_waiting(vcpu);
-
-	/*
-	 * IRQWIN (reference 2.11, 2.14): an ExtINT may need a VINTR window,
-	 * and AVIC ignores V_IRQ, so the VM runs without AVIC while a vCPU has
-	 * one waiting.  Asked before the mode is chosen, so that this entry is
-	 * already a soft one; the first entry after the ExtINT was taken ends
-	 * the request.
-	 */
-	avic_irqwin_request(vcpu, extint);
-	avic_before_entry(vcpu);
-	hw = avic_hw_active(vcpu);
+	bool want_window = false, extint_gone = false;
 
 	/* NMI (APM Vol 2 §8.5 "NMI": blocked from delivery until the handler's IRET). */
 	if (vcpu->nmi_iret_pending && save(vcpu)->rip != vcpu->nmi_iret_rip) {
@@ -1222,7 +1239,7 @@ void lapic_before_entry(struct vcpu *vcpu)
 				c->event_inj = (u8)v | SVM_EVTINJ_TYPE_INTR | SVM_EVTINJ_VALID;
 				busy = true;
 			} else {
-				avic_irqwin_request(vcpu, false);       /* another vCPU took it */
+				extint_gone = true;     /* another vCPU took it */
 			}
 			if (more)
 				want_window = true;
@@ -1244,23 +1261,23 @@ void lapic_before_entry(struct vcpu *vcpu)
 	else if (!vcpu->virq_posted)
 		lapic_no_window(vcpu);
 	host_timer_wake_at(vcpu->timer_deadline);
+	return extint_gone;
 }
 
 /*
  * One line of a vCPU's interrupt state, for a guest that stopped making
  * progress (the watchdog): what is pending, in service, and where it is.
  */
-void lapic_dump(struct vcpu *vcpu)
+void lapic_dump(struct vcpu *vcpu, u8 backend_mode, u64 backend_entry)
 {
 	struct vapic *a = &vcpu->apic;
-	u64 entry = avic_vm(vcpu->vm) ? vcpu->vm->avic_phys[a->apic_id] : 0;
 
 	hv_info("apic", "%s/%u: IRR top %d ISR top %d TPR 0x%x PPR 0x%x SVR 0x%x IF %u in_guest %u halted %u "
 		"avic mode %u entry 0x%llx nmi %u/%u event_inj 0x%llx v_irq %d RIP 0x%llx",
 		vcpu->vm->test->name, vcpu->index, vapic_highest_irr(a), vapic_highest_isr(a),
 		vapic_get_reg(a, VAPIC_REG_TPR), vapic_ppr(a), vapic_get_reg(a, VAPIC_REG_SVR),
-		lapic_guest_if(vcpu), vcpu->in_guest, vcpu->halted, vcpu->avic_mode,
-		(unsigned long long)entry, vcpu->pending_nmi, vcpu->nmi_masked,
+		lapic_guest_if(vcpu), vcpu->in_guest, vcpu->halted, backend_mode,
+		(unsigned long long)backend_entry, vcpu->pending_nmi, vcpu->nmi_masked,
 		(unsigned long long)ctl(vcpu)->event_inj, vcpu->virq_posted ? vcpu->virq_vector : -1,
 		(unsigned long long)save(vcpu)->rip);
 }

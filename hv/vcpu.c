@@ -7,8 +7,7 @@
 #include "hv/hv.h"
 #include "hv/console.h"
 #include "hv/host_apic.h"
-#include "hv/lapic.h"
-#include "hv/avic.h"
+#include "hv/vapic_door.h"
 #include "hv/percpu.h"
 #include "hv/multiboot.h"
 #include "svm/insn.h"
@@ -285,7 +284,7 @@ void vcpu_run(struct vcpu *vcpu)
 	vcpu_watchdog_start(vcpu, rdtsc());
 	/* A VMCB that ran elsewhere, or first runs here, has nothing clean (§1.10). */
 	v->control.clean = 0;
-	avic_vcpu_load(vcpu);           /* IsRunning, this CPU's APIC ID (reference 2.13) */
+	vapic_door_load(vcpu);
 
 	while (vcpu->end == END_NONE) {
 		u64 code;
@@ -297,13 +296,13 @@ void vcpu_run(struct vcpu *vcpu)
 		if (vcpu_watchdog_expired(vcpu)) {
 			/* An unexpected hang: show where each vCPU's interrupts are. */
 			for (u32 i = 0; i < vcpu->vm->nr_vcpus && vcpu->expect_kind != HV_STOP_WATCHDOG; i++)
-				lapic_dump(&vcpu->vm->vcpus[i]);
+				vapic_door_dump(&vcpu->vm->vcpus[i]);
 			break;
 		}
 
 		/* INIT / wait-for-SIPI: may sleep, so before CLGI. */
 		if (vcpu->pending_init || vcpu->mp_state == VCPU_MP_WAIT_SIPI) {
-			if (!lapic_init_sipi(vcpu))
+			if (!vapic_door_init_sipi(vcpu))
 				break;
 			if (vcpu->mp_state == VCPU_MP_WAIT_SIPI)
 				continue;
@@ -316,7 +315,7 @@ void vcpu_run(struct vcpu *vcpu)
 		 * kick, held pending by GIF=0, makes VMRUN exit at once.
 		 */
 		__atomic_store_n(&vcpu->in_guest, 1, __ATOMIC_SEQ_CST);
-		lapic_before_entry(vcpu);
+		vapic_door_before_entry(vcpu);
 		if (vcpu->end != END_NONE) {    /* a hypervisor bug seen on the way in (avic_hw_vmcb_check) */
 			__atomic_store_n(&vcpu->in_guest, 0, __ATOMIC_RELEASE);
 			stgi();
@@ -337,7 +336,7 @@ void vcpu_run(struct vcpu *vcpu)
 		 */
 		if (v->control.exit_int_info & SVM_EVTINJ_VALID)
 			v->control.event_inj = v->control.exit_int_info;
-		lapic_after_exit(vcpu);
+		vapic_door_after_exit(vcpu);
 
 		if (handle_exit(vcpu) == EXIT_STOP)
 			break;
@@ -355,6 +354,6 @@ void vcpu_run(struct vcpu *vcpu)
 									     VMCB_CLEAN_LBR | VMCB_CLEAN_AVIC
 								   : 0;
 	}
-	avic_vcpu_put(vcpu);
+	vapic_door_put(vcpu);
 	vcpu_console_flush(vcpu);
 }

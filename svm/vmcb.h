@@ -222,6 +222,9 @@ _Static_assert(sizeof(struct vmcb) == 4096, "the VMCB is one 4 KiB page");
 #define VMCB_CLEAN_LBR          BIT(10)
 #define VMCB_CLEAN_AVIC         BIT(11) /* AVIC_APIC_BAR, backing page, the two table pointers */
 
+/* intercept_cr: bits 15:0 CR reads, 31:16 CR writes (APM Vol 2 Appendix B "Layout of VMCB", offset 0x000) */
+#define INTERCEPT_CR8_WRITE     BIT(16 + 8)
+
 /* Intercept vector 3 (+0x00c), APM2 Table B-1; reference §1.6. */
 #define INTERCEPT_INTR          BIT(0)
 #define INTERCEPT_NMI           BIT(1)
