@@ -46,8 +46,10 @@
  * shared header, and these numbers are architectural.
  */
 #define SVM_EXIT_RDTSC          0x06e
+#define SVM_EXIT_CPUID          0x072
 #define SVM_EXIT_IOIO           0x07b
 #define SVM_EXIT_VMMCALL        0x081
+#define SVM_EXIT_AVIC_INCOMPLETE_IPI 0x401
 #define HC_EXIT_COUNT_ALL       (~0ULL)
 
 /* Missing from lib/x86.h: CR0.EM (x87 emulation), cleared at entry. */
