@@ -20,25 +20,26 @@
 #include "svm/svm.h"
 #include "svm/vmcb.h"
 
-struct bench_ws bench_ws[HV_MAX_CPUS];
-
 u64 bench_world_switch_arm(struct vcpu *vcpu, u64 steps)
 {
+	struct percpu *pc = this_cpu();
+
 	if (steps == 0 || steps > HC_BENCH_STEPS_MAX)
 		return HV_EINVAL;
-	bench_ws[vcpu->cpu] = (struct bench_ws){ .vcpu = vcpu, .left = (u32)steps };
+	pc->bench_vcpu = vcpu;
+	pc->bench_steps = (u32)steps;
 	return 0;
 }
 
-bool bench_ws_step(struct vcpu *vcpu, struct bench_ws *ws)
+bool bench_ws_step(struct vcpu *vcpu, struct percpu *pc)
 {
 	struct vmcb *v = vcpu->vmcb;
 
-	if (ws->vcpu != vcpu || v->control.exit_code != SVM_EXIT_VMMCALL || v->save.rax != HC_BENCH_STEP) {
-		ws->left = 0;
+	if (pc->bench_vcpu != vcpu || v->control.exit_code != SVM_EXIT_VMMCALL || v->save.rax != HC_BENCH_STEP) {
+		pc->bench_steps = 0;
 		return false;
 	}
-	ws->left--;
+	pc->bench_steps--;
 	/*
 	 * nRIP where the CPU gives it (APM Vol 2 §15.7.1 "State Saved on
 	 * Exit"); else VMMCALL's 3 bytes, 0F 01 D9 (APM Vol 3 "VMMCALL"): a

@@ -7,7 +7,7 @@
  * run loop runs VMRUN again, still with GIF=0 and in_guest set.  The guest
  * times those round trips; every other round trip of the benchmark is
  * reported as a ratio to it.  Unarmed, the hook costs one load and one
- * compare per exit.
+ * compare per exit (struct percpu's bench_steps).
  */
 #ifndef HV_BENCH_H
 #define HV_BENCH_H
@@ -15,25 +15,16 @@
 #include "hv/hv.h"
 #include "hv/percpu.h"
 
-struct bench_ws {
-	struct vcpu *vcpu;      /* the vCPU that armed the loop on this CPU */
-	u32 left;               /* HC_BENCH_STEP exits it still answers */
-};
-
-extern struct bench_ws bench_ws[HV_MAX_CPUS];
-
 /* HC_BENCH_WORLD_SWITCH: RAX for the guest. */
 u64 bench_world_switch_arm(struct vcpu *vcpu, u64 steps);
 
 /* The armed case, out of line: true when the exit was a step and the guest may resume at once. */
-bool bench_ws_step(struct vcpu *vcpu, struct bench_ws *ws);
+bool bench_ws_step(struct vcpu *vcpu, struct percpu *pc);
 
 /* After VMRUN, before anything else of the exit path: VMRUN again? */
-static inline bool bench_ws_again(struct vcpu *vcpu, u32 cpu)
+static inline bool bench_ws_again(struct vcpu *vcpu, struct percpu *pc)
 {
-	struct bench_ws *ws = &bench_ws[cpu];
-
-	return __builtin_expect(ws->left != 0, 0) && bench_ws_step(vcpu, ws);
+	return __builtin_expect(pc->bench_steps != 0, 0) && bench_ws_step(vcpu, pc);
 }
 
 #endif

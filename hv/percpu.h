@@ -45,6 +45,9 @@ struct percpu {
 	volatile u64 nmi_count;
 	volatile u64 spurious_irqs;
 	u64 last_vmcb_pa;               /* for clean bits / TLB flush decisions */
+	/* run.sh --bench: HC_BENCH_STEP exits left in the bare resume loop, and whose (hv/bench.h) */
+	u32 bench_steps;
+	struct vcpu *bench_vcpu;
 };
 
 extern struct percpu *percpu_array;     /* [nr_cpus] */

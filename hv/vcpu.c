@@ -324,7 +324,7 @@ void vcpu_run(struct vcpu *vcpu)
 			break;
 		}
 		svm_vmrun(vmcb_pa, &vcpu->regs, pc->host_save_pa);
-		while (bench_ws_again(vcpu, pc->index))         /* run.sh --bench only: hv/bench.h */
+		while (bench_ws_again(vcpu, pc))         /* run.sh --bench only: hv/bench.h */
 			svm_vmrun(vmcb_pa, &vcpu->regs, pc->host_save_pa);
 		__atomic_store_n(&vcpu->in_guest, 0, __ATOMIC_RELEASE);
 		stgi();         /* host IF=1: a pending host interrupt is taken here */
