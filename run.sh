@@ -44,7 +44,10 @@ HV.CFG on its ESP, shows the serial console live and judges the results.
                        soft, avic, avic-emu (the AVIC model, for machines without AVIC)
   --bench              the benchmark: test 'bench' under -icount (shift 6 unless --icount
                        says otherwise), then the instruction count of each round trip
-                       (TSC ticks >> shift) as METRIC lines; not with --tests/--guest
+                       (TSC ticks >> shift) and its ratio to the bare world switch
+                       (bench.world_switch: VMMCALL, RIP += 3, VMRUN; hv/bench.c) as
+                       METRIC lines; with --apic avic-emu also avic_ipi_not_running;
+                       not with --tests/--guest
   --gdb                start QEMU halted with a gdb stub on :1234 (no timeout unless --timeout)
   --qemu PATH          the QEMU binary (default: $QEMU, else qemu-system-x86_64 from PATH);
                        its version is printed and written at the top of the serial log
@@ -690,10 +693,20 @@ fi
 # --bench: TSC ticks under -icount are executed instructions << shift (qemu-tcg-facts.md).
 if [ "$bench" = 1 ] && [ -r "$log" ]; then
 	echo "$PROG: bench (instructions per round trip, -icount shift=$icount, -smp $smp):"
-	sed -n 's/^METRIC: bench\.\([a-z0-9_]*\)_tsc \([0-9]*\)\r*$/\1 \2/p' "$log" |
+	bench_figures=$(sed -n 's/^METRIC: bench\.\([a-z0-9_]*\)_tsc \([0-9]*\)\r*$/\1 \2/p' "$log")
+	ws=$(awk '$1 == "world_switch" { print $2 }' <<<"$bench_figures" | tail -n 1)
+	[ -z "$ws" ] || ws=$((ws >> icount))
+	[ -n "$ws" ] && [ "$ws" -gt 0 ] || echo "$PROG: bench: no world_switch figure: no ratios" >&2
 	while read -r op ticks; do
-		echo "METRIC: bench.$op.instructions $((ticks >> icount))"
-	done
+		[ -n "$op" ] || continue
+		n=$((ticks >> icount))
+		echo "METRIC: bench.$op.instructions $n"
+		# The ratio to the bare world switch, two decimals, rounded half up.
+		if [ "$op" != world_switch ] && [ -n "$ws" ] && [ "$ws" -gt 0 ]; then
+			r=$(( (n * 200 + ws) / (2 * ws) ))
+			printf 'METRIC: bench.%s.ratio %d.%02d\n' "$op" $((r / 100)) $((r % 100))
+		fi
+	done <<<"$bench_figures"
 fi
 echo "$PROG: $verdict ($npass pass, $nfail fail, $nskip skip; log: $shown_log)"
 [ "$junit_ok" = 1 ] || exit 2

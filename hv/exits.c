@@ -13,6 +13,7 @@
 #include "hv/avic.h"
 #include "hv/vapic_door.h"
 #include "hv/percpu.h"
+#include "hv/bench.h"
 #include "svm/vmcb_check.h"
 #include "lib/printf.h"
 #include "lib/string.h"
@@ -367,6 +368,9 @@ static enum exit_action handle_vmmcall(struct vcpu *vcpu)
 		      (t->end != END_NONE ? HV_VCPU_ENDED : 0);
 		break;
 	}
+	case HC_BENCH_WORLD_SWITCH:     /* run.sh --bench only: hv/bench.h */
+		ret = bench_world_switch_arm(vcpu, a1);
+		break;
 	default:
 		ret = HV_ENOSYS;
 		break;

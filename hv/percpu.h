@@ -42,6 +42,9 @@ struct percpu {
 	volatile u64 timer_ticks;
 	u64 timer_next;                 /* TSC at which the host timer fires next */
 	volatile u64 spurious_irqs;
+	/* run.sh --bench: HC_BENCH_STEP exits left in the bare resume loop, and whose (hv/bench.h) */
+	u32 bench_steps;
+	struct vcpu *bench_vcpu;
 };
 
 extern struct percpu *percpu_array;     /* [nr_cpus] */

@@ -10,6 +10,7 @@
 #include "hv/vapic_door.h"
 #include "hv/percpu.h"
 #include "hv/multiboot.h"
+#include "hv/bench.h"
 #include "svm/insn.h"
 #include "svm/guest_walk.h"
 #include "lib/printf.h"
@@ -322,6 +323,8 @@ void vcpu_run(struct vcpu *vcpu)
 			break;
 		}
 		svm_vmrun(vmcb_pa, &vcpu->regs, pc->host_save_pa);
+		while (bench_ws_again(vcpu, pc))         /* run.sh --bench only: hv/bench.h */
+			svm_vmrun(vmcb_pa, &vcpu->regs, pc->host_save_pa);
 		__atomic_store_n(&vcpu->in_guest, 0, __ATOMIC_RELEASE);
 		stgi();         /* host IF=1: a pending host interrupt is taken here */
 

@@ -111,6 +111,11 @@ struct hv_guest_header {
 			      "METRIC: <test>.<name> <value>" in the results */
 #define HC_AVIC_PROBE   7  /* RBX = HC_PROBE_ARM or HC_PROBE_TAKE: the bring-up probe, see below */
 #define HC_VCPU_STATE   8  /* RBX = a vCPU index of this VM: RAX = HV_VCPU_* flags now, HV_EINVAL for no such vCPU */
+#define HC_BENCH_WORLD_SWITCH 9  /* RBX = N (1..HC_BENCH_STEPS_MAX): the next N HC_BENCH_STEP calls take the
+				    bare resume loop (hv/bench.c); RAX = 0, HV_EINVAL for a bad N */
+#define HC_BENCH_STEP   10 /* inside the loop: RIP past the VMMCALL, VMRUN again, RAX unchanged (= 10);
+			      outside it an unknown number (HV_ENOSYS) */
+#define HC_BENCH_STEPS_MAX 1024
 
 /*
  * HC_VCPU_STATE flags: where another vCPU is, for a test that must wait for

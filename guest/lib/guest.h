@@ -47,8 +47,10 @@
  * shared header, and these numbers are architectural.
  */
 #define SVM_EXIT_RDTSC          0x06e
+#define SVM_EXIT_CPUID          0x072
 #define SVM_EXIT_IOIO           0x07b
 #define SVM_EXIT_VMMCALL        0x081
+#define SVM_EXIT_AVIC_INCOMPLETE_IPI 0x401
 #define HC_EXIT_COUNT_ALL       (~0ULL)
 
 /* The boot information the hypervisor left at HV_BOOT_INFO_GPA. */

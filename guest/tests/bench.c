@@ -24,12 +24,22 @@
  * seen to reach it once in 32), so the test asserts only that every IPI
  * arrived and was handled once.
  *
+ *   world_switch      HC_BENCH_STEP inside the bare resume loop (hv/bench.c): the
+ *                     floor; run.sh --bench gives every other figure as a ratio to it
  *   vmmcall           an empty hypercall (unknown number: HV_ENOSYS)
+ *   cpuid             CPUID leaf 1 (the leaf the hypervisor edits most)
+ *   pio_in            IN AL from port BENCH_IDLE_PORT, which nothing claims (reads 0xFF)
  *   x2apic_eoi        WRMSR 0x80B (x2APIC EOI, APM Vol 2 §16.11 Table 16-6)
  *   x2apic_self_ipi   WRMSR 0x830 (fixed, own ID, IF=1) until the handler's first instruction
+ *   tsc_deadline      WRMSR IA32_TSC_DEADLINE with a deadline already past (LVT timer in
+ *                     TSC-deadline mode, IF=1) until the handler's first instruction
  *   xapic_eoi         MOV to 0xFEE000B0: NPF, fetch, decode, emulate
+ *   xapic_tpr_read    MOV from 0xFEE00080: the NPF read path
  *   ipi_halted        vCPU 0's ICR write until vCPU 1, halted, runs its handler
  *                     (cross-CPU under single-threaded TCG: both CPUs' instructions count)
+ *   avic_ipi_not_running  under --apic avic-emu only: the same ICR write until vCPU 0
+ *                     runs again, through #VMEXIT 0x401 AVIC_INCOMPLETE_IPI, cause
+ *                     "target not running" (APM Vol 2 §15.29.9.1); two vCPUs, like ipi_halted
  */
 #include "guest/lib/guest.h"
 #include "guest/lib/apic.h"
@@ -38,6 +48,7 @@
 #define BENCH_VECTOR    0xe0
 #define BENCH_WAKE_VECTOR 0xd0          /* ends the others' sleep after the one-vCPU part */
 #define BENCH_NOP_HC    0x7fffu         /* no such hypercall */
+#define BENCH_IDLE_PORT 0x80            /* POST-code port: no device of the hypervisor's */
 
 static volatile u64 handler_tsc;
 static volatile u32 handler_hits;
@@ -126,6 +137,127 @@ static void bench_vmmcall(void)
 	publish("vmmcall", &s);
 }
 
+/*
+ * The floor: HC_BENCH_WORLD_SWITCH arms BENCH_REPS steps; each step must
+ * come back with RAX still HC_BENCH_STEP (the ordinary path would answer
+ * HV_ENOSYS), and the step after the last must take the ordinary path.
+ */
+static void bench_world_switch(void)
+{
+	struct samples s = { .min = ~0ULL };
+	/* No other hypercall (a report) between arming and the steps: it would end the loop. */
+	u64 r = vmmcall(HC_BENCH_WORLD_SWITCH, BENCH_REPS, 0, 0);
+
+	if (r != 0) {
+		report_fail("world_switch: HC_BENCH_WORLD_SWITCH(%u) returned 0x%lx, expected 0",
+			    BENCH_REPS, (unsigned long)r);
+		return;
+	}
+	for (int i = 0; i < BENCH_REPS; i++) {
+		u64 t0 = rdtsc();
+
+		r = vmmcall(HC_BENCH_STEP, 0, 0, 0);
+		sample(&s, rdtsc() - t0);
+		if (r != HC_BENCH_STEP) {
+			report_fail("world_switch: step %d returned 0x%lx: not the resume loop", i, (unsigned long)r);
+			return;
+		}
+	}
+	r = vmmcall(HC_BENCH_STEP, 0, 0, 0);
+	if (!report(r == HV_ENOSYS, "world_switch: the step after the %u armed ones took the ordinary path "
+		    "(0x%lx, expected HV_ENOSYS)", BENCH_REPS, (unsigned long)r))
+		return;
+	publish("world_switch", &s);
+}
+
+/* One exit of exit_code per operation, no more: the figure is the path it names. */
+static bool one_exit_each(const char *op, u64 exit_code, u64 before)
+{
+	u64 n = hc_exit_count(exit_code) - before;
+
+	return report(n == BENCH_REPS, "%s: %lu exits 0x%lx for %u operations", op, (unsigned long)n,
+		      (unsigned long)exit_code, BENCH_REPS);
+}
+
+static void bench_cpuid(void)
+{
+	struct samples s = { .min = ~0ULL };
+	u64 before = hc_exit_count(SVM_EXIT_CPUID);
+
+	for (int i = 0; i < BENCH_REPS; i++) {
+		u64 t0 = rdtsc();
+
+		(void)cpuid_count(1, 0);
+		sample(&s, rdtsc() - t0);
+	}
+	if (one_exit_each("cpuid", SVM_EXIT_CPUID, before))
+		publish("cpuid", &s);
+}
+
+static void bench_pio_in(void)
+{
+	struct samples s = { .min = ~0ULL };
+	u64 before = hc_exit_count(SVM_EXIT_IOIO);
+	u8 v = 0;
+
+	for (int i = 0; i < BENCH_REPS; i++) {
+		u64 t0 = rdtsc();
+
+		v = inb(BENCH_IDLE_PORT);
+		sample(&s, rdtsc() - t0);
+	}
+	if (!report(v == 0xff, "pio_in: port 0x%x reads 0x%x, expected 0xff (nothing claims it)",
+		    BENCH_IDLE_PORT, v))
+		return;
+	if (one_exit_each("pio_in", SVM_EXIT_IOIO, before))
+		publish("pio_in", &s);
+}
+
+static void bench_xapic_tpr_read(void)
+{
+	struct samples s = { .min = ~0ULL };
+	u64 before = hc_exit_count(SVM_EXIT_NPF);
+
+	for (int i = 0; i < BENCH_REPS; i++) {
+		u64 t0 = rdtsc();
+
+		(void)apic_read(APIC_REG_TPR);
+		sample(&s, rdtsc() - t0);
+	}
+	if (one_exit_each("xapic_tpr_read", SVM_EXIT_NPF, before))
+		publish("xapic_tpr_read", &s);
+}
+
+/* A deadline already past fires at once (APM Vol 2 §16.4.1 "APIC Timer Operation"). */
+static void bench_tsc_deadline(void)
+{
+	struct samples s = { .min = ~0ULL };
+
+	if (!apic_tsc_deadline_supported()) {
+		report_skip("tsc_deadline: CPUID 1 ECX[24] (TSC-deadline timer) is 0");
+		return;
+	}
+	apic_write(APIC_REG_LVT_TIMER, APIC_LVT_TIMER_TSC_DEADLINE | BENCH_VECTOR);
+	for (int i = 0; i < BENCH_REPS; i++) {
+		u32 hits = handler_hits;
+		u64 t0;
+
+		sti();
+		t0 = rdtsc();
+		wrmsr(MSR_IA32_TSC_DEADLINE, 1);
+		cli();
+		if (handler_hits != hits + 1) {
+			report_fail("tsc_deadline: handler ran %u times for one expiry (rep %d)",
+				    handler_hits - hits, i);
+			apic_write(APIC_REG_LVT_TIMER, APIC_LVT_MASKED);
+			return;
+		}
+		sample(&s, handler_tsc - t0);
+	}
+	apic_write(APIC_REG_LVT_TIMER, APIC_LVT_MASKED);
+	publish("tsc_deadline", &s);
+}
+
 static void bench_eoi(const char *op)
 {
 	struct samples s = { .min = ~0ULL };
@@ -165,10 +297,35 @@ static void bench_self_ipi(void)
 
 static volatile u32 target_ready, target_stop;
 
+/*
+ * Under the AVIC backend the ICR write to the halted vCPU 1 (IsRunning 0)
+ * is the 0x401 "target not running" path; the sender's own round trip is
+ * its cost.  Each IPI arrived (the caller checked).  That the path was
+ * taken: each of the REPS ICR writes (the sender's only MSR accesses in
+ * the loop) was an exit AVIC hardware takes too, none one only the model
+ * takes (an accelerated write, HC_EXIT_COUNT_EMU_ONLY).
+ */
+static void bench_ipi_not_running(const struct samples *own, u64 msr_exits, u64 emu_only)
+{
+	if (!hv_avic_active()) {
+		report_skip("avic_ipi_not_running: the virtual APIC is not on the AVIC backend "
+			    "(run.sh --bench --apic avic-emu)");
+		return;
+	}
+	if (!report(msr_exits == BENCH_REPS && emu_only == 0, "avic_ipi_not_running: %u ICR writes to the halted "
+		    "vcpu1: %lu MSR exits, %lu of them accelerated by the model (expected %u and 0)", BENCH_REPS,
+		    (unsigned long)msr_exits, (unsigned long)emu_only, BENCH_REPS))
+		return;
+	report_pass("avic_ipi_not_running: minimum %lu TSC ticks seen %u times (two vCPUs: not exact)",
+		    (unsigned long)own->min, own->at_min);
+	hc_metric("avic_ipi_not_running_tsc %lu", (unsigned long)own->min);
+}
+
 static void bench_ipi_halted_sender(void)
 {
-	struct samples s = { .min = ~0ULL };
+	struct samples s = { .min = ~0ULL }, own = { .min = ~0ULL };
 	u32 hits0 = handler_hits;
+	u64 msr0 = hc_exit_count(SVM_EXIT_MSR), emu0 = hc_exit_count(HC_EXIT_COUNT_EMU_ONLY);
 
 	for (int i = 0; i < BENCH_REPS; i++) {
 		u32 hits = handler_hits;
@@ -182,6 +339,7 @@ static void bench_ipi_halted_sender(void)
 		tsc_delay(20000);
 		t0 = rdtsc();
 		apic_icr_write(1, APIC_ICR_DM_FIXED | BENCH_VECTOR);
+		sample(&own, rdtsc() - t0);
 		if (!wait_for(handler_hits == hits + 1, WAIT_LONG)) {
 			report_fail("ipi_halted: the halted target's handler never ran (rep %d)", i);
 			return;
@@ -197,6 +355,7 @@ static void bench_ipi_halted_sender(void)
 	report_pass("ipi_halted: %u IPIs to the halted vcpu1, each handled once; minimum %lu TSC ticks "
 		    "seen %u times (two vCPUs: not exact)", BENCH_REPS, (unsigned long)s.min, s.at_min);
 	hc_metric("ipi_halted_tsc %lu", (unsigned long)s.min);
+	bench_ipi_not_running(&own, hc_exit_count(SVM_EXIT_MSR) - msr0, hc_exit_count(HC_EXIT_COUNT_EMU_ONLY) - emu0);
 }
 
 static void bench_ipi_halted_target(void)
@@ -231,9 +390,13 @@ GUEST_TEST(bench)
 			bench_solo_end();
 			return;
 		}
+		bench_world_switch();
 		bench_vmmcall();
+		bench_cpuid();
+		bench_pio_in();
 		bench_eoi("x2apic_eoi");
 		bench_self_ipi();
+		bench_tsc_deadline();
 		bench_solo_end();
 	} else {
 		bench_sleep_while_solo();
@@ -257,5 +420,6 @@ GUEST_TEST(bench)
 		apic_quiesce();
 		cli();
 		bench_eoi("xapic_eoi");
+		bench_xapic_tpr_read();
 	}
 }

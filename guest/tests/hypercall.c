@@ -30,6 +30,15 @@ static void check_get_info(void)
 	       (unsigned long)info.pcpu, PCPU_INDEX_BOUND);
 }
 
+/* The bench's resume loop (hv/bench.c): a step without arming is unknown; N outside 1..max is refused. */
+static void check_bench_args(void)
+{
+	report_eq(HV_ENOSYS, vmmcall(HC_BENCH_STEP, 0, 0, 0), "HC_BENCH_STEP without HC_BENCH_WORLD_SWITCH returns HV_ENOSYS");
+	report_eq(HV_EINVAL, vmmcall(HC_BENCH_WORLD_SWITCH, 0, 0, 0), "HC_BENCH_WORLD_SWITCH(0) returns HV_EINVAL");
+	report_eq(HV_EINVAL, vmmcall(HC_BENCH_WORLD_SWITCH, HC_BENCH_STEPS_MAX + 1, 0, 0),
+		  "HC_BENCH_WORLD_SWITCH(%u) returns HV_EINVAL", HC_BENCH_STEPS_MAX + 1);
+}
+
 static void check_unknown(void)
 {
 	/* 0 is no hypercall; the last has a valid number in its low 32 bits only. */
@@ -76,6 +85,7 @@ GUEST_TEST(hypercall)
 {
 	check_get_info();
 	check_unknown();
+	check_bench_args();
 	check_exit_count();
 	check_bad_pointer();
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # (l) run.sh --bench: the bench guest under -icount prints the TSC ticks of
-# each round trip, and run.sh turns them into instruction counts.  Every
+# each round trip, and run.sh turns them into instruction counts and ratios
+# to the bare world switch (bench.world_switch, hv/bench.c).  Every
 # figure must be there, be a multiple of 2^shift (under -icount the TSC
 # counts instructions << shift exactly) and be non-zero.  Two runs: the
 # one-vCPU round trips are exact and must give the same count both times;
@@ -12,7 +13,7 @@
 # leave the target asleep until the 10 s watchdog.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
-EXACT="vmmcall x2apic_eoi x2apic_self_ipi xapic_eoi"
+EXACT="world_switch vmmcall cpuid pio_in x2apic_eoi x2apic_self_ipi tsc_deadline xapic_eoi xapic_tpr_read"
 CROSS="ipi_halted"
 CROSS_MAX=1000000
 declare -A first
@@ -27,6 +28,13 @@ for run in 1 2; do
 		insns=$(sed -n "s/^METRIC: bench\.${op}\.instructions \([0-9]*\)$/\1/p" "$OUT" | tail -n 1)
 		[ "$insns" = $((ticks >> 6)) ] || fail "run.sh printed '${insns}' instructions for $op, expected $((ticks >> 6))"
 		[ "$insns" -gt 0 ] || fail "bench.$op: 0 instructions"
+		if [ "$op" != world_switch ]; then
+			ws=$(sed -n 's/^METRIC: bench\.world_switch\.instructions \([0-9]*\)$/\1/p' "$OUT" | tail -n 1)
+			ratio=$(sed -n "s/^METRIC: bench\.${op}\.ratio \([0-9]*\.[0-9][0-9]\)$/\1/p" "$OUT" | tail -n 1)
+			want=$(( (insns * 200 + ws) / (2 * ws) ))
+			[ "$ratio" = "$(printf '%d.%02d' $((want / 100)) $((want % 100)))" ] ||
+				fail "run.sh printed ratio '${ratio}' for $op: $insns / $ws instructions is $((want / 100)).$((want % 100)) (hundredths)"
+		fi
 		if [ "$run" = 1 ]; then
 			first[$op]=$insns
 		elif [[ " $EXACT " == *" $op "* ]] && [ "$insns" != "${first[$op]}" ]; then
