@@ -1,9 +1,12 @@
 # tests/fuzz/fuzz.mk - libFuzzer targets, included by the top Makefile.
 #
-#   make fuzz-build                 $(BUILD)/fuzz/fuzz_vapic
-#   make fuzz [FUZZ_SECONDS=600]    a long run; the corpus grows in $(BUILD)/fuzz/corpus
+#   make fuzz-build                 every $(BUILD)/fuzz/fuzz_<target>
+#   make fuzz [FUZZ_SECONDS=600]    a long run of fuzz_vapic; corpus in $(BUILD)/fuzz/corpus
+#   make fuzz-long [SECONDS=600]    every target for SECONDS each, one after another, on one core;
+#                                   corpora kept in $(BUILD)/fuzz/long/<target>
 #   make fuzz-check                 the short bounded pass of make check (tests/check.sh --fuzz)
-#   make fuzz-repro FUZZ_INPUT=f    replay one input, printing every operation
+#   make fuzz-repro FUZZ_INPUT=f    replay one fuzz_vapic input, printing every operation
+#   make fuzz-mutants               plant each bug of tests/fuzz/mutants.txt, expect the pass to catch it
 #
 # Needs clang with its libFuzzer runtime: Debian packages 'clang' and
 # 'libclang-rt-dev' (Debian 12 without it: 'libclang-rt-14-dev'; only a
@@ -14,17 +17,23 @@
 
 FUZZ_CC      := clang
 FUZZ_DIR     := $(BUILD)/fuzz
+# One target per tests/fuzz/fuzz_<name>.c; each includes the .c files it tests.
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS    := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_BIN     := $(FUZZ_DIR)/fuzz_vapic
 FUZZ_SECONDS ?= 600
+SECONDS      ?= 600
 FUZZ_ARGS    ?=
 
 # Flags with a reason:
 #   -fsanitize=fuzzer        libFuzzer's main and coverage-guided mutation
 #   -fsanitize=address,undefined -fno-sanitize-recover=all
-#                            a memory error or UB in vapic.c is a crash libFuzzer saves
+#                            a memory error or UB in the code under test is a crash libFuzzer saves
 #   -DLIB_HOSTED             lib/string.h: memset and friends come from the C library
 #   -O1 -g -fno-omit-frame-pointer   speed, with readable stack traces
-FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -I. -DLIB_HOSTED \
+#   $(FUZZ_MUT)              -Ibuild/fuzz/mut/NAME before -I.: a mutated copy of a file
+#                            under test (make fuzz-mutants); empty otherwise
+FUZZ_CFLAGS = -std=gnu11 -O1 -g -Wall -Wextra -Werror $(FUZZ_MUT) -I. -DLIB_HOSTED \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer -MMD -MP
 
@@ -49,11 +58,13 @@ FUZZ_TOOLCHECK = \
 # Under `make check` only: a missing toolchain leaves the binary unbuilt and check.sh reports it.
 FUZZ_SOFT := $(filter check,$(MAKECMDGOALS))
 
-.PHONY: fuzz fuzz-build fuzz-check fuzz-repro
-fuzz-build: $(FUZZ_BIN)
+.PHONY: fuzz fuzz-build fuzz-check fuzz-repro fuzz-long fuzz-mutants
+fuzz-build: $(FUZZ_BINS)
 
-# One translation unit: fuzz_vapic.c includes avic/vapic.c.
-$(FUZZ_BIN): tests/fuzz/fuzz_vapic.c
+# One translation unit each: fuzz_<name>.c includes the .c files under test
+# (like tests/unit/test_vapic.c), so that a mutated copy found first on the
+# include path replaces one of them.
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c
 	@mkdir -p $(dir $@)
 	@$(FUZZ_TOOLCHECK) || { $(if $(FUZZ_SOFT),echo "fuzz: $@ not built; tests/check.sh will report FAIL: fuzz" >&2; exit 0,exit 1); }; \
 	echo "$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $<"; \
@@ -64,13 +75,19 @@ fuzz: $(FUZZ_BIN)
 	@mkdir -p $(FUZZ_DIR)/corpus
 	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=1024 -timeout=10 \
 		-artifact_prefix=$(FUZZ_DIR)/ -print_final_stats=1 $(FUZZ_ARGS) \
-		$(FUZZ_DIR)/corpus tests/fuzz/corpus
+		$(FUZZ_DIR)/corpus tests/fuzz/corpus/vapic
 
-fuzz-check: $(FUZZ_BIN)
+fuzz-long: $(FUZZ_BINS)
+	SECONDS_EACH=$(SECONDS) ./tests/fuzz/run.sh long $(FUZZ_TARGETS)
+
+fuzz-check: $(FUZZ_BINS)
 	./tests/check.sh --fuzz
+
+fuzz-mutants: $(FUZZ_BINS)
+	./tests/fuzz/mutants.sh
 
 fuzz-repro: $(FUZZ_BIN)
 	@test -n "$(FUZZ_INPUT)" || { echo "usage: make fuzz-repro FUZZ_INPUT=build/fuzz/crash-..." >&2; exit 2; }
 	FUZZ_VAPIC_TRACE=1 $(FUZZ_BIN) $(FUZZ_INPUT)
 
--include $(FUZZ_BIN).d
+-include $(FUZZ_BINS:=.d)
