@@ -2,7 +2,9 @@
 #
 #   make fuzz-build                 every $(BUILD)/fuzz/fuzz_<target>
 #   make fuzz [FUZZ_SECONDS=600]    a long run of fuzz_vapic; corpus in $(BUILD)/fuzz/corpus
-#   make fuzz-long [SECONDS=600]    every target for SECONDS each, one after another, on one core;
+#   make fuzz-long [SECONDS=600] [RUNS=10000000]
+#                                   every target until RUNS executions or SECONDS, whichever
+#                                   comes first, one after another, on one core;
 #                                   corpora kept in $(BUILD)/fuzz/long/<target>
 #   make fuzz-check                 the short bounded pass of make check (tests/check.sh --fuzz)
 #   make fuzz-repro FUZZ_INPUT=f    replay one fuzz_vapic input, printing every operation
@@ -23,6 +25,7 @@ FUZZ_BINS    := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_BIN     := $(FUZZ_DIR)/fuzz_vapic
 FUZZ_SECONDS ?= 600
 SECONDS      ?= 600
+RUNS         ?= 10000000
 FUZZ_ARGS    ?=
 
 # Flags with a reason:
@@ -78,7 +81,7 @@ fuzz: $(FUZZ_BIN)
 		$(FUZZ_DIR)/corpus tests/fuzz/corpus/vapic
 
 fuzz-long: $(FUZZ_BINS)
-	SECONDS_EACH=$(SECONDS) ./tests/fuzz/run.sh long $(FUZZ_TARGETS)
+	SECONDS_EACH=$(SECONDS) LONG_RUNS=$(RUNS) ./tests/fuzz/run.sh long $(FUZZ_TARGETS)
 
 fuzz-check: $(FUZZ_BINS)
 	./tests/check.sh --fuzz

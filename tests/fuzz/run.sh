@@ -5,8 +5,9 @@
 #                                         a fixed time per target, a fresh work corpus
 #                                         on top of tests/fuzz/corpus/TARGET; one
 #                                         PASS:/FAIL: line per target
-#   tests/fuzz/run.sh long [TARGET...]    SECONDS_EACH (default 600) seconds per target,
-#                                         one after another; corpus kept in
+#   tests/fuzz/run.sh long [TARGET...]    per target until LONG_RUNS executions (default
+#                                         10 million) or SECONDS_EACH seconds (default 600),
+#                                         whichever comes first, one after another; corpus kept in
 #                                         build/fuzz/long/TARGET; prints runs, exec/s
 #                                         and coverage per target
 # No TARGET: every build/fuzz/fuzz_* that tests/fuzz/fuzz_*.c names.
@@ -75,7 +76,7 @@ for t in "${targets[@]}"; do
 	else
 		work=build/fuzz/long/$t
 		secs=${SECONDS_EACH:-600}
-		set -- -max_total_time="$secs"
+		set -- -max_total_time="$secs" -runs="${LONG_RUNS:-10000000}"
 	fi
 	mkdir -p "$work"
 	out=$(mktemp)
