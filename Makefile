@@ -68,7 +68,7 @@ EFI_LIBS := -L/usr/lib -lgnuefi -lefi
 
 HV_C_SRCS := $(wildcard boot/*.c hv/*.c svm/*.c avic/*.c) lib/printf.c lib/string.c lib/x86.c \
 	lib/font8x16.c lib/fb.c lib/tally.c
-HV_C_SRCS := $(filter-out svm/asm-offsets.c,$(HV_C_SRCS))
+HV_C_SRCS := $(filter-out svm/asm-offsets.c boot/asm-offsets.c,$(HV_C_SRCS))
 HV_ASM_SRCS := $(wildcard boot/*.asm hv/*.asm svm/*.asm avic/*.asm)
 HV_OBJS := $(HV_C_SRCS:%.c=$(BUILD)/efi/%.o) $(HV_ASM_SRCS:%.asm=$(BUILD)/efi/%.o)
 
@@ -80,6 +80,17 @@ $(BUILD)/gen/asm-offsets.inc: svm/asm-offsets.c $(wildcard svm/*.h hv/*.h lib/*.
 	test -s $@.tmp
 	mv $@.tmp $@
 
+# The AP trampoline's, from struct ap_trampoline_params: a generator in boot/
+# of its own, since svm/asm-offsets.c must not include boot/ headers.  -MT:
+# the header dependencies (boot-offsets.d) are the .inc's, so a change of the
+# struct regenerates it and, through it, the trampoline.
+$(BUILD)/gen/boot-offsets.inc: boot/asm-offsets.c boot/smp.h | $(BUILD)/gen
+	$(CC) $(EFI_CFLAGS) -MF $(BUILD)/gen/boot-offsets.d -MT $@ -S -o $(BUILD)/gen/boot-offsets.s $<
+	sed -n 's/.*@@OFFSET@@ \([A-Za-z0-9_]*\) [$$]\{0,1\}\(-\{0,1\}[0-9]*\).*/%define \1 \2/p' \
+		$(BUILD)/gen/boot-offsets.s > $@.tmp
+	test -s $@.tmp
+	mv $@.tmp $@
+
 $(BUILD)/gen:
 	mkdir -p $@
 
@@ -88,8 +99,8 @@ $(BUILD)/efi/%.o: %.c | $(BUILD)/gen/asm-offsets.inc
 	$(CC) $(EFI_CFLAGS) -c -o $@ $<
 
 # The AP trampoline is a flat binary, copied below 1 MiB at run time.
-$(BUILD)/gen/ap_trampoline.bin: boot/ap_trampoline.nasm | $(BUILD)/gen
-	$(NASM) -f bin -o $@ $<
+$(BUILD)/gen/ap_trampoline.bin: boot/ap_trampoline.nasm $(BUILD)/gen/boot-offsets.inc | $(BUILD)/gen
+	$(NASM) -f bin -I$(BUILD)/gen/ -o $@ $<
 
 # boot/blobs.asm embeds the trampoline and the guest image with incbin.
 $(BUILD)/efi/%.o: %.asm $(BUILD)/gen/asm-offsets.inc $(BUILD)/guest/guest.bin $(BUILD)/gen/ap_trampoline.bin
