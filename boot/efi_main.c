@@ -501,48 +501,42 @@ static void take_machine(void)
 	cpu_switch_stack(bsp->stack_top, bsp_continue, NULL);
 }
 
-/* ---- efi_main -------------------------------------------------------------------- */
+/* ---- the steps of efi_main --------------------------------------------------------- */
 
-/* Not EFIAPI: gnu-efi's crt0 calls it with the SysV convention (qemu-tcg-facts.md). */
-EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab);
-EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
+static void note_image(EFI_LOADED_IMAGE *li)
+{
+	hv_image_base = (u64)(uintptr_t)li->ImageBase;
+	hv_image_size = li->ImageSize;
+	hv_info("boot", "image base 0x%llx size 0x%llx (gdb: add-symbol-file build/hv.so -o 0x%llx)",
+		(unsigned long long)hv_image_base, (unsigned long long)hv_image_size,
+		(unsigned long long)hv_image_base);
+}
+
+/* HV.CFG, then the load options over it. */
+static EFI_STATUS read_config(EFI_LOADED_IMAGE *li)
 {
 	static char cfg_text[4096];
-	EFI_LOADED_IMAGE *li = NULL;
-	EFI_MEMORY_DESCRIPTOR *map;
-	UINTN map_size = 0, map_key, desc_size;
-	UINT32 desc_ver;
-	EFI_STATUS st;
-	char err[256], desc[320];
-	u64 pool_pages, pool_pa, t0, t1, per_cpu_bytes;
-	u32 bsp_apic_id, ncpu;
+	char err[256];
 
-	hv_entry_tsc = rdtsc();
-	InitializeLib(image, systab);
-	console_set_firmware_writer(conout_write);
-	screen_find();
-	config_defaults(&hv_cfg);
-	hv_printf("\navic-hv %s: a bare-metal AMD SVM hypervisor for interrupt virtualization tests\n",
-		  HV_VERSION);
-
-	BS->HandleProtocol(image, &LoadedImageProtocol, (void **)&li);
-	if (li) {
-		hv_image_base = (u64)(uintptr_t)li->ImageBase;
-		hv_image_size = li->ImageSize;
-		hv_info("boot", "image base 0x%llx size 0x%llx (gdb: add-symbol-file build/hv.so -o 0x%llx)",
-			(unsigned long long)hv_image_base, (unsigned long long)hv_image_size,
-			(unsigned long long)hv_image_base);
-		if (read_cfg_file(li, cfg_text, sizeof(cfg_text)) >= 0) {
-			if (config_parse(&hv_cfg, cfg_text, err, sizeof(err)))
-				return fatal_before_ebs("\\EFI\\BOOT\\HV.CFG: %s", err);
-			hv_info("boot", "read \\EFI\\BOOT\\HV.CFG");
-		}
-		if (load_options_text(li, cfg_text, sizeof(cfg_text))) {
-			if (config_parse(&hv_cfg, cfg_text, err, sizeof(err)))
-				return fatal_before_ebs("load options: %s", err);
-			hv_info("boot", "load options: %s", cfg_text);
-		}
+	if (read_cfg_file(li, cfg_text, sizeof(cfg_text)) >= 0) {
+		if (config_parse(&hv_cfg, cfg_text, err, sizeof(err)))
+			return fatal_before_ebs("\\EFI\\BOOT\\HV.CFG: %s", err);
+		hv_info("boot", "read \\EFI\\BOOT\\HV.CFG");
 	}
+	if (load_options_text(li, cfg_text, sizeof(cfg_text))) {
+		if (config_parse(&hv_cfg, cfg_text, err, sizeof(err)))
+			return fatal_before_ebs("load options: %s", err);
+		hv_info("boot", "load options: %s", cfg_text);
+	}
+	return EFI_SUCCESS;
+}
+
+/* What the configuration asks for before the CPU is looked at: log level, console, end=save, guest=. */
+static EFI_STATUS apply_config(EFI_LOADED_IMAGE *li)
+{
+	char err[256], desc[320];
+	EFI_STATUS st;
+
 	hv_log_level_max = hv_cfg.verbose ? LOG_DEBUG : LOG_INFO;
 	config_describe(&hv_cfg, desc, sizeof(desc));
 	hv_info("boot", "config: %s", desc);
@@ -559,7 +553,11 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	}
 	if (li && hv_cfg.guest[0] && (st = load_guest_kernel(li)) != EFI_SUCCESS)
 		return st;
+	return EFI_SUCCESS;
+}
 
+static EFI_STATUS check_cpu(void)
+{
 	/* The CPU: reference §1.1 and §1.2. */
 	svm_detect(&svm_caps);
 	capability_report();
@@ -577,11 +575,28 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 					"the hypervisor needs it");
 	if (svm_caps.nr_asids < 2)
 		return fatal_before_ebs("this CPU reports %u ASIDs; at least 2 are needed", svm_caps.nr_asids);
+	return EFI_SUCCESS;
+}
+
+/* The CPUs of the MADT, listed; returns the BSP's APIC ID. */
+static u32 list_cpus(void)
+{
+	u32 bsp_apic_id;
 
 	host_apic_init_mode();
 	bsp_apic_id = host_apic_id();
 	find_cpus(bsp_apic_id);
 	cpu_list_report(bsp_apic_id);
+	return bsp_apic_id;
+}
+
+/*
+ * The rest of the capability report: the host APIC mode, the serial
+ * console, the APIC backend, NRIPS, the screen; a mode that cannot be had
+ * ends the run after the report.
+ */
+static EFI_STATUS choose_modes(void)
+{
 	host_apic_choose(hv_cfg.host_apic, svm_caps.x2apic, host_apic_x2apic(), &host_apic_choice);
 	hv_printf("host APIC: %s mode (%s)\n", host_apic_choice.x2apic ? "x2APIC" : "xAPIC",
 		  host_apic_choice.reason);
@@ -606,12 +621,25 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 		return fatal_before_ebs("%s", host_apic_choice.reason);
 	if (apic_choice.error)
 		return fatal_before_ebs("%s", apic_choice.reason);
+	return EFI_SUCCESS;
+}
+
+static void measure_tsc(void)
+{
+	u64 t0, t1;
 
 	/* TSC frequency, against the firmware's timer. */
 	t0 = rdtsc();
 	BS->Stall(20000);
 	t1 = rdtsc();
 	tsc_hz = (t1 - t0) * 50;
+}
+
+static EFI_STATUS allocate_memory(u32 bsp_apic_id)
+{
+	u64 pool_pages, pool_pa, per_cpu_bytes;
+	EFI_STATUS st;
+	u32 ncpu;
 
 	/* Memory: a trampoline page below 1 MiB, and one pool below 4 GiB for everything else. */
 	trampoline_pa = 0x9ffff;
@@ -648,6 +676,15 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	hv_info("boot", "pool %llu MiB at 0x%llx, trampoline at 0x%llx, TSC %llu MHz",
 		(unsigned long long)(pool_pages >> 8), (unsigned long long)pool_pa,
 		(unsigned long long)trampoline_pa, (unsigned long long)(tsc_hz / 1000000));
+	return EFI_SUCCESS;
+}
+
+static EFI_STATUS exit_boot_services(EFI_HANDLE image)
+{
+	EFI_MEMORY_DESCRIPTOR *map;
+	UINTN map_size = 0, map_key, desc_size;
+	UINT32 desc_ver;
+	EFI_STATUS st;
 
 	/* The memory map: its top bounds our identity map, its key lets us exit. */
 	BS->GetMemoryMap(&map_size, NULL, &map_key, &desc_size, &desc_ver);
@@ -683,10 +720,48 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 			mem_top = gop_end;
 		st = BS->ExitBootServices(image, map_key);
 		if (st == EFI_SUCCESS)
-			break;
+			return EFI_SUCCESS;
 		if (tries == 2)
 			return fatal_before_ebs("ExitBootServices failed (%llu)", (unsigned long long)st);
 	}
+}
+
+/* ---- efi_main -------------------------------------------------------------------- */
+
+/* Not EFIAPI: gnu-efi's crt0 calls it with the SysV convention (qemu-tcg-facts.md). */
+EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab);
+EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
+{
+	EFI_LOADED_IMAGE *li = NULL;
+	EFI_STATUS st;
+	u32 bsp_apic_id;
+
+	hv_entry_tsc = rdtsc();
+	InitializeLib(image, systab);
+	console_set_firmware_writer(conout_write);
+	screen_find();
+	config_defaults(&hv_cfg);
+	hv_printf("\navic-hv %s: a bare-metal AMD SVM hypervisor for interrupt virtualization tests\n",
+		  HV_VERSION);
+
+	BS->HandleProtocol(image, &LoadedImageProtocol, (void **)&li);
+	if (li) {
+		note_image(li);
+		if ((st = read_config(li)) != EFI_SUCCESS)
+			return st;
+	}
+	if ((st = apply_config(li)) != EFI_SUCCESS)
+		return st;
+	if ((st = check_cpu()) != EFI_SUCCESS)
+		return st;
+	bsp_apic_id = list_cpus();
+	if ((st = choose_modes()) != EFI_SUCCESS)
+		return st;
+	measure_tsc();
+	if ((st = allocate_memory(bsp_apic_id)) != EFI_SUCCESS)
+		return st;
+	if ((st = exit_boot_services(image)) != EFI_SUCCESS)
+		return st;
 	take_machine();
 	return EFI_SUCCESS;     /* not reached */
 }
