@@ -118,16 +118,25 @@ static void copy_value(char *dst, const char *v, size_t n)
 	dst[n] = 0;
 }
 
-int config_parse(struct hv_config *cfg, const char *text, char *err, size_t errlen)
+/* One key=value item of the text: the item w (wn characters), its key (the first kn), its value v (vn). */
+struct cfg_item {
+	const char *w, *v;
+	size_t wn, kn, vn;
+};
+
+/* What an option group made of an item; set_option writes the message of the last three. */
+enum opt_result {
+	OPT_SET,
+	OPT_ERR,                /* err written */
+	OPT_NOT_MINE,           /* a key of another group */
+	OPT_BAD_VALUE,
+	OPT_BAD_PATH,
+};
+
+/* Blanks and # comments up to the next item or the end of the text. */
+static const char *skip_blanks(const char *p)
 {
-	const char *p = text;
-
 	while (*p) {
-		const char *w, *v;
-		size_t wn, kn, vn;
-		u32 u;
-		bool b;
-
 		if (is_blank(*p)) {
 			p++;
 			continue;
@@ -137,180 +146,278 @@ int config_parse(struct hv_config *cfg, const char *text, char *err, size_t errl
 				p++;
 			continue;
 		}
-		w = p;
-		while (*p && !is_blank(*p) && *p != '#' && *p != '=')
-			p++;
-		if (*p != '=') {
-			while (*p && !is_blank(*p) && *p != '#')
-				p++;
-			snprintf(err, errlen, "'%.*s': expected key=value", (int)(p - w), w);
-			return -1;
-		}
-		kn = (size_t)(p - w);
+		break;
+	}
+	return p;
+}
+
+/* Reads the item at p into it; returns where the text goes on, or NULL with err written. */
+static const char *read_item(const char *p, struct cfg_item *it, char *err, size_t errlen)
+{
+	const char *w, *v;
+	size_t kn, vn;
+
+	w = p;
+	while (*p && !is_blank(*p) && *p != '#' && *p != '=')
 		p++;
-		if (*p == '"') {
-			/* A quoted value: blanks and '#' are part of it. */
-			v = ++p;
-			while (*p && *p != '"' && *p != '\n')
-				p++;
-			if (*p != '"') {
-				snprintf(err, errlen, "'%.*s': no closing '\"' on the same line", (int)(p - w), w);
-				return -1;
-			}
-			vn = (size_t)(p - v);
+	if (*p != '=') {
+		while (*p && !is_blank(*p) && *p != '#')
 			p++;
-			if (*p && !is_blank(*p) && *p != '#') {
-				snprintf(err, errlen, "'%.*s': text right after the closing '\"'", (int)(p + 1 - w), w);
-				return -1;
-			}
-		} else {
-			v = p;
-			while (*p && !is_blank(*p) && *p != '#')
-				p++;
-			vn = (size_t)(p - v);
+		snprintf(err, errlen, "'%.*s': expected key=value", (int)(p - w), w);
+		return NULL;
+	}
+	kn = (size_t)(p - w);
+	p++;
+	if (*p == '"') {
+		/* A quoted value: blanks and '#' are part of it. */
+		v = ++p;
+		while (*p && *p != '"' && *p != '\n')
+			p++;
+		if (*p != '"') {
+			snprintf(err, errlen, "'%.*s': no closing '\"' on the same line", (int)(p - w), w);
+			return NULL;
 		}
-		wn = (size_t)(p - w);
-
-		if (key_is(w, kn, "tests")) {
-			if (vn == 0 || vn >= sizeof(cfg->tests)) {
-				snprintf(err, errlen, "tests=: give 1 to %zu characters", sizeof(cfg->tests) - 1);
-				return -1;
-			}
-			copy_value(cfg->tests, v, vn);
-		} else if (key_is(w, kn, "test_timeout")) {
-			if (!parse_u32(v, vn, 10, 3600000, &u))
-				goto bad_value;
-			cfg->test_timeout_ms = u;
-			cfg->test_timeout_given = true;
-		} else if (key_is(w, kn, "cpus")) {
-			if (!parse_u32(v, vn, 1, 4096, &u))
-				goto bad_value;
-			cfg->cpus = u;
-		} else if (key_is(w, kn, "guest_ram_mb")) {
-			if (!parse_u32(v, vn, 4, 4096, &u))
-				goto bad_value;
-			cfg->guest_ram_mb = u;
-			cfg->guest_ram_given = true;
-		} else if (key_is(w, kn, "verbose")) {
-			if (!parse_u32(v, vn, 0, 3, &u))
-				goto bad_value;
-			cfg->verbose = u;
-		} else if (key_is(w, kn, "debug_exit")) {
-			if (!parse_bool(v, vn, &b))
-				goto bad_value;
-			cfg->debug_exit = b;
-		} else if (key_is(w, kn, "end")) {
-			if (vn == 8 && !strncmp(v, "poweroff", 8))
-				cfg->end = CFG_END_POWEROFF;
-			else if (vn == 6 && !strncmp(v, "reboot", 6))
-				cfg->end = CFG_END_REBOOT;
-			else if (vn == 4 && !strncmp(v, "halt", 4))
-				cfg->end = CFG_END_HALT;
-			else if (vn == 4 && !strncmp(v, "save", 4))
-				cfg->end = CFG_END_SAVE;
-			else
-				goto bad_value;
-		} else if (key_is(w, kn, "console")) {
-			u16 port;
-
-			if (vn == 4 && !strncmp(v, "auto", 4)) {
-				cfg->console = CFG_CONSOLE_AUTO;
-			} else if (vn == 4 && !strncmp(v, "none", 4)) {
-				cfg->console = CFG_CONSOLE_NONE;
-			} else if (vn == 4 && !strncmp(v, "com", 3) && v[3] >= '1' && v[3] <= '4') {
-				cfg->console = CFG_CONSOLE_PORT;
-				cfg->console_port = com_ports[v[3] - '1'];
-			} else if (parse_port(v, vn, &port)) {
-				cfg->console = CFG_CONSOLE_PORT;
-				cfg->console_port = port;
-			} else {
-				snprintf(err, errlen, "bad value in '%.*s': give auto, com1, com2, com3, com4, "
-					 "0xPORT (a 16550's I/O port base, 0x1-0xfff8) or none", (int)wn, w);
-				return -1;
-			}
-		} else if (key_is(w, kn, "apic")) {
-			if (vn == 4 && !strncmp(v, "auto", 4))
-				cfg->apic = APIC_REQ_AUTO;
-			else if (vn == 4 && !strncmp(v, "soft", 4))
-				cfg->apic = APIC_REQ_SOFT;
-			else if (vn == 4 && !strncmp(v, "avic", 4))
-				cfg->apic = APIC_REQ_AVIC;
-			else if (vn == 8 && !strncmp(v, "avic-emu", 8))
-				cfg->apic = APIC_REQ_AVIC_EMU;
-			else
-				goto bad_value;
-		} else if (key_is(w, kn, "avic_force")) {
-			if (!parse_bool(v, vn, &b))
-				goto bad_value;
-			cfg->avic_force = b;
-		} else if (key_is(w, kn, "x2avic")) {
-			if (!parse_bool(v, vn, &b))
-				goto bad_value;
-			cfg->x2avic = b;
-		} else if (key_is(w, kn, "avic_emu_quirks")) {
-			if (vn == 3 && !strncmp(v, "all", 3))
-				cfg->avic_emu_quirks = APIC_REQ_QUIRKS_ALL;
-			else if (parse_bool(v, vn, &b))
-				cfg->avic_emu_quirks = b ? APIC_REQ_QUIRKS_ON : APIC_REQ_QUIRKS_OFF;
-			else {
-				snprintf(err, errlen, "bad value in '%.*s': give off, on or all", (int)wn, w);
-				return -1;
-			}
-		} else if (key_is(w, kn, "screen")) {
-			if (!parse_bool(v, vn, &b))
-				goto bad_value;
-			cfg->screen = b;
-		} else if (key_is(w, kn, "screen_hold")) {
-			if (!parse_bool(v, vn, &b))
-				goto bad_value;
-			cfg->screen_hold = b;
-		} else if (key_is(w, kn, "host_apic")) {
-			if (vn == 4 && !strncmp(v, "auto", 4))
-				cfg->host_apic = CFG_HOST_APIC_AUTO;
-			else if (vn == 5 && !strncmp(v, "xapic", 5))
-				cfg->host_apic = CFG_HOST_APIC_XAPIC;
-			else if (vn == 6 && !strncmp(v, "x2apic", 6))
-				cfg->host_apic = CFG_HOST_APIC_X2APIC;
-			else
-				goto bad_value;
-		} else if (key_is(w, kn, "guest")) {
-			if (vn && !path_ok(v, vn))
-				goto bad_path;
-			copy_value(cfg->guest, v, vn);
-		} else if (key_is(w, kn, "append")) {
-			if (vn >= sizeof(cfg->append)) {
-				snprintf(err, errlen, "append=: at most %zu characters", sizeof(cfg->append) - 1);
-				return -1;
-			}
-			copy_value(cfg->append, v, vn);
-		} else if (key_is(w, kn, "module")) {
-			if (!vn) {
-				cfg->nr_modules = 0;
-				continue;
-			}
-			if (!path_ok(v, vn))
-				goto bad_path;
-			if (cfg->nr_modules == CFG_MODULES_MAX) {
-				snprintf(err, errlen, "'%.*s': too many modules, at most %u", (int)wn, w,
-					 CFG_MODULES_MAX);
-				return -1;
-			}
-			copy_value(cfg->modules[cfg->nr_modules++], v, vn);
-		} else {
-			snprintf(err, errlen, "unknown option '%.*s' (known: tests test_timeout cpus "
-				 "guest_ram_mb verbose debug_exit end apic avic_force x2avic avic_emu_quirks host_apic console screen screen_hold guest append module)", (int)kn, w);
-			return -1;
+		vn = (size_t)(p - v);
+		p++;
+		if (*p && !is_blank(*p) && *p != '#') {
+			snprintf(err, errlen, "'%.*s': text right after the closing '\"'", (int)(p + 1 - w), w);
+			return NULL;
 		}
-		continue;
-bad_value:
+	} else {
+		v = p;
+		while (*p && !is_blank(*p) && *p != '#')
+			p++;
+		vn = (size_t)(p - v);
+	}
+	*it = (struct cfg_item){ .w = w, .v = v, .wn = (size_t)(p - w), .kn = kn, .vn = vn };
+	return p;
+}
+
+/* tests= test_timeout= cpus= guest_ram_mb= verbose= debug_exit= end= */
+static enum opt_result set_run_option(struct hv_config *cfg, const struct cfg_item *it, char *err, size_t errlen)
+{
+	const char *w = it->w, *v = it->v;
+	size_t kn = it->kn, vn = it->vn;
+	u32 u;
+	bool b;
+
+	if (key_is(w, kn, "tests")) {
+		if (vn == 0 || vn >= sizeof(cfg->tests)) {
+			snprintf(err, errlen, "tests=: give 1 to %zu characters", sizeof(cfg->tests) - 1);
+			return OPT_ERR;
+		}
+		copy_value(cfg->tests, v, vn);
+	} else if (key_is(w, kn, "test_timeout")) {
+		if (!parse_u32(v, vn, 10, 3600000, &u))
+			return OPT_BAD_VALUE;
+		cfg->test_timeout_ms = u;
+		cfg->test_timeout_given = true;
+	} else if (key_is(w, kn, "cpus")) {
+		if (!parse_u32(v, vn, 1, 4096, &u))
+			return OPT_BAD_VALUE;
+		cfg->cpus = u;
+	} else if (key_is(w, kn, "guest_ram_mb")) {
+		if (!parse_u32(v, vn, 4, 4096, &u))
+			return OPT_BAD_VALUE;
+		cfg->guest_ram_mb = u;
+		cfg->guest_ram_given = true;
+	} else if (key_is(w, kn, "verbose")) {
+		if (!parse_u32(v, vn, 0, 3, &u))
+			return OPT_BAD_VALUE;
+		cfg->verbose = u;
+	} else if (key_is(w, kn, "debug_exit")) {
+		if (!parse_bool(v, vn, &b))
+			return OPT_BAD_VALUE;
+		cfg->debug_exit = b;
+	} else if (key_is(w, kn, "end")) {
+		if (vn == 8 && !strncmp(v, "poweroff", 8))
+			cfg->end = CFG_END_POWEROFF;
+		else if (vn == 6 && !strncmp(v, "reboot", 6))
+			cfg->end = CFG_END_REBOOT;
+		else if (vn == 4 && !strncmp(v, "halt", 4))
+			cfg->end = CFG_END_HALT;
+		else if (vn == 4 && !strncmp(v, "save", 4))
+			cfg->end = CFG_END_SAVE;
+		else
+			return OPT_BAD_VALUE;
+	} else {
+		return OPT_NOT_MINE;
+	}
+	return OPT_SET;
+}
+
+/* console= screen= screen_hold= */
+static enum opt_result set_console_option(struct hv_config *cfg, const struct cfg_item *it, char *err,
+					  size_t errlen)
+{
+	const char *w = it->w, *v = it->v;
+	size_t wn = it->wn, kn = it->kn, vn = it->vn;
+	bool b;
+
+	if (key_is(w, kn, "console")) {
+		u16 port;
+
+		if (vn == 4 && !strncmp(v, "auto", 4)) {
+			cfg->console = CFG_CONSOLE_AUTO;
+		} else if (vn == 4 && !strncmp(v, "none", 4)) {
+			cfg->console = CFG_CONSOLE_NONE;
+		} else if (vn == 4 && !strncmp(v, "com", 3) && v[3] >= '1' && v[3] <= '4') {
+			cfg->console = CFG_CONSOLE_PORT;
+			cfg->console_port = com_ports[v[3] - '1'];
+		} else if (parse_port(v, vn, &port)) {
+			cfg->console = CFG_CONSOLE_PORT;
+			cfg->console_port = port;
+		} else {
+			snprintf(err, errlen, "bad value in '%.*s': give auto, com1, com2, com3, com4, "
+				 "0xPORT (a 16550's I/O port base, 0x1-0xfff8) or none", (int)wn, w);
+			return OPT_ERR;
+		}
+	} else if (key_is(w, kn, "screen")) {
+		if (!parse_bool(v, vn, &b))
+			return OPT_BAD_VALUE;
+		cfg->screen = b;
+	} else if (key_is(w, kn, "screen_hold")) {
+		if (!parse_bool(v, vn, &b))
+			return OPT_BAD_VALUE;
+		cfg->screen_hold = b;
+	} else {
+		return OPT_NOT_MINE;
+	}
+	return OPT_SET;
+}
+
+/* apic= avic_force= x2avic= avic_emu_quirks= host_apic= */
+static enum opt_result set_apic_option(struct hv_config *cfg, const struct cfg_item *it, char *err,
+				       size_t errlen)
+{
+	const char *w = it->w, *v = it->v;
+	size_t wn = it->wn, kn = it->kn, vn = it->vn;
+	bool b;
+
+	if (key_is(w, kn, "apic")) {
+		if (vn == 4 && !strncmp(v, "auto", 4))
+			cfg->apic = APIC_REQ_AUTO;
+		else if (vn == 4 && !strncmp(v, "soft", 4))
+			cfg->apic = APIC_REQ_SOFT;
+		else if (vn == 4 && !strncmp(v, "avic", 4))
+			cfg->apic = APIC_REQ_AVIC;
+		else if (vn == 8 && !strncmp(v, "avic-emu", 8))
+			cfg->apic = APIC_REQ_AVIC_EMU;
+		else
+			return OPT_BAD_VALUE;
+	} else if (key_is(w, kn, "avic_force")) {
+		if (!parse_bool(v, vn, &b))
+			return OPT_BAD_VALUE;
+		cfg->avic_force = b;
+	} else if (key_is(w, kn, "x2avic")) {
+		if (!parse_bool(v, vn, &b))
+			return OPT_BAD_VALUE;
+		cfg->x2avic = b;
+	} else if (key_is(w, kn, "avic_emu_quirks")) {
+		if (vn == 3 && !strncmp(v, "all", 3))
+			cfg->avic_emu_quirks = APIC_REQ_QUIRKS_ALL;
+		else if (parse_bool(v, vn, &b))
+			cfg->avic_emu_quirks = b ? APIC_REQ_QUIRKS_ON : APIC_REQ_QUIRKS_OFF;
+		else {
+			snprintf(err, errlen, "bad value in '%.*s': give off, on or all", (int)wn, w);
+			return OPT_ERR;
+		}
+	} else if (key_is(w, kn, "host_apic")) {
+		if (vn == 4 && !strncmp(v, "auto", 4))
+			cfg->host_apic = CFG_HOST_APIC_AUTO;
+		else if (vn == 5 && !strncmp(v, "xapic", 5))
+			cfg->host_apic = CFG_HOST_APIC_XAPIC;
+		else if (vn == 6 && !strncmp(v, "x2apic", 6))
+			cfg->host_apic = CFG_HOST_APIC_X2APIC;
+		else
+			return OPT_BAD_VALUE;
+	} else {
+		return OPT_NOT_MINE;
+	}
+	return OPT_SET;
+}
+
+/* guest= append= module= (the Multiboot kernel, docs/multiboot.md) */
+static enum opt_result set_guest_option(struct hv_config *cfg, const struct cfg_item *it, char *err,
+					size_t errlen)
+{
+	const char *w = it->w, *v = it->v;
+	size_t wn = it->wn, kn = it->kn, vn = it->vn;
+
+	if (key_is(w, kn, "guest")) {
+		if (vn && !path_ok(v, vn))
+			return OPT_BAD_PATH;
+		copy_value(cfg->guest, v, vn);
+	} else if (key_is(w, kn, "append")) {
+		if (vn >= sizeof(cfg->append)) {
+			snprintf(err, errlen, "append=: at most %zu characters", sizeof(cfg->append) - 1);
+			return OPT_ERR;
+		}
+		copy_value(cfg->append, v, vn);
+	} else if (key_is(w, kn, "module")) {
+		if (!vn) {
+			cfg->nr_modules = 0;
+			return OPT_SET;
+		}
+		if (!path_ok(v, vn))
+			return OPT_BAD_PATH;
+		if (cfg->nr_modules == CFG_MODULES_MAX) {
+			snprintf(err, errlen, "'%.*s': too many modules, at most %u", (int)wn, w,
+				 CFG_MODULES_MAX);
+			return OPT_ERR;
+		}
+		copy_value(cfg->modules[cfg->nr_modules++], v, vn);
+	} else {
+		return OPT_NOT_MINE;
+	}
+	return OPT_SET;
+}
+
+/* Sets the option the item names; 0, or -1 with err written. */
+static int set_option(struct hv_config *cfg, const struct cfg_item *it, char *err, size_t errlen)
+{
+	static enum opt_result (*const groups[])(struct hv_config *, const struct cfg_item *, char *, size_t) = {
+		set_run_option, set_console_option, set_apic_option, set_guest_option,
+	};
+	const char *w = it->w;
+	size_t wn = it->wn, kn = it->kn;
+	enum opt_result r = OPT_NOT_MINE;
+
+	for (size_t i = 0; i < ARRAY_SIZE(groups) && r == OPT_NOT_MINE; i++)
+		r = groups[i](cfg, it, err, errlen);
+	switch (r) {
+	case OPT_SET:
+		return 0;
+	case OPT_ERR:
+		return -1;
+	case OPT_NOT_MINE:
+		snprintf(err, errlen, "unknown option '%.*s' (known: tests test_timeout cpus "
+			 "guest_ram_mb verbose debug_exit end apic avic_force x2avic avic_emu_quirks host_apic console screen screen_hold guest append module)", (int)kn, w);
+		return -1;
+	case OPT_BAD_VALUE:
 		snprintf(err, errlen, "bad value in '%.*s'", (int)wn, w);
 		return -1;
-bad_path:
+	case OPT_BAD_PATH:
 		snprintf(err, errlen, "'%.*s': give an absolute path on the ESP, like \\guest\\kernel.elf "
 			 "(at most %u characters, no blanks or quotes)", (int)wn, w, CFG_PATH_MAX - 1);
 		return -1;
 	}
-	return 0;
+	return -1;
+}
+
+int config_parse(struct hv_config *cfg, const char *text, char *err, size_t errlen)
+{
+	const char *p = text;
+	struct cfg_item it;
+
+	for (;;) {
+		p = skip_blanks(p);
+		if (!*p)
+			return 0;
+		p = read_item(p, &it, err, errlen);
+		if (!p || set_option(cfg, &it, err, errlen))
+			return -1;
+	}
 }
 
 int config_check(const struct hv_config *cfg, char *err, size_t errlen)
