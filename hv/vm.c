@@ -117,13 +117,9 @@ static void vmcb_init(struct vcpu *vcpu, u64 entry)
 	vcpu->regs.rsi = vcpu->index;
 }
 
-struct vm *vm_create(const struct hv_test *test, u32 nr_vcpus)
+/* The VM and its vCPU array, from the pool; NULL when the pool is out. */
+static struct vm *vm_alloc(const struct hv_test *test, u32 nr_vcpus)
 {
-	const struct hv_guest_header *hdr = (const void *)guest_image_start;
-	u64 image_len = (u64)(guest_image_end - guest_image_start);
-	struct hv_boot_info *bi = NULL;
-	static struct mb_layout mb;     /* vm_create runs on the BSP only */
-	char mb_err[200];
 	struct vm *vm;
 
 	vm = pool_alloc_pages(ALIGN_UP(sizeof(*vm) + nr_vcpus * sizeof(struct vcpu), PAGE_SIZE) / PAGE_SIZE);
@@ -133,6 +129,14 @@ struct vm *vm_create(const struct hv_test *test, u32 nr_vcpus)
 	vm->test = test;
 	vm->nr_vcpus = nr_vcpus;
 	vm->ram_size = (u64)hv_cfg.guest_ram_mb << 20;
+	return vm;
+}
+
+/* The embedded test image's header, checked against the VM's RAM; NULL if it is invalid. */
+static const struct hv_guest_header *guest_image_header(const struct vm *vm)
+{
+	const struct hv_guest_header *hdr = (const void *)guest_image_start;
+	u64 image_len = (u64)(guest_image_end - guest_image_start);
 
 	if (image_len < sizeof(*hdr) || hdr->magic != HV_GUEST_HDR_MAGIC ||
 	    hdr->load_gpa != HV_GUEST_LOAD_GPA || hdr->file_size > image_len ||
@@ -143,42 +147,51 @@ struct vm *vm_create(const struct hv_test *test, u32 nr_vcpus)
 		       (unsigned long long)hdr->magic);
 		return NULL;
 	}
+	return hdr;
+}
 
+/* Guest RAM, nested page tables and the permission maps. */
+static int vm_alloc_memory(struct vm *vm)
+{
 	vm->ram = pool_alloc_pages(vm->ram_size / PAGE_SIZE);
 	vm->msrpm = pool_alloc_pages(MSRPM_SIZE / PAGE_SIZE);
 	vm->iopm = pool_alloc_pages(IOPM_SIZE / PAGE_SIZE);
 	if (!vm->ram || !vm->msrpm || !vm->iopm ||
 	    vm_npt_init(vm, &vm->npt)) {
-		hv_err("vm", "out of memory building the VM for %s", test->name);
-		return NULL;
+		hv_err("vm", "out of memory building the VM for %s", vm->test->name);
+		return -1;
 	}
 	msrpm_init(vm->msrpm);
 	for (unsigned i = 0; i < ARRAY_SIZE(passthrough_msrs); i++)
 		msrpm_set(vm->msrpm, passthrough_msrs[i], false, false);
 	iopm_init(vm->iopm);
+	return 0;
+}
 
-	if (hv_mb_guest.kernel) {
-		/* A user's Multiboot kernel instead of the test image (docs/multiboot.md). */
-		if (mb_load(&hv_mb_guest, vm->ram, vm->ram_size, &mb, mb_err, sizeof(mb_err))) {
-			hv_err("vm", "guest %s: %s", hv_mb_guest.name, mb_err);
-			return NULL;
-		}
-	} else {
-		memcpy(vm->ram + hdr->load_gpa, guest_image_start, hdr->file_size);
-		bi = (struct hv_boot_info *)(vm->ram + HV_BOOT_INFO_GPA);
-		bi->magic = HV_BOOT_MAGIC;
-		bi->nr_vcpus = nr_vcpus;
-		bi->ram_size = vm->ram_size;
-		bi->hv_phys_base = hv_image_base;
-		bi->hv_phys_size = hv_image_size;
-		if (svm_caps.hypervisor && !strcmp(svm_caps.hv_signature, "TCGTCGTCGTCG"))
-			bi->flags |= HV_BOOT_F_HOST_TCG;
-		strlcpy(bi->test, test->name, sizeof(bi->test));
-		vm->progress = (volatile struct hv_progress *)(vm->ram + HV_PROGRESS_GPA);
-	}
+/* The test image and its boot information (lib/hv_abi.h); returns the boot information. */
+static struct hv_boot_info *vm_load_test_image(struct vm *vm, const struct hv_guest_header *hdr)
+{
+	struct hv_boot_info *bi;
 
+	memcpy(vm->ram + hdr->load_gpa, guest_image_start, hdr->file_size);
+	bi = (struct hv_boot_info *)(vm->ram + HV_BOOT_INFO_GPA);
+	bi->magic = HV_BOOT_MAGIC;
+	bi->nr_vcpus = vm->nr_vcpus;
+	bi->ram_size = vm->ram_size;
+	bi->hv_phys_base = hv_image_base;
+	bi->hv_phys_size = hv_image_size;
+	if (svm_caps.hypervisor && !strcmp(svm_caps.hv_signature, "TCGTCGTCGTCG"))
+		bi->flags |= HV_BOOT_F_HOST_TCG;
+	strlcpy(bi->test, vm->test->name, sizeof(bi->test));
+	vm->progress = (volatile struct hv_progress *)(vm->ram + HV_PROGRESS_GPA);
+	return bi;
+}
+
+/* The VM's APIC state and each vCPU: VMCB, local APIC, entry state (mb: a Multiboot kernel's layout). */
+static int vm_vcpus_init(struct vm *vm, u64 entry_gpa, const struct mb_layout *mb)
+{
 	lapic_vm_init(vm);
-	for (u32 i = 0; i < nr_vcpus; i++) {
+	for (u32 i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *vcpu = &vm->vcpus[i];
 
 		vcpu->vm = vm;
@@ -186,34 +199,68 @@ struct vm *vm_create(const struct hv_test *test, u32 nr_vcpus)
 		vcpu->cpu = i;
 		vcpu->vmcb = pool_alloc_page();
 		if (!vcpu->vmcb)
-			return NULL;
-		vmcb_init(vcpu, hdr->entry_gpa);
+			return -1;
+		vmcb_init(vcpu, entry_gpa);
 		lapic_vcpu_init(vcpu);
 		if (!vcpu->apic.page)
-			return NULL;
+			return -1;
 		/*
 		 * Multiboot §3.2 "Machine state": EAX = 0x2BADB002, EBX = the MBI,
 		 * the rest as the test image gets it.  The other vCPUs are APs
 		 * of a PC: they wait for INIT/STARTUP from the kernel.
 		 */
 		if (hv_mb_guest.kernel && i == 0) {
-			vcpu->vmcb->save.rip = mb.entry;
+			vcpu->vmcb->save.rip = mb->entry;
 			vcpu->vmcb->save.rax = MB_BOOTLOADER_MAGIC;
-			vcpu->regs.rbx = mb.info_gpa;
+			vcpu->regs.rbx = mb->info_gpa;
 			vcpu->regs.rsi = 0;
 		} else if (hv_mb_guest.kernel) {
 			vcpu->mp_state = VCPU_MP_WAIT_SIPI;
 		}
 	}
+	return 0;
+}
+
+/* The AVIC tables; the test image learns from bi (NULL for a Multiboot kernel) that AVIC is on. */
+static int vm_avic_setup(struct vm *vm, struct hv_boot_info *bi)
+{
 	if (avic_vm_init(vm)) {
-		hv_err("vm", "cannot set up the AVIC tables for %s", test->name);
-		return NULL;
+		hv_err("vm", "cannot set up the AVIC tables for %s", vm->test->name);
+		return -1;
 	}
 	if (avic_vm(vm) && bi) {
 		bi->flags |= HV_BOOT_F_AVIC;
 		if (avic_vm_emulated(vm))
 			bi->flags |= HV_BOOT_F_AVIC_EMU;
 	}
+	return 0;
+}
+
+struct vm *vm_create(const struct hv_test *test, u32 nr_vcpus)
+{
+	const struct hv_guest_header *hdr;
+	struct hv_boot_info *bi = NULL;
+	static struct mb_layout mb;     /* vm_create runs on the BSP only */
+	char mb_err[200];
+	struct vm *vm;
+
+	vm = vm_alloc(test, nr_vcpus);
+	if (!vm)
+		return NULL;
+	hdr = guest_image_header(vm);
+	if (!hdr || vm_alloc_memory(vm))
+		return NULL;
+	if (hv_mb_guest.kernel) {
+		/* A user's Multiboot kernel instead of the test image (docs/multiboot.md). */
+		if (mb_load(&hv_mb_guest, vm->ram, vm->ram_size, &mb, mb_err, sizeof(mb_err))) {
+			hv_err("vm", "guest %s: %s", hv_mb_guest.name, mb_err);
+			return NULL;
+		}
+	} else {
+		bi = vm_load_test_image(vm, hdr);
+	}
+	if (vm_vcpus_init(vm, hdr->entry_gpa, &mb) || vm_avic_setup(vm, bi))
+		return NULL;
 	/* Prepare hooks last: they may change anything above, the AVIC tables included. */
 	for (u32 i = 0; i < nr_vcpus && test->prepare; i++)
 		test->prepare(&vm->vcpus[i]);
