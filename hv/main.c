@@ -283,36 +283,20 @@ static void guest_result(const struct vcpu *v, u32 *passes, u32 *fails)
 	}
 }
 
-static void run_test(const struct hv_test *t, struct plan_totals *tot)
+/* The APs' vCPUs handed to their CPUs with a kick; the BSP runs vCPU 0. */
+static void run_vcpus(struct vm *vm, u32 nr)
 {
-	u32 cpus = run_cpus(), nr, fails = 0, passes = 0, skips = 0;
-	u64 mark, wait_until, hard_until, window, slack, seen, start = rdtsc();
-	struct vm *vm;
-
-	tot->tests++;
-	if (t->min_vcpus > cpus) {
-		hv_printf("SKIP: %s: needs %u vCPUs, this run has %u CPU%s\n", t->name,
-			  t->min_vcpus, cpus, cpus == 1 ? "" : "s");
-		tot->skipped++;
-		return;
-	}
-	nr = (t->flags & T_ONE_VCPU) ? 1 : cpus;
-	hv_info("test", "%s: %s (%u vCPU%s)", t->name, t->what, nr, nr == 1 ? "" : "s");
-
-	mark = pool_mark();
-	vm = vm_create(t, nr);
-	if (!vm) {
-		test_fail(t, &fails, "could not build the VM (see the log above)");
-		tot->failed++;
-		pool_release(mark);
-		return;
-	}
 	for (u32 i = 1; i < nr; i++) {
 		percpu_array[i].work = &vm->vcpus[i];
 		host_apic_send_ipi(percpu_array[i].apic_id, HOST_VEC_KICK);
 	}
 	vcpu_run(&vm->vcpus[0]);
 	vcpu_finished(&vm->vcpus[0]);
+}
+
+static void wait_for_vcpus(struct vm *vm, u32 nr, u64 start)
+{
+	u64 wait_until, hard_until, window, slack, seen;
 
 	/*
 	 * Every vCPU has its own watchdog; this is only a backstop for a CPU
@@ -337,6 +321,86 @@ static void run_test(const struct hv_test *t, struct plan_totals *tot)
 			safe_halt();
 		sti();
 	}
+}
+
+/* A vCPU of a built-in test that ended through the end port (END_DONE). */
+static void judge_done(const struct hv_test *t, const struct vcpu *v, u32 i, u32 *fails)
+{
+	if (v->end_status == HV_END_CRASH)
+		test_fail(t, fails, "vcpu%u: guest ended after an unexpected exception", i);
+	else if (v->end_status)
+		test_fail(t, fails, "vcpu%u: guest ended with status 0x%x (expected 0x0, got 0x%x)",
+			  i, v->end_status, v->end_status);
+	if (v->expect_kind != HV_STOP_NONE)
+		test_fail(t, fails, "vcpu%u: the announced stop (%s) did not happen",
+			  i, stop_kind_name(v->expect_kind));
+	if (v->parked)
+		hv_info("test", "%s: vcpu%u waited for a STARTUP IPI until vcpu0 ended",
+			t->name, i);
+	else if (!v->passes && !v->fails && !v->skips)
+		test_fail(t, fails, "vcpu%u: guest ended without reporting any check", i);
+}
+
+/* How vCPU i ended, as PASS/FAIL lines beyond the guest's own. */
+static void judge_vcpu(const struct hv_test *t, const struct vcpu *v, u32 i, u32 *passes, u32 *fails,
+		       struct plan_totals *tot)
+{
+	if (v->end == END_NONE) {
+		/*
+		 * Its CPU is still inside (or stuck around) the guest and
+		 * still uses this VM's memory: nothing can safely run after
+		 * this, so the run ends here.
+		 */
+		test_fail(t, fails, "vcpu%u: CPU %u did not return from its guest within 5 s of "
+			  "the watchdog's limit; the run stops here", i, v->cpu);
+		tot->stop_run = true;
+		return;
+	}
+	if (t == &guest_test) {
+		guest_result(v, passes, fails);
+		return;
+	}
+	if (v->end == END_DONE) {
+		judge_done(t, v, i, fails);
+	} else if (stop_as_expected(v)) {
+		hv_printf("PASS: %s: vcpu%u: stopped as expected: %s\n", t->name, i, v->stop_why);
+		(*passes)++;
+	} else if (v->end == END_STOPPED) {
+		if (v->expect_kind)
+			test_fail(t, fails, "vcpu%u: stopped: %s (expected %s, got %s)", i,
+				  v->stop_why, stop_kind_name(v->expect_kind),
+				  stop_kind_name(v->stop_kind));
+		else
+			test_fail(t, fails, "vcpu%u: stopped: %s", i, v->stop_why);
+	}
+}
+
+static void run_test(const struct hv_test *t, struct plan_totals *tot)
+{
+	u32 cpus = run_cpus(), nr, fails = 0, passes = 0, skips = 0;
+	u64 mark, start = rdtsc();
+	struct vm *vm;
+
+	tot->tests++;
+	if (t->min_vcpus > cpus) {
+		hv_printf("SKIP: %s: needs %u vCPUs, this run has %u CPU%s\n", t->name,
+			  t->min_vcpus, cpus, cpus == 1 ? "" : "s");
+		tot->skipped++;
+		return;
+	}
+	nr = (t->flags & T_ONE_VCPU) ? 1 : cpus;
+	hv_info("test", "%s: %s (%u vCPU%s)", t->name, t->what, nr, nr == 1 ? "" : "s");
+
+	mark = pool_mark();
+	vm = vm_create(t, nr);
+	if (!vm) {
+		test_fail(t, &fails, "could not build the VM (see the log above)");
+		tot->failed++;
+		pool_release(mark);
+		return;
+	}
+	run_vcpus(vm, nr);
+	wait_for_vcpus(vm, nr, start);
 
 	for (u32 i = 0; i < nr; i++) {
 		struct vcpu *v = &vm->vcpus[i];
@@ -344,46 +408,7 @@ static void run_test(const struct hv_test *t, struct plan_totals *tot)
 		passes += v->passes;
 		fails += v->fails;
 		skips += v->skips;
-		if (v->end == END_NONE) {
-			/*
-			 * Its CPU is still inside (or stuck around) the guest and
-			 * still uses this VM's memory: nothing can safely run after
-			 * this, so the run ends here.
-			 */
-			test_fail(t, &fails, "vcpu%u: CPU %u did not return from its guest within 5 s of "
-				  "the watchdog's limit; the run stops here", i, v->cpu);
-			tot->stop_run = true;
-			continue;
-		}
-		if (t == &guest_test) {
-			guest_result(v, &passes, &fails);
-			continue;
-		}
-		if (v->end == END_DONE) {
-			if (v->end_status == HV_END_CRASH)
-				test_fail(t, &fails, "vcpu%u: guest ended after an unexpected exception", i);
-			else if (v->end_status)
-				test_fail(t, &fails, "vcpu%u: guest ended with status 0x%x (expected 0x0, got 0x%x)",
-					  i, v->end_status, v->end_status);
-			if (v->expect_kind != HV_STOP_NONE)
-				test_fail(t, &fails, "vcpu%u: the announced stop (%s) did not happen",
-					  i, stop_kind_name(v->expect_kind));
-			if (v->parked)
-				hv_info("test", "%s: vcpu%u waited for a STARTUP IPI until vcpu0 ended",
-					t->name, i);
-			else if (!v->passes && !v->fails && !v->skips)
-				test_fail(t, &fails, "vcpu%u: guest ended without reporting any check", i);
-		} else if (stop_as_expected(v)) {
-			hv_printf("PASS: %s: vcpu%u: stopped as expected: %s\n", t->name, i, v->stop_why);
-			passes++;
-		} else if (v->end == END_STOPPED) {
-			if (v->expect_kind)
-				test_fail(t, &fails, "vcpu%u: stopped: %s (expected %s, got %s)", i,
-					  v->stop_why, stop_kind_name(v->expect_kind),
-					  stop_kind_name(v->stop_kind));
-			else
-				test_fail(t, &fails, "vcpu%u: stopped: %s", i, v->stop_why);
-		}
+		judge_vcpu(t, v, i, &passes, &fails, tot);
 	}
 	print_exits(vm);
 	/* Wall time of the test, vCPU 0's start to the last vCPU's end (more vCPUs than host CPUs: slower). */
