@@ -1,6 +1,6 @@
 /*
  * svm/exit_names.h - short names and counter indices for #VMEXIT codes
- * (APM Vol 2 Appendix C "SVM Intercept Exit Codes"; reference §1.14).
+ * (APM Vol 2 Appendix C "SVM Intercept Exit Codes", Table C-1).
  *
  * The names appear in result lines ("EXITS cpuid=3 hlt=1 ..."), so they are
  * short, lowercase and stable: change one and the integration tests that

@@ -4,12 +4,14 @@
  *
  * The xAPIC page is left out of the nested page table, so a guest access
  * ends in #VMEXIT(NPF) with only the guest physical address in EXITINFO2.
- * QEMU TCG has no decode assists (APM Vol 2 §15.8 "Decode Assists",
- * reference §1.15: no instruction bytes at VMCB 0x0D0 for #NPF, no GPR
- * number in EXITINFO1 for a CR intercept), so the hypervisor fetches the
+ * QEMU TCG has no decode assists (APM Vol 2 §15.8 "Decode Assists": no
+ * instruction bytes at VMCB 0x0D0 for #NPF, §15.8.4 "Nested and Intercepted
+ * #PF"; no GPR number in EXITINFO1 for a CR intercept, §15.8.1 "MOV CRx/DRx
+ * Intercepts"), so the hypervisor fetches the
  * bytes at the guest RIP itself and decodes them here.  The same is needed for an
- * AVIC_NOACCEL fault (reference §2.12.2: "decode and emulate the MMIO
- * instruction ... then advance RIP").
+ * AVIC_NOACCEL fault (APM Vol 2 §15.29.9.2 "AVIC Access to Un-accelerated
+ * vAPIC register": a fault-type exit is taken before the access, so the
+ * hypervisor decodes and emulates the instruction, then advances RIP).
  *
  * Pure library: bytes in, a description out; nothing here touches the VMCB
  * or the guest registers, so the whole of it runs in the host unit tests.

@@ -1,7 +1,7 @@
 /*
  * svm/iopm.c - I/O permission map encoder.
  *
- * APM Vol 2 §15.10.1 "I/O Permissions Map" (reference §1.13): bit p of the
+ * APM Vol 2 §15.10.1 "I/O Permissions Map": bit p of the
  * map is bit (p mod 8) of byte p/8.  Ports 0-0xFFFF fill the first 8 KiB;
  * the hardware checks one bit per byte of the access, so a multi-byte access
  * near 0xFFFF reads bits 0x10000-0x10002 in the third page.  Those bits stay

@@ -1,6 +1,6 @@
 /*
  * svm/iopm.h - the I/O permission map (IOPM), APM Vol 2 §15.10.1
- * "I/O Permissions Map"; reference §1.13.
+ * "I/O Permissions Map".
  *
  * 12 KiB, one bit per port (1 = intercept).  An access of size s to port p
  * exits if any bit of p .. p+s-1 is set, which is why a 4-byte access to

@@ -1,7 +1,7 @@
 /*
  * svm/msrpm.c - MSR permission map encoder.
  *
- * APM Vol 2 §15.11 "MSR Intercepts" (reference §1.12): the map has four
+ * APM Vol 2 §15.11 "MSR Intercepts" (Table 15-8): the map has four
  * 2 KiB parts; the first three cover MSRs 0000_0000-0000_1FFF,
  * C000_0000-C000_1FFF and C001_0000-C001_1FFF, the fourth is reserved and
  * kept all ones.  For MSR m at index i in range r, the RDMSR bit is bit

@@ -1,6 +1,6 @@
 /*
  * svm/msrpm.h - the MSR permission map (MSRPM), APM Vol 2 §15.11
- * "MSR Intercepts"; reference §1.12.
+ * "MSR Intercepts".
  *
  * 8 KiB, two bits per MSR (low bit RDMSR, high bit WRMSR; 1 = intercept),
  * covering three 8K-MSR ranges.  The map is consulted only while intercept

@@ -9,8 +9,8 @@
  * Entry bits, and why:
  *   - P on every entry of a mapping.
  *   - U/S=1 on every entry: the nested walk treats guest accesses as user
- *     accesses, so a supervisor-only nested entry faults every access
- *     (seen under QEMU TCG too, ../shared/docs/qemu-tcg-facts.md).
+ *     accesses (APM Vol 2 §15.25.5 "Nested Table Walk"), so a supervisor-only
+ *     nested entry faults every access (QEMU TCG does the same).
  *   - R/W=1 on every non-leaf entry (the effective right is the AND of all
  *     levels, so only the leaf decides); on the leaf only with NPT_WRITE.
  *   - NX is never set, on purpose: NX is a reserved bit unless the *host*

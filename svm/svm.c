@@ -1,6 +1,7 @@
 /*
- * svm/svm.c - SVM detection and per-CPU enable (reference §1.1, §1.2;
- * APM Vol 2 §15.4 "Enabling SVM").
+ * svm/svm.c - SVM detection and per-CPU enable (APM Vol 2 §15.4 "Enabling
+ * SVM", §15.30.1 "VM_CR MSR (C001_0114h)", §15.30.4 "VM_HSAVE_PA MSR
+ * (C001_0117h)").
  */
 #include "svm/svm.h"
 #include "lib/string.h"

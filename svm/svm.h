@@ -1,7 +1,9 @@
 /*
  * svm/svm.h - SVM detection, per-CPU enable and the world switch.
- * Reference: ../shared/docs/avic-reference.md §1.1 (detection), §1.2
- * (enabling), §1.3 and §1.17b (what VMRUN switches and what it does not).
+ * APM Vol 2 §15.4 "Enabling SVM" (detection and enabling), §15.30.1 "VM_CR
+ * MSR (C001_0114h)", §15.30.4 "VM_HSAVE_PA MSR (C001_0117h)"; §15.5.1 "Basic
+ * Operation" and §15.5.2 "VMSAVE and VMLOAD Instructions" (what VMRUN
+ * switches and what it does not).
  */
 #ifndef SVM_SVM_H
 #define SVM_SVM_H

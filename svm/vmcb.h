@@ -1,8 +1,8 @@
 /*
  * svm/vmcb.h - the Virtual Machine Control Block, laid out as AMD64 APM
- * Vol. 2 Appendix B (Table B-1 control area, Table B-2 state-save area).
- * See ../shared/docs/avic-reference.md §1.5 (control area), §1.7 (int_ctl),
- * §1.8 (EVENTINJ), §1.11 (save area).
+ * Vol. 2 Appendix B: Table B-1 "VMCB Layout, Control Area" (int_ctl
+ * included) and Table B-2 "VMCB Layout, State Save Area"; EVENTINJ as in
+ * APM Vol 2 §15.20 "Event Injection".
  *
  * Only hardware layout lives here: no logic.  Every field carries its VMCB
  * offset; every offset the code uses is checked at build time below.
@@ -213,7 +213,7 @@ _Static_assert(sizeof(struct vmcb) == 4096, "the VMCB is one 4 KiB page");
 
 /*
  * VMCB clean bits, control offset 0x0c0 (APM Vol 2 §15.15.3 "VMCB Clean
- * Field"; reference 1.10): 1 = the group is unchanged since the last VMRUN
+ * Field", Figure 15-4): 1 = the group is unchanged since the last VMRUN
  * of this VMCB on this CPU.  Only those the run loop uses are named.
  */
 #define VMCB_CLEAN_IOPM         BIT(1)  /* IOPM_BASE_PA, MSRPM_BASE_PA */
@@ -222,10 +222,10 @@ _Static_assert(sizeof(struct vmcb) == 4096, "the VMCB is one 4 KiB page");
 #define VMCB_CLEAN_LBR          BIT(10)
 #define VMCB_CLEAN_AVIC         BIT(11) /* AVIC_APIC_BAR, backing page, the two table pointers */
 
-/* intercept_cr: bits 15:0 CR reads, 31:16 CR writes (APM Vol 2 Appendix B "Layout of VMCB", offset 0x000) */
+/* intercept_cr: bits 15:0 CR reads, 31:16 CR writes (APM Vol 2 Table B-1, offset 0x000) */
 #define INTERCEPT_CR8_WRITE     BIT(16 + 8)
 
-/* Intercept vector 3 (+0x00c), APM2 Table B-1; reference §1.6. */
+/* Intercept vector 3 (+0x00c), APM Vol 2 Table B-1 "VMCB Layout, Control Area". */
 #define INTERCEPT_INTR          BIT(0)
 #define INTERCEPT_NMI           BIT(1)
 #define INTERCEPT_SMI           BIT(2)
@@ -267,13 +267,18 @@ _Static_assert(sizeof(struct vmcb) == 4096, "the VMCB is one 4 KiB page");
 #define INTERCEPT2_RDPRU        BIT(14)
 #define INTERCEPT2_EFER_WRITE   BIT(15)
 
-/* TLB_CONTROL (+0x05c), reference §1.9. */
+/* TLB_CONTROL (+0x05c), APM Vol 2 §15.16.1 "TLB Flush", Table 15-9. */
 #define TLB_CONTROL_DO_NOTHING          0x00
 #define TLB_CONTROL_FLUSH_ALL           0x01
 #define TLB_CONTROL_FLUSH_ASID          0x03
 #define TLB_CONTROL_FLUSH_ASID_LOCAL    0x07
 
-/* int_ctl (+0x060), reference §1.7. */
+/*
+ * int_ctl (+0x060), APM Vol 2 Table B-1 "VMCB Layout, Control Area"; the V_*
+ * fields as in §15.21.4 "Injecting Virtual (INTR) Interrupts", vNMI in
+ * §15.21.10 "NMI Virtualization", bits 31/30 in §15.29.4.1 "VMCB Virtual
+ * Interrupt Control Word".
+ */
 #define V_TPR_MASK              GENMASK(3, 0)
 #define V_IRQ_MASK              BIT(8)
 #define V_GIF_MASK              BIT(9)
@@ -294,7 +299,11 @@ _Static_assert(sizeof(struct vmcb) == 4096, "the VMCB is one 4 KiB page");
 /* misc_ctl (+0x090). */
 #define SVM_NESTED_CTL_NP_ENABLE BIT(0)
 
-/* EVENTINJ (+0x0a8) and EXITINTINFO (+0x088), reference §1.8. */
+/*
+ * EVENTINJ (+0x0a8) and EXITINTINFO (+0x088), one format: APM Vol 2 §15.20
+ * "Event Injection" (Figure 15-5), §15.7.2 "Intercepts During IDT Interrupt
+ * Delivery" (Figure 15-1).
+ */
 #define SVM_EVTINJ_VEC_MASK     GENMASK(7, 0)
 #define SVM_EVTINJ_TYPE_SHIFT   8
 #define SVM_EVTINJ_TYPE_MASK    GENMASK(10, 8)
@@ -306,7 +315,7 @@ _Static_assert(sizeof(struct vmcb) == 4096, "the VMCB is one 4 KiB page");
 #define SVM_EVTINJ_VALID        BIT(31)
 #define SVM_EVTINJ_ERR_SHIFT    32
 
-/* Exit codes (+0x070), reference §1.14. */
+/* Exit codes (+0x070), APM Vol 2 Appendix C, Table C-1 "SVM Intercept Codes". */
 #define SVM_EXIT_READ_CR0       0x000
 #define SVM_EXIT_WRITE_CR0      0x010
 #define SVM_EXIT_READ_DR0       0x020
@@ -360,7 +369,7 @@ _Static_assert(sizeof(struct vmcb) == 4096, "the VMCB is one 4 KiB page");
 #define SVM_EXIT_VMGEXIT        0x403
 #define SVM_EXIT_INVALID        ((u64)-1)
 
-/* IOIO EXITINFO1 (reference §1.15). */
+/* IOIO EXITINFO1 (APM Vol 2 §15.10.2 "IN and OUT Behavior", Figure 15-2). */
 #define SVM_IOIO_TYPE_IN        BIT(0)  /* IN; 0 = OUT */
 #define SVM_IOIO_STR            BIT(2)  /* INS/OUTS */
 #define SVM_IOIO_REP            BIT(3)
@@ -374,7 +383,7 @@ _Static_assert(sizeof(struct vmcb) == 4096, "the VMCB is one 4 KiB page");
 #define SVM_IOIO_PORT_SHIFT     16
 #define SVM_IOIO_PORT_MASK      GENMASK(31, 16)
 
-/* NPF EXITINFO1 (reference §1.15). */
+/* NPF EXITINFO1 (APM Vol 2 §15.25.6 "Nested versus Guest Page Faults, Fault Ordering"). */
 #define SVM_NPF_P               BIT(0)
 #define SVM_NPF_WRITE           BIT(1)
 #define SVM_NPF_USER            BIT(2)

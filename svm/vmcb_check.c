@@ -3,8 +3,8 @@
  * decoded VMCB dump.
  *
  * The checks follow APM Vol 2 §15.5.1 "Basic Operation" (the list headed
- * "Canonicalization and Consistency Checks"), plus §15.29.4 for AVIC and
- * §15.21.10 for vNMI; reference §1.4.  They only explain a failure after
+ * "Canonicalization and Consistency Checks"), plus §15.29.4 "VMCB Changes
+ * for AVIC" and §15.21.10 "NMI Virtualization".  They only explain a failure after
  * the fact: the hardware remains the authority.  Not checked, on purpose:
  * CPU-feature-dependent reserved bits (we do not know the guest's CPUID
  * here), segment-register rules, and the CET state (S_CET, SSP).
@@ -184,7 +184,10 @@ static void flush(struct line *l, void (*print)(void *ctx, const char *line), vo
 	l->buf[0] = 0;
 }
 
-/* Intercept vector 3 (+0x00c) and 4 (+0x010) bit names, reference §1.6. */
+/*
+ * Intercept vector 3 (+0x00c) and 4 (+0x010) bit names: APM Vol 2 Table B-1
+ * "VMCB Layout, Control Area".
+ */
 static const char *const misc1_bits[32] = {
 	"intr", "nmi", "smi", "init", "vintr", "cr0_sel", "idtr_read", "gdtr_read",
 	"ldtr_read", "tr_read", "idtr_write", "gdtr_write", "ldtr_write", "tr_write", "rdtsc", "rdpmc",

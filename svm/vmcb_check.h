@@ -3,7 +3,7 @@
  *
  * VMRUN refuses an illegal guest state with EXITCODE = VMEXIT_INVALID and no
  * further detail (APM Vol 2 §15.5.1 "Basic Operation", "Canonicalization and
- * Consistency Checks"; reference §1.4).  vmcb_check_state() re-runs those
+ * Consistency Checks").  vmcb_check_state() re-runs those
  * checks in software so the hypervisor can say which field was wrong, and
  * vmcb_dump() prints a decoded VMCB for an exit nobody handles.
  */

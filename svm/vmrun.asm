@@ -1,8 +1,8 @@
 ; svm/vmrun.asm - the world switch: void svm_vmrun(u64 vmcb_pa,
 ;                 struct guest_regs *regs, u64 host_save_pa)   (SysV ABI)
 ;
-; What happens across VMRUN and #VMEXIT (APM Vol 2 §15.5 "VMRUN", §15.6
-; "#VMEXIT"; reference §1.3 and §1.17b):
+; What happens across VMRUN and #VMEXIT (APM Vol 2 §15.5.1 "Basic Operation",
+; §15.5.2 "VMSAVE and VMLOAD Instructions", §15.6 "#VMEXIT"):
 ;  1. The caller has done CLGI: no interrupt, NMI or SMI can arrive until
 ;     STGI, so the half-switched state below is never observed.
 ;  2. VMSAVE to the host save area: VMRUN does not save the host's FS, GS,
