@@ -28,7 +28,11 @@
 #define CPUID_80000001_EDX_NX           BIT(20)
 #define CPUID_80000001_EDX_PAGE1GB      BIT(26) /* 1 GiB pages */
 
-/* Fn8000_000A EDX, SVM feature identification (reference §1.1). */
+/*
+ * Fn8000_000A EDX, SVM feature identification (APM Vol 3 Appendix E "Obtaining
+ * Processor Information Via the CPUID Instruction"; each feature is described
+ * in its APM Vol 2 chapter 15 section, e.g. §15.29.7 "AVIC CPUID Feature Flags").
+ */
 #define CPUID_8000000A_EDX_NP                   BIT(0)
 #define CPUID_8000000A_EDX_LBRV                 BIT(1)
 #define CPUID_8000000A_EDX_SVML                 BIT(2)

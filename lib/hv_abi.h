@@ -138,7 +138,8 @@ struct hv_guest_header {
 #define HC_EXIT_COUNT_EMU_ONLY  (~1ULL)
 
 /*
- * HC_AVIC_PROBE: the bring-up probe (test avic_probe; reference 2.4, 3.3).
+ * HC_AVIC_PROBE: the bring-up probe (test avic_probe; APM Vol 2 §15.29.3.1
+ * "Virtual APIC Register Accesses", Table 15-22, says what to expect).
  * In the probe's VM every x2APIC MSR is passed through while the vCPU runs
  * x2AVIC (and the APIC page is the CPU's in xAVIC mode), so that each access
  * shows what the CPU - or the model - does with it.  A guest brackets one
