@@ -558,7 +558,7 @@ static EFI_STATUS apply_config(EFI_LOADED_IMAGE *li)
 
 static EFI_STATUS check_cpu(void)
 {
-	/* The CPU: reference §1.1 and §1.2. */
+	/* The CPU: detection and VM_CR, APM Vol 2 §15.4 "Enabling SVM". */
 	svm_detect(&svm_caps);
 	capability_report();
 	if (strcmp(svm_caps.vendor, "AuthenticAMD") && strcmp(svm_caps.vendor, "HygonGenuine"))
