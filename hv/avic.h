@@ -28,7 +28,7 @@
 #define AVIC_VCPU_X2AVIC        2       /* AVIC + x2AVIC, guest in x2APIC mode */
 
 /*
- * VM-wide reasons to run without AVIC (reference 2.14, KVM's names): while
+ * VM-wide reasons to run without AVIC (named after KVM's inhibits): while
  * any is set every vCPU runs the soft APIC (all accesses intercepted,
  * injection by V_IRQ / EVENTINJ / VINTR window).
  */
@@ -59,7 +59,7 @@ bool avic_emu_active(const struct vcpu *vcpu);  /* the model plays AVIC for this
 /*
  * After the hypervisor set an IRR bit in target's page: the doorbell if the
  * target runs in its guest on another CPU, a wake-up if it is halted, a kick
- * if it runs without AVIC (reference 2.11).
+ * if it runs without AVIC (APM Vol 2 §15.29.8.2 "Doorbell Mechanism").
  */
 void avic_notify(struct vcpu *target);
 

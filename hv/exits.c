@@ -4,7 +4,9 @@
  * A handler gets the vCPU and returns EXIT_RESUME or EXIT_STOP.  Guest
  * misbehaviour gets the architectural answer (#GP, #UD, all-ones reads)
  * and the guest goes on; what cannot be answered stops this guest only.
- * Exit codes and EXITINFO: reference §1.14, §1.15.
+ * Exit codes: APM Vol 2 Appendix C "SVM Intercept Exit Codes"; EXITINFO as
+ * described with each intercept (e.g. §15.10.2 "IN and OUT Behavior",
+ * §15.11 "MSR Intercepts").
  */
 #include "hv/hv.h"
 #include "hv/console.h"

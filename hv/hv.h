@@ -139,7 +139,9 @@ struct vcpu {
 	/*
 	 * Level-triggered vectors accepted into IRR and not yet EOIed: the
 	 * hypervisor's own record, so that an AVIC level-EOI exit does not
-	 * depend on reading the guest's ISR/TMR (reference 4.1, 4.3).
+	 * depend on reading the guest's ISR/TMR (APM Vol 2 §15.29.9.2 "AVIC
+	 * Access to Un-accelerated vAPIC register" does not say whether ISR is
+	 * already cleared at that exit).
 	 */
 	u32 level_vectors[8];
 	bool apic_changed;              /* a register effect the AVIC backend follows (lapic_take_changes) */

@@ -422,7 +422,8 @@ static void run_test(const struct hv_test *t, struct plan_totals *tot)
 }
 
 /*
- * The x2AVIC MSR permission policy (reference 3.3), printed as one line and
+ * The x2AVIC MSR permission policy (avic/avic_hw.c; docs/ARCHITECTURE.md
+ * "AVIC (apic=avic and apic=avic-emu)"), printed as one line and
  * checked by reading the bits back from a map built with it, both with
  * x2AVIC active (the policy) and inactive (every x2APIC MSR intercepted).
  * A mismatch would open host APIC MSRs to a guest or leave TSC-deadline

@@ -2,7 +2,8 @@
  * hv/mmio.c - emulating one MMIO instruction after a nested page fault.
  *
  * The NPF gives the guest-physical address only (EXITINFO2); without decode
- * assists (reference §1.15, QEMU TCG) the bytes at CS:RIP are read through
+ * assists (APM Vol 2 §15.8.4 "Nested and Intercepted #PF"; QEMU TCG has
+ * none) the bytes at CS:RIP are read through
  * the guest's page tables and decoded: which register, which size, read or
  * write.  Only the MOV forms a guest uses on device registers are accepted
  * (svm/insn_mmio.c); anything else stops the guest with the bytes printed,

@@ -17,7 +17,8 @@ const unsigned hv_tests_count = ARRAY_SIZE(hv_tests);
 
 /*
  * vmexit_invalid: CS.L and CS.D both set with long mode active is an
- * illegal state (APM Vol 2 §15.5.1, reference §1.4): VMRUN must fail with
+ * illegal state (APM Vol 2 §15.5.1 "Basic Operation", "Canonicalization and
+ * Consistency Checks"): VMRUN must fail with
  * VMEXIT_INVALID and the checker must name the field.
  */
 void hv_prepare_invalid_state(struct vcpu *vcpu)

@@ -56,7 +56,10 @@ enum exit_action vapic_door_npf(struct vcpu *vcpu, u64 gpa, bool *handled)
 	return act;
 }
 
-/* Under AVIC the CPU takes CR8 writes itself (reference 2.1): an exit only the model takes. */
+/*
+ * Under AVIC the CPU takes CR8 writes itself (APM Vol 2 §15.29.4.1 "VMCB Virtual
+ * Interrupt Control Word"): an exit only the model takes.
+ */
 enum exit_action vapic_door_cr8_write(struct vcpu *vcpu)
 {
 	avic_count_emu_only(vcpu);
@@ -88,7 +91,8 @@ enum exit_action vapic_door_avic_noaccel(struct vcpu *vcpu)
 
 void vapic_door_load(struct vcpu *vcpu)
 {
-	avic_vcpu_load(vcpu);           /* IsRunning, this CPU's APIC ID (reference 2.13) */
+	/* IsRunning, this CPU's APIC ID: APM Vol 2 §15.29.5.2 "Physical APIC ID Table" */
+	avic_vcpu_load(vcpu);
 }
 
 void vapic_door_put(struct vcpu *vcpu)
@@ -109,8 +113,9 @@ void vapic_door_before_entry(struct vcpu *vcpu)
 	bool extint = lapic_extint_waiting(vcpu);
 
 	/*
-	 * IRQWIN (reference 2.11, 2.14): an ExtINT may need a VINTR window,
-	 * and AVIC ignores V_IRQ, so the VM runs without AVIC while a vCPU has
+	 * IRQWIN (KVM's name): an ExtINT may need a VINTR window, and AVIC
+	 * ignores V_IRQ (APM Vol 2 §15.29.8.3 "Additional VMRUN Handling"),
+	 * so the VM runs without AVIC while a vCPU has
 	 * one waiting.  Asked before the mode is chosen, so that this entry is
 	 * already a soft one; the first entry after the ExtINT was taken ends
 	 * the request, as does another vCPU taking it.

@@ -87,7 +87,8 @@ int vcpu_fetch_insn(struct vcpu *vcpu, u8 *buf, unsigned len)
 }
 
 /*
- * Next RIP: the CPU's nRIP where it has NRIPS (reference §1.15); otherwise
+ * Next RIP: the CPU's nRIP where it has NRIPS (APM Vol 2 §15.7.1 "State
+ * Saved on Exit"); otherwise
  * the length of the instruction at RIP, decoded and checked against the
  * exit (QEMU TCG has no NRIPS).  A mismatch stops the guest rather than
  * skipping a wrong number of bytes.
@@ -335,7 +336,8 @@ void vcpu_run(struct vcpu *vcpu)
 		/*
 		 * An exit in the middle of delivering an event (EXITINTINFO.V,
 		 * bit 31 only: QEMU leaves stale vectors) must be re-injected
-		 * (reference §1.8).  A handler may still replace it.
+		 * (APM Vol 2 §15.7.2 "Intercepts During IDT Interrupt Delivery").
+		 * A handler may still replace it.
 		 */
 		if (v->control.exit_int_info & SVM_EVTINJ_VALID)
 			v->control.event_inj = v->control.exit_int_info;
@@ -344,7 +346,8 @@ void vcpu_run(struct vcpu *vcpu)
 		if (handle_exit(vcpu) == EXIT_STOP)
 			break;
 		/*
-		 * Clean bits (reference 1.10): the groups nothing changes while
+		 * Clean bits (APM Vol 2 §15.15.2 "Guidelines for Clearing VMCB
+		 * Clean Bits"): the groups nothing changes while
 		 * the vCPU runs stay clean; intercepts, int_ctl, CRs, DRs,
 		 * segments and CR2 are changed by exit handlers and the
 		 * injection path, so they are always reloaded.  What does change

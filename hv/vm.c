@@ -49,7 +49,8 @@ int vm_npt_init(struct vm *vm, struct npt *npt)
 
 /*
  * MSRs the guest reaches directly.  Safe because the world switch VMLOADs
- * and VMSAVEs exactly these for the guest (reference §1.3): the guest only
+ * and VMSAVEs exactly these for the guest (APM Vol 2 §15.5.2 "VMSAVE and
+ * VMLOAD Instructions"): the guest only
  * ever sees and changes its own copies.
  */
 static const u32 passthrough_msrs[] = {
@@ -65,7 +66,11 @@ static void vmcb_init(struct vcpu *vcpu, u64 entry)
 	struct vmcb_control *c = &v->control;
 	struct vmcb_save *s = &v->save;
 
-	/* Intercepts: reference §1.18 checklist, plus what the tests need. */
+	/*
+	 * Intercepts (APM Vol 2 Table B-1 "VMCB Layout, Control Area"): the
+	 * events and instructions the hypervisor must own (VMRUN's is required,
+	 * §15.9 "Instruction Intercepts"), plus what the tests need.
+	 */
 	c->intercept_exceptions = BIT(X86_MC);
 	c->intercept_misc1 = INTERCEPT_INTR | INTERCEPT_NMI | INTERCEPT_SMI |
 			     INTERCEPT_INIT | INTERCEPT_CPUID | INTERCEPT_HLT |
