@@ -3,9 +3,8 @@
  * APIC register logic (avic/vapic.c).
  *
  * Behaviour under test: APM Vol 2 Chapter 16 "Advanced Programmable Interrupt
- * Controller (APIC)" as summarised in reference Part 5, on the 4 KiB page in
- * the AVIC backing-page layout (APM Vol 2 §15.29.3 "Virtual APIC Register
- * Accesses", reference §2.3).  The input is a program: a sequence of guest
+ * Controller (APIC)", on the 4 KiB page in the AVIC backing-page layout (APM
+ * Vol 2 §15.29.3 "AVIC Backing Page").  The input is a program: a sequence of guest
  * and hypervisor operations on two vAPICs (MMIO, x2APIC MSRs, IA32_APIC_BASE,
  * accept, pending -> ack the way the hypervisor injects, EOI through the
  * register, INIT, RESET, timer arithmetic, ICR decode and destination
@@ -23,8 +22,8 @@
  * readable APR in x2APIC, RO LVT status bits ignored by WRMSR, ESR errors
  * raise the error interrupt only when new, timer mode 11b taken as
  * TSC-deadline, CR8 writes reaching a disabled APIC's TPR), the model follows
- * that choice; everything else comes from reference Part 5 and 3.4/3.5, not
- * from vapic.c.
+ * that choice; everything else comes from APM Vol 2 chapter 16 (and
+ * §15.29.10 "x2AVIC" for the x2APIC ICR), not from vapic.c.
  *
  * Input format (little endian; a short input reads zeros past its end):
  *   byte 0, 1    APIC IDs of vAPIC 0 and 1 (made distinct)
@@ -81,12 +80,15 @@
 #define ESR_SIV         0x20u
 #define ESR_RIV         0x40u
 #define ESR_IRA         0x80u
-#define ESR_AMD_BITS    0xecu           /* SAE, RAE, SIV, RIV, IRA (reference 5.9) */
-/* Version: 0x80nn0010 with nn = 6 LVTs - 1 and bit 31 clear (no extended space, reference 5.1). */
+#define ESR_AMD_BITS    0xecu           /* SAE, RAE, SIV, RIV, IRA (APM Vol 2 Figure 16-16) */
+/*
+ * Version: 0x80nn0010 with nn = 6 LVTs - 1 and bit 31 clear (no extended
+ * space; APM Vol 2 §16.3.4 "APIC Version Register").
+ */
 #define VERSION_VALUE   0x00050010u
 /* ICR low as it reads back: DS (12) reads 0, bit 13 reserved, RRS 00, 31:20 reserved (5.4). */
 #define ICR_LO_READABLE 0x000ccfffu
-/* x2APIC ICR: bits 31:20, 17:16, 13, 12 MBZ (reference 3.4). */
+/* x2APIC ICR: bits 31:20, 17:16, 13, 12 MBZ (APM Vol 2 §16.13, Figure 16-34). */
 #define X2_ICR_MBZ      0xfff33000u
 
 #define AB_BSC          (1ull << 8)
@@ -245,7 +247,7 @@ FZ_NOCOV static int ref_highest(const u8 *page, u32 base)
 }
 
 /*
- * APM Vol 2 §16.6.4 "Task Priority" (reference 5.7): ISRV = the highest
+ * APM Vol 2 §16.6.4 "Selecting and Handling Interrupts": ISRV = the highest
  * in-service vector or 0; PPR = TPR when TPR[7:4] >= ISRV[7:4], else
  * ISRV[7:4] with sub-class 0.
  */
@@ -314,7 +316,7 @@ FZ_NOCOV static bool ref_stored(u32 off)
 	return fz_stored[off / 4];
 }
 
-/* Page after RESET/INIT (APM Vol 2 Table 16-2, reference 5.1). */
+/* Page after RESET/INIT (APM Vol 2 §16.3.2 "APIC Registers", Table 16-2). */
 FZ_NOCOV static void ref_reset_page(u8 *page, u32 apic_id, bool x2)
 {
 	u32 off;
@@ -330,7 +332,7 @@ FZ_NOCOV static void ref_reset_page(u8 *page, u32 apic_id, bool x2)
 		wr(page, off, LVT_M);
 }
 
-/* xAPIC MMIO readable registers (reference 5.1 table, xAPIC column). */
+/* xAPIC MMIO readable registers (APM Vol 2 §16.3.2, Table 16-2). */
 static bool ref_xapic_readable(u32 off)
 {
 	if ((off >= R_ISR && off <= R_IRR + 0x70) || is_lvt(off))
@@ -345,7 +347,10 @@ static bool ref_xapic_readable(u32 off)
 	}
 }
 
-/* x2APIC RDMSR without #GP (APM Table 16-6, reference 5.1 and 3.5; 0x809 per vapic.c's choice). */
+/*
+ * x2APIC RDMSR without #GP (APM Vol 2 §16.11.1 "x2APIC Register Address
+ * Space", Table 16-6; 0x809 per vapic.c's choice).
+ */
 static bool ref_x2apic_readable(u32 msr)
 {
 	if ((msr >= 0x810 && msr <= 0x827) || (msr >= 0x832 && msr <= 0x837))
@@ -360,7 +365,9 @@ static bool ref_x2apic_readable(u32 msr)
 }
 
 /*
- * x2APIC WRMSR #GP (reference 3.4, 3.5, 5.11): not writable, bits 63:32 set
+ * x2APIC WRMSR #GP (APM Vol 2 §16.11 "Accessing x2APIC Register", §16.11.3
+ * "Reserved Bit Checking in x2APIC Mode", §16.13 "x2APIC Interrupt Command
+ * Register (ICR) Operations"): not writable, bits 63:32 set
  * outside the ICR, reserved bits, non-zero EOI/ESR, reserved ICR message
  * types.  LVT status bits (DS; Remote IRR of LINT0/1) are accepted and
  * dropped: vapic.c's documented choice.
@@ -421,7 +428,8 @@ static bool m_accept(struct model *m, unsigned vec, bool level);
 
 /*
  * Errors accumulate; a new one with LVT Error unmasked raises the error
- * interrupt, and an illegal error vector only adds RIV (reference 5.9).
+ * interrupt, and an illegal error vector only adds RIV (APM Vol 2 §16.4.6
+ * "APIC Error Interrupts").
  */
 static void m_error(struct model *m, u32 bits)
 {
@@ -436,7 +444,10 @@ static void m_error(struct model *m, u32 bits)
 		m_accept(m, lvt & 0xff, false);
 }
 
-/* Reference 5.6: not accepted when disabled or software-disabled; 0-15 -> RIV. */
+/*
+ * APM Vol 2 §16.3.1 "Local APIC Enable", §16.4 "Local Interrupts": not
+ * accepted when disabled or software-disabled; 0-15 -> RIV.
+ */
 static bool m_accept(struct model *m, unsigned vec, bool level)
 {
 	if (!m->v.enabled || !m_sw_enabled(m))
@@ -450,7 +461,10 @@ static bool m_accept(struct model *m, unsigned vec, bool level)
 	return true;
 }
 
-/* EOI clears exactly the highest ISR bit and reports its TMR bit (reference 5.6). */
+/*
+ * EOI clears exactly the highest ISR bit and reports its TMR bit (APM Vol 2
+ * §16.6.4 "Selecting and Handling Interrupts").
+ */
 static void m_eoi(struct model *m)
 {
 	int v = ref_highest(m->page, R_ISR);
@@ -463,7 +477,7 @@ static void m_eoi(struct model *m)
 	m->eff.eoi_level = vbit(m->page, R_TMR, (unsigned)v);
 }
 
-/* Independent ICR field decode (APM Vol 2 §16.5 Fig. 16-18, §16.13; reference 5.4, 3.4). */
+/* Independent ICR field decode (APM Vol 2 §16.5 Fig. 16-18, §16.13 Fig. 16-34). */
 static void ref_icr_decode(u32 lo, u32 dest, bool x2, struct vapic_icr *icr)
 {
 	icr->vector = lo & 0xff;
@@ -477,7 +491,8 @@ static void ref_icr_decode(u32 lo, u32 dest, bool x2, struct vapic_icr *icr)
 }
 
 /*
- * Writing ICR low sends (reference 5.4, 5.9, 5.12): Fixed/lowest with a
+ * Writing ICR low sends (APM Vol 2 §16.5 "Interprocessor Interrupts (IPI)",
+ * §16.4.6 "APIC Error Interrupts" for SIV): Fixed/lowest with a
  * vector below 16 -> SIV, nothing sent; remote read and ExtINT are not
  * supported; INIT level de-assert is a no-op.
  */
@@ -503,7 +518,7 @@ static void m_write_reg(struct model *m, u32 off, u32 val)
 	u32 o;
 
 	if (is_lvt(off)) {
-		/* Software-disabled: LVT masks stay set (APM §16.4.7, reference 5.6). */
+		/* Software-disabled: LVT masks stay set (APM Vol 2 §16.4.7 "Spurious Interrupts"). */
 		u32 old = rd(m->page, off);
 
 		val = (val & ref_lvt_bits(off, m->v.tsc_deadline_supported)) |
@@ -513,7 +528,8 @@ static void m_write_reg(struct model *m, u32 off, u32 val)
 			return;
 		/*
 		 * Switching into or out of TSC-deadline mode cancels the timer
-		 * and clears TMICT (reference 5.8).  Mode 11b is reserved; like
+		 * and clears TMICT (Intel SDM Vol 3 §11.5.4.1 "TSC-Deadline Mode").
+		 * Mode 11b is reserved; like
 		 * vapic.c, bit 18 alone is taken as "TSC-deadline".
 		 */
 		if ((old ^ val) & LVT_TSCDL) {
@@ -564,7 +580,7 @@ static void m_write_reg(struct model *m, u32 off, u32 val)
 		wr(m->page, off, val & 0xff000000);
 		break;
 	case R_TMICT:
-		/* In TSC-deadline mode TMICT writes are ignored (reference 5.8). */
+		/* In TSC-deadline mode TMICT writes are ignored (Intel SDM Vol 3 §11.5.4.1). */
 		if (rd(m->page, R_LVT_TIMER) & LVT_TSCDL) {
 			m->eff_alt = VAPIC_EFFECT_TIMER;        /* harmless either way */
 			break;
@@ -671,7 +687,7 @@ FZ_NOCOV static void check_state(unsigned i)
 	u64 base = a->apic_base;
 	u32 cls;
 
-	/* IA32_APIC_BASE and the mode flags agree (reference 5.2). */
+	/* IA32_APIC_BASE and the mode flags agree (APM Vol 2 §16.9, Table 16-5). */
 	FZ_CHECK(a->page == fz_page[i], "vAPIC %u: page pointer changed", i);
 	FZ_CHECK(a->enabled == !!(base & AB_AE) && a->x2apic == !!(base & AB_EXTD),
 		 "vAPIC %u: flags enabled %d x2apic %d vs APIC_BASE 0x%llx", i,
@@ -684,7 +700,10 @@ FZ_NOCOV static void check_state(unsigned i)
 	FZ_CHECK(a->x2apic_supported == fz_x2sup[i] && a->tsc_deadline_supported == fz_tscdl[i],
 		 "vAPIC %u: x2apic_supported/tsc_deadline_supported changed", i);
 
-	/* PPR: the APM rule, through the function and in the page (reference 5.7, §2.3). */
+	/*
+	 * PPR: the APM rule (Vol 2 §16.6.4 "Selecting and Handling Interrupts"),
+	 * through the function and in the page.
+	 */
 	FZ_CHECK(vapic_ppr(a) == ppr, "vAPIC %u: vapic_ppr 0x%x, APM rule gives 0x%x "
 		 "(TPR 0x%x, highest ISR %d)", i, vapic_ppr(a), ppr, tpr, hisr);
 	FZ_CHECK(rd(p, R_PPR) == ppr, "vAPIC %u: page PPR 0x%x, APM rule gives 0x%x "
@@ -693,7 +712,10 @@ FZ_NOCOV static void check_state(unsigned i)
 		 "vAPIC %u: highest IRR/ISR %d/%d, expected %d/%d", i,
 		 vapic_highest_irr(a), vapic_highest_isr(a), hirr, hisr);
 
-	/* The vector to inject: the highest IRR if its class is above PPR's (reference 5.6). */
+	/*
+	 * The vector to inject: the highest IRR if its class is above PPR's (APM
+	 * Vol 2 §16.6.4 "Selecting and Handling Interrupts").
+	 */
 	pend = vapic_pending_vector(a);
 	if (a->enabled && hirr >= 0 && ((u32)hirr >> 4) > (ppr >> 4))
 		FZ_CHECK(pend == hirr, "vAPIC %u: pending %d, expected %d (PPR 0x%x)", i,
@@ -702,7 +724,10 @@ FZ_NOCOV static void check_state(unsigned i)
 		FZ_CHECK(pend == -1, "vAPIC %u: pending %d, expected none (enabled %d, "
 			 "highest IRR %d, PPR 0x%x)", i, pend, a->enabled, hirr, ppr);
 
-	/* Vectors 0-15 never get into IRR, ISR or TMR (reference 5.6: RIV instead). */
+	/*
+	 * Vectors 0-15 never get into IRR, ISR or TMR (APM Vol 2 §16.6.3 "Accepting
+	 * System and IPI Interrupts"; RIV instead).
+	 */
 	FZ_CHECK(!(rd(p, R_IRR) & 0xffff) && !(rd(p, R_ISR) & 0xffff) && !(rd(p, R_TMR) & 0xffff),
 		 "vAPIC %u: vector 0-15 in IRR/ISR/TMR: 0x%x/0x%x/0x%x", i,
 		 rd(p, R_IRR), rd(p, R_ISR), rd(p, R_TMR));
@@ -715,7 +740,7 @@ FZ_NOCOV static void check_state(unsigned i)
 		FZ_CHECK(!(w & (w - 1)), "vAPIC %u: two ISR vectors in class %u: 0x%04x", i, cls, w);
 	}
 
-	/* Read-only values and bits that read as 0 (reference 5.1, 5.4, 5.8-5.10). */
+	/* Read-only values and bits that read as 0 (APM Vol 2 §16.3-16.5 register figures). */
 	FZ_CHECK(rd(p, R_VERSION) == VERSION_VALUE, "vAPIC %u: version 0x%x", i, rd(p, R_VERSION));
 	FZ_CHECK(tpr <= 0xff && !(svr & ~0x3ffu) && !(rd(p, R_TDCR) & ~0xbu) &&
 		 !(rd(p, R_ICR_LO) & ~ICR_LO_READABLE),
@@ -759,10 +784,10 @@ FZ_NOCOV static void check_state(unsigned i)
 			 a->esr_pending);
 	}
 
-	/* The current count never exceeds the initial count (reference 5.8). */
+	/* The current count never exceeds the initial count (APM Vol 2 §16.4.1 "APIC Timer Interrupt"). */
 	FZ_CHECK(rd(p, R_TMCCT) <= rd(p, R_TMICT), "vAPIC %u: TMCCT 0x%x > TMICT 0x%x", i,
 		 rd(p, R_TMCCT), rd(p, R_TMICT));
-	/* TSC-deadline mode: TMICT writes are ignored and TMCCT reads 0 (reference 5.8). */
+	/* TSC-deadline mode: TMICT writes are ignored and TMCCT reads 0 (Intel SDM Vol 3 §11.5.4.1). */
 	FZ_CHECK(!(rd(p, R_LVT_TIMER) & LVT_TSCDL) || (!rd(p, R_TMICT) && !rd(p, R_TMCCT)),
 		 "vAPIC %u: TSC-deadline mode (LVTT 0x%x) with TMICT 0x%x TMCCT 0x%x", i,
 		 rd(p, R_LVT_TIMER), rd(p, R_TMICT), rd(p, R_TMCCT));
@@ -790,7 +815,8 @@ FZ_NOCOV static void check_no_stray(unsigned i)
 static void route(unsigned src, const struct vapic_icr *icr);
 
 /*
- * APR, AMD definition (reference 5.5): the class is the highest of the TPR,
+ * APR, AMD definition (APM Vol 2 §16.6.2 "Lowest Priority Messages and
+ * Arbitration"): the class is the highest of the TPR,
  * ISR and IRR classes; the sub-class is 0 unless the class is the TPR's.
  */
 FZ_NOCOV static void check_apr(unsigned i, u32 apr)
@@ -811,7 +837,7 @@ FZ_NOCOV static void check_apr(unsigned i, u32 apr)
 /*
  * A 16-byte-aligned xAPIC offset with no register (gaps, SELF_IPI, the
  * extended space that Version bit 31 = 0 disowns) reads 0, ignores writes
- * and sets ESR IRA (APM Vol 2 §16.4.6, reference 5.9); EOI is a register,
+ * and sets ESR IRA (APM Vol 2 §16.4.6 "APIC Error Interrupts"); EOI is a register,
  * write-only.  Unaligned offsets are merely undefined: no error.
  */
 static bool ref_xapic_ira(u32 off)
@@ -834,7 +860,7 @@ static void op_mmio_read(unsigned i, u32 off)
 		m_error(&m, ESR_IRA);
 	check_model(&m, a, NULL);
 	if (!a->enabled || a->x2apic) {
-		/* Disabled or x2APIC: the MMIO page is not decoded (reference 5.11). */
+		/* Disabled or x2APIC: the MMIO page is not decoded (APM Vol 2 §16.11 "Accessing x2APIC Register"). */
 		FZ_CHECK(rc == -VAPIC_NOT_DECODED && val == 0,
 			 "MMIO read 0x%x not decoded: rc %d val 0x%x", off, rc, val);
 		return;
@@ -958,7 +984,8 @@ static void op_msr_write(unsigned i, u32 msr, u64 val)
 }
 
 /*
- * IA32_APIC_BASE (reference 5.2): #GP for reserved bits (7:0, 9, at and
+ * IA32_APIC_BASE (APM Vol 2 §16.3.1 "Local APIC Enable", §16.9 "Detecting and
+ * Enabling x2APIC Mode"): #GP for reserved bits (7:0, 9, at and
  * above MAXPHYADDR), AE=0 with EXTD=1, EXTD without x2APIC support,
  * x2APIC -> xAPIC and disabled -> x2APIC.  BSC is read-only.  Disabling
  * resets the registers; entering x2APIC turns the ID into the x2APIC ID,
@@ -1017,7 +1044,10 @@ static bool op_accept(unsigned i, u8 vec, bool level)
 	return ok;
 }
 
-/* The hypervisor's injection: only a vector vapic_pending_vector() returned (reference 5.6). */
+/*
+ * The hypervisor's injection: only a vector vapic_pending_vector() returned
+ * (APM Vol 2 §16.6.4 "Selecting and Handling Interrupts").
+ */
 static void op_ack(unsigned i)
 {
 	struct vapic *a = &fz_v[i];
@@ -1056,7 +1086,7 @@ static void op_init(unsigned i)
 	FZ_TRACE("  [%u] INIT\n", i);
 	model_from(&m, a);
 	vapic_init_signal(a);
-	/* INIT: registers to reset values, AE/EXTD unchanged (reference 5.2). */
+	/* INIT: registers to reset values, AE/EXTD unchanged (APM Vol 2 §16.10 "x2APIC Initialization"). */
 	ref_reset_page(m.page, m.v.apic_id, m.v.x2apic);
 	m.v.esr_pending = 0;
 	check_model(&m, a, NULL);
@@ -1078,7 +1108,7 @@ static void op_reset(unsigned i, u32 id, bool bsp, bool x2sup, bool tscdl)
 	memset(a->page, 0x5a, PAGE_SIZE);       /* RESET must clear all of it */
 	model_from(&m, a);
 	vapic_reset(a, id, bsp);
-	/* KVM's RESET state: xAPIC, enabled (reference 5.2 DISCREPANCY, vapic.c choice). */
+	/* KVM's RESET state: xAPIC, enabled (APM Vol 2 §16.10 "x2APIC Initialization": disabled). */
 	m.v.apic_id = id;
 	m.v.apic_base = AB_DEFAULT | AB_AE | (bsp ? AB_BSC : 0);
 	m.v.enabled = true;
@@ -1095,7 +1125,10 @@ static void op_reset(unsigned i, u32 id, bool bsp, bool x2sup, bool tscdl)
 	fz_tscdl[i] = tscdl;
 }
 
-/* TPR set by the hypervisor (CR8 write, V_TPR sync): PPR follows (reference 5.7). */
+/*
+ * TPR set by the hypervisor (CR8 write, V_TPR sync): PPR follows (APM Vol 2
+ * §16.6.4 "Selecting and Handling Interrupts").
+ */
 static void op_set_tpr(unsigned i, u32 tpr)
 {
 	struct vapic *a = &fz_v[i];
@@ -1109,7 +1142,7 @@ static void op_set_tpr(unsigned i, u32 tpr)
 }
 
 /*
- * Timer arithmetic (APM Vol 2 §16.4.1, reference 5.8), then play the timer
+ * Timer arithmetic (APM Vol 2 §16.4.1 "APIC Timer Interrupt"), then play the timer
  * owner: store the current count for elapsed ticks into the page.
  */
 static void op_timer(unsigned i, u32 tmict, u8 tdcr, u64 elapsed, u64 delta, bool periodic)
@@ -1148,9 +1181,10 @@ static void op_timer(unsigned i, u32 tmict, u8 tdcr, u64 elapsed, u64 delta, boo
 }
 
 /*
- * Destination matching by the rules of reference 5.5 (APM Vol 2 §16.6.1,
- * §16.14): 1 match, 0 no match, -1 not defined here (mixed xAPIC/x2APIC
- * formats, a DFR model that is neither flat nor cluster).
+ * Destination matching by the rules of APM Vol 2 §16.6.1 "Receiving System
+ * and IPI Interrupts" and §16.14 "Logical Destination Register": 1 match,
+ * 0 no match, -1 not defined here (mixed xAPIC/x2APIC formats, a DFR model
+ * that is neither flat nor cluster).
  */
 static int ref_match(const struct vapic *t, const struct vapic_icr *icr, u32 src_id)
 {

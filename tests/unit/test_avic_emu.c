@@ -3,17 +3,20 @@
  * (avic/avic_emu.c).
  *
  * Behaviour under test: what the CPU does with a guest APIC access under
- * AVIC, per APM Vol 2 §15.29 as summarised in the reference: Table 15-22
- * for every row, read and write (§15.29.3.1, reference 2.4); the accelerated
- * TPR write and PPR (2.5); EOI of edge and level vectors (2.6, 4.1); IPIs
- * through ICR with the physical and logical APIC ID tables, IsRunning and
- * the doorbell (§15.29.5-15.29.8, 2.7-2.10, 2.13); EXITINFO1/2 of exits
- * 0x401 and 0x402 for each cause (§15.29.9, 2.12); x2AVIC MSR accesses, the
- * MSRPM gate and the #GP rules (§15.29.10, §16.11-16.15, 3.2-3.6); and the
+ * AVIC, per APM Vol 2 §15.29 "Advanced Virtual Interrupt Controller": Table
+ * 15-22 for every row, read and write (§15.29.3.1 "Virtual APIC Register
+ * Accesses"); the accelerated TPR write and PPR, EOI of edge and level
+ * vectors (the same section, and §15.29.9.2 "AVIC Access to Un-accelerated
+ * vAPIC register"); IPIs through ICR with the physical and logical APIC ID
+ * tables, IsRunning and the doorbell (§15.29.5 "AVIC Memory Data
+ * Structures" to §15.29.8 "New Processor Mechanisms"); EXITINFO1/2 of exits
+ * 0x401 and 0x402 for each cause (§15.29.9 "AVIC Exit Codes"); x2AVIC MSR
+ * accesses, the MSRPM gate and the #GP rules (§15.29.10 "x2AVIC",
+ * §16.11-16.15 of chapter 16); and the
  * quirks of avic_emu_quirks=on|all (avic_emu.h: every Nth occasion, what
  * each one plays, what counts as played).  Each
- * TEST names the reference row it checks.  EXITINFO values are written out
- * as literal bits from the reference.
+ * TEST names the APM table row or rule it checks.  EXITINFO values are
+ * written out as literal bits from the APM's tables 15-25 to 15-29.
  *
  * A failure means the avic-emu hypervisor mode would behave differently from
  * AVIC silicon: an IPI lost or sent to the wrong vCPU, a doorbell missing or
@@ -189,7 +192,7 @@ static void check_0x402(u64 info1, u64 info2)
 	CHECK_EQ(info2, ex.info2);
 }
 
-/* ICRL fields (reference 5.4). */
+/* ICRL fields (APM Vol 2 §16.5 "Interprocessor Interrupts (IPI)", Figure 16-18). */
 #define FIXED           0x000u
 #define LOWEST          0x100u
 #define SMI             0x200u
@@ -204,7 +207,7 @@ static void check_0x402(u64 info1, u64 info2)
 #define SH_ALL          0x80000u
 #define SH_OTHERS       0xc0000u
 
-/* ---- Table 15-22, xAVIC (reference 2.4) ---- */
+/* ---- Table 15-22, xAVIC (APM Vol 2 §15.29.3.1) ---- */
 
 enum { A = AVIC_EMU_ACCELERATED, X = AVIC_EMU_EXIT };
 enum { ALLOW, TRAP, FAULT, SPECIAL };
@@ -214,7 +217,7 @@ struct row {
 	u8 read, write;         /* ALLOW / TRAP / FAULT; SPECIAL: own TEST */
 };
 
-/* The reference's Table 15-22 (2.4), written out here, not taken from avic_hw. */
+/* APM Vol 2 Table 15-22 (§15.29.3.1), written out here, not taken from avic_hw. */
 static const struct row table_15_22[] = {
 	{ 0x020, ALLOW, TRAP },         /* APIC ID */
 	{ 0x030, ALLOW, FAULT },        /* Version */
@@ -357,7 +360,10 @@ TEST(avic_emu_extended_lvt_with_edx27)
 	check_0x402(0x480, 0);
 }
 
-/* The model's action table agrees with avic_hw's copy of Table 15-22 (reference 2.4, 3.5). */
+/*
+ * The model's action table agrees with avic_hw's copy of Table 15-22 (and
+ * the #GP rules of APM Vol 2 §16.11 "Accessing x2APIC Register").
+ */
 TEST(avic_emu_action_table_matches_avic_hw)
 {
 	u32 off;
@@ -405,7 +411,10 @@ TEST(avic_emu_sub_register_offset)
 	CHECK_EQ(AVIC_EMU_INTERCEPTED, mmio_rd(0x082, &v));
 }
 
-/* xAVIC is off in x2AVIC mode: the APIC GPA is plain memory (reference 2.3, 3.1). */
+/*
+ * xAVIC is off in x2AVIC mode: the APIC GPA is plain memory (APM Vol 2
+ * §15.29.10 "x2AVIC": V_APIC_BAR is not used).
+ */
 TEST(avic_emu_mmio_in_x2avic_mode)
 {
 	u32 v = 0;
@@ -417,7 +426,7 @@ TEST(avic_emu_mmio_in_x2avic_mode)
 	CHECK_STR_EQ("#GP", avic_emu_result_name(AVIC_EMU_GP));
 }
 
-/* ---- TPR / PPR (reference 2.5) ---- */
+/* ---- TPR / PPR (APM Vol 2 §15.29.3.1, §15.21.2 "Virtualizing APIC.TPR") ---- */
 
 TEST(avic_emu_tpr_write_accelerated_ppr_follows)
 {
@@ -439,7 +448,7 @@ TEST(avic_emu_tpr_write_accelerated_ppr_follows)
 	CHECK_EQ(0x7a, rd(SELF, VAPIC_REG_PPR));
 }
 
-/* ---- EOI (reference 2.6, 4.1) ---- */
+/* ---- EOI (APM Vol 2 §15.29.3.1, §15.29.9.2 "AVIC Access to Un-accelerated vAPIC register") ---- */
 
 TEST(avic_emu_eoi_edge_no_exit)
 {
@@ -494,7 +503,7 @@ TEST(avic_emu_eoi_nothing_in_service)
 	CHECK_EQ(0x20, rd(SELF, VAPIC_REG_PPR));
 }
 
-/* ---- IPIs through ICRL, xAVIC (reference 2.7, 2.8, 2.12.1) ---- */
+/* ---- IPIs through ICRL, xAVIC (APM Vol 2 §15.29.6.1 "Interprocessor Interrupts", §15.29.9.1) ---- */
 
 /* 2.7 step 5: Valid + IsRunning -> IRR in the target's page, one doorbell to its core. */
 TEST(avic_emu_ipi_physical_running)
@@ -518,7 +527,7 @@ TEST(avic_emu_icr_busy_bit)
 	CHECK_EQ(A, send_xapic(FIXED | VAPIC_ICR_DS | 0x45, 3));
 	CHECK(irr(3, 0x45));
 	CHECK_EQ(0x45, rd(SELF, VAPIC_REG_ICR_LO));
-	/* ... and an incomplete IPI (NMI: ID 0) leaves it busy, the worst case of reference 2.12.1. */
+	/* ... and an incomplete IPI (NMI: ID 0) leaves it busy, the worst case of Table 15-27. */
 	CHECK_EQ(X, send_xapic(0x400 | 0x45, 3));
 	CHECK_EQ(0x400 | VAPIC_ICR_DS | 0x45, rd(SELF, VAPIC_REG_ICR_LO));
 }
@@ -708,7 +717,7 @@ TEST(avic_emu_ipi_broadcast_bad_page)
 	CHECK_EQ(0, nbells);
 }
 
-/* ---- Logical destinations through the logical APIC ID table (reference 2.9) ---- */
+/* ---- Logical destinations (APM Vol 2 §15.29.5.3 "Logical APIC ID Table") ---- */
 
 static void log_entry(u32 index, u8 phys_id, bool valid)
 {
@@ -808,7 +817,7 @@ TEST(avic_emu_icrh_no_side_effect)
 	CHECK_EQ(0, nbells);
 }
 
-/* ---- x2AVIC (reference 3.2-3.6) ---- */
+/* ---- x2AVIC (APM Vol 2 §15.29.10 "x2AVIC", §16.11-16.15) ---- */
 
 /* 3.4: one WRMSR 0x830 stores 31:0 at 0x300 and 63:32 at 0x310, then sends. */
 TEST(avic_emu_x2_icr_physical)
@@ -1068,7 +1077,10 @@ TEST(avic_emu_x2_permissive_msrpm)
 	CHECK_EQ(AVIC_EMU_GP, msr_rd(0x83f, &v));
 }
 
-/* Exit encodings checked against avic_hw's encoders too (one format, reference 2.12). */
+/*
+ * Exit encodings checked against avic_hw's encoders too (one format, APM Vol 2
+ * §15.29.9 "AVIC Exit Codes").
+ */
 TEST(avic_emu_exit_encoding_agrees_with_avic_hw)
 {
 	struct avic_incomplete_ipi ipi;

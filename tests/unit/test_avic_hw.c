@@ -1,14 +1,17 @@
 /*
  * tests/unit/test_avic_hw.c - the AVIC / x2AVIC hardware formats (avic/avic_hw.c).
  *
- * Behaviour under test: the physical APIC ID table entry (APM Vol 2 §15.29.5.2
- * "Physical APIC ID Table", reference 2.8), the logical APIC ID table entry and
- * its flat/cluster index (§15.29.5.3, 2.9), the VMCB pointer fields and
- * MAX_INDEX limits (§15.29.4.3, 2.2, 3.7), the doorbell (§15.29.8.2, 2.10),
- * EXITINFO1/2 of #VMEXIT 0x401 and 0x402 (§15.29.9.1-15.29.9.2, 2.12), the
- * Table 15-22 access classification (§15.29.3.1, 2.4) and the x2AVIC MSRPM
- * policy (§15.29.10, 3.3).  Expected values are written out from the
- * reference's figures and tables, not computed with the code under test.
+ * Behaviour under test (APM Vol 2): the physical APIC ID table entry
+ * (§15.29.5.2 "Physical APIC ID Table"), the logical APIC ID table entry and
+ * its flat/cluster index (§15.29.5.3 "Logical APIC ID Table"), the VMCB
+ * pointer fields and MAX_INDEX limits (§15.29.4.2 "AVIC VMCB Fields",
+ * §15.29.4.3 "Physical Address Pointer Restrictions"), the doorbell
+ * (§15.29.8.2 "Doorbell Mechanism"), EXITINFO1/2 of #VMEXIT 0x401 and 0x402
+ * (§15.29.9.1 "AVIC IPI Delivery Not Completed", §15.29.9.2 "AVIC Access to
+ * Un-accelerated vAPIC register"), the Table 15-22 access classification
+ * (§15.29.3.1 "Virtual APIC Register Accesses") and the x2AVIC MSRPM policy
+ * (§15.29.10 "x2AVIC").  Expected values are written out from the APM's
+ * figures and tables, not computed with the code under test.
  * A failure means the hypervisor, the AVIC model and the CPU would disagree
  * on a bit: a lost doorbell, a wrong IPI target, a VMRUN that fails, a
  * trap handled as a fault (RIP advanced twice), or an x2APIC MSR reaching
@@ -122,7 +125,11 @@ TEST(avic_hw_phys_max_index)
 {
 	u32 mi = 0x777;
 
-	/* Reference 2.2/3.7: usable IDs 0xfe, 0x1ff, 0xfff; VMRUN limits 255, 511, 4095. */
+	/*
+	 * Usable IDs 0xfe, 0x1ff, 0xfff; VMRUN limits 255, 511, 4095 (APM Vol 2
+	 * §15.29.4.3 "Physical Address Pointer Restrictions", §15.29.5.2: ID FFh
+	 * is the broadcast).
+	 */
 	CHECK_EQ(0xfe, avic_phys_max_apic_id(AVIC_HW_XAVIC));
 	CHECK_EQ(0x1ff, avic_phys_max_apic_id(AVIC_HW_X2AVIC));
 	CHECK_EQ(0xfff, avic_phys_max_apic_id(AVIC_HW_X2AVIC_EXT));
@@ -216,7 +223,7 @@ TEST(avic_hw_logical_index_dfr_ldr)
 	/*
 	 * Aliasing: the same logical ID in flat and in cluster mode (0x01) lands
 	 * on one entry, and so do two vCPUs with equal LDRs: the caller sees
-	 * equal indexes and has to inhibit (reference 2.14).
+	 * equal indexes and has to inhibit (KVM's LOGICAL_ID_ALIASED).
 	 */
 	CHECK_EQ(avic_logical_index(flat, 0x01000000u), avic_logical_index(cluster, 0x01000000u));
 	/* Same ID, different meaning: 0x12 is no flat ID but cluster 1 bit 1. */
@@ -309,7 +316,7 @@ static void check_kind_at(int line, u32 off, int rd, int wr, bool extlvt)
 
 TEST(avic_hw_table_15_22)
 {
-	/* Values from reference 2.4, row by row. */
+	/* Values from APM Vol 2 §15.29.3.1, Table 15-22, row by row. */
 	check_kind(0x020, A, T);        /* APIC ID */
 	check_kind(0x030, A, F);        /* Version */
 	check_kind(0x080, A, A);        /* TPR: accelerated */
@@ -364,7 +371,7 @@ TEST(avic_hw_table_15_22_rows)
 	const struct avic_reg_access *t = avic_reg_access_table(&n);
 	const struct avic_reg_access *r;
 
-	CHECK_EQ(32, n);        /* the reference table has 32 rows */
+	CHECK_EQ(32, n);        /* Table 15-22 has 32 rows */
 	for (i = 0; i < n; i++) {
 		CHECK(t[i].count >= 1);
 		CHECK((t[i].offset & 0xf) == 0);
@@ -387,7 +394,8 @@ TEST(avic_hw_table_15_22_rows)
 }
 
 /*
- * Reference 2.12.2: the NOACCEL trap offsets are exactly ID, EOI, RRD, LDR,
+ * APM Vol 2 §15.29.3.1, Table 15-22, and §15.29.9.2 "AVIC Access to
+ * Un-accelerated vAPIC register": the NOACCEL trap offsets are exactly ID, EOI, RRD, LDR,
  * DFR, SVR, ESR, ICR, the six LVTs, TMICT and TDCR, all writes; every other
  * NOACCEL exit is a fault.  Checked over the whole page, written out here
  * independently of the row table.
@@ -594,7 +602,7 @@ TEST(avic_hw_noaccel_roundtrip)
 
 /* ---- 6. x2AVIC MSRPM policy ---- */
 
-/* Reference 3.3, written out MSR by MSR. */
+/* The x2AVIC MSR policy (avic/avic_hw.c), written out MSR by MSR. */
 static bool expect_read_pass(u32 m)
 {
 	return m == 0x802 || m == 0x803 || m == 0x808 || m == 0x80a || m == 0x80d ||
@@ -639,7 +647,8 @@ TEST(avic_hw_x2_msrpm_apply_active)
 		CHECK_EQ(!expect_write_pass(m), msrpm_intercepted(map, m, true));
 	}
 	/*
-	 * Bytes of the map (reference 1.12: MSR 0x800 + 4k at byte 0x200 + k,
+	 * Bytes of the map (APM Vol 2 §15.11 "MSR Intercepts", Table 15-8:
+	 * MSR 0x800 + 4k at byte 0x200 + k,
 	 * read bit 2*(m%4), write bit above it; 1 = intercept):
 	 *   0x200: 0x800 II, 0x801 II, 0x802 pI, 0x803 pI         -> 10101111b
 	 *   0x202: 0x808 pp, 0x809 II, 0x80a pI, 0x80b Ip         -> 01101100b

@@ -1,7 +1,7 @@
 /*
  * tests/unit/test_exit_names.c - #VMEXIT names and counter indices.
  *
- * Codes from APM Vol 2 Appendix C (reference §1.14).  The names are part of
+ * Codes from APM Vol 2 Appendix C "SVM Intercept Exit Codes".  The names are part of
  * the result-line contract (EXITS lines parsed by run.sh and the integration
  * tests) and the indices size the per-exit counters: a failure means a
  * counter lands in the wrong slot or a result line changes its wording.

@@ -1,7 +1,7 @@
 /*
  * tests/unit/test_iopm.c - I/O permission map encoding.
  *
- * APM Vol 2 §15.10.1 "I/O Permissions Map" (reference §1.13): bit p of the
+ * APM Vol 2 §15.10.1 "I/O Permissions Map": bit p of the
  * 12 KiB map is port p; an access of s bytes checks ports p..p+s-1, reaching
  * into the third page for ports near 0xFFFF.  A failure means a guest port
  * access would exit when it should not, or (worse) reach real hardware.

@@ -1,7 +1,7 @@
 /*
  * tests/unit/test_msrpm.c - MSR permission map encoding.
  *
- * APM Vol 2 §15.11 "MSR Intercepts" (reference §1.12): 2 bits per MSR, read
+ * APM Vol 2 §15.11 "MSR Intercepts" (Table 15-8): 2 bits per MSR, read
  * bit low, write bit high, three 8K-MSR ranges at bytes 0x0, 0x800, 0x1000;
  * 0x1800-0x1fff reserved.  A failure means a guest MSR access would be passed
  * through when it should exit (or the reverse) on real hardware.
@@ -97,7 +97,7 @@ TEST(msrpm_neighbours_untouched)
 	CHECK(msrpm_intercepted(map, 0xc0000081, true));
 }
 
-/* Reference §1.12: the x2APIC MSRs 0x800-0x8FF are bytes 0x200-0x23F. */
+/* APM Vol 2 §15.11, Table 15-8: the x2APIC MSRs 0x800-0x8FF are bytes 0x200-0x23F. */
 TEST(msrpm_x2apic_bytes)
 {
 	u32 msr;

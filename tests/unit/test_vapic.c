@@ -2,12 +2,12 @@
  * tests/unit/test_vapic.c - the software virtual local APIC (avic/vapic.c).
  *
  * Behaviour under test: APM Vol 2 Chapter 16 "Advanced Programmable Interrupt
- * Controller (APIC)" as summarised in reference Part 5: reset values (Table
+ * Controller (APIC)": reset values (Table
  * 16-2), x2APIC MSR access rules (Table 16-6, §16.11-16.15), IRR/ISR/TMR, PPR
  * and EOI (§16.6.3-16.6.4), ESR (§16.4.6), ICR (§16.5, §16.13), destination
  * matching (§16.6.1, §16.14), IA32_APIC_BASE transitions (§16.3.1, §16.9) and
  * the timer divide/count arithmetic (§16.4.1), on a page in the AVIC backing
- * page layout (§15.29.3, reference §2.3).  A failure means a guest would see
+ * page layout (§15.29.3 "AVIC Backing Page").  A failure means a guest would see
  * an APIC that differs from the architecture (wrong #GP, lost or misrouted
  * interrupt, wrong priority).
  */
@@ -854,7 +854,8 @@ TEST(vapic_tmcct_table)
 }
 
 /*
- * TSC-deadline mode (reference 5.8): LVT timer bit 18 is writable only when
+ * TSC-deadline mode (Intel SDM Vol 3 §11.5.4.1 "TSC-Deadline Mode"; the APM
+ * has no such mode): LVT timer bit 18 is writable only when
  * the hypervisor advertises CPUID 1 ECX[24]; entering or leaving the mode
  * cancels the count (TMICT and TMCCT read 0).
  */

@@ -6,7 +6,8 @@
  * redirection table and its RO bits) and when a pin sends a message: edge
  * entries on a rising edge of the polarity-adjusted line, level entries while
  * asserted with Remote IRR clear, Remote IRR cleared by the local APIC's EOI
- * broadcast and the line re-sampled then (reference 2.6, 4.1, 5.6), masking,
+ * broadcast and the line re-sampled then (APM Vol 2 §16.6.3 "Accepting System and IPI
+ * Interrupts": the EOI message for a TMR-set vector), masking,
  * and the accesses that hit no register.  A failure means a guest would lose
  * an interrupt, get one twice, hang on a stuck Remote IRR, or see registers
  * that differ from the datasheet.

@@ -1,8 +1,8 @@
 /*
  * tests/unit/test_vmcb_layout.c - the VMCB layout of svm/vmcb.h at run time.
  *
- * APM Vol 2 Appendix B, Tables B-1 (control area) and B-2 (state-save
- * area); reference §1.5 and §1.11.  svm/vmcb.h already checks these with
+ * APM Vol 2 Appendix B, Table B-1 "VMCB Layout, Control Area" and Table B-2
+ * "VMCB Layout, State Save Area".  svm/vmcb.h already checks these with
  * _Static_assert; this repeats them through a real object so that a header
  * edited under #ifdef, or a compiler that lays the struct out differently
  * for the host, still fails here.  A failure means VMRUN would read the
@@ -131,7 +131,7 @@ TEST(vmcb_layout_segment)
 	CHECK_EQ(0x11, raw[15]);
 }
 
-/* Bits the hypervisor depends on (Table B-1, reference §1.6-1.8). */
+/* Bits the hypervisor depends on (Table B-1; EVENTINJ: §15.20 "Event Injection"). */
 TEST(vmcb_layout_bits)
 {
 	CHECK_EQ(0x1, INTERCEPT2_VMRUN);
