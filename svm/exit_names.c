@@ -1,8 +1,8 @@
 /*
  * svm/exit_names.c - #VMEXIT code names.
  *
- * Codes as in APM Vol 2 Appendix C "SVM Intercept Exit Codes" (reference
- * §1.14).  Every name is a string literal, so svm_exit_name() is safe to
+ * Codes as in APM Vol 2 Appendix C "SVM Intercept Exit Codes" (Table C-1).
+ * Every name is a string literal, so svm_exit_name() is safe to
  * call from any CPU at any time (no shared buffer).
  */
 #include "svm/exit_names.h"

@@ -13,7 +13,7 @@
 
 /*
  * VMEXIT_INVALID test that also matches QEMU 7.2's zero-extended
- * 0x00000000FFFFFFFF (qemu-tcg-facts.md): compare the low 32 bits, never
+ * 0x00000000FFFFFFFF: compare the low 32 bits, never
  * exit_code == SVM_EXIT_INVALID.
  */
 static inline bool svm_exit_is_invalid(u64 exit_code)

@@ -86,7 +86,10 @@
  * space; APM Vol 2 §16.3.4 "APIC Version Register").
  */
 #define VERSION_VALUE   0x00050010u
-/* ICR low as it reads back: DS (12) reads 0, bit 13 reserved, RRS 00, 31:20 reserved (5.4). */
+/*
+ * ICR low as it reads back: DS (12) reads 0, bit 13 reserved, RRS 00, 31:20
+ * reserved (APM Vol 2 Figure 16-18).
+ */
 #define ICR_LO_READABLE 0x000ccfffu
 /* x2APIC ICR: bits 31:20, 17:16, 13, 12 MBZ (APM Vol 2 §16.13, Figure 16-34). */
 #define X2_ICR_MBZ      0xfff33000u
@@ -269,8 +272,9 @@ static u32 ref_x2apic_ldr(u32 id)
 }
 
 /*
- * Writable (stored) bits of each LVT, APM Vol 2 §16.4 figures (reference
- * 5.8); timer bit 18 only when TSC-deadline mode is advertised.
+ * Writable (stored) bits of each LVT, APM Vol 2 §16.4 "Local Interrupts"
+ * figures; timer bit 18 only when TSC-deadline mode is advertised (Intel SDM
+ * Vol 3 §11.5.4.1 "TSC-Deadline Mode").
  */
 static u32 ref_lvt_bits(u32 off, bool tscdl)
 {
@@ -893,7 +897,10 @@ static void op_mmio_write(unsigned i, u32 off, u32 val)
 		FZ_CHECK(rc == -VAPIC_NOT_DECODED, "MMIO write 0x%x not decoded: rc %d", off, rc);
 	} else {
 		FZ_CHECK(rc == 0, "MMIO write 0x%x: rc %d (MMIO never faults)", off, rc);
-		/* Only aligned registers inside the page; SELF_IPI is x2APIC only (5.1). */
+		/*
+		 * Only aligned registers inside the page; SELF_IPI is x2APIC
+		 * only (APM Vol 2 Table 16-6).
+		 */
 		if (ref_xapic_ira(off))
 			m_error(&m, ESR_IRA);
 		else if (off < PAGE_SIZE && !(off & 0xf))
@@ -960,12 +967,18 @@ static void op_msr_write(unsigned i, u32 msr, u64 val)
 
 		switch (msr) {
 		case 0x830:
-			/* One WRMSR sends; the page keeps 31:0 at 0x300, 63:32 at 0x310 (3.4). */
+			/*
+			 * One WRMSR sends; the page keeps 31:0 at 0x300, 63:32
+			 * at 0x310 (APM Vol 2 §15.29.10 "x2AVIC").
+			 */
 			wr(m.page, R_ICR_HI, (u32)(val >> 32));
 			m_write_reg(&m, R_ICR_LO, lo);
 			break;
 		case 0x83f:
-			/* SELF_IPI: Fixed, edge, to self; in IRR when WRMSR completes (5.11). */
+			/*
+			 * SELF_IPI: Fixed, edge, to self; in IRR when WRMSR
+			 * completes (APM Vol 2 §16.15).
+			 */
 			if (vec < 16) {
 				m_error(&m, ESR_SIV);
 			} else if (m_accept(&m, vec, false)) {
@@ -1233,7 +1246,7 @@ static bool checked_match(unsigned t, const struct vapic_icr *icr, u32 src_id)
 
 /*
  * Deliver an IPI the way the hypervisor would: Fixed to every matching
- * vAPIC, lowest priority to one of them (any choice is allowed, 5.5), INIT
+ * vAPIC, lowest priority to one of them (any choice is allowed, APM Vol 2 §16.6.2), INIT
  * as the INIT signal; SMI/NMI/SIPI bypass the APIC registers.
  */
 static void route(unsigned src, const struct vapic_icr *icr)

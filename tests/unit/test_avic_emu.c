@@ -395,7 +395,7 @@ TEST(avic_emu_action_table_matches_avic_hw)
 	}
 }
 
-/* Bytes +4..+15 of a register are undefined (2.4 notes): no TPR action, no exit. */
+/* Bytes +4..+15 of a register are undefined (APM Vol 2 §15.29.3.1): no TPR action, no exit. */
 TEST(avic_emu_sub_register_offset)
 {
 	u32 v = 0;
@@ -505,7 +505,10 @@ TEST(avic_emu_eoi_nothing_in_service)
 
 /* ---- IPIs through ICRL, xAVIC (APM Vol 2 §15.29.6.1 "Interprocessor Interrupts", §15.29.9.1) ---- */
 
-/* 2.7 step 5: Valid + IsRunning -> IRR in the target's page, one doorbell to its core. */
+/*
+ * APM Vol 2 §15.29.6.1 "Interprocessor Interrupts" step 5: Valid + IsRunning ->
+ * IRR in the target's page, one doorbell to its core.
+ */
 TEST(avic_emu_ipi_physical_running)
 {
 	setup(false);
@@ -544,7 +547,7 @@ TEST(avic_emu_ipi_uses_table_entry)
 	CHECK_EQ(0x7ab, bells[0]);
 }
 
-/* 2.7 step 6, Table 15-27 ID 1: IRR is set, then exit with the target's index. */
+/* APM Vol 2 §15.29.6.1 step 6, Table 15-27 ID 1: IRR is set, then exit with the target's index. */
 TEST(avic_emu_ipi_target_not_running)
 {
 	setup(false);
@@ -589,7 +592,10 @@ TEST(avic_emu_ipi_invalid_backing_page)
 	CHECK_EQ(0, irr_count(6));
 }
 
-/* Table 15-27 ID 0 (2.7): only Fixed + edge is accelerated; the rest exits, nothing done. */
+/*
+ * Table 15-27 ID 0 (APM Vol 2 §15.29.3.1, ICRL): only Fixed + edge is
+ * accelerated; the rest exits, nothing done.
+ */
 TEST(avic_emu_ipi_invalid_interrupt_type)
 {
 	static const u32 icrl[] = {
@@ -624,7 +630,7 @@ TEST(avic_emu_ipi_invalid_vector)
 	CHECK_EQ(0, irr_count(SELF));
 }
 
-/* 2.7 step 1: shorthand Self -> own IRR, no table, no doorbell. */
+/* APM Vol 2 §15.29.6.1 step 1: shorthand Self -> own IRR, no table, no doorbell. */
 TEST(avic_emu_ipi_self_shorthand)
 {
 	setup(false);
@@ -650,7 +656,8 @@ TEST(avic_emu_ipi_self_directed_no_doorbell)
 }
 
 /*
- * 2.7 steps 2, 4-6: all-including-self covers every entry to MAX_INDEX, skips
+ * APM Vol 2 §15.29.6.1 "Interprocessor Interrupts" steps 2, 4-6:
+ * all-including-self covers every entry to MAX_INDEX, skips
  * V=0 silently, rings each running remote target once, and reports the first
  * target that is not running (ID 1, physical index).
  */
@@ -686,7 +693,7 @@ TEST(avic_emu_ipi_all_excluding_self)
 	CHECK_EQ(NVCPU - 1, nbells);
 }
 
-/* 2.7 step 2: destination 0xFF is the xAPIC broadcast, physical or logical. */
+/* APM Vol 2 §15.29.6.1 step 2: destination 0xFF is the xAPIC broadcast, physical or logical. */
 TEST(avic_emu_ipi_broadcast_0xff)
 {
 	int i;
@@ -744,7 +751,10 @@ TEST(avic_emu_ipi_logical_flat)
 	CHECK_EQ(0, nbells);
 }
 
-/* Every addressed entry must be valid (2.9): ID 2 with the logical index, nothing delivered. */
+/*
+ * Every addressed entry must be valid (APM Vol 2 §15.29.6.1 step 3): ID 2 with
+ * the logical index, nothing delivered.
+ */
 TEST(avic_emu_ipi_logical_invalid_entry)
 {
 	setup(false);
@@ -795,7 +805,7 @@ TEST(avic_emu_ipi_logical_exit_index)
 	check_0x401(0x14000000000008a4ULL, 0x300000006ULL);
 }
 
-/* Two logical IDs of one vCPU (aliasing, 2.14): one IRR bit, one doorbell. */
+/* Two logical IDs of one vCPU (aliasing): one IRR bit, one doorbell. */
 TEST(avic_emu_ipi_logical_alias_once)
 {
 	setup(false);
@@ -807,7 +817,7 @@ TEST(avic_emu_ipi_logical_alias_once)
 	CHECK_EQ(HOST(2), bells[0]);
 }
 
-/* ICRH writes are allowed and have no side effect (2.7). */
+/* ICRH writes are allowed and have no side effect (APM Vol 2 §15.29.3.1). */
 TEST(avic_emu_icrh_no_side_effect)
 {
 	setup(false);
@@ -819,7 +829,10 @@ TEST(avic_emu_icrh_no_side_effect)
 
 /* ---- x2AVIC (APM Vol 2 §15.29.10 "x2AVIC", §16.11-16.15) ---- */
 
-/* 3.4: one WRMSR 0x830 stores 31:0 at 0x300 and 63:32 at 0x310, then sends. */
+/*
+ * APM Vol 2 §15.29.10 "x2AVIC": one WRMSR 0x830 stores 31:0 at 0x300 and 63:32
+ * at 0x310, then sends.
+ */
 TEST(avic_emu_x2_icr_physical)
 {
 	u64 v = 0;
@@ -831,12 +844,12 @@ TEST(avic_emu_x2_icr_physical)
 	CHECK(irr(3, 0x45));
 	CHECK_EQ(1, nbells);
 	CHECK_EQ(HOST(3), bells[0]);
-	/* RDMSR 0x830 (passed through, 3.3) reads both halves back. */
+	/* RDMSR 0x830 (passed through by the policy) reads both halves back. */
 	CHECK_EQ(A, msr_rd(0x830, &v));
 	CHECK_EQ(0x0000000300000045ULL, v);
 }
 
-/* 2.12.1/3.6: EXITINFO1[63:32] is the 32-bit destination. */
+/* APM Vol 2 §15.29.9.1, Table 15-25: EXITINFO1[63:32] is the 32-bit destination. */
 TEST(avic_emu_x2_icr_exits)
 {
 	setup(true);
@@ -852,7 +865,11 @@ TEST(avic_emu_x2_icr_exits)
 	check_0x401(0x0000000100000400ULL, 0);
 }
 
-/* 3.7/A12: x2AVIC IDs above 0xFE are ordinary; only 0xFFFFFFFF is the broadcast. */
+/*
+ * x2AVIC IDs above 0xFE are ordinary; only 0xFFFFFFFF is the broadcast (APM
+ * Vol 2 §16.13 "x2APIC Interrupt Command Register (ICR) Operations"; the APM
+ * does not say whether entry 255 is special under x2AVIC).
+ */
 TEST(avic_emu_x2_ids_and_broadcast)
 {
 	int i;
@@ -894,7 +911,10 @@ TEST(avic_emu_x2_ids_and_broadcast)
 	CHECK(bells[nbells - 1] != 0x9ff);
 }
 
-/* 2.9/3.6: x2APIC logical = cluster 31:16, bitmap 15:0; target ID = cluster << 4 | bit. */
+/*
+ * APM Vol 2 §15.29.5.3: x2APIC logical = cluster 31:16, bitmap 15:0; target ID
+ * = cluster << 4 | bit.
+ */
 TEST(avic_emu_x2_icr_logical)
 {
 	setup(true);
@@ -912,7 +932,7 @@ TEST(avic_emu_x2_icr_logical)
 	check_0x401(0x0001000800000852ULL, 0x200000013ULL);
 }
 
-/* 3.4: SELF_IPI 0x83F is accelerated like a self IPI. */
+/* APM Vol 2 §15.29.10 "x2AVIC": SELF_IPI 0x83F is accelerated like a self IPI. */
 TEST(avic_emu_x2_self_ipi)
 {
 	setup(true);
@@ -929,7 +949,7 @@ TEST(avic_emu_x2_self_ipi)
 	CHECK_EQ(1, irr_count(SELF));
 }
 
-/* 2.5/3.5: TPR 0x808 accelerated; bits 63:8 reserved -> #GP. */
+/* APM Vol 2 Table 15-22, §16.11.3: TPR 0x808 accelerated; bits 63:8 reserved -> #GP. */
 TEST(avic_emu_x2_tpr)
 {
 	u64 v = 0;
@@ -946,7 +966,10 @@ TEST(avic_emu_x2_tpr)
 	CHECK_EQ(0x30, v);
 }
 
-/* 2.6/3.5: EOI 0x80B: only 0 may be written; edge accelerated, level traps. */
+/*
+ * APM Vol 2 Table 15-22, Table 16-6: EOI 0x80B: only 0 may be written; edge
+ * accelerated, level traps.
+ */
 TEST(avic_emu_x2_eoi)
 {
 	setup(true);
@@ -964,7 +987,10 @@ TEST(avic_emu_x2_eoi)
 	CHECK(!vec_test(SELF, VAPIC_REG_ISR, 0x40));
 }
 
-/* 3.4: x2APIC ICR reserved bits and reserved message types are #GP; nothing stored or sent. */
+/*
+ * APM Vol 2 §16.13: x2APIC ICR reserved bits and reserved message types are
+ * #GP; nothing stored or sent.
+ */
 TEST(avic_emu_x2_icr_gp)
 {
 	static const u64 bad[] = {
@@ -989,7 +1015,7 @@ TEST(avic_emu_x2_icr_gp)
 	CHECK_EQ(0, nbells);
 }
 
-/* 3.2/3.3: what the x2AVIC MSRPM intercepts never reaches AVIC. */
+/* APM Vol 2 §15.29.10 "x2AVIC": what the x2AVIC MSRPM intercepts never reaches AVIC. */
 TEST(avic_emu_x2_intercepted_by_msrpm)
 {
 	static const u32 rd_intercepted[] = { 0x800, 0x809, 0x80b, 0x80c, 0x80e, 0x831, 0x839, 0x83f, 0x840 };
@@ -1010,7 +1036,7 @@ TEST(avic_emu_x2_intercepted_by_msrpm)
 	CHECK_EQ(0, irr_count(1));
 }
 
-/* 3.3: the passed-through reads come from the backing page (ID: the full 32-bit x2APIC ID). */
+/* The passed-through reads come from the backing page (ID: the full 32-bit x2APIC ID). */
 TEST(avic_emu_x2_reads_from_page)
 {
 	static const u32 msrs[] = { 0x802, 0x803, 0x808, 0x80a, 0x80d, 0x80f, 0x810, 0x817, 0x818,
@@ -1030,9 +1056,9 @@ TEST(avic_emu_x2_reads_from_page)
 }
 
 /*
- * 3.2 order with an MSRPM that passes more than the policy: the x2APIC checks
+ * APM Vol 2 §15.29.10 order with an MSRPM that passes more than the policy: the x2APIC checks
  * (#GP) come first, then Table 15-22 (trap/fault with the MMIO-equivalent
- * offset).  This is how a too-permissive MSRPM shows up, e.g. LVTT (3.3).
+ * offset).  This is how a too-permissive MSRPM shows up, e.g. LVTT.
  */
 TEST(avic_emu_x2_permissive_msrpm)
 {
@@ -1052,9 +1078,9 @@ TEST(avic_emu_x2_permissive_msrpm)
 	CHECK_EQ(X, msr_wr(0x832, 0x20040));
 	check_0x402(0x100000320ULL, 0);
 	CHECK_EQ(0x20040, rd(SELF, 0x320));
-	/* ID write: #GP (DISCREPANCY 2.4/A7: §16.12 before the "trap" row). */
+	/* ID write: #GP (APM Vol 2 §16.12 wins over Table 15-22's "trap" row). */
 	CHECK_EQ(AVIC_EMU_GP, msr_wr(0x802, 0));
-	/* EOI read: #GP (write-only, 3.5), not the "allowed" of Table 15-22. */
+	/* EOI read: #GP (write-only, Table 16-6), not the "allowed" of Table 15-22. */
 	CHECK_EQ(AVIC_EMU_GP, msr_rd(0x80b, &v));
 	/* Not x2APIC registers: RRD, DFR, ICR2, the extended space. */
 	CHECK_EQ(AVIC_EMU_GP, msr_rd(0x80c, &v));

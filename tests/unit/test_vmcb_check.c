@@ -2,9 +2,9 @@
  * tests/unit/test_vmcb_check.c - software VMRUN consistency checks and the
  * VMCB dump.
  *
- * APM Vol 2 §15.5.1 "Canonicalization and Consistency Checks" (reference
- * §1.4).  Two known-good guest states (the 64-bit and flat 32-bit states
- * that run under QEMU, qemu-tcg-facts.md) must give no problem, and each
+ * APM Vol 2 §15.5.1 "Basic Operation" (the list headed "Canonicalization and
+ * Consistency Checks").  Two known-good guest states (the 64-bit and flat
+ * 32-bit states that run under QEMU TCG) must give no problem, and each
  * rule broken alone must give exactly one problem naming the right field.
  * A failure means a VMEXIT_INVALID would be explained wrongly, or a good
  * state reported as bad.
@@ -45,7 +45,7 @@ static void common_control(struct vmcb *v)
 	v->save.g_pat = 0x0007040600070406ULL;
 }
 
-/* The 64-bit state that runs under QEMU TCG (qemu-tcg-facts.md). */
+/* The 64-bit state that runs under QEMU TCG. */
 static void state64(struct vmcb *v)
 {
 	memset(v, 0, sizeof(*v));
