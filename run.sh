@@ -690,7 +690,7 @@ if [ "$save" = 1 ]; then
 		[ "$(rank ERROR)" -le "$(rank "$verdict")" ] || verdict=ERROR
 	fi
 fi
-# --bench: TSC ticks under -icount are executed instructions << shift (qemu-tcg-facts.md).
+# --bench: TSC ticks under -icount are executed instructions << shift (QEMU's -icount rule).
 if [ "$bench" = 1 ] && [ -r "$log" ]; then
 	echo "$PROG: bench (instructions per round trip, -icount shift=$icount, -smp $smp):"
 	bench_figures=$(sed -n 's/^METRIC: bench\.\([a-z0-9_]*\)_tsc \([0-9]*\)\r*$/\1 \2/p' "$log")

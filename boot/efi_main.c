@@ -728,7 +728,7 @@ static EFI_STATUS exit_boot_services(EFI_HANDLE image)
 
 /* ---- efi_main -------------------------------------------------------------------- */
 
-/* Not EFIAPI: gnu-efi's crt0 calls it with the SysV convention (qemu-tcg-facts.md). */
+/* Not EFIAPI: gnu-efi's crt0 calls it with the SysV convention. */
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab);
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 {
