@@ -3,7 +3,7 @@
 ; Assembled as a flat binary (nasm -f bin) and copied by boot/smp.c to a page
 ; below 1 MiB that was reserved before ExitBootServices.  What happens:
 ;  1. The BSP sends INIT, then STARTUP with vector = page >> 12 (APM Vol 2
-;     §16.5 "Interprocessor Interrupts"); the AP starts in real mode at
+;     §16.5 "Interprocessor Interrupts (IPI)"); the AP starts in real mode at
 ;     CS = page << 8 (segment), IP = 0.
 ;  2. 16-bit: compute the page's linear address from CS, patch the GDT
 ;     pointer and the far-jump target (this code runs at any page), load the

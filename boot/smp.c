@@ -2,7 +2,7 @@
  * boot/smp.c - application processors are started by the hypervisor after
  * ExitBootServices: EDK2's MP library parks them again in a loop of its own
  * at ExitBootServices, so code started through MP services would not
- * survive.  Sequence (APM Vol 2 §16.5 "Interprocessor Interrupts"; the
+ * survive.  Sequence (APM Vol 2 §16.5 "Interprocessor Interrupts (IPI)"; the
  * timings are the classic MP-spec ones): INIT to all APs, 10 ms, then per
  * AP STARTUP, 200 us, a second STARTUP if it has not checked in.
  */

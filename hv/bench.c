@@ -9,7 +9,7 @@
  *   - GIF stays 0 and in_guest 1 for the whole loop, so a sender that sets
  *     this vCPU's IRR kicks it, the kick waits in GIF=0 and the next VMRUN
  *     exits with INTR at once (APM Vol 2 §15.17 "Global Interrupt Flag,
- *     STGI and CLGI"): that exit ends the loop and the run loop delivers
+ *     STGI and CLGI Instructions"): that exit ends the loop and the run loop delivers
  *     the interrupt as usual.  A host interrupt ends it the same way.
  *   - A guest can stay in the loop only by calling HC_BENCH_STEP, at most
  *     HC_BENCH_STEPS_MAX times per arming: the watchdog and the abort flag

@@ -1,8 +1,8 @@
 /*
  * hv/host_apic.c - driver for the physical local APIC of each host CPU.
  * See hv/host_apic.h.  APM Vol 2 §16.3 "Local APIC", §16.5 "Interprocessor
- * Interrupts", §16.9 "Detecting and Enabling x2APIC Mode", §16.13
- * "x2APIC Interrupt Command Register".  The mode decision and the encodings
+ * Interrupts (IPI)", §16.9 "Detecting and Enabling x2APIC Mode", §16.13
+ * "x2APIC Interrupt Command Register (ICR) Operations".  The mode decision and the encodings
  * are in hv/host_apic_mode.c.
  */
 #include "hv/host_apic.h"

@@ -57,7 +57,7 @@ enum vcpu_end {
 #define STOP_UNSUPPORTED 105    /* the guest used something we do not emulate */
 #define STOP_HV_BUG     106     /* the hypervisor's own structures are wrong (AVIC tables) */
 
-/* Where a vCPU is in the INIT/SIPI protocol (APM Vol 2 §16.5 "Interprocessor Interrupts"). */
+/* Where a vCPU is in the INIT/SIPI protocol (APM Vol 2 §16.5 "Interprocessor Interrupts (IPI)"). */
 enum vcpu_mp_state {
 	VCPU_MP_RUNNABLE = 0,   /* runs (or is halted) */
 	VCPU_MP_WAIT_SIPI,      /* after INIT: waits for a STARTUP IPI */

@@ -265,7 +265,7 @@ FZ_NOCOV static u32 ref_ppr(const u8 *page)
 	return isrv & 0xf0;
 }
 
-/* APM Vol 2 §16.14 "x2APIC Logical Destination": ID[19:4] in 31:16, 1 << ID[3:0]. */
+/* APM Vol 2 §16.14 "Logical Destination Register": ID[19:4] in 31:16, 1 << ID[3:0]. */
 static u32 ref_x2apic_ldr(u32 id)
 {
 	return (((id >> 4) & 0xffff) << 16) | (1u << (id & 0xf));
