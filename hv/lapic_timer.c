@@ -1,0 +1,125 @@
+/*
+ * hv/lapic_timer.c - the local APIC timer of each vCPU: one-shot, periodic
+ * and TSC-deadline, with deadlines in host TSC; the virtual APIC bus clock
+ * is the TSC itself (1 bus tick = 1 TSC tick), so TMCCT and the deadline
+ * are exact under QEMU -icount.  The run loop arms the host timer for
+ * vcpu->timer_deadline (lapic_before_entry, lapic_block).
+ */
+#include "hv/lapic_internal.h"
+#include "lib/x86.h"
+
+/* ---- the timer ----------------------------------------------------------------- */
+
+/*
+ * Re-arms the timer after a write to LVT timer, TMICT or TDCR (APM Vol 2
+ * §16.4.1 "APIC Timer Operation").  Counting starts at the TMICT write;
+ * changing only the divisor or the mode keeps the start time.  A one-shot
+ * count that reached 0 stays at 0 whatever the LVT says afterwards, also
+ * in periodic mode: only a TMICT write starts a count (§16.4.1; Intel SDM
+ * Vol 3 §11.5.4 "APIC Timer").  With apic_lock held.
+ */
+void lapic_timer_update(struct vcpu *vcpu)
+{
+	struct vapic *a = &vcpu->apic;
+	u32 lvt = vapic_get_reg(a, VAPIC_REG_LVT_TIMER);
+	u32 tmict = vapic_get_reg(a, VAPIC_REG_TMICT);
+	u32 div = vapic_timer_divisor(vapic_get_reg(a, VAPIC_REG_TDCR));
+	u64 now = rdtsc();
+
+	if (LVT_TIMER_MODE(lvt) == LVT_TIMER_TSC_DEADLINE) {
+		/*
+		 * TMICT is ignored in TSC-deadline mode; the MSR arms it, in
+		 * guest TSC (host TSC + TSC_OFFSET).  A deadline already past
+		 * fires at once (reference 5.8).
+		 */
+		u64 guest_now = now + ctl(vcpu)->tsc_offset;
+
+		vcpu->timer_period = 0;
+		if (!vcpu->tsc_deadline)
+			vcpu->timer_deadline = 0;
+		else if (vcpu->tsc_deadline <= guest_now)
+			vcpu->timer_deadline = now;
+		else
+			vcpu->timer_deadline = now + (vcpu->tsc_deadline - guest_now);
+		vapic_set_reg(a, VAPIC_REG_TMCCT, 0);
+		return;
+	}
+	vcpu->tsc_deadline = 0;
+	if (!tmict || vcpu->timer_ended) {
+		vcpu->timer_deadline = 0;
+		vcpu->timer_period = 0;
+		return;
+	}
+	if (vcpu->timer_divisor != div || !vcpu->timer_start)
+		vcpu->timer_start = now;
+	vcpu->timer_divisor = div;
+	vcpu->timer_period = (u64)tmict * div;
+	if (vcpu->timer_start > now)
+		vcpu->timer_start = now;
+	vcpu->timer_deadline = vcpu->timer_start + vcpu->timer_period;
+	/*
+	 * Still ahead, or passed since the last lapic_timer_check (the host
+	 * held this CPU between the TMICT write's TSC read and ours, or the
+	 * write moved the end into that gap): the next check fires it.  Only
+	 * an end that a check has already seen pass was fired (or masked)
+	 * there and must not fire again.
+	 */
+	if (vcpu->timer_deadline > now || vcpu->timer_deadline > vcpu->timer_checked)
+		return;
+	if (LVT_TIMER_MODE(lvt) == LVT_TIMER_PERIODIC)
+		vcpu->timer_deadline += ((now - vcpu->timer_deadline) / vcpu->timer_period + 1) *
+					vcpu->timer_period;
+	else {
+		vcpu->timer_deadline = 0;       /* a one-shot count that ended (masked or not) fired already */
+		vcpu->timer_ended = true;
+	}
+}
+
+/* TMICT write: a fresh count from now. */
+void lapic_timer_restart(struct vcpu *vcpu)
+{
+	vcpu->timer_ended = false;
+	vcpu->timer_start = rdtsc();
+	vcpu->timer_divisor = vapic_timer_divisor(vapic_get_reg(&vcpu->apic, VAPIC_REG_TDCR));
+	lapic_timer_update(vcpu);
+}
+
+/* TMCCT on a read: computed from the TSC (with apic_lock held). */
+void lapic_timer_tmcct(struct vcpu *vcpu)
+{
+	struct vapic *a = &vcpu->apic;
+	u32 lvt = vapic_get_reg(a, VAPIC_REG_LVT_TIMER);
+	u32 tmict = vapic_get_reg(a, VAPIC_REG_TMICT), v = 0;
+
+	if (LVT_TIMER_MODE(lvt) != LVT_TIMER_TSC_DEADLINE && tmict && vcpu->timer_start && !vcpu->timer_ended)
+		v = vapic_tmcct(tmict, vcpu->timer_divisor, rdtsc() - vcpu->timer_start,
+				LVT_TIMER_MODE(lvt) == LVT_TIMER_PERIODIC);
+	vapic_set_reg(a, VAPIC_REG_TMCCT, v);
+}
+
+/* Fires an expired timer into IRR (with apic_lock held). */
+void lapic_timer_check(struct vcpu *vcpu, u64 now)
+{
+	struct vapic *a = &vcpu->apic;
+	u32 lvt;
+
+	if (now > vcpu->timer_checked)
+		vcpu->timer_checked = now;
+	if (!vcpu->timer_deadline || now < vcpu->timer_deadline)
+		return;
+	lvt = vapic_get_reg(a, VAPIC_REG_LVT_TIMER);
+	if (!(lvt & VAPIC_LVT_M))
+		vapic_accept(a, (u8)lvt, false);
+	if (LVT_TIMER_MODE(lvt) == LVT_TIMER_PERIODIC && vcpu->timer_period) {
+		/* Missed periods are merged into one interrupt, as IRR would. */
+		u64 behind = (now - vcpu->timer_deadline) / vcpu->timer_period + 1;
+
+		vcpu->timer_deadline += behind * vcpu->timer_period;
+	} else {
+		vcpu->timer_deadline = 0;
+		if (LVT_TIMER_MODE(lvt) == LVT_TIMER_TSC_DEADLINE)
+			vcpu->tsc_deadline = 0;         /* the MSR reads 0 once it fired (reference 5.8) */
+		else
+			vcpu->timer_ended = true;       /* the one-shot count is at 0 (lapic_timer_update) */
+	}
+}
