@@ -7,10 +7,16 @@
 #define HV_LAPIC_INTERNAL_H
 
 #include "hv/lapic.h"
+#include "lib/x86.h"
 
 /* The vCPU's page is its apic.page; these are short names for the run loop. */
 static inline struct vmcb_control *ctl(struct vcpu *v) { return &v->vmcb->control; }
 static inline struct vmcb_save *save(struct vcpu *v) { return &v->vmcb->save; }
+
+static inline bool lapic_guest_if(struct vcpu *vcpu)
+{
+	return (save(vcpu)->rflags & RFLAGS_IF) != 0;
+}
 
 /* LVT timer mode, bits 18:17 (APM Vol 2 §16.4.1; TSC-deadline: reference 5.8). */
 #define LVT_TIMER_MODE(lvt)     (((lvt) >> 17) & 3)
