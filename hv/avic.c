@@ -12,7 +12,7 @@
  * model runs under the accessing vCPU's apic_lock and touches other
  * vCPUs' pages only with atomic IRR updates, as the CPU does.
  */
-#include "hv/avic.h"
+#include "hv/avic_internal.h"
 #include "hv/lapic.h"
 #include "hv/mmio.h"
 #include "hv/host_apic.h"
@@ -30,8 +30,6 @@
 _Static_assert(AVIC_INHIBIT_COUNT == ARRAY_SIZE(((struct vm *)0)->avic_inhibit_sets), "inhibit counters");
 _Static_assert(AVIC_IPI_FAILURE_COUNT == ARRAY_SIZE(((struct vcpu *)0)->avic_ipi), "0x401 cause counters");
 
-static struct vmcb_control *ctl(struct vcpu *v) { return &v->vmcb->control; }
-
 static const char *const inhibit_names[AVIC_INHIBIT_COUNT] = {
 	[AVIC_INHIBIT_IRQWIN] = "IRQWIN",
 	[AVIC_INHIBIT_X2APIC] = "X2APIC_WITHOUT_X2AVIC",
@@ -44,49 +42,6 @@ static const char *const inhibit_names[AVIC_INHIBIT_COUNT] = {
 const char *avic_inhibit_name(unsigned reason)
 {
 	return reason < AVIC_INHIBIT_COUNT ? inhibit_names[reason] : "unknown";
-}
-
-/*
- * What the run has hit, over all tests, for the coverage line that the
- * integration tests read: 0x401 causes, 0x402 registers (offset >> 4, by
- * write), inhibit reasons set and cleared.
- */
-static u64 cov_ipi[AVIC_IPI_FAILURE_COUNT];
-static u32 cov_noaccel[2][256];
-static u64 cov_inhibit_set[AVIC_INHIBIT_COUNT], cov_inhibit_clear[AVIC_INHIBIT_COUNT];
-static u64 cov_icr_busy, cov_level_eoi, cov_mode_switch_x2, cov_mode_switch_x;
-static u64 cov_hw_vmcb[3], cov_hw_problems;     /* avic_hw_vmcb_check: by AVIC_VCPU_* mode */
-static u64 cov_quirks[AVIC_EMU_QUIRK_COUNT], cov_late_lookups, cov_doorbells_lost;
-
-/*
- * What silicon may do that the APM does not describe, handled anyway
- * (reserved EXITINFO bits, unknown 0x401 causes, a 0x402 where Table 15-22
- * accelerates, a level EOI for a vector not the highest in service): each
- * kind logged the first time in the run, all counted (the AVIC line, the
- * coverage line; the probe table shows the register).
- */
-enum avic_departure {
-	DEP_IPI_RSVD,           /* 0x401 EXITINFO2[31:12] set */
-	DEP_IPI_CAUSE,          /* 0x401 cause above 5 */
-	DEP_NOACCEL_RSVD,       /* 0x402 EXITINFO1 bits outside 32 and 11:4 */
-	DEP_NOACCEL_ACCEL,      /* 0x402 for an access Table 15-22 accelerates */
-	DEP_EOI_VECTOR,         /* level EOI: EXITINFO2 is not the highest in-service vector */
-	DEP_COUNT,
-};
-
-static const char *const departure_names[DEP_COUNT] = {
-	"0x401_reserved_bits", "0x401_unknown_cause", "0x402_reserved_bits", "0x402_accelerated_access",
-	"eoi_vector_mismatch",
-};
-static u64 cov_departures[DEP_COUNT];
-
-static void avic_departure(struct vcpu *vcpu, enum avic_departure d, u64 info1, u64 info2, const char *what)
-{
-	vcpu->vm->avic_departures++;
-	if (__atomic_fetch_add(&cov_departures[d], 1, __ATOMIC_RELAXED) == 0)
-		hv_warn("avic", "%s/%u: not as the APM describes (%s): %s; EXITINFO1 0x%llx EXITINFO2 0x%llx; "
-			"handled, counted, logged only this first time", vcpu->vm->test->name, vcpu->index,
-			departure_names[d], what, (unsigned long long)info1, (unsigned long long)info2);
 }
 
 bool avic_vm(const struct vm *vm)
@@ -390,10 +345,10 @@ static void avic_inhibit_change(struct vm *vm, unsigned reason, bool on, struct 
 	__atomic_store_n(&vm->avic_inhibit, on ? (old | bit) : (old & ~bit), __ATOMIC_SEQ_CST);
 	if (on) {
 		vm->avic_inhibit_sets[reason]++;
-		__atomic_fetch_add(&cov_inhibit_set[reason], 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&avic_cov.inhibit_set[reason], 1, __ATOMIC_RELAXED);
 	} else {
 		vm->avic_inhibit_clears[reason]++;
-		__atomic_fetch_add(&cov_inhibit_clear[reason], 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&avic_cov.inhibit_clear[reason], 1, __ATOMIC_RELAXED);
 	}
 	hv_info("avic", "%s/%u: inhibit %s %s (inhibits now 0x%x)", vm->test->name, by ? by->index : 0,
 		avic_inhibit_name(reason), on ? "set" : "cleared", vm->avic_inhibit);
@@ -555,7 +510,7 @@ static void avic_hw_problem(void *ctx, const char *field, const char *problem)
 	struct vcpu *vcpu = ctx;
 
 	vcpu->avic_hw_problems++;
-	__atomic_fetch_add(&cov_hw_problems, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&avic_cov.hw_problems, 1, __ATOMIC_RELAXED);
 	hv_err("avic", "HYPERVISOR BUG: %s/%u: the VMCB apic=avic would run (AVIC mode %u): %s: %s",
 	       vcpu->vm->test->name, vcpu->index, vcpu->avic_mode, field, problem);
 }
@@ -587,7 +542,7 @@ static void avic_hw_vmcb_check(struct vcpu *vcpu, u8 mode)
 	char why[96];
 
 	memcpy(w, vcpu->vmcb, sizeof(*w));
-	__atomic_fetch_add(&cov_hw_vmcb[mode], 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&avic_cov.hw_vmcb[mode], 1, __ATOMIC_RELAXED);
 	if (avic_vmcb_fields(vcpu, c)) {
 		avic_hw_problem(vcpu, "control.avic_*", "a table or page address the fields cannot hold");
 	} else {
@@ -633,7 +588,7 @@ void avic_before_entry(struct vcpu *vcpu)
 		mode = a->x2apic ? AVIC_VCPU_X2AVIC : AVIC_VCPU_XAVIC;
 	if (mode != vcpu->avic_mode) {
 		if (mode != AVIC_VCPU_OFF && vcpu->avic_mode != AVIC_VCPU_OFF)
-			__atomic_fetch_add(mode == AVIC_VCPU_X2AVIC ? &cov_mode_switch_x2 : &cov_mode_switch_x, 1,
+			__atomic_fetch_add(mode == AVIC_VCPU_X2AVIC ? &avic_cov.mode_switch_x2 : &avic_cov.mode_switch_x, 1,
 					   __ATOMIC_RELAXED);
 		__atomic_store_n(&vcpu->avic_mode, mode, __ATOMIC_SEQ_CST);
 		vcpu->avic_mode_switches++;
@@ -668,7 +623,7 @@ static void avic_icr_idle(struct vcpu *vcpu)
 
 	spin_lock(&vcpu->apic_lock);
 	if (vapic_get_reg(a, VAPIC_REG_ICR_LO) & VAPIC_ICR_DS) {
-		__atomic_fetch_add(&cov_icr_busy, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&avic_cov.icr_busy, 1, __ATOMIC_RELAXED);
 		vapic_set_reg(a, VAPIC_REG_ICR_LO, vapic_get_reg(a, VAPIC_REG_ICR_LO) & ~VAPIC_ICR_DS);
 	}
 	spin_unlock(&vcpu->apic_lock);
@@ -747,7 +702,7 @@ static enum exit_action avic_incomplete_ipi(struct vcpu *vcpu, u64 info1, u64 in
 	}
 	if (ipi.cause < AVIC_IPI_FAILURE_COUNT) {
 		vcpu->avic_ipi[ipi.cause]++;
-		__atomic_fetch_add(&cov_ipi[ipi.cause], 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&avic_cov.ipi[ipi.cause], 1, __ATOMIC_RELAXED);
 	}
 	avic_icr_idle(vcpu);
 
@@ -840,7 +795,7 @@ static void avic_level_eoi(struct vcpu *vcpu, u64 info1, u64 info2, u8 reported)
 	bool ended_by_cpu;
 	int top;
 
-	__atomic_fetch_add(&cov_level_eoi, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&avic_cov.level_eoi, 1, __ATOMIC_RELAXED);
 	spin_lock(&vcpu->apic_lock);
 	top = vapic_highest_isr(a);
 	ended_by_cpu = top != reported && !vapic_isr_test(a, reported) && lapic_level_accepted(vcpu, reported);
@@ -918,7 +873,7 @@ static enum exit_action avic_noaccel(struct vcpu *vcpu, u64 info1, u64 info2)
 			       "AVIC_NOACCEL for an access Table 15-22 accelerates");
 		n.kind = (u8)avic_noaccel_kind_fallback(n.offset, n.write);
 	}
-	__atomic_fetch_add(&cov_noaccel[n.write][n.offset >> 4], 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&avic_cov.noaccel[n.write][n.offset >> 4], 1, __ATOMIC_RELAXED);
 	/*
 	 * The probe knows where its access is: RIP says what the CPU did, even
 	 * where that is not what Table 15-22 says (the difference is the
@@ -1249,7 +1204,7 @@ static int probe_cell(char *buf, size_t len, u8 e)
  * register and the same outcome on one line), differences marked:
  *   AVIC probe: x2apic 0x832 LVT timer: read accel, write #GP (table: trap)  <- DIFFERS
  */
-static void avic_print_probe(const struct vm *vm)
+void avic_print_probe(const struct vm *vm)
 {
 	u8 *t = vm->avic_probe_tab;
 
@@ -1293,126 +1248,4 @@ static void avic_print_probe(const struct vm *vm)
 				  x2 ? "x2apic" : "xapic", probed, differ,
 				  avic_vm_emulated(vm) ? "the model, apic=avic-emu" : "this CPU");
 	}
-}
-
-/* ---- results ---- */
-
-void avic_print_vm(const struct vm *vm)
-{
-	u64 emu = 0, accel = 0, ipi[AVIC_IPI_FAILURE_COUNT] = { 0 }, trap = 0, fault = 0, bells = 0, sw = 0;
-	char inh[160] = "";
-	size_t n = 0;
-
-	if (!avic_vm(vm))
-		return;
-	avic_print_probe(vm);
-	__atomic_fetch_add(&cov_doorbells_lost, vm->avic_doorbells_lost, __ATOMIC_RELAXED);
-	for (u32 q = 0; vm->avic_qs && q < AVIC_EMU_QUIRK_COUNT; q++)
-		cov_quirks[q] += vm->avic_qs->played[q];
-	if (vm->avic_qs)
-		cov_late_lookups += vm->avic_qs->late_lookups;
-	for (u32 i = 0; i < vm->nr_vcpus; i++) {
-		const struct vcpu *v = &vm->vcpus[i];
-
-		emu += v->avic_emu_only;
-		accel += v->avic_accel;
-		trap += v->avic_noaccel_trap;
-		fault += v->avic_noaccel_fault;
-		bells += v->avic_doorbells;
-		sw += v->avic_mode_switches;
-		for (u32 k = 0; k < AVIC_IPI_FAILURE_COUNT; k++)
-			ipi[k] += v->avic_ipi[k];
-	}
-	/* Tests that never touch the APIC (mode switches: each vCPU's first entry) print nothing. */
-	if (!emu && !accel && !trap && !fault && !bells && !(ipi[0] | ipi[1] | ipi[2] | ipi[3] | ipi[4] | ipi[5]) &&
-	    sw <= vm->nr_vcpus)
-		return;
-	for (u32 k = 0; k < AVIC_INHIBIT_COUNT; k++)
-		if (vm->avic_inhibit_sets[k] && n < sizeof(inh))
-			n += (size_t)snprintf(inh + n, sizeof(inh) - n, " %s %llu/%llu", avic_inhibit_name(k),
-					      (unsigned long long)vm->avic_inhibit_sets[k],
-					      (unsigned long long)vm->avic_inhibit_clears[k]);
-	hv_printf("AVIC: %s: accelerated %llu, emulation-only exits %llu, 0x401 by cause %llu %llu %llu %llu %llu %llu, "
-		  "0x402 trap %llu fault %llu, doorbells %llu, mode switches %llu, inhibits set/cleared:%s, "
-		  "departures %llu\n",
-		  vm->test->name, (unsigned long long)accel, (unsigned long long)emu,
-		  (unsigned long long)ipi[0], (unsigned long long)ipi[1], (unsigned long long)ipi[2],
-		  (unsigned long long)ipi[3], (unsigned long long)ipi[4], (unsigned long long)ipi[5],
-		  (unsigned long long)trap, (unsigned long long)fault, (unsigned long long)bells,
-		  (unsigned long long)sw, n ? inh : " none", (unsigned long long)vm->avic_departures);
-}
-
-/*
- * One line per kind, for the integration test that checks every 0x401
- * cause, 0x402 register and inhibit reason was reached by some test:
- *   AVIC coverage: 0x401 causes: 0=12 1=30 ...
- *   AVIC coverage: 0x402 writes: 0x020 0x0b0 ...; reads: 0x090 ...
- *   AVIC coverage: CPU-backend VMCB checked at mode switches: off 3 xAVIC 9 x2AVIC 9; problems 0
- *   AVIC coverage: inhibits set/cleared: IRQWIN=1/1 ...
- */
-void avic_print_coverage(void)
-{
-	char buf[1024];
-	size_t n;
-
-	if (apic_choice.backend == APIC_BACKEND_SOFT)
-		return;
-	n = (size_t)snprintf(buf, sizeof(buf), "AVIC coverage: 0x401 causes:");
-	for (u32 k = 0; k < AVIC_IPI_FAILURE_COUNT; k++)
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %u=%llu", k, (unsigned long long)cov_ipi[k]);
-	snprintf(buf + n, sizeof(buf) - n, "; ICR busy cleared %llu; level EOIs %llu; xAVIC<->x2AVIC switches %llu/%llu",
-		 (unsigned long long)cov_icr_busy, (unsigned long long)cov_level_eoi,
-		 (unsigned long long)cov_mode_switch_x2, (unsigned long long)cov_mode_switch_x);
-	hv_printf("%s\n", buf);
-	for (u32 w = 0; w < 2; w++) {
-		n = (size_t)snprintf(buf, sizeof(buf), "AVIC coverage: 0x402 %s:", w ? "writes" : "reads");
-		/* Runs of three or more offsets as ranges ("0x540-0xff0"): the probe reaches them all. */
-		for (u32 o = 0; o < 256 && n < sizeof(buf) - 16; o++) {
-			u32 e = o;
-
-			if (!cov_noaccel[w][o])
-				continue;
-			while (e + 1 < 256 && cov_noaccel[w][e + 1])
-				e++;
-			if (e - o >= 2) {
-				n += (size_t)snprintf(buf + n, sizeof(buf) - n, " 0x%03x-0x%03x", o << 4, e << 4);
-				o = e;
-			} else {
-				n += (size_t)snprintf(buf + n, sizeof(buf) - n, " 0x%03x", o << 4);
-			}
-		}
-		hv_printf("%s\n", buf);
-	}
-	if (apic_choice.backend == APIC_BACKEND_AVIC_EMU)
-		hv_printf("AVIC coverage: CPU-backend VMCB checked at mode switches: off %llu xAVIC %llu x2AVIC %llu; "
-			  "problems %llu\n", (unsigned long long)cov_hw_vmcb[AVIC_VCPU_OFF],
-			  (unsigned long long)cov_hw_vmcb[AVIC_VCPU_XAVIC], (unsigned long long)cov_hw_vmcb[AVIC_VCPU_X2AVIC],
-			  (unsigned long long)cov_hw_problems);
-	/* Doorbells the model's cores ignored (a core not in AVIC guest mode), and the quirks played. */
-	if (apic_choice.backend == APIC_BACKEND_AVIC_EMU) {
-		n = (size_t)snprintf(buf, sizeof(buf), "AVIC coverage: doorbells lost %llu; quirks:",
-				     (unsigned long long)cov_doorbells_lost);
-		if (!apic_choice.emu_quirks)
-			snprintf(buf + n, sizeof(buf) - n, " off");
-		for (u32 q = 0; q < AVIC_EMU_QUIRK_COUNT; q++) {
-			if (q == AVIC_EMU_Q_ISRUNNING_LATE && (apic_choice.emu_quirks & BIT(q)))
-				n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %s %llu (missed clears %llu)",
-						      avic_emu_quirk_name(q), (unsigned long long)cov_late_lookups,
-						      (unsigned long long)cov_quirks[q]);
-			else if (apic_choice.emu_quirks & BIT(q))
-				n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %s %llu", avic_emu_quirk_name(q),
-						      (unsigned long long)cov_quirks[q]);
-		}
-		hv_printf("%s\n", buf);
-	}
-	n = (size_t)snprintf(buf, sizeof(buf), "AVIC coverage: departures from the APM handled:");
-	for (u32 d = 0; d < DEP_COUNT; d++)
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %s=%llu", departure_names[d],
-				      (unsigned long long)cov_departures[d]);
-	hv_printf("%s\n", buf);
-	n = (size_t)snprintf(buf, sizeof(buf), "AVIC coverage: inhibits set/cleared:");
-	for (u32 k = 0; k < AVIC_INHIBIT_COUNT; k++)
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %s=%llu/%llu", avic_inhibit_name(k),
-				      (unsigned long long)cov_inhibit_set[k], (unsigned long long)cov_inhibit_clear[k]);
-	hv_printf("%s\n", buf);
 }
