@@ -46,7 +46,18 @@ extern struct avic_coverage avic_cov;
  */
 void avic_departure(struct vcpu *vcpu, enum avic_departure d, u64 info1, u64 info2, const char *what);
 
-/* hv/avic_probe.c: the measured table of the probe's VM. */
-void avic_print_probe(const struct vm *vm);
+/*
+ * CPUID 8000_000A EDX[27]: Table 15-22 accelerates the extended LVTs.  The
+ * model plays a CPU without it (emu_ctx), whatever this CPU has.
+ */
+static inline bool avic_extlvt(const struct vcpu *vcpu)
+{
+	return svm_has(SVM_FEAT_EXTLVT_AVIC) && !avic_vm_emulated(vcpu->vm);
+}
+
+/* hv/avic_probe.c: the bring-up probe (HC_AVIC_PROBE). */
+void avic_probe_note(struct vcpu *vcpu, u64 code, u64 info1, u64 info2);
+enum avic_access_kind probe_rip_kind(const struct vcpu *vcpu);
+void avic_print_probe(const struct vm *vm);     /* the measured table of the probe's VM */
 
 #endif
