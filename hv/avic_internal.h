@@ -12,6 +12,23 @@
 
 static inline struct vmcb_control *ctl(struct vcpu *v) { return &v->vmcb->control; }
 
+static inline u64 page_pa(const void *p)
+{
+	return (u64)(uintptr_t)p;      /* the hypervisor runs identity-mapped */
+}
+
+/* hv/avic.c: the CPU backend's VMCB fields and mode switch, the doorbell (by: the vCPU that rings, or NULL). */
+int avic_vmcb_fields(struct vcpu *v, struct vmcb_control *c);
+void avic_vmcb_mode(struct vcpu *vcpu, struct vmcb_control *c, u8 mode);
+void avic_ring(struct vm *vm, struct vcpu *by, u32 host_apic_id);
+
+/* The two AVIC exits from their EXITINFO, the CPU's or the model's. */
+enum exit_action avic_incomplete_ipi(struct vcpu *vcpu, u64 info1, u64 info2);
+enum exit_action avic_noaccel(struct vcpu *vcpu, u64 info1, u64 info2);
+
+/* hv/avic_emu_glue.c: avic-emu's check of the VMCB the CPU backend would run, at each mode switch. */
+void avic_hw_vmcb_check(struct vcpu *vcpu, u8 mode);
+
 /*
  * What the run has hit, over all tests, for the coverage line that the
  * integration tests read: 0x401 causes, 0x402 registers (offset >> 4, by
