@@ -22,7 +22,7 @@ int avic_vmcb_fields(struct vcpu *v, struct vmcb_control *c);
 void avic_vmcb_mode(struct vcpu *vcpu, struct vmcb_control *c, u8 mode);
 void avic_ring(struct vm *vm, struct vcpu *by, u32 host_apic_id);
 
-/* The two AVIC exits from their EXITINFO, the CPU's or the model's. */
+/* hv/avic_exits.c: the two AVIC exits from their EXITINFO, the CPU's or the model's. */
 enum exit_action avic_incomplete_ipi(struct vcpu *vcpu, u64 info1, u64 info2);
 enum exit_action avic_noaccel(struct vcpu *vcpu, u64 info1, u64 info2);
 
