@@ -490,9 +490,8 @@ void avic_vmcb_mode(struct vcpu *vcpu, struct vmcb_control *c, u8 mode)
 		c->int_ctl |= X2APIC_MODE_MASK;
 	avic_x2_msrpm_apply(vcpu->avic_msrpm, mode == AVIC_VCPU_X2AVIC);
 	/* The probe's VM: every x2APIC MSR goes to the CPU, but only under x2AVIC (see above). */
-	for (u32 msr = AVIC_X2APIC_MSR_FIRST; vcpu->vm->avic_probe && mode == AVIC_VCPU_X2AVIC &&
-	     msr <= AVIC_X2APIC_MSR_LAST; msr++)
-		msrpm_set(vcpu->avic_msrpm, msr, false, false);
+	if (unlikely(vcpu->vm->avic_probe) && mode == AVIC_VCPU_X2AVIC)
+		avic_probe_msrpm_open(vcpu->avic_msrpm);
 	if (mode != AVIC_VCPU_OFF)
 		c->intercept_cr &= ~INTERCEPT_CR8_WRITE;
 	c->n_cr3 = npt_root(mode == AVIC_VCPU_XAVIC ? &vcpu->vm->avic_npt : &vcpu->vm->npt);

@@ -65,13 +65,9 @@ void avic_hw_vmcb_check(struct vcpu *vcpu, u8 mode)
 	}
 	if (!!(c->int_ctl & AVIC_ENABLE_MASK) != (mode != AVIC_VCPU_OFF) || !!(c->int_ctl & X2APIC_MODE_MASK) != x2)
 		avic_hw_problem(vcpu, "control.int_ctl", "bits 31/30 (AVIC, x2AVIC) do not match the mode");
-	if (vm->avic_probe && x2) {
-		for (u32 msr = AVIC_X2APIC_MSR_FIRST; msr <= AVIC_X2APIC_MSR_LAST; msr++)
-			if (msrpm_intercepted(vcpu->avic_msrpm, msr, false) ||
-			    msrpm_intercepted(vcpu->avic_msrpm, msr, true)) {
-				avic_hw_problem(vcpu, "msrpm", "the probe's VM intercepts an x2APIC MSR under x2AVIC");
-				break;
-			}
+	if (unlikely(vm->avic_probe) && x2) {
+		if (!avic_probe_msrpm_is_open(vcpu->avic_msrpm))
+			avic_hw_problem(vcpu, "msrpm", "the probe's VM intercepts an x2APIC MSR under x2AVIC");
 	} else if (avic_x2_msrpm_check(vcpu->avic_msrpm, x2, why, sizeof(why))) {
 		avic_hw_problem(vcpu, "msrpm", why);
 	}
@@ -165,7 +161,7 @@ enum exit_action avic_emu_msr_exit(struct vcpu *vcpu, u32 msr, bool write, bool 
 	spin_unlock(&vcpu->apic_lock);
 	switch (r) {
 	case AVIC_EMU_INTERCEPTED:
-		vcpu->probe_intercepts++;
+		avic_probe_count_intercept(vcpu);
 		return EXIT_RESUME;
 	case AVIC_EMU_ACCELERATED:
 		*done = true;
@@ -232,13 +228,13 @@ enum exit_action avic_emu_npf(struct vcpu *vcpu, u64 gpa, bool *done)
 	*done = false;
 	if (vcpu->avic_mode != AVIC_VCPU_XAVIC || !avic_emu_active(vcpu) ||
 	    ALIGN_DOWN(gpa, PAGE_SIZE) != VAPIC_BASE_DEFAULT) {
-		vcpu->probe_intercepts++;
+		avic_probe_count_intercept(vcpu);
 		return EXIT_RESUME;
 	}
 	*done = true;
 	act = mmio_emulate(vcpu, gpa, emu_mmio_fn, &m);
 	if (m.r == AVIC_EMU_INTERCEPTED)
-		vcpu->probe_intercepts++;
+		avic_probe_count_intercept(vcpu);
 	if (act != EXIT_RESUME)
 		return act;
 	switch (m.r) {

@@ -71,7 +71,8 @@ enum exit_action avic_incomplete_ipi(struct vcpu *vcpu, u64 info1, u64 info2)
 	struct vapic_icr icr;
 	bool x2 = vcpu->apic.x2apic;
 
-	avic_probe_note(vcpu, SVM_EXIT_AVIC_INCOMPLETE_IPI, info1, info2);
+	if (unlikely(vm->avic_probe))
+		avic_probe_note(vcpu, SVM_EXIT_AVIC_INCOMPLETE_IPI, info1, info2);
 	if (!avic_incomplete_ipi_decode(info1, info2, &ipi)) {
 		if (info2 & AVIC_INCOMPLETE_IPI_RSVD_MASK)
 			avic_departure(vcpu, DEP_IPI_RSVD, info1, info2, "AVIC_INCOMPLETE_IPI with EXITINFO2[31:12] set");
@@ -226,7 +227,6 @@ enum exit_action avic_noaccel(struct vcpu *vcpu, u64 info1, u64 info2)
 	struct avic_noaccel n;
 	bool x2 = vcpu->avic_mode == AVIC_VCPU_X2AVIC;
 
-	avic_probe_note(vcpu, SVM_EXIT_AVIC_UNACCELERATED_ACCESS, info1, info2);
 	/* The fields are taken as masked (offset 11:4, write bit 32), as KVM does. */
 	if (!avic_noaccel_decode(info1, info2, avic_extlvt(vcpu), &n))
 		avic_departure(vcpu, DEP_NOACCEL_RSVD, info1, info2,
@@ -244,17 +244,9 @@ enum exit_action avic_noaccel(struct vcpu *vcpu, u64 info1, u64 info2)
 		n.kind = (u8)avic_noaccel_kind_fallback(n.offset, n.write);
 	}
 	__atomic_fetch_add(&avic_cov.noaccel[n.write][n.offset >> 4], 1, __ATOMIC_RELAXED);
-	/*
-	 * The probe knows where its access is: RIP says what the CPU did, even
-	 * where that is not what Table 15-22 says (the difference is the
-	 * point of the probe, and the handler must not act on the wrong one).
-	 */
-	if (vcpu->probe_access_rip && vcpu->probe_exits == 1) {
-		n.kind = (u8)probe_rip_kind(vcpu);
-		/* A read that traps, or an exit the RIP does not explain: measured, not acted on. */
-		if ((n.kind == AVIC_TRAP && !n.write) || n.kind == AVIC_ACCEL)
-			return EXIT_RESUME;
-	}
+	/* The probe's VM: the probe notes the exit and may decide its kind (avic_probe_noaccel). */
+	if (unlikely(vcpu->vm->avic_probe) && avic_probe_noaccel(vcpu, info1, info2, &n))
+		return EXIT_RESUME;
 	if (n.kind == AVIC_TRAP) {
 		vcpu->avic_noaccel_trap++;
 		if (n.offset == VAPIC_REG_EOI)

@@ -72,9 +72,23 @@ static inline bool avic_extlvt(const struct vcpu *vcpu)
 	return svm_has(SVM_FEAT_EXTLVT_AVIC) && !avic_vm_emulated(vcpu->vm);
 }
 
-/* hv/avic_probe.c: the bring-up probe (HC_AVIC_PROBE). */
-void avic_probe_note(struct vcpu *vcpu, u64 code, u64 info1, u64 info2);
-enum avic_access_kind probe_rip_kind(const struct vcpu *vcpu);
+/*
+ * hv/avic_probe.c: the bring-up probe (HC_AVIC_PROBE).  Only its VM
+ * (vm->avic_probe) calls these: each caller tests that flag first, once,
+ * so the other VMs' exits carry nothing of the probe.
+ */
+void avic_probe_note(struct vcpu *vcpu, u64 code, u64 info1, u64 info2);       /* an AVIC exit */
+/* A 0x402 (decoded in *n): noted, and its kind measured; true: measured only, not to be acted on. */
+bool avic_probe_noaccel(struct vcpu *vcpu, u64 info1, u64 info2, struct avic_noaccel *n);
+void avic_probe_msrpm_open(u8 *msrpm);          /* x2AVIC: every x2APIC MSR to the CPU */
+bool avic_probe_msrpm_is_open(const u8 *msrpm); /* ... and that it is so */
 void avic_print_probe(const struct vm *vm);     /* the measured table of the probe's VM */
+
+/* avic-emu: an access the model left to the soft APIC (a plain intercept), for the probe. */
+static inline void avic_probe_count_intercept(struct vcpu *vcpu)
+{
+	if (unlikely(vcpu->vm->avic_probe))
+		vcpu->probe_intercepts++;
+}
 
 #endif

@@ -7,6 +7,7 @@
  */
 #include "hv/avic_internal.h"
 #include "hv/mem.h"
+#include "svm/msrpm.h"
 #include "lib/printf.h"
 
 /* ---- the bring-up probe (HC_AVIC_PROBE; APM Vol 2 §15.29.3.1 Table 15-22, reference 2.4, 3.3) ---- */
@@ -27,6 +28,61 @@ static u8 *probe_slot(u8 *tab, bool x2, u32 reg, bool write)
 static bool probe_differs(u8 e)
 {
 	return (e & PROBE_SEEN) && (e & 0xf) != ((e >> 4) & 7);
+}
+
+/* The probe (HC_AVIC_PROBE) remembers the first AVIC exit after its ARM, and how many came. */
+void avic_probe_note(struct vcpu *vcpu, u64 code, u64 info1, u64 info2)
+{
+	if (vcpu->probe_exits++)
+		return;
+	vcpu->probe_rip = vcpu->vmcb->save.rip;
+	vcpu->probe_code = code;
+	vcpu->probe_info1 = info1;
+	vcpu->probe_info2 = info2;
+}
+
+/* Trap-like (RIP past the probed instruction), fault-like (RIP at it), or neither (AVIC_ACCEL). */
+static enum avic_access_kind probe_rip_kind(const struct vcpu *vcpu)
+{
+	u64 at = vcpu->probe_access_rip;
+
+	if (vcpu->probe_rip == at)
+		return AVIC_FAULT;
+	if (vcpu->probe_rip > at && vcpu->probe_rip - at <= 15)
+		return AVIC_TRAP;
+	return AVIC_ACCEL;
+}
+
+/*
+ * A 0x402 in the probe's VM.  The probe knows where its access is: RIP says
+ * what the CPU did, even where that is not what Table 15-22 says (the
+ * difference is the point of the probe, and the handler must not act on
+ * the wrong one).
+ */
+bool avic_probe_noaccel(struct vcpu *vcpu, u64 info1, u64 info2, struct avic_noaccel *n)
+{
+	avic_probe_note(vcpu, SVM_EXIT_AVIC_UNACCELERATED_ACCESS, info1, info2);
+	if (vcpu->probe_access_rip && vcpu->probe_exits == 1) {
+		n->kind = (u8)probe_rip_kind(vcpu);
+		/* A read that traps, or an exit the RIP does not explain: measured, not acted on. */
+		if ((n->kind == AVIC_TRAP && !n->write) || n->kind == AVIC_ACCEL)
+			return true;
+	}
+	return false;
+}
+
+void avic_probe_msrpm_open(u8 *msrpm)
+{
+	for (u32 msr = AVIC_X2APIC_MSR_FIRST; msr <= AVIC_X2APIC_MSR_LAST; msr++)
+		msrpm_set(msrpm, msr, false, false);
+}
+
+bool avic_probe_msrpm_is_open(const u8 *msrpm)
+{
+	for (u32 msr = AVIC_X2APIC_MSR_FIRST; msr <= AVIC_X2APIC_MSR_LAST; msr++)
+		if (msrpm_intercepted(msrpm, msr, false) || msrpm_intercepted(msrpm, msr, true))
+			return false;
+	return true;
 }
 
 void hv_prepare_avic_probe(struct vcpu *vcpu)
@@ -186,27 +242,4 @@ void avic_print_probe(const struct vm *vm)
 				  x2 ? "x2apic" : "xapic", probed, differ,
 				  avic_vm_emulated(vm) ? "the model, apic=avic-emu" : "this CPU");
 	}
-}
-
-/* The probe (HC_AVIC_PROBE) remembers the first AVIC exit after its ARM, and how many came. */
-void avic_probe_note(struct vcpu *vcpu, u64 code, u64 info1, u64 info2)
-{
-	if (!vcpu->vm->avic_probe || vcpu->probe_exits++)
-		return;
-	vcpu->probe_rip = vcpu->vmcb->save.rip;
-	vcpu->probe_code = code;
-	vcpu->probe_info1 = info1;
-	vcpu->probe_info2 = info2;
-}
-
-/* Trap-like (RIP past the probed instruction), fault-like (RIP at it), or neither (AVIC_ACCEL). */
-enum avic_access_kind probe_rip_kind(const struct vcpu *vcpu)
-{
-	u64 at = vcpu->probe_access_rip;
-
-	if (vcpu->probe_rip == at)
-		return AVIC_FAULT;
-	if (vcpu->probe_rip > at && vcpu->probe_rip - at <= 15)
-		return AVIC_TRAP;
-	return AVIC_ACCEL;
 }
