@@ -331,6 +331,12 @@ static const struct lapic_ops avic_lapic_ops = { .notify = avic_notify, .block =
 
 /* ---- tables and inhibits (reference 2.9, 2.14) ---- */
 
+/* Every vCPU but by, and but the one test avic_inhibit_ipi holds back (vm->avic_late_kick). */
+static bool avic_pick_others(const struct vcpu *t, const void *by)
+{
+	return t != by && t->vm->avic_late_kick != t->index + 1;
+}
+
 static void avic_inhibit_change(struct vm *vm, unsigned reason, bool on, struct vcpu *by)
 {
 	u32 bit = BIT(reason);
@@ -349,9 +355,7 @@ static void avic_inhibit_change(struct vm *vm, unsigned reason, bool on, struct 
 	hv_info("avic", "%s/%u: inhibit %s %s (inhibits now 0x%x)", vm->test->name, by ? by->index : 0,
 		avic_inhibit_name(reason), on ? "set" : "cleared", vm->avic_inhibit);
 	/* Running vCPUs switch on their next entry: make them exit now. */
-	for (u32 i = 0; i < vm->nr_vcpus; i++)
-		if (&vm->vcpus[i] != by && vm->avic_late_kick != i + 1)
-			lapic_kick(&vm->vcpus[i]);
+	lapic_kick_each(vm, avic_pick_others, by, lapic_kick);
 }
 
 /*

@@ -45,6 +45,19 @@ static void avic_send_icr_from_page(struct vcpu *vcpu)
 	lapic_send_icr(vcpu, lo, hi, vcpu->apic.x2apic);
 }
 
+/* Cause 1's targets: every vCPU but the sender that the IPI's destination names. */
+struct ipi_dest {
+	const struct vapic_icr *icr;
+	const struct vcpu *source;
+};
+
+static bool avic_pick_ipi_target(const struct vcpu *t, const void *ctx)
+{
+	const struct ipi_dest *d = ctx;
+
+	return t != d->source && vapic_match_dest(&t->apic, d->icr, d->source->apic.apic_id);
+}
+
 /*
  * Per cause (APM Vol 2 §15.29.9.1, Table 15-27; reference 2.12.1), with
  * the value sent taken from EXITINFO1, the ICR as the guest wrote it
@@ -97,12 +110,8 @@ enum exit_action avic_incomplete_ipi(struct vcpu *vcpu, u64 info1, u64 info2)
 			vapic_icr_decode_x2apic(info1 & ~(u64)VAPIC_ICR_DS, &icr);
 		else
 			vapic_icr_decode_xapic(ipi.icr_low, ipi.icr_high, &icr);
-		for (u32 i = 0; i < vm->nr_vcpus; i++) {
-			struct vcpu *t = &vm->vcpus[i];
-
-			if (t != vcpu && vapic_match_dest(&t->apic, &icr, vcpu->apic.apic_id))
-				avic_notify(t);
-		}
+		lapic_kick_each(vm, avic_pick_ipi_target, &(struct ipi_dest){ .icr = &icr, .source = vcpu },
+				avic_notify);
 		return EXIT_RESUME;
 	case AVIC_IPI_FAILURE_INVALID_BACKING_PAGE: {
 		u32 idx = ipi.index & AVIC_INCOMPLETE_IPI_INDEX_MASK;

@@ -87,6 +87,19 @@ void lapic_kick(struct vcpu *target)
 }
 
 /*
+ * The one loop over a VM's vCPUs that kicks some of them: the 8259A pair's
+ * INT to the vCPUs that take it, an AVIC inhibit change to the running
+ * ones, an incomplete IPI's wake-ups to its targets.
+ */
+void lapic_kick_each(struct vm *vm, bool (*pick)(const struct vcpu *t, const void *ctx), const void *ctx,
+		     void (*kick)(struct vcpu *t))
+{
+	for (u32 i = 0; i < vm->nr_vcpus; i++)
+		if (pick(&vm->vcpus[i], ctx))
+			kick(&vm->vcpus[i]);
+}
+
+/*
  * An IRR bit is set in target's page: a kick, unless the backend above
  * has its own way (the AVIC backend: a doorbell if the target runs with
  * AVIC, reference 2.11).

@@ -81,11 +81,15 @@ bool lapic_extint_waiting(struct vcpu *vcpu)
  * CPU, whose vCPU looks before its next entry anyway).  A vCPU that unmasks
  * LINT0 later exits for that write and finds INT high by itself.
  */
+static bool lapic_pick_lint0_extint(const struct vcpu *t, const void *ctx)
+{
+	(void)ctx;
+	return lapic_lint0_extint(t);
+}
+
 static void lapic_pic_notify(struct vm *vm)
 {
-	for (u32 i = 0; i < vm->nr_vcpus; i++)
-		if (lapic_lint0_extint(&vm->vcpus[i]))
-			lapic_kick(&vm->vcpus[i]);
+	lapic_kick_each(vm, lapic_pick_lint0_extint, NULL, lapic_kick);
 }
 
 /*
