@@ -82,17 +82,8 @@ static void lapic_start_real_mode(struct vcpu *vcpu, u8 vector)
 	struct vmcb_seg data = { .selector = 0, .attrib = 0x93, .limit = 0xffff, .base = 0 };
 
 	memset(&vcpu->regs, 0, sizeof(vcpu->regs));
-	s->cs = (struct vmcb_seg){ .selector = (u16)(vector << 8), .attrib = 0x9b,
-				   .limit = 0xffff, .base = (u64)vector << 12 };
-	s->ds = data;
-	s->es = data;
-	s->ss = data;
-	s->fs = data;
-	s->gs = data;
-	s->gdtr = (struct vmcb_seg){ .limit = 0xffff };
-	s->idtr = (struct vmcb_seg){ .limit = 0xffff };
-	s->ldtr = (struct vmcb_seg){ .attrib = 0x82, .limit = 0xffff };
-	s->tr = (struct vmcb_seg){ .attrib = 0x8b, .limit = 0xffff };
+	vmcb_save_set_segments(s, (struct vmcb_seg){ .selector = (u16)(vector << 8), .attrib = 0x9b,
+						     .limit = 0xffff, .base = (u64)vector << 12 }, data);
 	s->cpl = 0;
 	s->efer = EFER_SVME;
 	s->cr0 = CR0_ET | BIT(29) | BIT(30);    /* NW, CD as after INIT */
