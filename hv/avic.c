@@ -7,8 +7,7 @@
  * hv/avic_internal.h.
  *
  * Sources: APM Vol 2 §15.29 "Advanced Virtual Interrupt Controller" and
- * §15.29.10 "x2AVIC", as summarised in shared/docs/avic-reference.md
- * Part 2 (cited 2.x), Part 3 (3.x) and Part 4 (4.x).  Formats are
+ * §15.29.10 "x2AVIC", each claim cited by its subsection.  Formats are
  * avic/avic_hw.h's, the model avic/avic_emu.c's, APIC semantics
  * avic/vapic.c's through hv/lapic.c.
  *
@@ -71,11 +70,12 @@ void avic_count_emu_only(struct vcpu *vcpu)
 		vcpu->avic_emu_only++;
 }
 
-/* ---- set-up (APM Vol 2 §15.29.4-15.29.5; reference 2.2, 2.8, 2.9, Appendix B) ---- */
+/* ---- set-up (APM Vol 2 §15.29.4 "VMCB Changes for AVIC", §15.29.5 "AVIC Memory Data Structures") ---- */
 
 /*
  * The VMCB fields of the CPU backend that stay as they are while the VM
- * runs (§15.29.4.3, reference 2.2): this vCPU's MSRPM, AVIC_APIC_BAR, its
+ * runs (APM Vol 2 §15.29.4.2 "AVIC VMCB Fields", §15.29.4.3 "Physical
+ * Address Pointer Restrictions"): this vCPU's MSRPM, AVIC_APIC_BAR, its
  * backing page, the two tables with MAX_INDEX.
  */
 int avic_vmcb_fields(struct vcpu *v, struct vmcb_control *c)
@@ -121,7 +121,7 @@ int avic_vm_init(struct vm *vm)
 	/*
 	 * Every vCPU's entry is valid from the start, IsRunning clear: a
 	 * broadcast silently skips V=0 entries, so an entry must never be
-	 * missing (reference 2.12.1).
+	 * missing (APM Vol 2 §15.29.9.1 "AVIC IPI Delivery Not Completed").
 	 */
 	for (i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
@@ -186,14 +186,14 @@ int avic_vm_init(struct vm *vm)
 	return 0;
 }
 
-/* ---- IsRunning (reference 2.13) ---- */
+/* ---- IsRunning (APM Vol 2 §15.29.5.2 "Physical APIC ID Table", Table 15-23) ---- */
 
 /*
  * IsRunning = 1 only while the vCPU is loaded on this CPU AND runs with
  * AVIC.  A vCPU running without AVIC (inhibited, or its APIC off) gets no
  * help from a doorbell: a doorbell makes a core that is in AVIC guest mode
  * re-read its backing page and causes no #VMEXIT (APM Vol 2 §15.29.8.2
- * "Doorbell"), so a sender that saw IsRunning = 1 would set IRR, ring, and
+ * "Doorbell Mechanism"), so a sender that saw IsRunning = 1 would set IRR, ring, and
  * leave the IPI waiting for some unrelated exit.  With IsRunning = 0 it
  * takes #VMEXIT(AVIC_INCOMPLETE_IPI) "target not running" and the handler
  * kicks the target.  The update is a full barrier, and comes before the
@@ -204,7 +204,9 @@ int avic_vm_init(struct vm *vm)
  * being cleared, so a sender gets no exit and a target that has just
  * blocked is never woken.  IsRunning is therefore never set on those CPUs
  * (vm->avic_ipi_virt from apic_choice.ipi_virt; KVM's enable_ipiv=false): every IPI to another
- * vCPU exits with cause 1 and the handler rings or kicks (reference 2.13).
+ * vCPU exits with cause 1 and the handler rings or kicks (APM Vol 2
+ * §15.29.6.1 "Interprocessor Interrupts"; the protocol is described in
+ * docs/ARCHITECTURE.md "AVIC (apic=avic and apic=avic-emu)").
  */
 static void avic_set_running(struct vcpu *vcpu)
 {
@@ -233,7 +235,7 @@ void avic_vcpu_put(struct vcpu *vcpu)
 	avic_phys_set_running(&vm->avic_phys[vcpu->apic.apic_id], false, this_cpu()->apic_id);
 }
 
-/* ---- doorbell and wake-ups (APM Vol 2 §15.29.8.2; reference 2.10, 2.11) ---- */
+/* ---- doorbell and wake-ups (APM Vol 2 §15.29.8.2 "Doorbell Mechanism", §15.29.6.2 "Device Interrupts") ---- */
 
 /* The vCPU of this VM that runs on the host CPU with this APIC ID, if any. */
 static struct vcpu *avic_vcpu_on(struct vm *vm, u32 host_apic_id)
@@ -314,7 +316,7 @@ void avic_notify(struct vcpu *target)
  * its registers first (an INIT reset them), then IsRunning is cleared (a
  * full barrier) before the soft APIC looks at IRR: a sender that still saw
  * it set has set IRR before that look, one that sees it clear takes the
- * incomplete-IPI exit and wakes the vCPU (2.13).
+ * incomplete-IPI exit and wakes the vCPU (see avic_set_running).
  */
 static void avic_block(struct vcpu *vcpu, bool blocked)
 {
@@ -329,7 +331,7 @@ static void avic_block(struct vcpu *vcpu, bool blocked)
 
 static const struct lapic_ops avic_lapic_ops = { .notify = avic_notify, .block = avic_block };
 
-/* ---- tables and inhibits (reference 2.9, 2.14) ---- */
+/* ---- tables and inhibits (APM Vol 2 §15.29.5 "AVIC Memory Data Structures"; inhibits: docs/ARCHITECTURE.md) ---- */
 
 /* Every vCPU but by, and but the one test avic_inhibit_ipi holds back (vm->avic_late_kick). */
 static bool avic_pick_others(const struct vcpu *t, const void *by)
@@ -360,7 +362,8 @@ static void avic_inhibit_change(struct vm *vm, unsigned reason, bool on, struct 
 
 /*
  * Rebuilds the logical APIC ID table from every xAPIC-mode vCPU's DFR and
- * LDR (reference 2.9): an LDR that names no single entry is left out (IPIs
+ * LDR (APM Vol 2 §15.29.5.3 "Logical APIC ID Table"): an LDR that names
+ * no single entry is left out (IPIs
  * to it exit with "invalid target" and are emulated), two vCPUs on one entry
  * are logical ID aliasing.  With vm->avic_lock held.
  */
@@ -412,7 +415,7 @@ void avic_apic_changed(struct vcpu *vcpu)
 
 		/*
 		 * A disabled or software-disabled APIC accepts no fixed
-		 * interrupt (APM Vol 2 §16.4.7), but AVIC would set its IRR
+		 * interrupt (APM Vol 2 §16.4.7 "Spurious Interrupts"), but AVIC would set its IRR
 		 * anyway: its entry is made invalid, so that IPIs to it exit
 		 * ("invalid target", emulated and refused in software) and
 		 * broadcasts skip it; the vCPU itself runs without AVIC
@@ -424,7 +427,7 @@ void avic_apic_changed(struct vcpu *vcpu)
 			__atomic_fetch_and(entry, ~AVIC_PHYSICAL_ID_ENTRY_VALID_MASK, __ATOMIC_SEQ_CST);
 		if (!a->enabled)
 			continue;
-		/* The tables are indexed by APIC ID = vCPU index (reference 2.14). */
+		/* The tables are indexed by APIC ID = vCPU index (APM Vol 2 §15.29.5.2 "Physical APIC ID Table"). */
 		if (!a->x2apic && (vapic_get_reg(a, VAPIC_REG_ID) >> 24) != a->apic_id)
 			id = true;
 		if ((a->apic_base & VAPIC_BASE_ABA) != VAPIC_BASE_DEFAULT)
@@ -450,9 +453,9 @@ void avic_apic_changed(struct vcpu *vcpu)
 }
 
 /*
- * The interrupt-window inhibit (reference 2.14; KVM's IRQWIN): a vCPU that
- * has an ExtINT to deliver needs a VINTR window, which AVIC ignores (V_IRQ
- * is not used while AVIC is on, reference 2.1).  Several vCPUs may ask at
+ * The interrupt-window inhibit (KVM's IRQWIN): a vCPU that has an ExtINT
+ * to deliver needs a VINTR window, which AVIC ignores (V_IRQ is not used
+ * while AVIC is on: APM Vol 2 §15.29.8.3 "Additional VMRUN Handling").  Several vCPUs may ask at
  * once: a VM-wide count sets the inhibit on 0->1 and clears it on 1->0, so
  * one vCPU cannot clear another's request.  Each vCPU asks at most once
  * (vcpu->avic_irqwin_wanted), so a repeated call changes nothing.
@@ -473,13 +476,15 @@ void avic_irqwin_request(struct vcpu *vcpu, bool want)
 /* ---- entering the guest ---- */
 
 /*
- * The VMCB side of a mode change (APM Vol 2 §15.29.4.1, §15.29.10;
- * reference 2.1, 3.1, 3.2): int_ctl bits 31/30, the x2APIC MSRs opened only
+ * The VMCB side of a mode change (APM Vol 2 §15.29.4.1 "VMCB Virtual
+ * Interrupt Control Word", §15.29.10 "x2AVIC", §15.11 "MSR Intercepts"):
+ * int_ctl bits 31/30, the x2APIC MSRs opened only
  * while x2AVIC is on (never otherwise: they would reach the host's APIC,
  * CVE-2023-5090), CR8 writes not intercepted under AVIC (the CPU keeps V_TPR
  * and the page's TPR), the nested page root, and a TLB flush, since the APIC
  * page's translation changes with it.  The APIC page is in the NPT (any
- * page: the CPU redirects the accesses to the backing page, reference 2.2)
+ * page: the CPU redirects the accesses to the backing page, APM Vol 2
+ * §15.29.3 "AVIC Backing Page")
  * only for a vCPU in xAVIC mode, through a second root; every other vCPU -
  * its APIC (software-)disabled, in x2APIC mode (where the xAPIC page is no
  * APIC), or the VM inhibited - uses the root without it, so that its
@@ -500,7 +505,7 @@ void avic_vmcb_mode(struct vcpu *vcpu, struct vmcb_control *c, u8 mode)
 		c->intercept_cr &= ~INTERCEPT_CR8_WRITE;
 	c->n_cr3 = npt_root(mode == AVIC_VCPU_XAVIC ? &vcpu->vm->avic_npt : &vcpu->vm->npt);
 	c->tlb_control = svm_has(SVM_FEAT_FLUSH_BY_ASID) ? TLB_CONTROL_FLUSH_ASID : TLB_CONTROL_FLUSH_ALL;
-	c->clean = 0;           /* bit 11 (AVIC) and the rest (reference 2.2) */
+	c->clean = 0;           /* bit 11 (AVIC) and the rest (APM Vol 2 §15.15.3 "VMCB Clean Field") */
 }
 
 void avic_before_entry(struct vcpu *vcpu)

@@ -33,8 +33,10 @@ static void avic_hw_problem(void *ctx, const char *field, const char *problem)
  * avic-emu, at each AVIC mode switch: the VMCB the CPU backend would run
  * now - this VMCB with the CPU backend's fields (avic_vmcb_fields) and its
  * mode switch (avic_vmcb_mode) applied - must pass VMRUN's consistency
- * checks (svm/vmcb_check.c, with §15.29.4's AVIC ones) and say what the
- * mode means (reference 2.1, 2.2, 3.1-3.3): int_ctl bits 31/30, the x2APIC
+ * checks (svm/vmcb_check.c, with the AVIC ones of APM Vol 2 §15.29.4.3
+ * "Physical Address Pointer Restrictions") and say what the mode means
+ * (APM Vol 2 §15.29.4.1 "VMCB Virtual Interrupt Control Word", §15.29.4.2
+ * "AVIC VMCB Fields", §15.29.10 "x2AVIC"): int_ctl bits 31/30, the x2APIC
  * MSRs open exactly as the policy says and only under x2AVIC (all of them
  * in the probe's VM), the nested root with the APIC page only in xAVIC
  * mode, no CR8 write intercept under AVIC, a TLB flush and the AVIC clean

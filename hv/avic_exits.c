@@ -10,13 +10,14 @@
 #include "hv/mmio.h"
 #include "lib/x86.h"
 
-/* ---- #VMEXIT 0x401 AVIC_INCOMPLETE_IPI (APM Vol 2 §15.29.9.1; reference 2.12.1) ---- */
+/* ---- #VMEXIT 0x401 AVIC_INCOMPLETE_IPI (APM Vol 2 §15.29.9.1 "AVIC IPI Delivery Not Completed") ---- */
 
 /*
  * ICR bit 12, delivery status: the CPU may leave it set in the backing page
- * when it gives up on an IPI (reference 2.12.1; KVM re-writes the ICR to
- * clear it), in x2APIC mode too, where the bit is reserved and must read 0
- * (APM Vol 2 §16.13 "x2APIC ICR").  Once a handler returns, the IPI is
+ * when it gives up on an IPI (APM Vol 2 §15.29.9.1 "AVIC IPI Delivery Not
+ * Completed"; KVM re-writes the ICR to clear it), in x2APIC mode too, where
+ * the bit is reserved and must read 0 (APM Vol 2 §16.13 "x2APIC Interrupt
+ * Command Register (ICR) Operations").  Once a handler returns, the IPI is
  * done: the guest sees the ICR idle.
  */
 static void avic_icr_idle(struct vcpu *vcpu)
@@ -33,8 +34,9 @@ static void avic_icr_idle(struct vcpu *vcpu)
 
 /*
  * An ICR write that the CPU trapped to the hypervisor (0x402 at 0x300,
- * reference 4.4): the page holds it, 0x300 | 0x310 << 32 in x2APIC mode
- * (reference 3.4).  Sent through the soft APIC's send path, never through
+ * APM Vol 2 §15.29.3.1 "Virtual APIC Register Accesses"): the page holds
+ * it, 0x300 | 0x310 << 32 in x2APIC mode (APM Vol 2 §15.29.10 "x2AVIC").
+ * Sent through the soft APIC's send path, never through
  * lapic_wrmsr or RDMSR (a BUSY bit the CPU left would be refused there).
  */
 static void avic_send_icr_from_page(struct vcpu *vcpu)
@@ -59,7 +61,8 @@ static bool avic_pick_ipi_target(const struct vcpu *t, const void *ctx)
 }
 
 /*
- * Per cause (APM Vol 2 §15.29.9.1, Table 15-27; reference 2.12.1), with
+ * Per cause (APM Vol 2 §15.29.9.1 "AVIC IPI Delivery Not Completed",
+ * Table 15-27), with
  * the value sent taken from EXITINFO1, the ICR as the guest wrote it
  * (Table 15-25), not from the backing page:
  *   0 invalid type, 2 invalid target, 5 unaccelerated (Secure AVIC): the
@@ -68,7 +71,7 @@ static bool avic_pick_ipi_target(const struct vcpu *t, const void *ctx)
  *   1 not running: the IRR bits are set; wake or kick the targets only.
  *   3 invalid backing page: the tables are ours, a hypervisor bug.
  *   4 invalid vector: nothing sent; the soft send path sets ESR "send
- *     illegal vector" (APM Vol 2 §16.4.6) and sends nothing.  A SELF_IPI
+ *     illegal vector" (APM Vol 2 §16.4.6 "APIC Error Interrupts") and sends nothing.  A SELF_IPI
  *     with a vector below 16 exits here too (x2AVIC), and ICR (0x300) then
  *     holds an older IPI: re-sending the page's ICR would send that again.
  *   above 5 (not in the APM): logged once, counted, sent as for cause 0; a
@@ -136,7 +139,7 @@ enum exit_action avic_handle_incomplete_ipi(struct vcpu *vcpu)
 	return avic_incomplete_ipi(vcpu, ctl(vcpu)->exit_info_1, ctl(vcpu)->exit_info_2);
 }
 
-/* ---- #VMEXIT 0x402 AVIC_NOACCEL (APM Vol 2 §15.29.9.2; reference 2.12.2, 4.1) ---- */
+/* ---- #VMEXIT 0x402 AVIC_NOACCEL (APM Vol 2 §15.29.9.2 "AVIC Access to Un-accelerated vAPIC register") ---- */
 
 /*
  * A trap-like write: the page already holds the value and RIP is past the
@@ -161,15 +164,18 @@ static void avic_trap_write(struct vcpu *vcpu, u32 off)
 }
 
 /*
- * EOI of a level-triggered vector (reference 2.6, 4.1).  An EOI ends the
- * highest in-service vector (APM Vol 2 §16.6.4 "Interrupt Acceptance",
- * EOI), so that is the one ended here, whatever EXITINFO2 says: the trap
- * goes through the soft APIC's register write, as any trapped write does,
- * and that path ends the vector and gives the IOAPIC its EOI.  Whether the
- * CPU cleared ISR before the exit is not documented (A2): if EXITINFO2's
- * vector is no longer in service but was accepted as level (the
- * hypervisor's own record, not the guest's TMR, which Secure AVIC hides,
- * 4.3), the CPU ended it, and only the IOAPIC's EOI is left.  A vector
+ * EOI of a level-triggered vector (APM Vol 2 §15.29.9.2 "AVIC Access to
+ * Un-accelerated vAPIC register", EXITINFO2 the vector, Table 15-29; the
+ * EOI paragraph of §15.29.3.1 "Virtual APIC Register Accesses").  An EOI
+ * ends the highest in-service vector (APM Vol 2 §16.6.4 "Selecting and
+ * Handling Interrupts"), so that is the one ended here, whatever EXITINFO2
+ * says: the trap goes through the soft APIC's register write, as any
+ * trapped write does, and that path ends the vector and gives the IOAPIC
+ * its EOI.  Whether the CPU cleared ISR before the exit is not specified
+ * by the APM: if EXITINFO2's vector is no longer in service but was
+ * accepted as level (the hypervisor's own record, not the guest's TMR,
+ * which Secure AVIC hides: APM Vol 2 §15.36.21 "Secure AVIC"), the CPU
+ * ended it, and only the IOAPIC's EOI is left.  A vector
  * that is neither - not in service, or not the highest - is a departure,
  * counted.
  */
@@ -206,7 +212,11 @@ static void avic_level_eoi(struct vcpu *vcpu, u64 info1, u64 info2, u8 reported)
 		lapic_xapic_write(vcpu, VAPIC_REG_EOI, 0);
 }
 
-/* RDMSR (0F 32) or WRMSR (0F 30) at RIP: the fault-like x2AVIC exit emulates it (reference 2.12.2). */
+/*
+ * RDMSR (0F 32) or WRMSR (0F 30) at RIP: the fault-like x2AVIC exit
+ * emulates it (APM Vol 2 §15.29.9.2 "AVIC Access to Un-accelerated vAPIC
+ * register", §15.29.10 "x2AVIC").
+ */
 static enum exit_action avic_fault_msr(struct vcpu *vcpu, bool write)
 {
 	struct vmcb_save *s = &vcpu->vmcb->save;
@@ -261,7 +271,7 @@ enum exit_action avic_noaccel(struct vcpu *vcpu, u64 info1, u64 info2)
 		if (n.offset == VAPIC_REG_EOI)
 			avic_level_eoi(vcpu, info1, info2, n.vector);
 		else if (n.offset == VAPIC_REG_ICR_LO)
-			/* An ICR the CPU left to us (reference 4.4), not a 0x401: not counted as one. */
+			/* An ICR the CPU left to us (APM Vol 2 §15.29.3.1), not a 0x401: not counted as one. */
 			avic_send_icr_from_page(vcpu);
 		else
 			avic_trap_write(vcpu, n.offset);

@@ -10,7 +10,7 @@
 #include "svm/msrpm.h"
 #include "lib/printf.h"
 
-/* ---- the bring-up probe (HC_AVIC_PROBE; APM Vol 2 §15.29.3.1 Table 15-22, reference 2.4, 3.3) ---- */
+/* ---- the bring-up probe (HC_AVIC_PROBE; APM Vol 2 §15.29.3.1 "Virtual APIC Register Accesses", Table 15-22) ---- */
 
 static const char *const probe_kind_names[HV_PROBE_KINDS] = HV_PROBE_KIND_NAMES;
 

@@ -25,16 +25,19 @@
  *   TPR              V_TPR mirrors TPR[7:4]; CR8 writes are intercepted only
  *                    while TPR alone holds back a pending vector
  *   NMI              one pending plus one in service; IRET is intercepted to
- *                    see the handler end (APM Vol 2 §15.21.10, §8.5 "NMI")
+ *                    see the handler end (APM Vol 2 §15.21.10 "NMI
+ *                    Virtualization")
  *   timer            deadlines in host TSC; the virtual APIC bus clock is
  *                    the TSC itself (1 bus tick = 1 TSC tick), so TMCCT and
  *                    the deadline are exact under QEMU -icount
  *   INIT/SIPI        INIT parks the vCPU in wait-for-SIPI, SIPI starts it in
- *                    real mode at vector << 12 (APM Vol 2 §16.5)
+ *                    real mode at vector << 12 (APM Vol 2 §16.5
+ *                    "Interprocessor Interrupts (IPI)")
  *   ExtINT           the 8259A pair (avic/vpic.c) drives LINT0 of every
  *                    vCPU; one whose LINT0 is in ExtINT mode takes it on
  *                    its next entry with an INTA, past IRR/ISR/TPR, and the
- *                    VM runs without AVIC meanwhile (IRQWIN, reference 2.11)
+ *                    VM runs without AVIC meanwhile (IRQWIN: AVIC ignores
+ *                    V_IRQ, APM Vol 2 §15.29.8.3 "Additional VMRUN Handling")
  *
  * Locks: vm->ioapic_lock, vm->pic_lock and each vcpu->apic_lock are never
  * held together; cross-vCPU work drops the own lock first (lapic_effect).
@@ -64,7 +67,7 @@ void lapic_vcpu_init(struct vcpu *vcpu)
 	vapic_reset(&vcpu->apic, vcpu->index, vcpu->index == 0);
 	vcpu->apic.tsc_deadline_supported = true;       /* CPUID 1 ECX[24], hv/exits.c */
 	vcpu->apic_lock.locked = 0;
-	/* V_TPR mirrors TPR (reference 2.5: keep (TPR >> 4) == V_TPR). */
+	/* V_TPR mirrors TPR: (TPR >> 4) == V_TPR (APM Vol 2 §15.21.2 "Virtualizing APIC.TPR"). */
 	ctl(vcpu)->int_ctl &= ~V_TPR_MASK;
 }
 
@@ -102,7 +105,7 @@ void lapic_kick_each(struct vm *vm, bool (*pick)(const struct vcpu *t, const voi
 /*
  * An IRR bit is set in target's page: a kick, unless the backend above
  * has its own way (the AVIC backend: a doorbell if the target runs with
- * AVIC, reference 2.11).
+ * AVIC, APM Vol 2 §15.29.8.2 "Doorbell Mechanism").
  */
 static void lapic_notify(struct vcpu *target)
 {
@@ -117,8 +120,11 @@ static void lapic_notify(struct vcpu *target)
 /*
  * Fixed / lowest priority / ExtINT-less acceptance into IRR.  A level
  * vector is also recorded in level_vectors, the hypervisor's own list for
- * the EOI (reference 4.1).  Under AVIC the IRR bit is all it takes: the
- * doorbell, or the next VMRUN, makes the CPU deliver it (reference 2.11).
+ * the EOI (the AVIC level-EOI exit, APM Vol 2 §15.29.9.2 "AVIC Access to
+ * Un-accelerated vAPIC register").  Under AVIC the IRR bit is all it
+ * takes: the doorbell, or the next VMRUN, makes the CPU deliver it (APM
+ * Vol 2 §15.29.6.2 "Device Interrupts", §15.29.8.3 "Additional VMRUN
+ * Handling").
  */
 static void lapic_accept(struct vcpu *t, u8 vector, bool level)
 {
@@ -166,7 +172,7 @@ static void lapic_deliver_one(struct vcpu *t, const struct vapic_icr *m)
 		lapic_nmi_post(t);
 		break;
 	case VAPIC_MT_INIT:
-		/* A STARTUP sent before this INIT counts for nothing (APM §16.5). */
+		/* A STARTUP sent before this INIT counts for nothing (APM Vol 2 §16.5 "Interprocessor Interrupts (IPI)"). */
 		spin_lock(&t->apic_lock);
 		__atomic_store_n(&t->pending_sipi, 0, __ATOMIC_SEQ_CST);
 		__atomic_store_n(&t->pending_init, 1, __ATOMIC_SEQ_CST);
@@ -174,7 +180,7 @@ static void lapic_deliver_one(struct vcpu *t, const struct vapic_icr *m)
 		lapic_kick(t);
 		break;
 	case VAPIC_MT_STARTUP:
-		/* A STARTUP only counts while the target waits for one (APM §16.5). */
+		/* A STARTUP only counts while the target waits for one (APM Vol 2 §16.5 "Interprocessor Interrupts (IPI)"). */
 		spin_lock(&t->apic_lock);
 		if (t->mp_state == VCPU_MP_WAIT_SIPI || t->pending_init) {
 			t->sipi_vector = m->vector;
@@ -213,14 +219,15 @@ static bool lapic_vector_busy(const struct vcpu *t, u8 vector)
 }
 
 /*
- * Routes one message to every matching vCPU (APM Vol 2 §16.6.1).  Lowest
- * priority goes to one matching vCPU (APM §16.6.2 "Lowest Priority
+ * Routes one message to every matching vCPU (APM Vol 2 §16.6.1 "Receiving
+ * System and IPI Interrupts").  Lowest priority goes to one matching vCPU
+ * (APM Vol 2 §16.6.2 "Lowest Priority
  * Messages and Arbitration"): the focus processor, a target that already
  * has the vector in service or pending and focus checking on (SVR[9] = 0),
  * else the lowest APR, ties to the lowest index.  A physical or logical
  * destination that no APIC accepts sets the sender's ESR "send accept
- * error" (reference 5.9 bit 2; xAPIC only: x2APIC keeps no such bit in
- * KVM or the reference, so we set none there).
+ * error" (bit 2, APM Vol 2 §16.4.6 "APIC Error Interrupts"; xAPIC only:
+ * KVM sets no such bit in x2APIC mode, and neither do we).
  */
 void lapic_send(struct vm *vm, struct vcpu *source, const struct vapic_icr *m)
 {
@@ -297,7 +304,7 @@ static void lapic_effect(struct vcpu *vcpu, const struct vapic_effect *eff)
 			lapic_level_ended(vcpu, eff->eoi_vector);
 		break;
 	case VAPIC_EFFECT_ICR:
-		/* An IPI carries edge semantics at the receiver unless it is level (§16.5). */
+		/* An IPI is edge at the receiver unless it is level (APM Vol 2 §16.5 "Interprocessor Interrupts (IPI)"). */
 		spin_unlock(&vcpu->apic_lock);
 		lapic_send(vcpu->vm, vcpu, &eff->icr);
 		spin_lock(&vcpu->apic_lock);
@@ -341,7 +348,7 @@ int lapic_rdmsr(struct vcpu *vcpu, u32 msr, u64 *val)
 	if (msr == MSR_IA32_APIC_BASE) {
 		*val = vcpu->apic.apic_base;
 	} else if (msr == MSR_IA32_TSC_DEADLINE) {
-		/* Reads 0 unless the LVT is in TSC-deadline mode (reference 5.8). */
+		/* Reads 0 unless the LVT is in TSC-deadline mode (Intel SDM Vol 3 §11.5.4.1 "TSC-Deadline Mode"). */
 		*val = LVT_TIMER_MODE(vapic_get_reg(&vcpu->apic, VAPIC_REG_LVT_TIMER)) == LVT_TIMER_TSC_DEADLINE
 			? vcpu->tsc_deadline : 0;
 	} else {
@@ -373,7 +380,7 @@ int lapic_wrmsr(struct vcpu *vcpu, u32 msr, u64 val)
 			memset(vcpu->level_vectors, 0, sizeof(vcpu->level_vectors));
 		}
 		if (!r)
-			vcpu->apic_changed = true;      /* base and mode: the AVIC mode and inhibits (reference 2.14, 3.1) */
+			vcpu->apic_changed = true;      /* base and mode: the AVIC mode (x2AVIC) and the APIC_BASE inhibit */
 	} else if (msr == MSR_IA32_TSC_DEADLINE) {
 		if (LVT_TIMER_MODE(vapic_get_reg(&vcpu->apic, VAPIC_REG_LVT_TIMER)) == LVT_TIMER_TSC_DEADLINE) {
 			vcpu->tsc_deadline = val;
@@ -408,10 +415,12 @@ int lapic_mmio_access(void *ctx, u64 gpa, unsigned size, bool write, u64 *val)
 	spin_lock(&vcpu->apic_lock);
 	vcpu->apic_accesses++;
 	/*
-	 * Only aligned 32-bit accesses are defined (APM Vol 2 §16.3.2); others
-	 * read 0 and are ignored, like vapic.c's unknown offsets.  A page that
-	 * is not decoded (APIC disabled, x2APIC mode, or not the current base)
-	 * behaves as unclaimed MMIO: all ones, writes dropped (reference 5.11).
+	 * Only aligned 32-bit accesses are defined (APM Vol 2 §16.3.2 "APIC
+	 * Registers"); others read 0 and are ignored, like vapic.c's unknown
+	 * offsets.  A page that is not decoded (APIC disabled, x2APIC mode,
+	 * where the registers are MSRs: APM Vol 2 §16.11 "Accessing x2APIC
+	 * Register", or not the current base) behaves as unclaimed MMIO: all
+	 * ones, writes dropped.
 	 */
 	if (ALIGN_DOWN(gpa, PAGE_SIZE) != base || !a->enabled || a->x2apic) {
 		vcpu->apic_bad_accesses++;
@@ -448,7 +457,8 @@ int lapic_mmio_access(void *ctx, u64 gpa, unsigned size, bool write, u64 *val)
  * Sends an ICR value without writing the ICR register (the AVIC exits: the
  * CPU stored the write already, or it came from SELF_IPI).  x2apic: lo | hi
  * << 32 is the 64-bit ICR; else hi is ICRH.  Bit 12 (delivery status) is
- * ignored: the CPU may report it set (reference 2.12.1).
+ * ignored: the CPU may report it set (APM Vol 2 §15.29.9.1 "AVIC IPI
+ * Delivery Not Completed").
  */
 void lapic_send_icr(struct vcpu *vcpu, u32 lo, u32 hi, bool x2apic)
 {
@@ -497,7 +507,8 @@ enum exit_action lapic_handle_npf(struct vcpu *vcpu, u64 gpa, bool *handled)
 
 /*
  * MOV to CR8 (intercepted only while TPR holds back a pending vector):
- * TPR = CR8 << 4, sub-class zero (APM Vol 2 §16.6.4, reference 5.7).
+ * TPR = CR8 << 4, sub-class zero (APM Vol 2 §16.6.4 "Selecting and
+ * Handling Interrupts").
  * Bits 63:4 set: #GP (APM Vol 2 §3.1.5 "CR8").
  */
 enum exit_action lapic_handle_cr8_write(struct vcpu *vcpu)

@@ -1,7 +1,8 @@
 /*
  * hv/lapic_block.c - the two ways a vCPU sleeps on its physical CPU: HLT
  * until something wakes it (lapic_wake_pending), and INIT's wait for a
- * STARTUP, which starts it in real mode at vector << 12 (APM Vol 2 §16.5).
+ * STARTUP, which starts it in real mode at vector << 12 (APM Vol 2 §16.5
+ * "Interprocessor Interrupts (IPI)").
  * Kicks (HOST_VEC_KICK, hv/lapic.c) and the host timer wake it; the
  * backend's block hook (vm->lapic_ops) runs around each sleep.
  */
@@ -103,7 +104,8 @@ static void lapic_start_real_mode(struct vcpu *vcpu, u8 vector)
 	ctl(vcpu)->intercept_misc1 &= ~(INTERCEPT_VINTR | INTERCEPT_IRET);
 	ctl(vcpu)->intercept_cr &= ~INTERCEPT_CR8_WRITE;
 	ctl(vcpu)->tlb_control = TLB_CONTROL_FLUSH_ALL;
-	ctl(vcpu)->clean = 0;           /* every group above, CRs and segments included (reference 1.10) */
+	/* Every group above, CRs and segments included (APM Vol 2 §15.15.3 "VMCB Clean Field"). */
+	ctl(vcpu)->clean = 0;
 	vcpu->nmi_masked = false;
 	vcpu->nmi_iret_pending = false;
 	vcpu->nmi_singlestep = false;
@@ -113,7 +115,8 @@ static void lapic_start_real_mode(struct vcpu *vcpu, u8 vector)
 
 /*
  * INIT: the APIC goes to its INIT state (registers reset, ID and base
- * kept) and the vCPU waits for a STARTUP (APM Vol 2 §16.5, reference 5.4).
+ * kept) and the vCPU waits for a STARTUP (APM Vol 2 §16.5 "Interprocessor
+ * Interrupts (IPI)").
  * Called by the run loop with interrupts on (it may sleep).  Returns
  * false when the vCPU ended while waiting (parked, never started).
  */

@@ -24,7 +24,8 @@ enum exit_action lapic_handle_vintr(struct vcpu *vcpu)
 /*
  * The NMI handler's IRET: NMIs stay blocked until it has executed, so we
  * remember where it is and unblock once RIP has moved on (APM Vol 2
- * §15.21.10: without vNMI the hypervisor tracks NMI blocking itself).
+ * §15.21.10 "NMI Virtualization": without vNMI the hypervisor tracks NMI
+ * blocking itself).
  */
 enum exit_action lapic_handle_iret(struct vcpu *vcpu)
 {
@@ -183,9 +184,10 @@ static bool lapic_inject_fixed(struct vcpu *vcpu, bool can_inject)
 	/*
 	 * CR8 writes exit only when the exit matters: while TPR is what holds
 	 * a vector back (the highest IRR class is above the ISR class but not
-	 * above TPR; KVM's update_cr8_intercept, reference 1.16), and while TPR
+	 * above TPR; KVM's update_cr8_intercept does the same), and while TPR
 	 * has a sub-class, which a CR8 write clears even when the class stays
-	 * (APM Vol 2 §16.6.4) and V_TPR alone would not show.
+	 * (APM Vol 2 §16.6.4 "Selecting and Handling Interrupts") and V_TPR
+	 * alone would not show.
 	 */
 	irr = vapic_highest_irr(&vcpu->apic);
 	tpr = vapic_get_reg(&vcpu->apic, VAPIC_REG_TPR);
@@ -232,8 +234,9 @@ bool lapic_before_entry(struct vcpu *vcpu, bool extint, bool hw)
 		} else if (!vcpu->nmi_masked) {
 			/*
 			 * An event goes in first: the next window brings us
-			 * back; under AVIC, where V_IRQ is ignored (reference
-			 * 2.1), one step does.
+			 * back; under AVIC, where V_IRQ is ignored (APM Vol 2
+			 * §15.29.4.1 "VMCB Virtual Interrupt Control Word"), one
+			 * step does.
 			 */
 			if (hw)
 				nmi_singlestep_on(vcpu);
@@ -272,7 +275,11 @@ bool lapic_before_entry(struct vcpu *vcpu, bool extint, bool hw)
 
 	spin_lock(&vcpu->apic_lock);
 	lapic_timer_check(vcpu, rdtsc());
-	/* Under AVIC the CPU delivers from IRR and keeps TPR/V_TPR itself (reference 2.1, 2.5). */
+	/*
+	 * Under AVIC the CPU delivers from IRR and keeps TPR/V_TPR itself (APM
+	 * Vol 2 §15.29.4.1 "VMCB Virtual Interrupt Control Word", §15.29.3.1
+	 * "Virtual APIC Register Accesses").
+	 */
 	if (!hw && lapic_inject_fixed(vcpu, !busy && !shadow && !want_window && lapic_guest_if(vcpu)))
 		want_window = true;
 	spin_unlock(&vcpu->apic_lock);

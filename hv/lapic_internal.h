@@ -18,7 +18,10 @@ static inline bool lapic_guest_if(struct vcpu *vcpu)
 	return (save(vcpu)->rflags & RFLAGS_IF) != 0;
 }
 
-/* LVT timer mode, bits 18:17 (APM Vol 2 §16.4.1; TSC-deadline: reference 5.8). */
+/*
+ * LVT timer mode, bits 18:17 (APM Vol 2 §16.4.1 "APIC Timer Interrupt";
+ * TSC-deadline: Intel SDM Vol 3 §11.5.4.1 "TSC-Deadline Mode").
+ */
 #define LVT_TIMER_MODE(lvt)     (((lvt) >> 17) & 3)
 #define LVT_TIMER_ONESHOT       0
 #define LVT_TIMER_PERIODIC      1

@@ -37,11 +37,12 @@ void lapic_ioapic_eoi(struct vm *vm, u8 vector)
 
 /*
  * Whether the vCPU takes the PIC's INT: its APIC enabled and software-
- * enabled (a software-disabled APIC accepts no ExtINT, reference 5.6), LVT
- * LINT0 unmasked with message type 111b ExtINT (APM Vol 2 §16.4 "Local
- * Vector Table", reference 5.8).  Read without apic_lock: only the vCPU
- * itself writes its LVT and its APIC base, and that write exits (an
- * intercept, or AVIC's trap for LINT0, reference 2.4), so the vCPU looks
+ * enabled (a software-disabled APIC accepts no ExtINT: APM Vol 2 §16.4.7
+ * "Spurious Interrupts"), LVT LINT0 unmasked with message type 111b ExtINT
+ * (APM Vol 2 §16.4.2 "Local Interrupts LINT0 and LINT1").  Read without
+ * apic_lock: only the vCPU itself writes its LVT and its APIC base, and
+ * that write exits (an intercept, or AVIC's trap for LINT0: APM Vol 2
+ * §15.29.3.1 "Virtual APIC Register Accesses", Table 15-22), so the vCPU looks
  * again before its next entry.
  *
  * Not modelled, on purpose: with its APIC disabled a PC processor takes
@@ -94,7 +95,8 @@ static void lapic_pic_notify(struct vm *vm)
 
 /*
  * The INTA cycle of a vCPU that injects now: the vector comes from the PIC
- * at this moment, not from IRR (ExtINT bypasses IRR/ISR, reference 5.6).
+ * at this moment, not from IRR (ExtINT bypasses IRR/ISR: APM Vol 2 §16.6.3
+ * "Accepting System and IPI Interrupts").
  * Under pic_lock, so that a request goes to one vCPU only.  A vCPU that
  * finds INT low (another vCPU took the request since it looked) runs no
  * acknowledge and injects nothing, where a CPU already in its INTA cycle

@@ -12,10 +12,10 @@
 
 /*
  * Re-arms the timer after a write to LVT timer, TMICT or TDCR (APM Vol 2
- * §16.4.1 "APIC Timer Operation").  Counting starts at the TMICT write;
+ * §16.4.1 "APIC Timer Interrupt").  Counting starts at the TMICT write;
  * changing only the divisor or the mode keeps the start time.  A one-shot
  * count that reached 0 stays at 0 whatever the LVT says afterwards, also
- * in periodic mode: only a TMICT write starts a count (§16.4.1; Intel SDM
+ * in periodic mode: only a TMICT write starts a count (APM §16.4.1; Intel SDM
  * Vol 3 §11.5.4 "APIC Timer").  With apic_lock held.
  */
 void lapic_timer_update(struct vcpu *vcpu)
@@ -30,7 +30,7 @@ void lapic_timer_update(struct vcpu *vcpu)
 		/*
 		 * TMICT is ignored in TSC-deadline mode; the MSR arms it, in
 		 * guest TSC (host TSC + TSC_OFFSET).  A deadline already past
-		 * fires at once (reference 5.8).
+		 * fires at once (Intel SDM Vol 3 §11.5.4.1 "TSC-Deadline Mode").
 		 */
 		u64 guest_now = now + ctl(vcpu)->tsc_offset;
 
@@ -118,7 +118,7 @@ void lapic_timer_check(struct vcpu *vcpu, u64 now)
 	} else {
 		vcpu->timer_deadline = 0;
 		if (LVT_TIMER_MODE(lvt) == LVT_TIMER_TSC_DEADLINE)
-			vcpu->tsc_deadline = 0;         /* the MSR reads 0 once it fired (reference 5.8) */
+			vcpu->tsc_deadline = 0;         /* the MSR reads 0 once it fired (Intel SDM Vol 3 §11.5.4.1) */
 		else
 			vcpu->timer_ended = true;       /* the one-shot count is at 0 (lapic_timer_update) */
 	}
