@@ -28,7 +28,7 @@
 #include "lib/x86.h"
 
 _Static_assert(AVIC_INHIBIT_COUNT == ARRAY_SIZE(((struct vm *)0)->avic_inhibit_sets), "inhibit counters");
-_Static_assert(AVIC_IPI_FAILURE_COUNT == ARRAY_SIZE(((struct vcpu *)0)->avic_ipi), "0x401 cause counters");
+_Static_assert(AVIC_IPI_FAILURE_COUNT == ARRAY_SIZE(((struct vcpu *)0)->avic.ipi), "0x401 cause counters");
 
 static const char *const inhibit_names[AVIC_INHIBIT_COUNT] = {
 	[AVIC_INHIBIT_IRQWIN] = "IRQWIN",
@@ -56,18 +56,18 @@ bool avic_vm_emulated(const struct vm *vm)
 
 bool avic_hw_active(const struct vcpu *vcpu)
 {
-	return vcpu->vm->apic_backend == APIC_BACKEND_AVIC && vcpu->avic_mode != AVIC_VCPU_OFF;
+	return vcpu->vm->apic_backend == APIC_BACKEND_AVIC && vcpu->avic.mode != AVIC_VCPU_OFF;
 }
 
 bool avic_emu_active(const struct vcpu *vcpu)
 {
-	return vcpu->vm->apic_backend == APIC_BACKEND_AVIC_EMU && vcpu->avic_mode != AVIC_VCPU_OFF;
+	return vcpu->vm->apic_backend == APIC_BACKEND_AVIC_EMU && vcpu->avic.mode != AVIC_VCPU_OFF;
 }
 
 void avic_count_emu_only(struct vcpu *vcpu)
 {
 	if (avic_emu_active(vcpu))
-		vcpu->avic_emu_only++;
+		vcpu->avic.emu_only++;
 }
 
 /* ---- set-up (APM Vol 2 §15.29.4 "VMCB Changes for AVIC", §15.29.5 "AVIC Memory Data Structures") ---- */
@@ -82,7 +82,7 @@ int avic_vmcb_fields(struct vcpu *v, struct vmcb_control *c)
 {
 	struct vm *vm = v->vm;
 
-	c->msrpm_base_pa = page_pa(v->avic_msrpm);
+	c->msrpm_base_pa = page_pa(v->avic.msrpm);
 	if (!avic_vmcb_apic_bar(VAPIC_BASE_DEFAULT, &c->avic_apic_bar) ||
 	    !avic_vmcb_backing_page(page_pa(v->apic.page), &c->avic_backing_page) ||
 	    !avic_vmcb_logical_table(page_pa(vm->avic_log), &c->avic_logical_id) ||
@@ -166,17 +166,17 @@ int avic_vm_init(struct vm *vm)
 	for (i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
-		v->avic_msrpm = pool_alloc_pages(MSRPM_SIZE / PAGE_SIZE);
-		if (!v->avic_msrpm)
+		v->avic.msrpm = pool_alloc_pages(MSRPM_SIZE / PAGE_SIZE);
+		if (!v->avic.msrpm)
 			return -1;
-		memcpy(v->avic_msrpm, vm->msrpm, MSRPM_SIZE);
-		avic_x2_msrpm_apply(v->avic_msrpm, false);
+		memcpy(v->avic.msrpm, vm->msrpm, MSRPM_SIZE);
+		avic_x2_msrpm_apply(v->avic.msrpm, false);
 		if (vm->apic_backend == APIC_BACKEND_AVIC) {
 			if (avic_vmcb_fields(v, ctl(v)))
 				return -1;
 		} else {
-			v->avic_hw_vmcb = pool_alloc_page();
-			if (!v->avic_hw_vmcb)
+			v->avic.hw_vmcb = pool_alloc_page();
+			if (!v->avic.hw_vmcb)
 				return -1;
 		}
 	}
@@ -210,7 +210,7 @@ int avic_vm_init(struct vm *vm)
  */
 static void avic_set_running(struct vcpu *vcpu)
 {
-	bool running = vcpu->vm->avic_ipi_virt && vcpu->avic_mode != AVIC_VCPU_OFF;
+	bool running = vcpu->vm->avic_ipi_virt && vcpu->avic.mode != AVIC_VCPU_OFF;
 
 	avic_phys_set_running(&vcpu->vm->avic_phys[vcpu->apic.apic_id], running,
 			      this_cpu()->apic_id & AVIC_PHYSICAL_ID_ENTRY_HOST_PHYSICAL_ID_MASK);
@@ -264,7 +264,7 @@ static void avic_emu_doorbell(struct vm *vm, u32 host_apic_id)
 {
 	struct vcpu *t = avic_vcpu_on(vm, host_apic_id);
 
-	if (!t || __atomic_load_n(&t->avic_mode, __ATOMIC_SEQ_CST) == AVIC_VCPU_OFF) {
+	if (!t || __atomic_load_n(&t->avic.mode, __ATOMIC_SEQ_CST) == AVIC_VCPU_OFF) {
 		vm->avic_doorbells_lost++;
 		return;
 	}
@@ -286,7 +286,7 @@ void avic_ring(struct vm *vm, struct vcpu *by, u32 host_apic_id)
 	u64 val;
 
 	if (by)
-		by->avic_doorbells++;
+		by->avic.doorbells++;
 	if (vm->apic_backend == APIC_BACKEND_AVIC) {
 		if (avic_doorbell_value(host_apic_id, &val))
 			wrmsr(MSR_AMD64_SVM_AVIC_DOORBELL, val);
@@ -304,7 +304,7 @@ void avic_notify(struct vcpu *target)
 	 * A doorbell only where its host APIC ID fits the doorbell MSR
 	 * (apic_choice.host_ids_wide: every host ID is checked at boot).
 	 */
-	if (target->in_guest && target->avic_mode != AVIC_VCPU_OFF && !apic_choice.host_ids_wide)
+	if (target->in_guest && target->avic.mode != AVIC_VCPU_OFF && !apic_choice.host_ids_wide)
 		avic_ring(target->vm, NULL, percpu_array[target->cpu].apic_id &
 			  AVIC_PHYSICAL_ID_ENTRY_HOST_PHYSICAL_ID_MASK);
 	else
@@ -458,16 +458,16 @@ void avic_apic_changed(struct vcpu *vcpu)
  * while AVIC is on: APM Vol 2 §15.29.8.3 "Additional VMRUN Handling").  Several vCPUs may ask at
  * once: a VM-wide count sets the inhibit on 0->1 and clears it on 1->0, so
  * one vCPU cannot clear another's request.  Each vCPU asks at most once
- * (vcpu->avic_irqwin_wanted), so a repeated call changes nothing.
+ * (vcpu->avic.irqwin_wanted), so a repeated call changes nothing.
  */
 void avic_irqwin_request(struct vcpu *vcpu, bool want)
 {
 	struct vm *vm = vcpu->vm;
 
-	if (!avic_vm(vm) || vcpu->avic_irqwin_wanted == want)
+	if (!avic_vm(vm) || vcpu->avic.irqwin_wanted == want)
 		return;
 	spin_lock(&vm->avic_lock);
-	vcpu->avic_irqwin_wanted = want;
+	vcpu->avic.irqwin_wanted = want;
 	if (want ? vm->avic_irqwin++ == 0 : --vm->avic_irqwin == 0)
 		avic_inhibit_change(vm, AVIC_INHIBIT_IRQWIN, want, vcpu);
 	spin_unlock(&vm->avic_lock);
@@ -497,10 +497,10 @@ void avic_vmcb_mode(struct vcpu *vcpu, struct vmcb_control *c, u8 mode)
 		c->int_ctl |= AVIC_ENABLE_MASK;
 	if (mode == AVIC_VCPU_X2AVIC)
 		c->int_ctl |= X2APIC_MODE_MASK;
-	avic_x2_msrpm_apply(vcpu->avic_msrpm, mode == AVIC_VCPU_X2AVIC);
+	avic_x2_msrpm_apply(vcpu->avic.msrpm, mode == AVIC_VCPU_X2AVIC);
 	/* The probe's VM: every x2APIC MSR goes to the CPU, but only under x2AVIC (see above). */
 	if (unlikely(vcpu->vm->avic_probe) && mode == AVIC_VCPU_X2AVIC)
-		avic_probe_msrpm_open(vcpu->avic_msrpm);
+		avic_probe_msrpm_open(vcpu->avic.msrpm);
 	if (mode != AVIC_VCPU_OFF)
 		c->intercept_cr &= ~INTERCEPT_CR8_WRITE;
 	c->n_cr3 = npt_root(mode == AVIC_VCPU_XAVIC ? &vcpu->vm->avic_npt : &vcpu->vm->npt);
@@ -518,12 +518,12 @@ void avic_before_entry(struct vcpu *vcpu)
 		return;
 	if (!__atomic_load_n(&vm->avic_inhibit, __ATOMIC_ACQUIRE) && a->enabled && vapic_sw_enabled(a))
 		mode = a->x2apic ? AVIC_VCPU_X2AVIC : AVIC_VCPU_XAVIC;
-	if (mode != vcpu->avic_mode) {
-		if (mode != AVIC_VCPU_OFF && vcpu->avic_mode != AVIC_VCPU_OFF)
+	if (mode != vcpu->avic.mode) {
+		if (mode != AVIC_VCPU_OFF && vcpu->avic.mode != AVIC_VCPU_OFF)
 			__atomic_fetch_add(mode == AVIC_VCPU_X2AVIC ? &avic_cov.mode_switch_x2 : &avic_cov.mode_switch_x, 1,
 					   __ATOMIC_RELAXED);
-		__atomic_store_n(&vcpu->avic_mode, mode, __ATOMIC_SEQ_CST);
-		vcpu->avic_mode_switches++;
+		__atomic_store_n(&vcpu->avic.mode, mode, __ATOMIC_SEQ_CST);
+		vcpu->avic.mode_switches++;
 		avic_set_running(vcpu);         /* before the entry path looks at IRR */
 		if (vm->apic_backend == APIC_BACKEND_AVIC)
 			avic_vmcb_mode(vcpu, ctl(vcpu), mode);
@@ -536,6 +536,6 @@ void avic_before_entry(struct vcpu *vcpu)
 	 * timer mode) depend on the value it replaced.  Only a VMRUN with AVIC
 	 * can end in such a trap.
 	 */
-	for (u32 i = 0; mode != AVIC_VCPU_OFF && i < ARRAY_SIZE(vcpu->trap_shadow); i++)
-		vcpu->trap_shadow[i] = vapic_get_reg(a, i << 4);
+	for (u32 i = 0; mode != AVIC_VCPU_OFF && i < ARRAY_SIZE(vcpu->avic.trap_shadow); i++)
+		vcpu->avic.trap_shadow[i] = vapic_get_reg(a, i << 4);
 }

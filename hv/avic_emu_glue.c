@@ -23,10 +23,10 @@ static void avic_hw_problem(void *ctx, const char *field, const char *problem)
 {
 	struct vcpu *vcpu = ctx;
 
-	vcpu->avic_hw_problems++;
+	vcpu->avic.hw_problems++;
 	__atomic_fetch_add(&avic_cov.hw_problems, 1, __ATOMIC_RELAXED);
 	hv_err("avic", "HYPERVISOR BUG: %s/%u: the VMCB apic=avic would run (AVIC mode %u): %s: %s",
-	       vcpu->vm->test->name, vcpu->index, vcpu->avic_mode, field, problem);
+	       vcpu->vm->test->name, vcpu->index, vcpu->avic.mode, field, problem);
 }
 
 /*
@@ -50,10 +50,10 @@ static void avic_hw_problem(void *ctx, const char *field, const char *problem)
 void avic_hw_vmcb_check(struct vcpu *vcpu, u8 mode)
 {
 	struct vm *vm = vcpu->vm;
-	struct vmcb *w = vcpu->avic_hw_vmcb;
+	struct vmcb *w = vcpu->avic.hw_vmcb;
 	struct vmcb_control *c = &w->control;
 	bool x2 = mode == AVIC_VCPU_X2AVIC;
-	u64 before = vcpu->avic_hw_problems, hpa;
+	u64 before = vcpu->avic.hw_problems, hpa;
 	u32 max_index;
 	char why[96];
 
@@ -68,9 +68,9 @@ void avic_hw_vmcb_check(struct vcpu *vcpu, u8 mode)
 	if (!!(c->int_ctl & AVIC_ENABLE_MASK) != (mode != AVIC_VCPU_OFF) || !!(c->int_ctl & X2APIC_MODE_MASK) != x2)
 		avic_hw_problem(vcpu, "control.int_ctl", "bits 31/30 (AVIC, x2AVIC) do not match the mode");
 	if (unlikely(vm->avic_probe) && x2) {
-		if (!avic_probe_msrpm_is_open(vcpu->avic_msrpm))
+		if (!avic_probe_msrpm_is_open(vcpu->avic.msrpm))
 			avic_hw_problem(vcpu, "msrpm", "the probe's VM intercepts an x2APIC MSR under x2AVIC");
-	} else if (avic_x2_msrpm_check(vcpu->avic_msrpm, x2, why, sizeof(why))) {
+	} else if (avic_x2_msrpm_check(vcpu->avic.msrpm, x2, why, sizeof(why))) {
 		avic_hw_problem(vcpu, "msrpm", why);
 	}
 	if (c->n_cr3 != npt_root(mode == AVIC_VCPU_XAVIC ? &vm->avic_npt : &vm->npt))
@@ -82,10 +82,10 @@ void avic_hw_vmcb_check(struct vcpu *vcpu, u8 mode)
 	if (!avic_vmcb_physical_table_decode(c->avic_physical_id, &hpa, &max_index) ||
 	    hpa != page_pa(vm->avic_phys) || max_index < vm->nr_vcpus - 1)
 		avic_hw_problem(vcpu, "control.avic_physical_id", "not the model's table, or MAX_INDEX misses a vCPU");
-	if (vcpu->avic_hw_problems != before)
+	if (vcpu->avic.hw_problems != before)
 		vcpu_stop(vcpu, STOP_HV_BUG, "hypervisor bug: the VMCB apic=avic would run breaks %llu rule%s",
-			  (unsigned long long)(vcpu->avic_hw_problems - before),
-			  vcpu->avic_hw_problems - before == 1 ? "" : "s");
+			  (unsigned long long)(vcpu->avic.hw_problems - before),
+			  vcpu->avic.hw_problems - before == 1 ? "" : "s");
 }
 
 /* ---- avic-emu: intercepted accesses through the model (avic/avic_emu.h) ---- */
@@ -116,14 +116,14 @@ static void emu_ctx(struct vcpu *vcpu, struct avic_emu_ctx *c)
 		.phys_table = vm->avic_phys,
 		.max_phys_index = vm->avic_max_index,
 		.log_table = vm->avic_log,
-		.x2avic = vcpu->avic_mode == AVIC_VCPU_X2AVIC,
+		.x2avic = vcpu->avic.mode == AVIC_VCPU_X2AVIC,
 		.self_host_apic_id = this_cpu()->apic_id,
 		.doorbell = emu_doorbell,
 		.opaque = vcpu,
 		.page_of = emu_page_of,
 		.ext_lvt = false,
 		/* The CPU backend's MSRPM for this vCPU (avic_hw_vmcb_check). */
-		.x2avic_msrpm = vcpu->avic_msrpm,
+		.x2avic_msrpm = vcpu->avic.msrpm,
 		.quirks = vm->avic_qs ? vm->avic_quirks : 0,
 		.qs = vm->avic_qs,
 	};
@@ -167,14 +167,14 @@ enum exit_action avic_emu_msr_exit(struct vcpu *vcpu, u32 msr, bool write, bool 
 		return EXIT_RESUME;
 	case AVIC_EMU_ACCELERATED:
 		*done = true;
-		vcpu->avic_emu_only++;
-		vcpu->avic_accel++;
+		vcpu->avic.emu_only++;
+		vcpu->avic.accel++;
 		if (!write)
 			vcpu_set_edx_eax(vcpu, val);
 		return vcpu_skip_insn(vcpu) ? EXIT_STOP : EXIT_RESUME;
 	case AVIC_EMU_GP:
 		*done = true;
-		vcpu->avic_emu_only++;
+		vcpu->avic.emu_only++;
 		vcpu_inject_exception(vcpu, X86_GP, true, 0);
 		return EXIT_RESUME;
 	case AVIC_EMU_EXIT:
@@ -228,7 +228,7 @@ enum exit_action avic_emu_npf(struct vcpu *vcpu, u64 gpa, bool *done)
 	enum exit_action act;
 
 	*done = false;
-	if (vcpu->avic_mode != AVIC_VCPU_XAVIC || !avic_emu_active(vcpu) ||
+	if (vcpu->avic.mode != AVIC_VCPU_XAVIC || !avic_emu_active(vcpu) ||
 	    ALIGN_DOWN(gpa, PAGE_SIZE) != VAPIC_BASE_DEFAULT) {
 		avic_probe_count_intercept(vcpu);
 		return EXIT_RESUME;
@@ -241,8 +241,8 @@ enum exit_action avic_emu_npf(struct vcpu *vcpu, u64 gpa, bool *done)
 		return act;
 	switch (m.r) {
 	case AVIC_EMU_ACCELERATED:
-		vcpu->avic_emu_only++;
-		vcpu->avic_accel++;
+		vcpu->avic.emu_only++;
+		vcpu->avic.accel++;
 		return EXIT_RESUME;
 	case AVIC_EMU_EXIT:
 		return emu_take_exit(vcpu, &m.ex);

@@ -97,7 +97,7 @@ enum exit_action avic_incomplete_ipi(struct vcpu *vcpu, u64 info1, u64 info2)
 				       "AVIC_INCOMPLETE_IPI with a cause above 5, sent as cause 0");
 	}
 	if (ipi.cause < AVIC_IPI_FAILURE_COUNT) {
-		vcpu->avic_ipi[ipi.cause]++;
+		vcpu->avic.ipi[ipi.cause]++;
 		__atomic_fetch_add(&avic_cov.ipi[ipi.cause], 1, __ATOMIC_RELAXED);
 	}
 	avic_icr_idle(vcpu);
@@ -152,8 +152,8 @@ static void avic_trap_write(struct vcpu *vcpu, u32 off)
 	struct vapic *a = &vcpu->apic;
 	u32 val = vapic_get_reg(a, off);
 
-	if ((off >> 4) < ARRAY_SIZE(vcpu->trap_shadow))
-		vapic_set_reg(a, off, vcpu->trap_shadow[off >> 4]);
+	if ((off >> 4) < ARRAY_SIZE(vcpu->avic.trap_shadow))
+		vapic_set_reg(a, off, vcpu->avic.trap_shadow[off >> 4]);
 	if (a->x2apic) {
 		if (lapic_wrmsr(vcpu, VAPIC_X2APIC_MSR(off), val))
 			hv_err("avic", "%s/%u: x2APIC trap write 0x%x to MSR 0x%x refused by the soft path",
@@ -244,7 +244,7 @@ static enum exit_action avic_fault_msr(struct vcpu *vcpu, bool write)
 enum exit_action avic_noaccel(struct vcpu *vcpu, u64 info1, u64 info2)
 {
 	struct avic_noaccel n;
-	bool x2 = vcpu->avic_mode == AVIC_VCPU_X2AVIC;
+	bool x2 = vcpu->avic.mode == AVIC_VCPU_X2AVIC;
 
 	/* The fields are taken as masked (offset 11:4, write bit 32), as KVM does. */
 	if (!avic_noaccel_decode(info1, info2, avic_extlvt(vcpu), &n))
@@ -267,7 +267,7 @@ enum exit_action avic_noaccel(struct vcpu *vcpu, u64 info1, u64 info2)
 	if (unlikely(vcpu->vm->avic_probe) && avic_probe_noaccel(vcpu, info1, info2, &n))
 		return EXIT_RESUME;
 	if (n.kind == AVIC_TRAP) {
-		vcpu->avic_noaccel_trap++;
+		vcpu->avic.noaccel_trap++;
 		if (n.offset == VAPIC_REG_EOI)
 			avic_level_eoi(vcpu, info1, info2, n.vector);
 		else if (n.offset == VAPIC_REG_ICR_LO)
@@ -278,7 +278,7 @@ enum exit_action avic_noaccel(struct vcpu *vcpu, u64 info1, u64 info2)
 		return EXIT_RESUME;
 	}
 	/* Fault-like: nothing happened and RIP is at the instruction; emulate it. */
-	vcpu->avic_noaccel_fault++;
+	vcpu->avic.noaccel_fault++;
 	if (x2)
 		return avic_fault_msr(vcpu, n.write);
 	return mmio_emulate(vcpu, (vcpu->apic.apic_base & VAPIC_BASE_ABA) + n.offset, lapic_mmio_access, vcpu);

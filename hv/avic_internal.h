@@ -88,7 +88,7 @@ void avic_print_probe(const struct vm *vm);     /* the measured table of the pro
 static inline void avic_probe_count_intercept(struct vcpu *vcpu)
 {
 	if (unlikely(vcpu->vm->avic_probe))
-		vcpu->probe_intercepts++;
+		vcpu->probe.intercepts++;
 }
 
 #endif

@@ -33,22 +33,22 @@ static bool probe_differs(u8 e)
 /* The probe (HC_AVIC_PROBE) remembers the first AVIC exit after its ARM, and how many came. */
 void avic_probe_note(struct vcpu *vcpu, u64 code, u64 info1, u64 info2)
 {
-	if (vcpu->probe_exits++)
+	if (vcpu->probe.exits++)
 		return;
-	vcpu->probe_rip = vcpu->vmcb->save.rip;
-	vcpu->probe_code = code;
-	vcpu->probe_info1 = info1;
-	vcpu->probe_info2 = info2;
+	vcpu->probe.rip = vcpu->vmcb->save.rip;
+	vcpu->probe.code = code;
+	vcpu->probe.info1 = info1;
+	vcpu->probe.info2 = info2;
 }
 
 /* Trap-like (RIP past the probed instruction), fault-like (RIP at it), or neither (AVIC_ACCEL). */
 static enum avic_access_kind probe_rip_kind(const struct vcpu *vcpu)
 {
-	u64 at = vcpu->probe_access_rip;
+	u64 at = vcpu->probe.access_rip;
 
-	if (vcpu->probe_rip == at)
+	if (vcpu->probe.rip == at)
 		return AVIC_FAULT;
-	if (vcpu->probe_rip > at && vcpu->probe_rip - at <= 15)
+	if (vcpu->probe.rip > at && vcpu->probe.rip - at <= 15)
 		return AVIC_TRAP;
 	return AVIC_ACCEL;
 }
@@ -62,7 +62,7 @@ static enum avic_access_kind probe_rip_kind(const struct vcpu *vcpu)
 bool avic_probe_noaccel(struct vcpu *vcpu, u64 info1, u64 info2, struct avic_noaccel *n)
 {
 	avic_probe_note(vcpu, SVM_EXIT_AVIC_UNACCELERATED_ACCESS, info1, info2);
-	if (vcpu->probe_access_rip && vcpu->probe_exits == 1) {
+	if (vcpu->probe.access_rip && vcpu->probe.exits == 1) {
 		n->kind = (u8)probe_rip_kind(vcpu);
 		/* A read that traps, or an exit the RIP does not explain: measured, not acted on. */
 		if ((n->kind == AVIC_TRAP && !n->write) || n->kind == AVIC_ACCEL)
@@ -120,19 +120,19 @@ static u8 probe_measured(struct vcpu *vcpu, u32 off, bool write, bool gp, u64 *d
 {
 	struct avic_incomplete_ipi ipi;
 	struct avic_noaccel n;
-	u64 msr = vcpu->exits[svm_exit_index(SVM_EXIT_MSR)] - vcpu->probe_base_msr;
-	u64 npf = vcpu->exits[svm_exit_index(SVM_EXIT_NPF)] - vcpu->probe_base_npf;
+	u64 msr = vcpu->exits[svm_exit_index(SVM_EXIT_MSR)] - vcpu->probe.base_msr;
+	u64 npf = vcpu->exits[svm_exit_index(SVM_EXIT_NPF)] - vcpu->probe.base_npf;
 
 	*detail = 0;
-	if (vcpu->probe_exits > 1)
+	if (vcpu->probe.exits > 1)
 		return HV_PROBE_ODD;
-	if (vcpu->probe_exits == 1 && vcpu->probe_code == SVM_EXIT_AVIC_INCOMPLETE_IPI) {
-		avic_incomplete_ipi_decode(vcpu->probe_info1, vcpu->probe_info2, &ipi);
+	if (vcpu->probe.exits == 1 && vcpu->probe.code == SVM_EXIT_AVIC_INCOMPLETE_IPI) {
+		avic_incomplete_ipi_decode(vcpu->probe.info1, vcpu->probe.info2, &ipi);
 		*detail = ipi.cause;
 		return HV_PROBE_IPI;
 	}
-	if (vcpu->probe_exits == 1) {
-		avic_noaccel_decode(vcpu->probe_info1, vcpu->probe_info2, avic_extlvt(vcpu), &n);
+	if (vcpu->probe.exits == 1) {
+		avic_noaccel_decode(vcpu->probe.info1, vcpu->probe.info2, avic_extlvt(vcpu), &n);
 		*detail = n.offset | (u64)n.write << 12;
 		if (n.offset != off || n.write != write)
 			return HV_PROBE_ODD;
@@ -145,7 +145,7 @@ static u8 probe_measured(struct vcpu *vcpu, u32 off, bool write, bool gp, u64 *d
 			return HV_PROBE_ODD;
 		}
 	}
-	if (vcpu->probe_intercepts || (vcpu->vm->apic_backend == APIC_BACKEND_AVIC && (msr || npf)))
+	if (vcpu->probe.intercepts || (vcpu->vm->apic_backend == APIC_BACKEND_AVIC && (msr || npf)))
 		return HV_PROBE_INTERCEPT;
 	return gp ? HV_PROBE_GP : HV_PROBE_ACCEL;
 }
@@ -160,22 +160,22 @@ u64 avic_probe_hypercall(struct vcpu *vcpu, u64 op, u64 arg, u64 val, u64 *rbx, 
 	if (!vm->avic_probe)
 		return HV_EINVAL;
 	if (op == HC_PROBE_ARM) {
-		vcpu->probe_access_rip = 0;
-		if (vcpu->avic_mode == AVIC_VCPU_OFF)
+		vcpu->probe.access_rip = 0;
+		if (vcpu->avic.mode == AVIC_VCPU_OFF)
 			return HV_PROBE_NOT_RUNNING;
-		vcpu->probe_exits = 0;
-		vcpu->probe_intercepts = 0;
-		vcpu->probe_base_msr = vcpu->exits[svm_exit_index(SVM_EXIT_MSR)];
-		vcpu->probe_base_npf = vcpu->exits[svm_exit_index(SVM_EXIT_NPF)];
-		vcpu->probe_access_rip = arg;
+		vcpu->probe.exits = 0;
+		vcpu->probe.intercepts = 0;
+		vcpu->probe.base_msr = vcpu->exits[svm_exit_index(SVM_EXIT_MSR)];
+		vcpu->probe.base_npf = vcpu->exits[svm_exit_index(SVM_EXIT_NPF)];
+		vcpu->probe.access_rip = arg;
 		return 0;
 	}
 	if (op != HC_PROBE_TAKE || (arg & ~(HV_PROBE_OFFSET_MASK | HV_PROBE_WRITE | HV_PROBE_X2APIC | HV_PROBE_SAW_GP)) ||
-	    !vcpu->probe_access_rip)
+	    !vcpu->probe.access_rip)
 		return HV_EINVAL;
 	meas = probe_measured(vcpu, off, write, gp, rcx);
 	exp = probe_expected(vcpu, x2, off, write, val);
-	vcpu->probe_access_rip = 0;
+	vcpu->probe.access_rip = 0;
 	*probe_slot(vm->avic_probe_tab, x2, off >> 4, write) = (u8)(PROBE_SEEN | meas | exp << 4);
 	*rbx = exp;
 	return meas;

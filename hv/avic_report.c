@@ -41,14 +41,14 @@ void avic_print_vm(const struct vm *vm)
 	for (u32 i = 0; i < vm->nr_vcpus; i++) {
 		const struct vcpu *v = &vm->vcpus[i];
 
-		emu += v->avic_emu_only;
-		accel += v->avic_accel;
-		trap += v->avic_noaccel_trap;
-		fault += v->avic_noaccel_fault;
-		bells += v->avic_doorbells;
-		sw += v->avic_mode_switches;
+		emu += v->avic.emu_only;
+		accel += v->avic.accel;
+		trap += v->avic.noaccel_trap;
+		fault += v->avic.noaccel_fault;
+		bells += v->avic.doorbells;
+		sw += v->avic.mode_switches;
 		for (u32 k = 0; k < AVIC_IPI_FAILURE_COUNT; k++)
-			ipi[k] += v->avic_ipi[k];
+			ipi[k] += v->avic.ipi[k];
 	}
 	/* Tests that never touch the APIC (mode switches: each vCPU's first entry) print nothing. */
 	if (!emu && !accel && !trap && !fault && !bells && !(ipi[0] | ipi[1] | ipi[2] | ipi[3] | ipi[4] | ipi[5]) &&

@@ -137,7 +137,7 @@ static void lapic_accept(struct vcpu *t, u8 vector, bool level)
 
 /*
  * NMIs a vCPU holds, not yet injected: at most two while no NMI handler
- * runs, at most one while one does (nmi_masked).  A real CPU takes an NMI
+ * runs, at most one while one does (nmi.masked).  A real CPU takes an NMI
  * as it arrives, unless NMIs are blocked (a handler runs, until its IRET):
  * then it latches one, and further ones are lost (APM Vol 2 §8.5 "NMI"
  * and §15.21.10 "NMI Virtualization"; Intel SDM Vol 3 §6.7.1 "Handling
@@ -153,10 +153,10 @@ static void lapic_accept(struct vcpu *t, u8 vector, bool level)
 
 static void lapic_nmi_post(struct vcpu *t)
 {
-	u32 n = __atomic_load_n(&t->pending_nmi, __ATOMIC_SEQ_CST);
+	u32 n = __atomic_load_n(&t->nmi.pending, __ATOMIC_SEQ_CST);
 
 	while (n < NMI_PENDING_MAX &&
-	       !__atomic_compare_exchange_n(&t->pending_nmi, &n, n + 1, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+	       !__atomic_compare_exchange_n(&t->nmi.pending, &n, n + 1, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
 	}
 	lapic_kick(t);
 }
@@ -350,7 +350,7 @@ int lapic_rdmsr(struct vcpu *vcpu, u32 msr, u64 *val)
 	} else if (msr == MSR_IA32_TSC_DEADLINE) {
 		/* Reads 0 unless the LVT is in TSC-deadline mode (Intel SDM Vol 3 §11.5.4.1 "TSC-Deadline Mode"). */
 		*val = LVT_TIMER_MODE(vapic_get_reg(&vcpu->apic, VAPIC_REG_LVT_TIMER)) == LVT_TIMER_TSC_DEADLINE
-			? vcpu->tsc_deadline : 0;
+			? vcpu->timer.tsc_deadline : 0;
 	} else {
 		if (msr == VAPIC_MSR_TMCCT)
 			lapic_timer_tmcct(vcpu);
@@ -375,15 +375,15 @@ int lapic_wrmsr(struct vcpu *vcpu, u32 msr, u64 val)
 		r = vapic_set_apic_base(&vcpu->apic, val, svm_caps.max_phys_bits);
 		if (!r && was_enabled && !vcpu->apic.enabled) {
 			/* Disabling resets the APIC: the timer stops with it. */
-			vcpu->timer_deadline = 0;
-			vcpu->tsc_deadline = 0;
+			vcpu->timer.deadline = 0;
+			vcpu->timer.tsc_deadline = 0;
 			memset(vcpu->level_vectors, 0, sizeof(vcpu->level_vectors));
 		}
 		if (!r)
 			vcpu->apic_changed = true;      /* base and mode: the AVIC mode (x2AVIC) and the APIC_BASE inhibit */
 	} else if (msr == MSR_IA32_TSC_DEADLINE) {
 		if (LVT_TIMER_MODE(vapic_get_reg(&vcpu->apic, VAPIC_REG_LVT_TIMER)) == LVT_TIMER_TSC_DEADLINE) {
-			vcpu->tsc_deadline = val;
+			vcpu->timer.tsc_deadline = val;
 			lapic_timer_update(vcpu);
 		}
 	} else {

@@ -16,7 +16,7 @@ static bool lapic_wake_pending(struct vcpu *vcpu)
 {
 	bool intr;
 
-	if (vcpu->pending_nmi || vcpu->pending_init || vcpu->pending_sipi)
+	if (vcpu->nmi.pending || vcpu->pending_init || vcpu->pending_sipi)
 		return true;
 	if (!lapic_guest_if(vcpu))
 		return false;
@@ -53,7 +53,7 @@ static void lapic_block(struct vcpu *vcpu, bool (*cond)(struct vcpu *))
 			sti();
 			break;
 		}
-		host_timer_wake_at(vcpu->timer_deadline);
+		host_timer_wake_at(vcpu->timer.deadline);
 		safe_halt();
 	}
 	__atomic_store_n(&vcpu->halted, 0, __ATOMIC_SEQ_CST);
@@ -100,17 +100,17 @@ static void lapic_start_real_mode(struct vcpu *vcpu, u8 vector)
 	ctl(vcpu)->event_inj = 0;
 	ctl(vcpu)->int_state = 0;
 	ctl(vcpu)->int_ctl &= ~(V_IRQ_MASK | V_IGN_TPR_MASK | V_INTR_PRIO_MASK | V_TPR_MASK);
-	vcpu->virq_posted = false;      /* INIT cleared ISR and IRR anyway */
+	vcpu->virq.posted = false;      /* INIT cleared ISR and IRR anyway */
 	ctl(vcpu)->intercept_misc1 &= ~(INTERCEPT_VINTR | INTERCEPT_IRET);
 	ctl(vcpu)->intercept_cr &= ~INTERCEPT_CR8_WRITE;
 	ctl(vcpu)->tlb_control = TLB_CONTROL_FLUSH_ALL;
 	/* Every group above, CRs and segments included (APM Vol 2 §15.15.3 "VMCB Clean Field"). */
 	ctl(vcpu)->clean = 0;
-	vcpu->nmi_masked = false;
-	vcpu->nmi_iret_pending = false;
-	vcpu->nmi_singlestep = false;
+	vcpu->nmi.masked = false;
+	vcpu->nmi.iret_pending = false;
+	vcpu->nmi.singlestep = false;
 	ctl(vcpu)->intercept_exceptions &= ~BIT(X86_DB);
-	vcpu->pending_nmi = 0;
+	vcpu->nmi.pending = 0;
 }
 
 /*
@@ -138,8 +138,8 @@ bool lapic_init_sipi(struct vcpu *vcpu)
 			__atomic_store_n(&vcpu->pending_init, 0, __ATOMIC_SEQ_CST);
 			vapic_init_signal(&vcpu->apic);
 			memset(vcpu->level_vectors, 0, sizeof(vcpu->level_vectors));
-			vcpu->timer_deadline = 0;
-			vcpu->tsc_deadline = 0;
+			vcpu->timer.deadline = 0;
+			vcpu->timer.tsc_deadline = 0;
 			vcpu->mp_state = VCPU_MP_WAIT_SIPI;
 		}
 		spin_unlock(&vcpu->apic_lock);

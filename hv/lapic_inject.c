@@ -29,8 +29,8 @@ enum exit_action lapic_handle_vintr(struct vcpu *vcpu)
  */
 enum exit_action lapic_handle_iret(struct vcpu *vcpu)
 {
-	vcpu->nmi_iret_pending = true;
-	vcpu->nmi_iret_rip = save(vcpu)->rip;
+	vcpu->nmi.iret_pending = true;
+	vcpu->nmi.iret_rip = save(vcpu)->rip;
 	ctl(vcpu)->intercept_misc1 &= ~INTERCEPT_IRET;
 	return EXIT_RESUME;
 }
@@ -38,10 +38,10 @@ enum exit_action lapic_handle_iret(struct vcpu *vcpu)
 /* While NMIs are blocked only one can be latched: the count drops to one. */
 static void lapic_nmi_collapse(struct vcpu *vcpu)
 {
-	u32 n = __atomic_load_n(&vcpu->pending_nmi, __ATOMIC_SEQ_CST);
+	u32 n = __atomic_load_n(&vcpu->nmi.pending, __ATOMIC_SEQ_CST);
 
 	while (n > 1 &&
-	       !__atomic_compare_exchange_n(&vcpu->pending_nmi, &n, 1, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+	       !__atomic_compare_exchange_n(&vcpu->nmi.pending, &n, 1, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
 	}
 }
 
@@ -60,10 +60,10 @@ static void nmi_singlestep_on(struct vcpu *vcpu)
 {
 	struct vmcb_save *s = save(vcpu);
 
-	if (vcpu->nmi_singlestep)
+	if (vcpu->nmi.singlestep)
 		return;
-	vcpu->nmi_singlestep = true;
-	vcpu->nmi_ss_saved_flags = s->rflags & (RFLAGS_TF | RFLAGS_RF);
+	vcpu->nmi.singlestep = true;
+	vcpu->nmi.ss_saved_flags = s->rflags & (RFLAGS_TF | RFLAGS_RF);
 	s->rflags |= RFLAGS_TF | RFLAGS_RF;
 	ctl(vcpu)->intercept_exceptions |= BIT(X86_DB);
 }
@@ -72,19 +72,19 @@ static void nmi_singlestep_off(struct vcpu *vcpu)
 {
 	struct vmcb_save *s = save(vcpu);
 
-	if (!vcpu->nmi_singlestep)
+	if (!vcpu->nmi.singlestep)
 		return;
-	vcpu->nmi_singlestep = false;
-	s->rflags = (s->rflags & ~(RFLAGS_TF | RFLAGS_RF)) | vcpu->nmi_ss_saved_flags;
+	vcpu->nmi.singlestep = false;
+	s->rflags = (s->rflags & ~(RFLAGS_TF | RFLAGS_RF)) | vcpu->nmi.ss_saved_flags;
 	ctl(vcpu)->intercept_exceptions &= ~BIT(X86_DB);
 }
 
 /* #DB exit: ours (the step is done) or, with no step of ours, the guest's. */
 enum exit_action lapic_handle_db(struct vcpu *vcpu)
 {
-	bool guest_tf = vcpu->nmi_ss_saved_flags & RFLAGS_TF;
+	bool guest_tf = vcpu->nmi.ss_saved_flags & RFLAGS_TF;
 
-	if (!vcpu->nmi_singlestep) {
+	if (!vcpu->nmi.singlestep) {
 		vcpu_inject_exception(vcpu, X86_DB, false, 0);
 		return EXIT_RESUME;
 	}
@@ -143,8 +143,8 @@ static void lapic_post_fixed(struct vcpu *vcpu, u8 vec)
 	struct vmcb_control *c = ctl(vcpu);
 
 	vapic_ack(&vcpu->apic, vec);
-	vcpu->virq_posted = true;
-	vcpu->virq_vector = vec;
+	vcpu->virq.posted = true;
+	vcpu->virq.vector = vec;
 	c->int_vector = vec;
 	c->int_ctl = (c->int_ctl & ~(V_IGN_TPR_MASK | V_INTR_PRIO_MASK)) | V_IRQ_MASK |
 		     ((u32)(vec >> 4) << V_INTR_PRIO_SHIFT);
@@ -213,25 +213,25 @@ bool lapic_before_entry(struct vcpu *vcpu, bool extint, bool hw)
 	bool want_window = false, extint_gone = false;
 
 	/* NMI (APM Vol 2 §8.5 "NMI": blocked from delivery until the handler's IRET). */
-	if (vcpu->nmi_iret_pending && save(vcpu)->rip != vcpu->nmi_iret_rip) {
-		vcpu->nmi_iret_pending = false;
-		vcpu->nmi_masked = false;
+	if (vcpu->nmi.iret_pending && save(vcpu)->rip != vcpu->nmi.iret_rip) {
+		vcpu->nmi.iret_pending = false;
+		vcpu->nmi.masked = false;
 	}
-	if (vcpu->nmi_masked)
+	if (vcpu->nmi.masked)
 		lapic_nmi_collapse(vcpu);
-	if (vcpu->pending_nmi) {
-		if (!vcpu->nmi_masked && !shadow && !busy) {
+	if (vcpu->nmi.pending) {
+		if (!vcpu->nmi.masked && !shadow && !busy) {
 			nmi_singlestep_off(vcpu);
 			/* One goes in; a second one stays latched (lapic_nmi_post). */
-			__atomic_sub_fetch(&vcpu->pending_nmi, 1, __ATOMIC_SEQ_CST);
+			__atomic_sub_fetch(&vcpu->nmi.pending, 1, __ATOMIC_SEQ_CST);
 			c->event_inj = X86_NMI | SVM_EVTINJ_TYPE_NMI | SVM_EVTINJ_VALID;
-			vcpu->nmi_masked = true;
+			vcpu->nmi.masked = true;
 			c->intercept_misc1 |= INTERCEPT_IRET;
 			busy = true;
-		} else if (!busy && (vcpu->nmi_iret_pending || (shadow && !vcpu->nmi_masked))) {
+		} else if (!busy && (vcpu->nmi.iret_pending || (shadow && !vcpu->nmi.masked))) {
 			/* One instruction (the IRET, or the one in the shadow), then inject. */
 			nmi_singlestep_on(vcpu);
-		} else if (!vcpu->nmi_masked) {
+		} else if (!vcpu->nmi.masked) {
 			/*
 			 * An event goes in first: the next window brings us
 			 * back; under AVIC, where V_IRQ is ignored (APM Vol 2
@@ -287,9 +287,9 @@ bool lapic_before_entry(struct vcpu *vcpu, bool extint, bool hw)
 	/* V_IRQ holds the posted vector, or the window, or nothing. */
 	if (want_window)
 		lapic_want_window(vcpu);
-	else if (!vcpu->virq_posted)
+	else if (!vcpu->virq.posted)
 		lapic_no_window(vcpu);
-	host_timer_wake_at(vcpu->timer_deadline);
+	host_timer_wake_at(vcpu->timer.deadline);
 	return extint_gone;
 }
 
@@ -306,8 +306,8 @@ void lapic_dump(struct vcpu *vcpu, u8 backend_mode, u64 backend_entry)
 		vcpu->vm->test->name, vcpu->index, vapic_highest_irr(a), vapic_highest_isr(a),
 		vapic_get_reg(a, VAPIC_REG_TPR), vapic_ppr(a), vapic_get_reg(a, VAPIC_REG_SVR),
 		lapic_guest_if(vcpu), vcpu->in_guest, vcpu->halted, backend_mode,
-		(unsigned long long)backend_entry, vcpu->pending_nmi, vcpu->nmi_masked,
-		(unsigned long long)ctl(vcpu)->event_inj, vcpu->virq_posted ? vcpu->virq_vector : -1,
+		(unsigned long long)backend_entry, vcpu->nmi.pending, vcpu->nmi.masked,
+		(unsigned long long)ctl(vcpu)->event_inj, vcpu->virq.posted ? vcpu->virq.vector : -1,
 		(unsigned long long)save(vcpu)->rip);
 }
 
@@ -324,7 +324,7 @@ void lapic_dump(struct vcpu *vcpu, u8 backend_mode, u64 backend_entry)
 static bool lapic_virq_taken(const struct vcpu *vcpu)
 {
 	const struct vmcb_control *c = &vcpu->vmcb->control;
-	u64 want = vcpu->virq_vector | SVM_EVTINJ_TYPE_INTR | SVM_EVTINJ_VALID;
+	u64 want = vcpu->virq.vector | SVM_EVTINJ_TYPE_INTR | SVM_EVTINJ_VALID;
 
 	return !(c->int_ctl & V_IRQ_MASK) ||
 	       (c->exit_int_info & (SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_MASK | SVM_EVTINJ_VEC_MASK)) == want;
@@ -342,16 +342,16 @@ void lapic_after_exit(struct vcpu *vcpu)
 {
 	struct vmcb_control *c = ctl(vcpu);
 	u32 vtpr = c->int_ctl & V_TPR_MASK;
-	bool withdraw = vcpu->virq_posted && !lapic_virq_taken(vcpu);
+	bool withdraw = vcpu->virq.posted && !lapic_virq_taken(vcpu);
 
-	if (vcpu->virq_posted) {
-		vcpu->virq_posted = false;
+	if (vcpu->virq.posted) {
+		vcpu->virq.posted = false;
 		c->int_ctl &= ~(V_IRQ_MASK | V_INTR_PRIO_MASK);
 	}
 	if (withdraw || (vapic_get_reg(&vcpu->apic, VAPIC_REG_TPR) >> 4) != vtpr) {
 		spin_lock(&vcpu->apic_lock);
 		if (withdraw)
-			vapic_unack(&vcpu->apic, vcpu->virq_vector);
+			vapic_unack(&vcpu->apic, vcpu->virq.vector);
 		if ((vapic_get_reg(&vcpu->apic, VAPIC_REG_TPR) >> 4) != vtpr)
 			vapic_set_tpr(&vcpu->apic, vtpr << 4);
 		spin_unlock(&vcpu->apic_lock);

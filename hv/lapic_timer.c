@@ -3,7 +3,7 @@
  * and TSC-deadline, with deadlines in host TSC; the virtual APIC bus clock
  * is the TSC itself (1 bus tick = 1 TSC tick), so TMCCT and the deadline
  * are exact under QEMU -icount.  The run loop arms the host timer for
- * vcpu->timer_deadline (lapic_before_entry, lapic_block).
+ * vcpu->timer.deadline (lapic_before_entry, lapic_block).
  */
 #include "hv/lapic_internal.h"
 #include "lib/x86.h"
@@ -34,29 +34,29 @@ void lapic_timer_update(struct vcpu *vcpu)
 		 */
 		u64 guest_now = now + ctl(vcpu)->tsc_offset;
 
-		vcpu->timer_period = 0;
-		if (!vcpu->tsc_deadline)
-			vcpu->timer_deadline = 0;
-		else if (vcpu->tsc_deadline <= guest_now)
-			vcpu->timer_deadline = now;
+		vcpu->timer.period = 0;
+		if (!vcpu->timer.tsc_deadline)
+			vcpu->timer.deadline = 0;
+		else if (vcpu->timer.tsc_deadline <= guest_now)
+			vcpu->timer.deadline = now;
 		else
-			vcpu->timer_deadline = now + (vcpu->tsc_deadline - guest_now);
+			vcpu->timer.deadline = now + (vcpu->timer.tsc_deadline - guest_now);
 		vapic_set_reg(a, VAPIC_REG_TMCCT, 0);
 		return;
 	}
-	vcpu->tsc_deadline = 0;
-	if (!tmict || vcpu->timer_ended) {
-		vcpu->timer_deadline = 0;
-		vcpu->timer_period = 0;
+	vcpu->timer.tsc_deadline = 0;
+	if (!tmict || vcpu->timer.ended) {
+		vcpu->timer.deadline = 0;
+		vcpu->timer.period = 0;
 		return;
 	}
-	if (vcpu->timer_divisor != div || !vcpu->timer_start)
-		vcpu->timer_start = now;
-	vcpu->timer_divisor = div;
-	vcpu->timer_period = (u64)tmict * div;
-	if (vcpu->timer_start > now)
-		vcpu->timer_start = now;
-	vcpu->timer_deadline = vcpu->timer_start + vcpu->timer_period;
+	if (vcpu->timer.divisor != div || !vcpu->timer.start)
+		vcpu->timer.start = now;
+	vcpu->timer.divisor = div;
+	vcpu->timer.period = (u64)tmict * div;
+	if (vcpu->timer.start > now)
+		vcpu->timer.start = now;
+	vcpu->timer.deadline = vcpu->timer.start + vcpu->timer.period;
 	/*
 	 * Still ahead, or passed since the last lapic_timer_check (the host
 	 * held this CPU between the TMICT write's TSC read and ours, or the
@@ -64,23 +64,23 @@ void lapic_timer_update(struct vcpu *vcpu)
 	 * an end that a check has already seen pass was fired (or masked)
 	 * there and must not fire again.
 	 */
-	if (vcpu->timer_deadline > now || vcpu->timer_deadline > vcpu->timer_checked)
+	if (vcpu->timer.deadline > now || vcpu->timer.deadline > vcpu->timer.checked)
 		return;
 	if (LVT_TIMER_MODE(lvt) == LVT_TIMER_PERIODIC)
-		vcpu->timer_deadline += ((now - vcpu->timer_deadline) / vcpu->timer_period + 1) *
-					vcpu->timer_period;
+		vcpu->timer.deadline += ((now - vcpu->timer.deadline) / vcpu->timer.period + 1) *
+					vcpu->timer.period;
 	else {
-		vcpu->timer_deadline = 0;       /* a one-shot count that ended (masked or not) fired already */
-		vcpu->timer_ended = true;
+		vcpu->timer.deadline = 0;       /* a one-shot count that ended (masked or not) fired already */
+		vcpu->timer.ended = true;
 	}
 }
 
 /* TMICT write: a fresh count from now. */
 void lapic_timer_restart(struct vcpu *vcpu)
 {
-	vcpu->timer_ended = false;
-	vcpu->timer_start = rdtsc();
-	vcpu->timer_divisor = vapic_timer_divisor(vapic_get_reg(&vcpu->apic, VAPIC_REG_TDCR));
+	vcpu->timer.ended = false;
+	vcpu->timer.start = rdtsc();
+	vcpu->timer.divisor = vapic_timer_divisor(vapic_get_reg(&vcpu->apic, VAPIC_REG_TDCR));
 	lapic_timer_update(vcpu);
 }
 
@@ -91,8 +91,8 @@ void lapic_timer_tmcct(struct vcpu *vcpu)
 	u32 lvt = vapic_get_reg(a, VAPIC_REG_LVT_TIMER);
 	u32 tmict = vapic_get_reg(a, VAPIC_REG_TMICT), v = 0;
 
-	if (LVT_TIMER_MODE(lvt) != LVT_TIMER_TSC_DEADLINE && tmict && vcpu->timer_start && !vcpu->timer_ended)
-		v = vapic_tmcct(tmict, vcpu->timer_divisor, rdtsc() - vcpu->timer_start,
+	if (LVT_TIMER_MODE(lvt) != LVT_TIMER_TSC_DEADLINE && tmict && vcpu->timer.start && !vcpu->timer.ended)
+		v = vapic_tmcct(tmict, vcpu->timer.divisor, rdtsc() - vcpu->timer.start,
 				LVT_TIMER_MODE(lvt) == LVT_TIMER_PERIODIC);
 	vapic_set_reg(a, VAPIC_REG_TMCCT, v);
 }
@@ -103,23 +103,23 @@ void lapic_timer_check(struct vcpu *vcpu, u64 now)
 	struct vapic *a = &vcpu->apic;
 	u32 lvt;
 
-	if (now > vcpu->timer_checked)
-		vcpu->timer_checked = now;
-	if (!vcpu->timer_deadline || now < vcpu->timer_deadline)
+	if (now > vcpu->timer.checked)
+		vcpu->timer.checked = now;
+	if (!vcpu->timer.deadline || now < vcpu->timer.deadline)
 		return;
 	lvt = vapic_get_reg(a, VAPIC_REG_LVT_TIMER);
 	if (!(lvt & VAPIC_LVT_M))
 		vapic_accept(a, (u8)lvt, false);
-	if (LVT_TIMER_MODE(lvt) == LVT_TIMER_PERIODIC && vcpu->timer_period) {
+	if (LVT_TIMER_MODE(lvt) == LVT_TIMER_PERIODIC && vcpu->timer.period) {
 		/* Missed periods are merged into one interrupt, as IRR would. */
-		u64 behind = (now - vcpu->timer_deadline) / vcpu->timer_period + 1;
+		u64 behind = (now - vcpu->timer.deadline) / vcpu->timer.period + 1;
 
-		vcpu->timer_deadline += behind * vcpu->timer_period;
+		vcpu->timer.deadline += behind * vcpu->timer.period;
 	} else {
-		vcpu->timer_deadline = 0;
+		vcpu->timer.deadline = 0;
 		if (LVT_TIMER_MODE(lvt) == LVT_TIMER_TSC_DEADLINE)
-			vcpu->tsc_deadline = 0;         /* the MSR reads 0 once it fired (Intel SDM Vol 3 §11.5.4.1) */
+			vcpu->timer.tsc_deadline = 0;         /* the MSR reads 0 once it fired (Intel SDM Vol 3 §11.5.4.1) */
 		else
-			vcpu->timer_ended = true;       /* the one-shot count is at 0 (lapic_timer_update) */
+			vcpu->timer.ended = true;       /* the one-shot count is at 0 (lapic_timer_update) */
 	}
 }
