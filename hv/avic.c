@@ -1,10 +1,13 @@
 /*
  * hv/avic.c - the AVIC backend (see hv/avic.h): tables, IsRunning, the
- * doorbell, the two AVIC exits, the inhibits and the avic-emu dispatch.
+ * doorbell, the inhibits and the mode switch at each entry.  The two AVIC
+ * exits are hv/avic_exits.c's, the avic-emu dispatch and the CPU-backend
+ * VMCB check hv/avic_emu_glue.c's, the bring-up probe hv/avic_probe.c's,
+ * the AVIC and coverage lines hv/avic_report.c's; what they share is in
+ * hv/avic_internal.h.
  *
  * Sources: APM Vol 2 §15.29 "Advanced Virtual Interrupt Controller" and
- * §15.29.10 "x2AVIC", as summarised in shared/docs/avic-reference.md
- * Part 2 (cited 2.x), Part 3 (3.x) and Part 4 (4.x).  Formats are
+ * §15.29.10 "x2AVIC", each claim cited by its subsection.  Formats are
  * avic/avic_hw.h's, the model avic/avic_emu.c's, APIC semantics
  * avic/vapic.c's through hv/lapic.c.
  *
@@ -12,9 +15,8 @@
  * model runs under the accessing vCPU's apic_lock and touches other
  * vCPUs' pages only with atomic IRR updates, as the CPU does.
  */
-#include "hv/avic.h"
+#include "hv/avic_internal.h"
 #include "hv/lapic.h"
-#include "hv/mmio.h"
 #include "hv/host_apic.h"
 #include "hv/percpu.h"
 #include "hv/mem.h"
@@ -22,15 +24,11 @@
 #include "avic/avic_emu.h"
 #include "svm/msrpm.h"
 #include "svm/npt.h"
-#include "svm/vmcb_check.h"
-#include "lib/printf.h"
 #include "lib/string.h"
 #include "lib/x86.h"
 
 _Static_assert(AVIC_INHIBIT_COUNT == ARRAY_SIZE(((struct vm *)0)->avic_inhibit_sets), "inhibit counters");
-_Static_assert(AVIC_IPI_FAILURE_COUNT == ARRAY_SIZE(((struct vcpu *)0)->avic_ipi), "0x401 cause counters");
-
-static struct vmcb_control *ctl(struct vcpu *v) { return &v->vmcb->control; }
+_Static_assert(AVIC_IPI_FAILURE_COUNT == ARRAY_SIZE(((struct vcpu *)0)->avic.ipi), "0x401 cause counters");
 
 static const char *const inhibit_names[AVIC_INHIBIT_COUNT] = {
 	[AVIC_INHIBIT_IRQWIN] = "IRQWIN",
@@ -46,49 +44,6 @@ const char *avic_inhibit_name(unsigned reason)
 	return reason < AVIC_INHIBIT_COUNT ? inhibit_names[reason] : "unknown";
 }
 
-/*
- * What the run has hit, over all tests, for the coverage line that the
- * integration tests read: 0x401 causes, 0x402 registers (offset >> 4, by
- * write), inhibit reasons set and cleared.
- */
-static u64 cov_ipi[AVIC_IPI_FAILURE_COUNT];
-static u32 cov_noaccel[2][256];
-static u64 cov_inhibit_set[AVIC_INHIBIT_COUNT], cov_inhibit_clear[AVIC_INHIBIT_COUNT];
-static u64 cov_icr_busy, cov_level_eoi, cov_mode_switch_x2, cov_mode_switch_x;
-static u64 cov_hw_vmcb[3], cov_hw_problems;     /* avic_hw_vmcb_check: by AVIC_VCPU_* mode */
-static u64 cov_quirks[AVIC_EMU_QUIRK_COUNT], cov_late_lookups, cov_doorbells_lost;
-
-/*
- * What silicon may do that the APM does not describe, handled anyway
- * (reserved EXITINFO bits, unknown 0x401 causes, a 0x402 where Table 15-22
- * accelerates, a level EOI for a vector not the highest in service): each
- * kind logged the first time in the run, all counted (the AVIC line, the
- * coverage line; the probe table shows the register).
- */
-enum avic_departure {
-	DEP_IPI_RSVD,           /* 0x401 EXITINFO2[31:12] set */
-	DEP_IPI_CAUSE,          /* 0x401 cause above 5 */
-	DEP_NOACCEL_RSVD,       /* 0x402 EXITINFO1 bits outside 32 and 11:4 */
-	DEP_NOACCEL_ACCEL,      /* 0x402 for an access Table 15-22 accelerates */
-	DEP_EOI_VECTOR,         /* level EOI: EXITINFO2 is not the highest in-service vector */
-	DEP_COUNT,
-};
-
-static const char *const departure_names[DEP_COUNT] = {
-	"0x401_reserved_bits", "0x401_unknown_cause", "0x402_reserved_bits", "0x402_accelerated_access",
-	"eoi_vector_mismatch",
-};
-static u64 cov_departures[DEP_COUNT];
-
-static void avic_departure(struct vcpu *vcpu, enum avic_departure d, u64 info1, u64 info2, const char *what)
-{
-	vcpu->vm->avic_departures++;
-	if (__atomic_fetch_add(&cov_departures[d], 1, __ATOMIC_RELAXED) == 0)
-		hv_warn("avic", "%s/%u: not as the APM describes (%s): %s; EXITINFO1 0x%llx EXITINFO2 0x%llx; "
-			"handled, counted, logged only this first time", vcpu->vm->test->name, vcpu->index,
-			departure_names[d], what, (unsigned long long)info1, (unsigned long long)info2);
-}
-
 bool avic_vm(const struct vm *vm)
 {
 	return vm->apic_backend != APIC_BACKEND_SOFT;
@@ -101,37 +56,33 @@ bool avic_vm_emulated(const struct vm *vm)
 
 bool avic_hw_active(const struct vcpu *vcpu)
 {
-	return vcpu->vm->apic_backend == APIC_BACKEND_AVIC && vcpu->avic_mode != AVIC_VCPU_OFF;
+	return vcpu->vm->apic_backend == APIC_BACKEND_AVIC && vcpu->avic.mode != AVIC_VCPU_OFF;
 }
 
 bool avic_emu_active(const struct vcpu *vcpu)
 {
-	return vcpu->vm->apic_backend == APIC_BACKEND_AVIC_EMU && vcpu->avic_mode != AVIC_VCPU_OFF;
+	return vcpu->vm->apic_backend == APIC_BACKEND_AVIC_EMU && vcpu->avic.mode != AVIC_VCPU_OFF;
 }
 
 void avic_count_emu_only(struct vcpu *vcpu)
 {
 	if (avic_emu_active(vcpu))
-		vcpu->avic_emu_only++;
+		vcpu->avic.emu_only++;
 }
 
-static u64 page_pa(const void *p)
-{
-	return (u64)(uintptr_t)p;      /* the hypervisor runs identity-mapped */
-}
-
-/* ---- set-up (APM Vol 2 §15.29.4-15.29.5; reference 2.2, 2.8, 2.9, Appendix B) ---- */
+/* ---- set-up (APM Vol 2 §15.29.4 "VMCB Changes for AVIC", §15.29.5 "AVIC Memory Data Structures") ---- */
 
 /*
  * The VMCB fields of the CPU backend that stay as they are while the VM
- * runs (§15.29.4.3, reference 2.2): this vCPU's MSRPM, AVIC_APIC_BAR, its
+ * runs (APM Vol 2 §15.29.4.2 "AVIC VMCB Fields", §15.29.4.3 "Physical
+ * Address Pointer Restrictions"): this vCPU's MSRPM, AVIC_APIC_BAR, its
  * backing page, the two tables with MAX_INDEX.
  */
-static int avic_vmcb_fields(struct vcpu *v, struct vmcb_control *c)
+int avic_vmcb_fields(struct vcpu *v, struct vmcb_control *c)
 {
 	struct vm *vm = v->vm;
 
-	c->msrpm_base_pa = page_pa(v->avic_msrpm);
+	c->msrpm_base_pa = page_pa(v->avic.msrpm);
 	if (!avic_vmcb_apic_bar(VAPIC_BASE_DEFAULT, &c->avic_apic_bar) ||
 	    !avic_vmcb_backing_page(page_pa(v->apic.page), &c->avic_backing_page) ||
 	    !avic_vmcb_logical_table(page_pa(vm->avic_log), &c->avic_logical_id) ||
@@ -170,7 +121,7 @@ int avic_vm_init(struct vm *vm)
 	/*
 	 * Every vCPU's entry is valid from the start, IsRunning clear: a
 	 * broadcast silently skips V=0 entries, so an entry must never be
-	 * missing (reference 2.12.1).
+	 * missing (APM Vol 2 §15.29.9.1 "AVIC IPI Delivery Not Completed").
 	 */
 	for (i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
@@ -215,17 +166,17 @@ int avic_vm_init(struct vm *vm)
 	for (i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
-		v->avic_msrpm = pool_alloc_pages(MSRPM_SIZE / PAGE_SIZE);
-		if (!v->avic_msrpm)
+		v->avic.msrpm = pool_alloc_pages(MSRPM_SIZE / PAGE_SIZE);
+		if (!v->avic.msrpm)
 			return -1;
-		memcpy(v->avic_msrpm, vm->msrpm, MSRPM_SIZE);
-		avic_x2_msrpm_apply(v->avic_msrpm, false);
+		memcpy(v->avic.msrpm, vm->msrpm, MSRPM_SIZE);
+		avic_x2_msrpm_apply(v->avic.msrpm, false);
 		if (vm->apic_backend == APIC_BACKEND_AVIC) {
 			if (avic_vmcb_fields(v, ctl(v)))
 				return -1;
 		} else {
-			v->avic_hw_vmcb = pool_alloc_page();
-			if (!v->avic_hw_vmcb)
+			v->avic.hw_vmcb = pool_alloc_page();
+			if (!v->avic.hw_vmcb)
 				return -1;
 		}
 	}
@@ -235,14 +186,14 @@ int avic_vm_init(struct vm *vm)
 	return 0;
 }
 
-/* ---- IsRunning (reference 2.13) ---- */
+/* ---- IsRunning (APM Vol 2 §15.29.5.2 "Physical APIC ID Table", Table 15-23) ---- */
 
 /*
  * IsRunning = 1 only while the vCPU is loaded on this CPU AND runs with
  * AVIC.  A vCPU running without AVIC (inhibited, or its APIC off) gets no
  * help from a doorbell: a doorbell makes a core that is in AVIC guest mode
  * re-read its backing page and causes no #VMEXIT (APM Vol 2 §15.29.8.2
- * "Doorbell"), so a sender that saw IsRunning = 1 would set IRR, ring, and
+ * "Doorbell Mechanism"), so a sender that saw IsRunning = 1 would set IRR, ring, and
  * leave the IPI waiting for some unrelated exit.  With IsRunning = 0 it
  * takes #VMEXIT(AVIC_INCOMPLETE_IPI) "target not running" and the handler
  * kicks the target.  The update is a full barrier, and comes before the
@@ -253,11 +204,13 @@ int avic_vm_init(struct vm *vm)
  * being cleared, so a sender gets no exit and a target that has just
  * blocked is never woken.  IsRunning is therefore never set on those CPUs
  * (vm->avic_ipi_virt from apic_choice.ipi_virt; KVM's enable_ipiv=false): every IPI to another
- * vCPU exits with cause 1 and the handler rings or kicks (reference 2.13).
+ * vCPU exits with cause 1 and the handler rings or kicks (APM Vol 2
+ * §15.29.6.1 "Interprocessor Interrupts"; the protocol is described in
+ * docs/ARCHITECTURE.md "AVIC (apic=avic and apic=avic-emu)").
  */
 static void avic_set_running(struct vcpu *vcpu)
 {
-	bool running = vcpu->vm->avic_ipi_virt && vcpu->avic_mode != AVIC_VCPU_OFF;
+	bool running = vcpu->vm->avic_ipi_virt && vcpu->avic.mode != AVIC_VCPU_OFF;
 
 	avic_phys_set_running(&vcpu->vm->avic_phys[vcpu->apic.apic_id], running,
 			      this_cpu()->apic_id & AVIC_PHYSICAL_ID_ENTRY_HOST_PHYSICAL_ID_MASK);
@@ -282,7 +235,7 @@ void avic_vcpu_put(struct vcpu *vcpu)
 	avic_phys_set_running(&vm->avic_phys[vcpu->apic.apic_id], false, this_cpu()->apic_id);
 }
 
-/* ---- doorbell and wake-ups (APM Vol 2 §15.29.8.2; reference 2.10, 2.11) ---- */
+/* ---- doorbell and wake-ups (APM Vol 2 §15.29.8.2 "Doorbell Mechanism", §15.29.6.2 "Device Interrupts") ---- */
 
 /* The vCPU of this VM that runs on the host CPU with this APIC ID, if any. */
 static struct vcpu *avic_vcpu_on(struct vm *vm, u32 host_apic_id)
@@ -311,7 +264,7 @@ static void avic_emu_doorbell(struct vm *vm, u32 host_apic_id)
 {
 	struct vcpu *t = avic_vcpu_on(vm, host_apic_id);
 
-	if (!t || __atomic_load_n(&t->avic_mode, __ATOMIC_SEQ_CST) == AVIC_VCPU_OFF) {
+	if (!t || __atomic_load_n(&t->avic.mode, __ATOMIC_SEQ_CST) == AVIC_VCPU_OFF) {
 		vm->avic_doorbells_lost++;
 		return;
 	}
@@ -328,12 +281,12 @@ static void avic_emu_doorbell(struct vm *vm, u32 host_apic_id)
 	host_apic_send_ipi(percpu_array[t->cpu].apic_id, HOST_VEC_KICK);
 }
 
-static void avic_ring(struct vm *vm, struct vcpu *by, u32 host_apic_id)
+void avic_ring(struct vm *vm, struct vcpu *by, u32 host_apic_id)
 {
 	u64 val;
 
 	if (by)
-		by->avic_doorbells++;
+		by->avic.doorbells++;
 	if (vm->apic_backend == APIC_BACKEND_AVIC) {
 		if (avic_doorbell_value(host_apic_id, &val))
 			wrmsr(MSR_AMD64_SVM_AVIC_DOORBELL, val);
@@ -351,7 +304,7 @@ void avic_notify(struct vcpu *target)
 	 * A doorbell only where its host APIC ID fits the doorbell MSR
 	 * (apic_choice.host_ids_wide: every host ID is checked at boot).
 	 */
-	if (target->in_guest && target->avic_mode != AVIC_VCPU_OFF && !apic_choice.host_ids_wide)
+	if (target->in_guest && target->avic.mode != AVIC_VCPU_OFF && !apic_choice.host_ids_wide)
 		avic_ring(target->vm, NULL, percpu_array[target->cpu].apic_id &
 			  AVIC_PHYSICAL_ID_ENTRY_HOST_PHYSICAL_ID_MASK);
 	else
@@ -363,7 +316,7 @@ void avic_notify(struct vcpu *target)
  * its registers first (an INIT reset them), then IsRunning is cleared (a
  * full barrier) before the soft APIC looks at IRR: a sender that still saw
  * it set has set IRR before that look, one that sees it clear takes the
- * incomplete-IPI exit and wakes the vCPU (2.13).
+ * incomplete-IPI exit and wakes the vCPU (see avic_set_running).
  */
 static void avic_block(struct vcpu *vcpu, bool blocked)
 {
@@ -378,7 +331,13 @@ static void avic_block(struct vcpu *vcpu, bool blocked)
 
 static const struct lapic_ops avic_lapic_ops = { .notify = avic_notify, .block = avic_block };
 
-/* ---- tables and inhibits (reference 2.9, 2.14) ---- */
+/* ---- tables and inhibits (APM Vol 2 §15.29.5 "AVIC Memory Data Structures"; inhibits: docs/ARCHITECTURE.md) ---- */
+
+/* Every vCPU but by, and but the one test avic_inhibit_ipi holds back (vm->avic_late_kick). */
+static bool avic_pick_others(const struct vcpu *t, const void *by)
+{
+	return t != by && t->vm->avic_late_kick != t->index + 1;
+}
 
 static void avic_inhibit_change(struct vm *vm, unsigned reason, bool on, struct vcpu *by)
 {
@@ -390,22 +349,21 @@ static void avic_inhibit_change(struct vm *vm, unsigned reason, bool on, struct 
 	__atomic_store_n(&vm->avic_inhibit, on ? (old | bit) : (old & ~bit), __ATOMIC_SEQ_CST);
 	if (on) {
 		vm->avic_inhibit_sets[reason]++;
-		__atomic_fetch_add(&cov_inhibit_set[reason], 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&avic_cov.inhibit_set[reason], 1, __ATOMIC_RELAXED);
 	} else {
 		vm->avic_inhibit_clears[reason]++;
-		__atomic_fetch_add(&cov_inhibit_clear[reason], 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&avic_cov.inhibit_clear[reason], 1, __ATOMIC_RELAXED);
 	}
 	hv_info("avic", "%s/%u: inhibit %s %s (inhibits now 0x%x)", vm->test->name, by ? by->index : 0,
 		avic_inhibit_name(reason), on ? "set" : "cleared", vm->avic_inhibit);
 	/* Running vCPUs switch on their next entry: make them exit now. */
-	for (u32 i = 0; i < vm->nr_vcpus; i++)
-		if (&vm->vcpus[i] != by && vm->avic_late_kick != i + 1)
-			lapic_kick(&vm->vcpus[i]);
+	lapic_kick_each(vm, avic_pick_others, by, lapic_kick);
 }
 
 /*
  * Rebuilds the logical APIC ID table from every xAPIC-mode vCPU's DFR and
- * LDR (reference 2.9): an LDR that names no single entry is left out (IPIs
+ * LDR (APM Vol 2 §15.29.5.3 "Logical APIC ID Table"): an LDR that names
+ * no single entry is left out (IPIs
  * to it exit with "invalid target" and are emulated), two vCPUs on one entry
  * are logical ID aliasing.  With vm->avic_lock held.
  */
@@ -457,7 +415,7 @@ void avic_apic_changed(struct vcpu *vcpu)
 
 		/*
 		 * A disabled or software-disabled APIC accepts no fixed
-		 * interrupt (APM Vol 2 §16.4.7), but AVIC would set its IRR
+		 * interrupt (APM Vol 2 §16.4.7 "Spurious Interrupts"), but AVIC would set its IRR
 		 * anyway: its entry is made invalid, so that IPIs to it exit
 		 * ("invalid target", emulated and refused in software) and
 		 * broadcasts skip it; the vCPU itself runs without AVIC
@@ -469,7 +427,7 @@ void avic_apic_changed(struct vcpu *vcpu)
 			__atomic_fetch_and(entry, ~AVIC_PHYSICAL_ID_ENTRY_VALID_MASK, __ATOMIC_SEQ_CST);
 		if (!a->enabled)
 			continue;
-		/* The tables are indexed by APIC ID = vCPU index (reference 2.14). */
+		/* The tables are indexed by APIC ID = vCPU index (APM Vol 2 §15.29.5.2 "Physical APIC ID Table"). */
 		if (!a->x2apic && (vapic_get_reg(a, VAPIC_REG_ID) >> 24) != a->apic_id)
 			id = true;
 		if ((a->apic_base & VAPIC_BASE_ABA) != VAPIC_BASE_DEFAULT)
@@ -495,21 +453,21 @@ void avic_apic_changed(struct vcpu *vcpu)
 }
 
 /*
- * The interrupt-window inhibit (reference 2.14; KVM's IRQWIN): a vCPU that
- * has an ExtINT to deliver needs a VINTR window, which AVIC ignores (V_IRQ
- * is not used while AVIC is on, reference 2.1).  Several vCPUs may ask at
+ * The interrupt-window inhibit (KVM's IRQWIN): a vCPU that has an ExtINT
+ * to deliver needs a VINTR window, which AVIC ignores (V_IRQ is not used
+ * while AVIC is on: APM Vol 2 §15.29.8.3 "Additional VMRUN Handling").  Several vCPUs may ask at
  * once: a VM-wide count sets the inhibit on 0->1 and clears it on 1->0, so
  * one vCPU cannot clear another's request.  Each vCPU asks at most once
- * (vcpu->avic_irqwin_wanted), so a repeated call changes nothing.
+ * (vcpu->avic.irqwin_wanted), so a repeated call changes nothing.
  */
 void avic_irqwin_request(struct vcpu *vcpu, bool want)
 {
 	struct vm *vm = vcpu->vm;
 
-	if (!avic_vm(vm) || vcpu->avic_irqwin_wanted == want)
+	if (!avic_vm(vm) || vcpu->avic.irqwin_wanted == want)
 		return;
 	spin_lock(&vm->avic_lock);
-	vcpu->avic_irqwin_wanted = want;
+	vcpu->avic.irqwin_wanted = want;
 	if (want ? vm->avic_irqwin++ == 0 : --vm->avic_irqwin == 0)
 		avic_inhibit_change(vm, AVIC_INHIBIT_IRQWIN, want, vcpu);
 	spin_unlock(&vm->avic_lock);
@@ -518,107 +476,36 @@ void avic_irqwin_request(struct vcpu *vcpu, bool want)
 /* ---- entering the guest ---- */
 
 /*
- * The VMCB side of a mode change (APM Vol 2 §15.29.4.1, §15.29.10;
- * reference 2.1, 3.1, 3.2): int_ctl bits 31/30, the x2APIC MSRs opened only
+ * The VMCB side of a mode change (APM Vol 2 §15.29.4.1 "VMCB Virtual
+ * Interrupt Control Word", §15.29.10 "x2AVIC", §15.11 "MSR Intercepts"):
+ * int_ctl bits 31/30, the x2APIC MSRs opened only
  * while x2AVIC is on (never otherwise: they would reach the host's APIC,
  * CVE-2023-5090), CR8 writes not intercepted under AVIC (the CPU keeps V_TPR
  * and the page's TPR), the nested page root, and a TLB flush, since the APIC
  * page's translation changes with it.  The APIC page is in the NPT (any
- * page: the CPU redirects the accesses to the backing page, reference 2.2)
+ * page: the CPU redirects the accesses to the backing page, APM Vol 2
+ * §15.29.3 "AVIC Backing Page")
  * only for a vCPU in xAVIC mode, through a second root; every other vCPU -
  * its APIC (software-)disabled, in x2APIC mode (where the xAPIC page is no
  * APIC), or the VM inhibited - uses the root without it, so that its
  * accesses fault into the soft APIC.  Per vCPU, as the NPT cannot be.
  */
-static void avic_vmcb_mode(struct vcpu *vcpu, struct vmcb_control *c, u8 mode)
+void avic_vmcb_mode(struct vcpu *vcpu, struct vmcb_control *c, u8 mode)
 {
 	c->int_ctl &= ~(AVIC_ENABLE_MASK | X2APIC_MODE_MASK);
 	if (mode != AVIC_VCPU_OFF)
 		c->int_ctl |= AVIC_ENABLE_MASK;
 	if (mode == AVIC_VCPU_X2AVIC)
 		c->int_ctl |= X2APIC_MODE_MASK;
-	avic_x2_msrpm_apply(vcpu->avic_msrpm, mode == AVIC_VCPU_X2AVIC);
+	avic_x2_msrpm_apply(vcpu->avic.msrpm, mode == AVIC_VCPU_X2AVIC);
 	/* The probe's VM: every x2APIC MSR goes to the CPU, but only under x2AVIC (see above). */
-	for (u32 msr = AVIC_X2APIC_MSR_FIRST; vcpu->vm->avic_probe && mode == AVIC_VCPU_X2AVIC &&
-	     msr <= AVIC_X2APIC_MSR_LAST; msr++)
-		msrpm_set(vcpu->avic_msrpm, msr, false, false);
+	if (unlikely(vcpu->vm->avic_probe) && mode == AVIC_VCPU_X2AVIC)
+		avic_probe_msrpm_open(vcpu->avic.msrpm);
 	if (mode != AVIC_VCPU_OFF)
 		c->intercept_cr &= ~INTERCEPT_CR8_WRITE;
 	c->n_cr3 = npt_root(mode == AVIC_VCPU_XAVIC ? &vcpu->vm->avic_npt : &vcpu->vm->npt);
 	c->tlb_control = svm_has(SVM_FEAT_FLUSH_BY_ASID) ? TLB_CONTROL_FLUSH_ASID : TLB_CONTROL_FLUSH_ALL;
-	c->clean = 0;           /* bit 11 (AVIC) and the rest (reference 2.2) */
-}
-
-/* One problem in the VMCB the CPU backend would run: a hypervisor bug. */
-static void avic_hw_problem(void *ctx, const char *field, const char *problem)
-{
-	struct vcpu *vcpu = ctx;
-
-	vcpu->avic_hw_problems++;
-	__atomic_fetch_add(&cov_hw_problems, 1, __ATOMIC_RELAXED);
-	hv_err("avic", "HYPERVISOR BUG: %s/%u: the VMCB apic=avic would run (AVIC mode %u): %s: %s",
-	       vcpu->vm->test->name, vcpu->index, vcpu->avic_mode, field, problem);
-}
-
-/*
- * avic-emu, at each AVIC mode switch: the VMCB the CPU backend would run
- * now - this VMCB with the CPU backend's fields (avic_vmcb_fields) and its
- * mode switch (avic_vmcb_mode) applied - must pass VMRUN's consistency
- * checks (svm/vmcb_check.c, with §15.29.4's AVIC ones) and say what the
- * mode means (reference 2.1, 2.2, 3.1-3.3): int_ctl bits 31/30, the x2APIC
- * MSRs open exactly as the policy says and only under x2AVIC (all of them
- * in the probe's VM), the nested root with the APIC page only in xAVIC
- * mode, no CR8 write intercept under AVIC, a TLB flush and the AVIC clean
- * bit cleared, the physical table where the model reads it, with MAX_INDEX
- * covering every vCPU.  So the CPU backend's VMCB code runs in CI too, and
- * the model takes its x2APIC pass-through from that MSRPM.  A problem
- * stops the vCPU as a hypervisor bug.  The table's entries are not the
- * VMCB's and VMRUN does not look at them: a bad one is what the model's
- * 0x401 cause 3 reports (test avic_badpage plants one).
- */
-static void avic_hw_vmcb_check(struct vcpu *vcpu, u8 mode)
-{
-	struct vm *vm = vcpu->vm;
-	struct vmcb *w = vcpu->avic_hw_vmcb;
-	struct vmcb_control *c = &w->control;
-	bool x2 = mode == AVIC_VCPU_X2AVIC;
-	u64 before = vcpu->avic_hw_problems, hpa;
-	u32 max_index;
-	char why[96];
-
-	memcpy(w, vcpu->vmcb, sizeof(*w));
-	__atomic_fetch_add(&cov_hw_vmcb[mode], 1, __ATOMIC_RELAXED);
-	if (avic_vmcb_fields(vcpu, c)) {
-		avic_hw_problem(vcpu, "control.avic_*", "a table or page address the fields cannot hold");
-	} else {
-		avic_vmcb_mode(vcpu, c, mode);
-		vmcb_check_state(w, svm_caps.max_phys_bits, avic_hw_problem, vcpu);
-	}
-	if (!!(c->int_ctl & AVIC_ENABLE_MASK) != (mode != AVIC_VCPU_OFF) || !!(c->int_ctl & X2APIC_MODE_MASK) != x2)
-		avic_hw_problem(vcpu, "control.int_ctl", "bits 31/30 (AVIC, x2AVIC) do not match the mode");
-	if (vm->avic_probe && x2) {
-		for (u32 msr = AVIC_X2APIC_MSR_FIRST; msr <= AVIC_X2APIC_MSR_LAST; msr++)
-			if (msrpm_intercepted(vcpu->avic_msrpm, msr, false) ||
-			    msrpm_intercepted(vcpu->avic_msrpm, msr, true)) {
-				avic_hw_problem(vcpu, "msrpm", "the probe's VM intercepts an x2APIC MSR under x2AVIC");
-				break;
-			}
-	} else if (avic_x2_msrpm_check(vcpu->avic_msrpm, x2, why, sizeof(why))) {
-		avic_hw_problem(vcpu, "msrpm", why);
-	}
-	if (c->n_cr3 != npt_root(mode == AVIC_VCPU_XAVIC ? &vm->avic_npt : &vm->npt))
-		avic_hw_problem(vcpu, "control.n_cr3", "the APIC page is mapped iff the vCPU runs xAVIC");
-	if (mode != AVIC_VCPU_OFF && (c->intercept_cr & INTERCEPT_CR8_WRITE))
-		avic_hw_problem(vcpu, "control.intercept_cr", "CR8 writes intercepted under AVIC");
-	if (c->tlb_control == TLB_CONTROL_DO_NOTHING || (c->clean & VMCB_CLEAN_AVIC))
-		avic_hw_problem(vcpu, "control.tlb_control/clean", "no TLB flush, or the AVIC fields marked clean");
-	if (!avic_vmcb_physical_table_decode(c->avic_physical_id, &hpa, &max_index) ||
-	    hpa != page_pa(vm->avic_phys) || max_index < vm->nr_vcpus - 1)
-		avic_hw_problem(vcpu, "control.avic_physical_id", "not the model's table, or MAX_INDEX misses a vCPU");
-	if (vcpu->avic_hw_problems != before)
-		vcpu_stop(vcpu, STOP_HV_BUG, "hypervisor bug: the VMCB apic=avic would run breaks %llu rule%s",
-			  (unsigned long long)(vcpu->avic_hw_problems - before),
-			  vcpu->avic_hw_problems - before == 1 ? "" : "s");
+	c->clean = 0;           /* bit 11 (AVIC) and the rest (APM Vol 2 §15.15.3 "VMCB Clean Field") */
 }
 
 void avic_before_entry(struct vcpu *vcpu)
@@ -631,12 +518,12 @@ void avic_before_entry(struct vcpu *vcpu)
 		return;
 	if (!__atomic_load_n(&vm->avic_inhibit, __ATOMIC_ACQUIRE) && a->enabled && vapic_sw_enabled(a))
 		mode = a->x2apic ? AVIC_VCPU_X2AVIC : AVIC_VCPU_XAVIC;
-	if (mode != vcpu->avic_mode) {
-		if (mode != AVIC_VCPU_OFF && vcpu->avic_mode != AVIC_VCPU_OFF)
-			__atomic_fetch_add(mode == AVIC_VCPU_X2AVIC ? &cov_mode_switch_x2 : &cov_mode_switch_x, 1,
+	if (mode != vcpu->avic.mode) {
+		if (mode != AVIC_VCPU_OFF && vcpu->avic.mode != AVIC_VCPU_OFF)
+			__atomic_fetch_add(mode == AVIC_VCPU_X2AVIC ? &avic_cov.mode_switch_x2 : &avic_cov.mode_switch_x, 1,
 					   __ATOMIC_RELAXED);
-		__atomic_store_n(&vcpu->avic_mode, mode, __ATOMIC_SEQ_CST);
-		vcpu->avic_mode_switches++;
+		__atomic_store_n(&vcpu->avic.mode, mode, __ATOMIC_SEQ_CST);
+		vcpu->avic.mode_switches++;
 		avic_set_running(vcpu);         /* before the entry path looks at IRR */
 		if (vm->apic_backend == APIC_BACKEND_AVIC)
 			avic_vmcb_mode(vcpu, ctl(vcpu), mode);
@@ -649,770 +536,6 @@ void avic_before_entry(struct vcpu *vcpu)
 	 * timer mode) depend on the value it replaced.  Only a VMRUN with AVIC
 	 * can end in such a trap.
 	 */
-	for (u32 i = 0; mode != AVIC_VCPU_OFF && i < ARRAY_SIZE(vcpu->trap_shadow); i++)
-		vcpu->trap_shadow[i] = vapic_get_reg(a, i << 4);
-}
-
-/* ---- #VMEXIT 0x401 AVIC_INCOMPLETE_IPI (APM Vol 2 §15.29.9.1; reference 2.12.1) ---- */
-
-/*
- * ICR bit 12, delivery status: the CPU may leave it set in the backing page
- * when it gives up on an IPI (reference 2.12.1; KVM re-writes the ICR to
- * clear it), in x2APIC mode too, where the bit is reserved and must read 0
- * (APM Vol 2 §16.13 "x2APIC ICR").  Once a handler returns, the IPI is
- * done: the guest sees the ICR idle.
- */
-static void avic_icr_idle(struct vcpu *vcpu)
-{
-	struct vapic *a = &vcpu->apic;
-
-	spin_lock(&vcpu->apic_lock);
-	if (vapic_get_reg(a, VAPIC_REG_ICR_LO) & VAPIC_ICR_DS) {
-		__atomic_fetch_add(&cov_icr_busy, 1, __ATOMIC_RELAXED);
-		vapic_set_reg(a, VAPIC_REG_ICR_LO, vapic_get_reg(a, VAPIC_REG_ICR_LO) & ~VAPIC_ICR_DS);
-	}
-	spin_unlock(&vcpu->apic_lock);
-}
-
-/*
- * An ICR write that the CPU trapped to the hypervisor (0x402 at 0x300,
- * reference 4.4): the page holds it, 0x300 | 0x310 << 32 in x2APIC mode
- * (reference 3.4).  Sent through the soft APIC's send path, never through
- * lapic_wrmsr or RDMSR (a BUSY bit the CPU left would be refused there).
- */
-static void avic_send_icr_from_page(struct vcpu *vcpu)
-{
-	u32 lo = vapic_get_reg(&vcpu->apic, VAPIC_REG_ICR_LO), hi = vapic_get_reg(&vcpu->apic, VAPIC_REG_ICR_HI);
-
-	avic_icr_idle(vcpu);
-	lapic_send_icr(vcpu, lo, hi, vcpu->apic.x2apic);
-}
-
-/* The probe (HC_AVIC_PROBE) remembers the first AVIC exit after its ARM, and how many came. */
-static void avic_probe_note(struct vcpu *vcpu, u64 code, u64 info1, u64 info2)
-{
-	if (!vcpu->vm->avic_probe || vcpu->probe_exits++)
-		return;
-	vcpu->probe_rip = vcpu->vmcb->save.rip;
-	vcpu->probe_code = code;
-	vcpu->probe_info1 = info1;
-	vcpu->probe_info2 = info2;
-}
-
-/* Trap-like (RIP past the probed instruction), fault-like (RIP at it), or neither (AVIC_ACCEL). */
-static enum avic_access_kind probe_rip_kind(const struct vcpu *vcpu)
-{
-	u64 at = vcpu->probe_access_rip;
-
-	if (vcpu->probe_rip == at)
-		return AVIC_FAULT;
-	if (vcpu->probe_rip > at && vcpu->probe_rip - at <= 15)
-		return AVIC_TRAP;
-	return AVIC_ACCEL;
-}
-
-/*
- * Per cause (APM Vol 2 §15.29.9.1, Table 15-27; reference 2.12.1), with
- * the value sent taken from EXITINFO1, the ICR as the guest wrote it
- * (Table 15-25), not from the backing page:
- *   0 invalid type, 2 invalid target, 5 unaccelerated (Secure AVIC): the
- *     CPU sent nothing; the soft APIC sends the whole IPI (ESR, INIT, NMI,
- *     lowest priority, invalid destinations as architected).
- *   1 not running: the IRR bits are set; wake or kick the targets only.
- *   3 invalid backing page: the tables are ours, a hypervisor bug.
- *   4 invalid vector: nothing sent; the soft send path sets ESR "send
- *     illegal vector" (APM Vol 2 §16.4.6) and sends nothing.  A SELF_IPI
- *     with a vector below 16 exits here too (x2AVIC), and ICR (0x300) then
- *     holds an older IPI: re-sending the page's ICR would send that again.
- *   above 5 (not in the APM): logged once, counted, sent as for cause 0; a
- *     fixed IPI that reached IRR already is not delivered twice (IRR is a
- *     bit), anything else has not been sent.
- * KVM sends from EXITINFO1 too, and from the page only to clear BUSY; here
- * BUSY is cleared in the page directly (avic_icr_idle), in both modes.
- */
-static enum exit_action avic_incomplete_ipi(struct vcpu *vcpu, u64 info1, u64 info2)
-{
-	struct vm *vm = vcpu->vm;
-	struct avic_incomplete_ipi ipi;
-	struct vapic_icr icr;
-	bool x2 = vcpu->apic.x2apic;
-
-	avic_probe_note(vcpu, SVM_EXIT_AVIC_INCOMPLETE_IPI, info1, info2);
-	if (!avic_incomplete_ipi_decode(info1, info2, &ipi)) {
-		if (info2 & AVIC_INCOMPLETE_IPI_RSVD_MASK)
-			avic_departure(vcpu, DEP_IPI_RSVD, info1, info2, "AVIC_INCOMPLETE_IPI with EXITINFO2[31:12] set");
-		if (ipi.cause >= AVIC_IPI_FAILURE_COUNT)
-			avic_departure(vcpu, DEP_IPI_CAUSE, info1, info2,
-				       "AVIC_INCOMPLETE_IPI with a cause above 5, sent as cause 0");
-	}
-	if (ipi.cause < AVIC_IPI_FAILURE_COUNT) {
-		vcpu->avic_ipi[ipi.cause]++;
-		__atomic_fetch_add(&cov_ipi[ipi.cause], 1, __ATOMIC_RELAXED);
-	}
-	avic_icr_idle(vcpu);
-
-	switch (ipi.cause) {
-	case AVIC_IPI_FAILURE_TARGET_NOT_RUNNING:
-		/*
-		 * The IRR bits are set; the targets that were not running need
-		 * waking (and, without IPI virtualization, the running ones a
-		 * doorbell).  The index names only one target: match them all.
-		 */
-		if (x2)
-			vapic_icr_decode_x2apic(info1 & ~(u64)VAPIC_ICR_DS, &icr);
-		else
-			vapic_icr_decode_xapic(ipi.icr_low, ipi.icr_high, &icr);
-		for (u32 i = 0; i < vm->nr_vcpus; i++) {
-			struct vcpu *t = &vm->vcpus[i];
-
-			if (t != vcpu && vapic_match_dest(&t->apic, &icr, vcpu->apic.apic_id))
-				avic_notify(t);
-		}
-		return EXIT_RESUME;
-	case AVIC_IPI_FAILURE_INVALID_BACKING_PAGE: {
-		u32 idx = ipi.index & AVIC_INCOMPLETE_IPI_INDEX_MASK;
-
-		/* The tables are ours: a bad pointer in them is a hypervisor bug. */
-		hv_err("avic", "HYPERVISOR BUG: %s/%u: AVIC reports an invalid backing page for table index %u "
-		       "(physical entry 0x%llx), ICR 0x%08x:%08x", vm->test->name, vcpu->index, idx,
-		       idx <= vm->avic_max_index ? (unsigned long long)vm->avic_phys[idx] : 0ULL,
-		       ipi.icr_high, ipi.icr_low);
-		vcpu_stop(vcpu, STOP_HV_BUG, "hypervisor bug: AVIC found an invalid backing page "
-			  "(table index %u)", idx);
-		return EXIT_STOP;
-	}
-	default:
-		lapic_send_icr(vcpu, ipi.icr_low, ipi.icr_high, x2);
-		return EXIT_RESUME;
-	}
-}
-
-enum exit_action avic_handle_incomplete_ipi(struct vcpu *vcpu)
-{
-	return avic_incomplete_ipi(vcpu, ctl(vcpu)->exit_info_1, ctl(vcpu)->exit_info_2);
-}
-
-/* ---- #VMEXIT 0x402 AVIC_NOACCEL (APM Vol 2 §15.29.9.2; reference 2.12.2, 4.1) ---- */
-
-/*
- * A trap-like write: the page already holds the value and RIP is past the
- * instruction.  The value is put back behind the register's previous one
- * and fed to the soft APIC's write path, which applies it (masks, side
- * effects: timer, SVR, ID/LDR/DFR -> tables and inhibits).
- */
-static void avic_trap_write(struct vcpu *vcpu, u32 off)
-{
-	struct vapic *a = &vcpu->apic;
-	u32 val = vapic_get_reg(a, off);
-
-	if ((off >> 4) < ARRAY_SIZE(vcpu->trap_shadow))
-		vapic_set_reg(a, off, vcpu->trap_shadow[off >> 4]);
-	if (a->x2apic) {
-		if (lapic_wrmsr(vcpu, VAPIC_X2APIC_MSR(off), val))
-			hv_err("avic", "%s/%u: x2APIC trap write 0x%x to MSR 0x%x refused by the soft path",
-			       vcpu->vm->test->name, vcpu->index, val, VAPIC_X2APIC_MSR(off));
-	} else {
-		lapic_xapic_write(vcpu, off, val);
-	}
-}
-
-/*
- * EOI of a level-triggered vector (reference 2.6, 4.1).  An EOI ends the
- * highest in-service vector (APM Vol 2 §16.6.4 "Interrupt Acceptance",
- * EOI), so that is the one ended here, whatever EXITINFO2 says: the trap
- * goes through the soft APIC's register write, as any trapped write does,
- * and that path ends the vector and gives the IOAPIC its EOI.  Whether the
- * CPU cleared ISR before the exit is not documented (A2): if EXITINFO2's
- * vector is no longer in service but was accepted as level (the
- * hypervisor's own record, not the guest's TMR, which Secure AVIC hides,
- * 4.3), the CPU ended it, and only the IOAPIC's EOI is left.  A vector
- * that is neither - not in service, or not the highest - is a departure,
- * counted.
- */
-static bool vapic_isr_test(const struct vapic *a, u8 vector)
-{
-	return vapic_get_reg(a, VAPIC_REG_ISR + (u32)(vector >> 5) * 0x10) & (1u << (vector & 31));
-}
-
-static void avic_level_eoi(struct vcpu *vcpu, u64 info1, u64 info2, u8 reported)
-{
-	struct vapic *a = &vcpu->apic;
-	bool ended_by_cpu;
-	int top;
-
-	__atomic_fetch_add(&cov_level_eoi, 1, __ATOMIC_RELAXED);
-	spin_lock(&vcpu->apic_lock);
-	top = vapic_highest_isr(a);
-	ended_by_cpu = top != reported && !vapic_isr_test(a, reported) && lapic_level_accepted(vcpu, reported);
-	spin_unlock(&vcpu->apic_lock);
-	if (ended_by_cpu) {
-		lapic_level_eoi_done(vcpu, reported);
-		return;
-	}
-	if (top != reported) {
-		avic_departure(vcpu, DEP_EOI_VECTOR, info1, info2,
-			       "level EOI exit for a vector that is not the highest in service");
-		if (top < 0)
-			return;         /* nothing in service: an EOI with no effect */
-	}
-	/* The register write of an EOI (0: an x2APIC EOI of any other value is #GP). */
-	if (a->x2apic)
-		lapic_wrmsr(vcpu, VAPIC_MSR_EOI, 0);
-	else
-		lapic_xapic_write(vcpu, VAPIC_REG_EOI, 0);
-}
-
-/* RDMSR (0F 32) or WRMSR (0F 30) at RIP: the fault-like x2AVIC exit emulates it (reference 2.12.2). */
-static enum exit_action avic_fault_msr(struct vcpu *vcpu, bool write)
-{
-	struct vmcb_save *s = &vcpu->vmcb->save;
-	u32 msr = (u32)vcpu->regs.rcx;
-	u64 val = vcpu_edx_eax(vcpu);
-	u8 b[2];
-	int r;
-
-	if (vcpu_fetch_insn(vcpu, b, 2) != 2 || b[0] != 0x0f || b[1] != (write ? 0x30 : 0x32)) {
-		vcpu_stop(vcpu, STOP_UNSUPPORTED, "AVIC_NOACCEL fault in x2APIC mode, but no %s at RIP 0x%llx",
-			  write ? "WRMSR" : "RDMSR", (unsigned long long)s->rip);
-		return EXIT_STOP;
-	}
-	r = write ? lapic_wrmsr(vcpu, msr, val) : lapic_rdmsr(vcpu, msr, &val);
-	if (r) {
-		vcpu_inject_exception(vcpu, X86_GP, true, 0);
-		return EXIT_RESUME;
-	}
-	if (!write)
-		vcpu_set_edx_eax(vcpu, val);
-	mmio_advance(vcpu, 2);
-	return EXIT_RESUME;
-}
-
-/*
- * CPUID 8000_000A EDX[27]: Table 15-22 accelerates the extended LVTs.  The
- * model plays a CPU without it (emu_ctx), whatever this CPU has.
- */
-static bool avic_extlvt(const struct vcpu *vcpu)
-{
-	return svm_has(SVM_FEAT_EXTLVT_AVIC) && !avic_vm_emulated(vcpu->vm);
-}
-
-static enum exit_action avic_noaccel(struct vcpu *vcpu, u64 info1, u64 info2)
-{
-	struct avic_noaccel n;
-	bool x2 = vcpu->avic_mode == AVIC_VCPU_X2AVIC;
-
-	avic_probe_note(vcpu, SVM_EXIT_AVIC_UNACCELERATED_ACCESS, info1, info2);
-	/* The fields are taken as masked (offset 11:4, write bit 32), as KVM does. */
-	if (!avic_noaccel_decode(info1, info2, avic_extlvt(vcpu), &n))
-		avic_departure(vcpu, DEP_NOACCEL_RSVD, info1, info2,
-			       "AVIC_NOACCEL with EXITINFO1 bits outside 32 and 11:4");
-	if (n.kind == AVIC_ACCEL) {
-		/*
-		 * An exit where Table 15-22 says the CPU accelerates: KVM's
-		 * rule decides (avic_noaccel_kind_fallback): a write to a
-		 * register whose writes can trap is a trap, anything else a
-		 * fault, emulated from the instruction.  The probe, which
-		 * knows its RIP, measures it instead (below).
-		 */
-		avic_departure(vcpu, DEP_NOACCEL_ACCEL, info1, info2,
-			       "AVIC_NOACCEL for an access Table 15-22 accelerates");
-		n.kind = (u8)avic_noaccel_kind_fallback(n.offset, n.write);
-	}
-	__atomic_fetch_add(&cov_noaccel[n.write][n.offset >> 4], 1, __ATOMIC_RELAXED);
-	/*
-	 * The probe knows where its access is: RIP says what the CPU did, even
-	 * where that is not what Table 15-22 says (the difference is the
-	 * point of the probe, and the handler must not act on the wrong one).
-	 */
-	if (vcpu->probe_access_rip && vcpu->probe_exits == 1) {
-		n.kind = (u8)probe_rip_kind(vcpu);
-		/* A read that traps, or an exit the RIP does not explain: measured, not acted on. */
-		if ((n.kind == AVIC_TRAP && !n.write) || n.kind == AVIC_ACCEL)
-			return EXIT_RESUME;
-	}
-	if (n.kind == AVIC_TRAP) {
-		vcpu->avic_noaccel_trap++;
-		if (n.offset == VAPIC_REG_EOI)
-			avic_level_eoi(vcpu, info1, info2, n.vector);
-		else if (n.offset == VAPIC_REG_ICR_LO)
-			/* An ICR the CPU left to us (reference 4.4), not a 0x401: not counted as one. */
-			avic_send_icr_from_page(vcpu);
-		else
-			avic_trap_write(vcpu, n.offset);
-		return EXIT_RESUME;
-	}
-	/* Fault-like: nothing happened and RIP is at the instruction; emulate it. */
-	vcpu->avic_noaccel_fault++;
-	if (x2)
-		return avic_fault_msr(vcpu, n.write);
-	return mmio_emulate(vcpu, (vcpu->apic.apic_base & VAPIC_BASE_ABA) + n.offset, lapic_mmio_access, vcpu);
-}
-
-enum exit_action avic_handle_noaccel(struct vcpu *vcpu)
-{
-	return avic_noaccel(vcpu, ctl(vcpu)->exit_info_1, ctl(vcpu)->exit_info_2);
-}
-
-/* ---- avic-emu: intercepted accesses through the model (avic/avic_emu.h) ---- */
-
-static void emu_doorbell(void *opaque, u32 host_apic_id)
-{
-	struct vcpu *vcpu = opaque;
-
-	avic_ring(vcpu->vm, vcpu, host_apic_id);
-}
-
-/* Only this VM's backing pages are backing pages: anything else is "invalid". */
-static u8 *emu_page_of(void *opaque, u64 hpa)
-{
-	struct vm *vm = ((struct vcpu *)opaque)->vm;
-
-	for (u32 i = 0; i < vm->nr_vcpus; i++)
-		if (page_pa(vm->vcpus[i].apic.page) == hpa)
-			return vm->vcpus[i].apic.page;
-	return NULL;
-}
-
-static void emu_ctx(struct vcpu *vcpu, struct avic_emu_ctx *c)
-{
-	struct vm *vm = vcpu->vm;
-
-	*c = (struct avic_emu_ctx){
-		.phys_table = vm->avic_phys,
-		.max_phys_index = vm->avic_max_index,
-		.log_table = vm->avic_log,
-		.x2avic = vcpu->avic_mode == AVIC_VCPU_X2AVIC,
-		.self_host_apic_id = this_cpu()->apic_id,
-		.doorbell = emu_doorbell,
-		.opaque = vcpu,
-		.page_of = emu_page_of,
-		.ext_lvt = false,
-		/* The CPU backend's MSRPM for this vCPU (avic_hw_vmcb_check). */
-		.x2avic_msrpm = vcpu->avic_msrpm,
-		.quirks = vm->avic_qs ? vm->avic_quirks : 0,
-		.qs = vm->avic_qs,
-	};
-}
-
-/* Trap-like exits have RIP past the instruction, as the CPU leaves it. */
-static bool emu_exit_is_trap(const struct avic_emu_exit *ex)
-{
-	struct avic_noaccel n;
-
-	if (ex->code == SVM_EXIT_AVIC_INCOMPLETE_IPI)
-		return true;
-	avic_noaccel_decode(ex->info1, ex->info2, false, &n);
-	return n.kind == AVIC_TRAP;
-}
-
-static enum exit_action emu_take_exit(struct vcpu *vcpu, const struct avic_emu_exit *ex)
-{
-	if (ex->code == SVM_EXIT_AVIC_INCOMPLETE_IPI)
-		return avic_incomplete_ipi(vcpu, ex->info1, ex->info2);
-	return avic_noaccel(vcpu, ex->info1, ex->info2);
-}
-
-enum exit_action avic_emu_msr_exit(struct vcpu *vcpu, u32 msr, bool write, bool *done)
-{
-	struct avic_emu_ctx c;
-	struct avic_emu_exit ex;
-	enum avic_emu_result r;
-	u64 val = vcpu_edx_eax(vcpu);
-
-	*done = false;
-	if (!avic_emu_active(vcpu))
-		return EXIT_RESUME;
-	emu_ctx(vcpu, &c);
-	spin_lock(&vcpu->apic_lock);
-	r = avic_emu_msr(&c, vcpu->apic.page, vcpu->apic.apic_id, msr, write, &val, &ex);
-	spin_unlock(&vcpu->apic_lock);
-	switch (r) {
-	case AVIC_EMU_INTERCEPTED:
-		vcpu->probe_intercepts++;
-		return EXIT_RESUME;
-	case AVIC_EMU_ACCELERATED:
-		*done = true;
-		vcpu->avic_emu_only++;
-		vcpu->avic_accel++;
-		if (!write)
-			vcpu_set_edx_eax(vcpu, val);
-		return vcpu_skip_insn(vcpu) ? EXIT_STOP : EXIT_RESUME;
-	case AVIC_EMU_GP:
-		*done = true;
-		vcpu->avic_emu_only++;
-		vcpu_inject_exception(vcpu, X86_GP, true, 0);
-		return EXIT_RESUME;
-	case AVIC_EMU_EXIT:
-		break;
-	}
-	*done = true;
-	if (emu_exit_is_trap(&ex) && vcpu_skip_insn(vcpu))
-		return EXIT_STOP;
-	return emu_take_exit(vcpu, &ex);
-}
-
-struct emu_mmio {
-	struct vcpu *vcpu;
-	enum avic_emu_result r;
-	struct avic_emu_exit ex;
-};
-
-static int emu_mmio_fn(void *ctx, u64 gpa, unsigned size, bool write, u64 *val)
-{
-	struct emu_mmio *m = ctx;
-	struct vcpu *vcpu = m->vcpu;
-	struct avic_emu_ctx c;
-	u32 off = (u32)(gpa & (PAGE_SIZE - 1)), v32 = (u32)*val;
-
-	m->r = AVIC_EMU_INTERCEPTED;
-	if (size == 4) {
-		emu_ctx(vcpu, &c);
-		spin_lock(&vcpu->apic_lock);
-		m->r = avic_emu_mmio(&c, vcpu->apic.page, vcpu->apic.apic_id, off, write, &v32, &m->ex);
-		spin_unlock(&vcpu->apic_lock);
-	}
-	switch (m->r) {
-	case AVIC_EMU_INTERCEPTED:
-		return lapic_mmio_access(vcpu, gpa, size, write, val);
-	case AVIC_EMU_ACCELERATED:
-		if (!write)
-			*val = v32;
-		return 0;
-	case AVIC_EMU_EXIT:
-		/* A fault-like exit: the access does not happen, RIP stays. */
-		return emu_exit_is_trap(&m->ex) ? 0 : MMIO_NOT_DONE;
-	case AVIC_EMU_GP:
-		break;
-	}
-	return -1;
-}
-
-enum exit_action avic_emu_npf(struct vcpu *vcpu, u64 gpa, bool *done)
-{
-	struct emu_mmio m = { .vcpu = vcpu };
-	enum exit_action act;
-
-	*done = false;
-	if (vcpu->avic_mode != AVIC_VCPU_XAVIC || !avic_emu_active(vcpu) ||
-	    ALIGN_DOWN(gpa, PAGE_SIZE) != VAPIC_BASE_DEFAULT) {
-		vcpu->probe_intercepts++;
-		return EXIT_RESUME;
-	}
-	*done = true;
-	act = mmio_emulate(vcpu, gpa, emu_mmio_fn, &m);
-	if (m.r == AVIC_EMU_INTERCEPTED)
-		vcpu->probe_intercepts++;
-	if (act != EXIT_RESUME)
-		return act;
-	switch (m.r) {
-	case AVIC_EMU_ACCELERATED:
-		vcpu->avic_emu_only++;
-		vcpu->avic_accel++;
-		return EXIT_RESUME;
-	case AVIC_EMU_EXIT:
-		return emu_take_exit(vcpu, &m.ex);
-	default:
-		return EXIT_RESUME;
-	}
-}
-
-/* ---- the bring-up probe (HC_AVIC_PROBE; APM Vol 2 §15.29.3.1 Table 15-22, reference 2.4, 3.3) ---- */
-
-static const char *const probe_kind_names[HV_PROBE_KINDS] = HV_PROBE_KIND_NAMES;
-
-/*
- * vm->avic_probe_tab: one byte per access, [x2][register][write] =
- * PROBE_SEEN | measured | expected << 4.
- */
-#define PROBE_SEEN      0x80u
-
-static u8 *probe_slot(u8 *tab, bool x2, u32 reg, bool write)
-{
-	return &tab[((x2 * 256u + reg) << 1) | write];
-}
-
-static bool probe_differs(u8 e)
-{
-	return (e & PROBE_SEEN) && (e & 0xf) != ((e >> 4) & 7);
-}
-
-void hv_prepare_avic_probe(struct vcpu *vcpu)
-{
-	struct vm *vm = vcpu->vm;
-
-	if (!avic_vm(vm) || vm->avic_probe_tab)
-		return;
-	vm->avic_probe_tab = pool_alloc_page();
-	vm->avic_probe = vm->avic_probe_tab != NULL;
-}
-
-/* The table this hypervisor implements: the x2APIC architecture first (#GP), then Table 15-22. */
-static u8 probe_expected(const struct vcpu *vcpu, bool x2, u32 off, bool write, u64 val)
-{
-	if (x2 && !avic_emu_x2_allowed(AVIC_X2APIC_MSR_FIRST + (off >> 4), write, val))
-		return HV_PROBE_GP;
-	switch (avic_access_kind(off, write, avic_extlvt(vcpu))) {
-	case AVIC_TRAP:
-		return HV_PROBE_TRAP;
-	case AVIC_FAULT:
-		return HV_PROBE_FAULT;
-	default:
-		return HV_PROBE_ACCEL;
-	}
-}
-
-/*
- * What happened: the one AVIC exit since ARM (trap or fault told by RIP,
- * not by the table), a plain intercept (the model said so; with the CPU, an
- * MSR or NPF exit counted since ARM), else #GP if the guest saw one, else
- * accelerated.  *detail: the 0x401 cause, or the 0x402's offset | write << 12.
- */
-static u8 probe_measured(struct vcpu *vcpu, u32 off, bool write, bool gp, u64 *detail)
-{
-	struct avic_incomplete_ipi ipi;
-	struct avic_noaccel n;
-	u64 msr = vcpu->exits[svm_exit_index(SVM_EXIT_MSR)] - vcpu->probe_base_msr;
-	u64 npf = vcpu->exits[svm_exit_index(SVM_EXIT_NPF)] - vcpu->probe_base_npf;
-
-	*detail = 0;
-	if (vcpu->probe_exits > 1)
-		return HV_PROBE_ODD;
-	if (vcpu->probe_exits == 1 && vcpu->probe_code == SVM_EXIT_AVIC_INCOMPLETE_IPI) {
-		avic_incomplete_ipi_decode(vcpu->probe_info1, vcpu->probe_info2, &ipi);
-		*detail = ipi.cause;
-		return HV_PROBE_IPI;
-	}
-	if (vcpu->probe_exits == 1) {
-		avic_noaccel_decode(vcpu->probe_info1, vcpu->probe_info2, avic_extlvt(vcpu), &n);
-		*detail = n.offset | (u64)n.write << 12;
-		if (n.offset != off || n.write != write)
-			return HV_PROBE_ODD;
-		switch (probe_rip_kind(vcpu)) {
-		case AVIC_TRAP:
-			return HV_PROBE_TRAP;
-		case AVIC_FAULT:
-			return HV_PROBE_FAULT;
-		default:
-			return HV_PROBE_ODD;
-		}
-	}
-	if (vcpu->probe_intercepts || (vcpu->vm->apic_backend == APIC_BACKEND_AVIC && (msr || npf)))
-		return HV_PROBE_INTERCEPT;
-	return gp ? HV_PROBE_GP : HV_PROBE_ACCEL;
-}
-
-u64 avic_probe_hypercall(struct vcpu *vcpu, u64 op, u64 arg, u64 val, u64 *rbx, u64 *rcx)
-{
-	struct vm *vm = vcpu->vm;
-	bool x2 = arg & HV_PROBE_X2APIC, write = arg & HV_PROBE_WRITE, gp = arg & HV_PROBE_SAW_GP;
-	u32 off = (u32)(arg & HV_PROBE_OFFSET_MASK);
-	u8 meas, exp;
-
-	if (!vm->avic_probe)
-		return HV_EINVAL;
-	if (op == HC_PROBE_ARM) {
-		vcpu->probe_access_rip = 0;
-		if (vcpu->avic_mode == AVIC_VCPU_OFF)
-			return HV_PROBE_NOT_RUNNING;
-		vcpu->probe_exits = 0;
-		vcpu->probe_intercepts = 0;
-		vcpu->probe_base_msr = vcpu->exits[svm_exit_index(SVM_EXIT_MSR)];
-		vcpu->probe_base_npf = vcpu->exits[svm_exit_index(SVM_EXIT_NPF)];
-		vcpu->probe_access_rip = arg;
-		return 0;
-	}
-	if (op != HC_PROBE_TAKE || (arg & ~(HV_PROBE_OFFSET_MASK | HV_PROBE_WRITE | HV_PROBE_X2APIC | HV_PROBE_SAW_GP)) ||
-	    !vcpu->probe_access_rip)
-		return HV_EINVAL;
-	meas = probe_measured(vcpu, off, write, gp, rcx);
-	exp = probe_expected(vcpu, x2, off, write, val);
-	vcpu->probe_access_rip = 0;
-	*probe_slot(vm->avic_probe_tab, x2, off >> 4, write) = (u8)(PROBE_SEEN | meas | exp << 4);
-	*rbx = exp;
-	return meas;
-}
-
-/* One access's cell: "accel", or "#GP (table: fault)" where they differ. */
-static int probe_cell(char *buf, size_t len, u8 e)
-{
-	u8 meas = e & 0xf, exp = (e >> 4) & 7;
-
-	if (!(e & PROBE_SEEN))
-		return snprintf(buf, len, "-");
-	if (meas == exp)
-		return snprintf(buf, len, "%s", probe_kind_names[meas]);
-	return snprintf(buf, len, "%s (table: %s)", probe_kind_names[meas], probe_kind_names[exp]);
-}
-
-/*
- * The measured table, one line per register (runs of offsets with no
- * register and the same outcome on one line), differences marked:
- *   AVIC probe: x2apic 0x832 LVT timer: read accel, write #GP (table: trap)  <- DIFFERS
- */
-static void avic_print_probe(const struct vm *vm)
-{
-	u8 *t = vm->avic_probe_tab;
-
-	for (u32 x2 = 0; t && x2 < 2; x2++) {
-		u32 probed = 0, differ = 0;
-
-		for (u32 i = 0; i < 256; i++) {
-			const struct avic_reg_access *row = avic_reg_access_lookup(i << 4);
-			u8 rd = *probe_slot(t, x2, i, false), wr = *probe_slot(t, x2, i, true);
-			u32 j = i;
-			char a[48], b[48], where[24];
-			const char *name;
-			bool diff = probe_differs(rd) || probe_differs(wr);
-
-			if (!(rd & PROBE_SEEN) && !(wr & PROBE_SEEN))
-				continue;
-			/* Offsets of one row (or of none) with the same outcome share a line. */
-			while (j + 1 < 256 && avic_reg_access_lookup((j + 1) << 4) == row &&
-			       *probe_slot(t, x2, j + 1, false) == rd && *probe_slot(t, x2, j + 1, true) == wr)
-				j++;
-			probed += (j - i + 1) * (!!(rd & PROBE_SEEN) + !!(wr & PROBE_SEEN));
-			differ += (j - i + 1) * (probe_differs(rd) + probe_differs(wr));
-			probe_cell(a, sizeof(a), rd);
-			probe_cell(b, sizeof(b), wr);
-			if (x2 && j > i)
-				snprintf(where, sizeof(where), "0x%x-0x%x", 0x800 + i, 0x800 + j);
-			else if (x2)
-				snprintf(where, sizeof(where), "0x%x", 0x800 + i);
-			else if (j > i)
-				snprintf(where, sizeof(where), "0x%03x-0x%03x", i << 4, j << 4);
-			else
-				snprintf(where, sizeof(where), "0x%03x", i << 4);
-			/* SELF_IPI's row: an x2APIC register only, nothing at xAPIC 0x3f0. */
-			name = row && (x2 || !(row->flags & AVIC_ACC_X2APIC_ONLY)) ? row->name : "(no register)";
-			hv_printf("AVIC probe: %s %s %s: read %s, write %s%s\n", x2 ? "x2apic" : "xapic", where, name, a,
-				  b, diff ? "  <- DIFFERS" : "");
-			i = j;
-		}
-		if (probed)
-			hv_printf("AVIC probe: %s: %u accesses, %u differ from the table (%s)\n",
-				  x2 ? "x2apic" : "xapic", probed, differ,
-				  avic_vm_emulated(vm) ? "the model, apic=avic-emu" : "this CPU");
-	}
-}
-
-/* ---- results ---- */
-
-void avic_print_vm(const struct vm *vm)
-{
-	u64 emu = 0, accel = 0, ipi[AVIC_IPI_FAILURE_COUNT] = { 0 }, trap = 0, fault = 0, bells = 0, sw = 0;
-	char inh[160] = "";
-	size_t n = 0;
-
-	if (!avic_vm(vm))
-		return;
-	avic_print_probe(vm);
-	__atomic_fetch_add(&cov_doorbells_lost, vm->avic_doorbells_lost, __ATOMIC_RELAXED);
-	for (u32 q = 0; vm->avic_qs && q < AVIC_EMU_QUIRK_COUNT; q++)
-		cov_quirks[q] += vm->avic_qs->played[q];
-	if (vm->avic_qs)
-		cov_late_lookups += vm->avic_qs->late_lookups;
-	for (u32 i = 0; i < vm->nr_vcpus; i++) {
-		const struct vcpu *v = &vm->vcpus[i];
-
-		emu += v->avic_emu_only;
-		accel += v->avic_accel;
-		trap += v->avic_noaccel_trap;
-		fault += v->avic_noaccel_fault;
-		bells += v->avic_doorbells;
-		sw += v->avic_mode_switches;
-		for (u32 k = 0; k < AVIC_IPI_FAILURE_COUNT; k++)
-			ipi[k] += v->avic_ipi[k];
-	}
-	/* Tests that never touch the APIC (mode switches: each vCPU's first entry) print nothing. */
-	if (!emu && !accel && !trap && !fault && !bells && !(ipi[0] | ipi[1] | ipi[2] | ipi[3] | ipi[4] | ipi[5]) &&
-	    sw <= vm->nr_vcpus)
-		return;
-	for (u32 k = 0; k < AVIC_INHIBIT_COUNT; k++)
-		if (vm->avic_inhibit_sets[k] && n < sizeof(inh))
-			n += (size_t)snprintf(inh + n, sizeof(inh) - n, " %s %llu/%llu", avic_inhibit_name(k),
-					      (unsigned long long)vm->avic_inhibit_sets[k],
-					      (unsigned long long)vm->avic_inhibit_clears[k]);
-	hv_printf("AVIC: %s: accelerated %llu, emulation-only exits %llu, 0x401 by cause %llu %llu %llu %llu %llu %llu, "
-		  "0x402 trap %llu fault %llu, doorbells %llu, mode switches %llu, inhibits set/cleared:%s, "
-		  "departures %llu\n",
-		  vm->test->name, (unsigned long long)accel, (unsigned long long)emu,
-		  (unsigned long long)ipi[0], (unsigned long long)ipi[1], (unsigned long long)ipi[2],
-		  (unsigned long long)ipi[3], (unsigned long long)ipi[4], (unsigned long long)ipi[5],
-		  (unsigned long long)trap, (unsigned long long)fault, (unsigned long long)bells,
-		  (unsigned long long)sw, n ? inh : " none", (unsigned long long)vm->avic_departures);
-}
-
-/*
- * One line per kind, for the integration test that checks every 0x401
- * cause, 0x402 register and inhibit reason was reached by some test:
- *   AVIC coverage: 0x401 causes: 0=12 1=30 ...
- *   AVIC coverage: 0x402 writes: 0x020 0x0b0 ...; reads: 0x090 ...
- *   AVIC coverage: CPU-backend VMCB checked at mode switches: off 3 xAVIC 9 x2AVIC 9; problems 0
- *   AVIC coverage: inhibits set/cleared: IRQWIN=1/1 ...
- */
-void avic_print_coverage(void)
-{
-	char buf[1024];
-	size_t n;
-
-	if (apic_choice.backend == APIC_BACKEND_SOFT)
-		return;
-	n = (size_t)snprintf(buf, sizeof(buf), "AVIC coverage: 0x401 causes:");
-	for (u32 k = 0; k < AVIC_IPI_FAILURE_COUNT; k++)
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %u=%llu", k, (unsigned long long)cov_ipi[k]);
-	snprintf(buf + n, sizeof(buf) - n, "; ICR busy cleared %llu; level EOIs %llu; xAVIC<->x2AVIC switches %llu/%llu",
-		 (unsigned long long)cov_icr_busy, (unsigned long long)cov_level_eoi,
-		 (unsigned long long)cov_mode_switch_x2, (unsigned long long)cov_mode_switch_x);
-	hv_printf("%s\n", buf);
-	for (u32 w = 0; w < 2; w++) {
-		n = (size_t)snprintf(buf, sizeof(buf), "AVIC coverage: 0x402 %s:", w ? "writes" : "reads");
-		/* Runs of three or more offsets as ranges ("0x540-0xff0"): the probe reaches them all. */
-		for (u32 o = 0; o < 256 && n < sizeof(buf) - 16; o++) {
-			u32 e = o;
-
-			if (!cov_noaccel[w][o])
-				continue;
-			while (e + 1 < 256 && cov_noaccel[w][e + 1])
-				e++;
-			if (e - o >= 2) {
-				n += (size_t)snprintf(buf + n, sizeof(buf) - n, " 0x%03x-0x%03x", o << 4, e << 4);
-				o = e;
-			} else {
-				n += (size_t)snprintf(buf + n, sizeof(buf) - n, " 0x%03x", o << 4);
-			}
-		}
-		hv_printf("%s\n", buf);
-	}
-	if (apic_choice.backend == APIC_BACKEND_AVIC_EMU)
-		hv_printf("AVIC coverage: CPU-backend VMCB checked at mode switches: off %llu xAVIC %llu x2AVIC %llu; "
-			  "problems %llu\n", (unsigned long long)cov_hw_vmcb[AVIC_VCPU_OFF],
-			  (unsigned long long)cov_hw_vmcb[AVIC_VCPU_XAVIC], (unsigned long long)cov_hw_vmcb[AVIC_VCPU_X2AVIC],
-			  (unsigned long long)cov_hw_problems);
-	/* Doorbells the model's cores ignored (a core not in AVIC guest mode), and the quirks played. */
-	if (apic_choice.backend == APIC_BACKEND_AVIC_EMU) {
-		n = (size_t)snprintf(buf, sizeof(buf), "AVIC coverage: doorbells lost %llu; quirks:",
-				     (unsigned long long)cov_doorbells_lost);
-		if (!apic_choice.emu_quirks)
-			snprintf(buf + n, sizeof(buf) - n, " off");
-		for (u32 q = 0; q < AVIC_EMU_QUIRK_COUNT; q++) {
-			if (q == AVIC_EMU_Q_ISRUNNING_LATE && (apic_choice.emu_quirks & BIT(q)))
-				n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %s %llu (missed clears %llu)",
-						      avic_emu_quirk_name(q), (unsigned long long)cov_late_lookups,
-						      (unsigned long long)cov_quirks[q]);
-			else if (apic_choice.emu_quirks & BIT(q))
-				n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %s %llu", avic_emu_quirk_name(q),
-						      (unsigned long long)cov_quirks[q]);
-		}
-		hv_printf("%s\n", buf);
-	}
-	n = (size_t)snprintf(buf, sizeof(buf), "AVIC coverage: departures from the APM handled:");
-	for (u32 d = 0; d < DEP_COUNT; d++)
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %s=%llu", departure_names[d],
-				      (unsigned long long)cov_departures[d]);
-	hv_printf("%s\n", buf);
-	n = (size_t)snprintf(buf, sizeof(buf), "AVIC coverage: inhibits set/cleared:");
-	for (u32 k = 0; k < AVIC_INHIBIT_COUNT; k++)
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %s=%llu/%llu", avic_inhibit_name(k),
-				      (unsigned long long)cov_inhibit_set[k], (unsigned long long)cov_inhibit_clear[k]);
-	hv_printf("%s\n", buf);
+	for (u32 i = 0; mode != AVIC_VCPU_OFF && i < ARRAY_SIZE(vcpu->avic.trap_shadow); i++)
+		vcpu->avic.trap_shadow[i] = vapic_get_reg(a, i << 4);
 }

@@ -340,7 +340,7 @@ static enum exit_action handle_vmmcall(struct vcpu *vcpu)
 		if (a1 == ~0ULL)
 			ret = vcpu->exits_total;
 		else if (a1 == HC_EXIT_COUNT_EMU_ONLY)
-			ret = vcpu->avic_emu_only;
+			ret = vcpu->avic.emu_only;
 		else
 			ret = vcpu->exits[svm_exit_index(a1)];
 		break;

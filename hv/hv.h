@@ -109,31 +109,39 @@ struct vcpu {
 	struct spinlock apic_lock;
 	enum vcpu_mp_state mp_state;
 	bool parked;                    /* ended while waiting for a SIPI, never started */
-	volatile u32 pending_nmi;       /* NMIs not yet injected: 0-2, at most 1 while nmi_masked (hv/lapic.c) */
 	volatile u32 pending_init;      /* an INIT arrived */
 	volatile u32 pending_sipi;      /* a STARTUP arrived (vector in sipi_vector) */
 	u8 sipi_vector;
-	bool nmi_masked;                /* an NMI handler runs (until its IRET) */
-	u64 nmi_iret_rip;               /* RIP of that IRET, while waiting for it to complete */
-	bool nmi_iret_pending;
-	bool nmi_singlestep;            /* we set RFLAGS.TF to see the IRET / shadow end */
-	u64 nmi_ss_saved_flags;         /* the guest's own TF and RF meanwhile */
+	/* NMIs (hv/lapic.c sends, hv/lapic_inject.c injects). */
+	struct {
+		volatile u32 pending;   /* not yet injected: 0-2, at most 1 while masked */
+		bool masked;            /* an NMI handler runs (until its IRET) */
+		u64 iret_rip;           /* RIP of that IRET, while waiting for it to complete */
+		bool iret_pending;
+		bool singlestep;        /* we set RFLAGS.TF to see the IRET / shadow end */
+		u64 ss_saved_flags;     /* the guest's own TF and RF meanwhile */
+	} nmi;
 	/*
 	 * The fixed interrupt posted in V_IRQ for the last VMRUN, already
 	 * moved IRR -> ISR; the exit after it says whether the guest took it
-	 * (hv/lapic.c, lapic_after_exit).
+	 * (hv/lapic_inject.c, lapic_after_exit).
 	 */
-	bool virq_posted;
-	u8 virq_vector;
+	struct {
+		bool posted;
+		u8 vector;
+	} virq;
 	volatile u32 halted;            /* in HLT: a delivery must kick this CPU */
 	volatile u32 in_guest;          /* between CLGI and the exit */
-	u64 timer_deadline;             /* TSC of the next APIC timer expiry, 0 = none */
-	u64 timer_period;               /* periodic mode: TSC ticks per period */
-	u64 timer_start;                /* TSC when TMICT was written (TMCCT) */
-	u64 timer_checked;              /* TSC of the last lapic_timer_check: expiries up to it are done */
-	u32 timer_divisor;
-	bool timer_ended;               /* a one-shot count reached 0: it stays there until a TMICT write */
-	u64 tsc_deadline;               /* IA32_TSC_DEADLINE in guest TSC, 0 = disarmed */
+	/* The APIC timer (hv/lapic_timer.c). */
+	struct {
+		u64 deadline;           /* TSC of the next expiry, 0 = none */
+		u64 period;             /* periodic mode: TSC ticks per period */
+		u64 start;              /* TSC when TMICT was written (TMCCT) */
+		u64 checked;            /* TSC of the last lapic_timer_check: expiries up to it are done */
+		u32 divisor;
+		bool ended;             /* a one-shot count reached 0: it stays there until a TMICT write */
+		u64 tsc_deadline;       /* IA32_TSC_DEADLINE in guest TSC, 0 = disarmed */
+	} timer;
 	u64 apic_accesses;              /* intercepted APIC register accesses */
 	u64 apic_bad_accesses;          /* of which answered with #GP / ignored / ESR */
 	/*
@@ -145,26 +153,30 @@ struct vcpu {
 	 */
 	u32 level_vectors[8];
 	bool apic_changed;              /* a register effect the AVIC backend follows (lapic_take_changes) */
-	bool avic_irqwin_wanted;        /* counted in vm->avic_irqwin (avic_irqwin_request) */
 
-	/* The AVIC backend (hv/avic.c); unused in the soft mode. */
-	u8 avic_mode;                   /* AVIC_VCPU_*: what the last VMRUN ran with */
-	u8 *avic_msrpm;                 /* this vCPU's MSRPM under the CPU backend (x2AVIC pass-through) */
-	struct vmcb *avic_hw_vmcb;      /* avic-emu: the VMCB apic=avic would run (avic_hw_vmcb_check) */
-	u64 avic_hw_problems;            /* found by avic_hw_vmcb_check */
-	u32 trap_shadow[64];            /* registers 0x000-0x3f0 before the guest's trap-like write */
-	u64 avic_emu_only;              /* exits taken only because AVIC is emulated */
-	u64 avic_accel;                 /* accesses the model accelerated (no exit on a CPU) */
-	u64 avic_ipi[6];                /* 0x401 exits by failure cause */
-	u64 avic_noaccel_trap, avic_noaccel_fault;
-	u64 avic_doorbells;             /* doorbells rung (model: kicks) */
-	u64 avic_mode_switches;
-	/* The bring-up probe (HC_AVIC_PROBE): what the AVIC exits saw since HC_PROBE_ARM. */
-	u32 probe_exits, probe_intercepts;
-	u64 probe_code, probe_info1, probe_info2;
-	u64 probe_rip;                  /* guest RIP at that exit */
-	u64 probe_access_rip;           /* the probed instruction (HC_PROBE_ARM's RCX), 0 = not armed */
-	u64 probe_base_msr, probe_base_npf;
+	/* The AVIC backend (hv/avic*.c); unused in the soft mode. */
+	struct {
+		u8 mode;                /* AVIC_VCPU_*: what the last VMRUN ran with */
+		bool irqwin_wanted;     /* counted in vm->avic_irqwin (avic_irqwin_request) */
+		u8 *msrpm;              /* this vCPU's MSRPM under the CPU backend (x2AVIC pass-through) */
+		struct vmcb *hw_vmcb;   /* avic-emu: the VMCB apic=avic would run (avic_hw_vmcb_check) */
+		u64 hw_problems;        /* found by avic_hw_vmcb_check */
+		u32 trap_shadow[64];    /* registers 0x000-0x3f0 before the guest's trap-like write */
+		u64 emu_only;           /* exits taken only because AVIC is emulated */
+		u64 accel;              /* accesses the model accelerated (no exit on a CPU) */
+		u64 ipi[6];             /* 0x401 exits by failure cause */
+		u64 noaccel_trap, noaccel_fault;
+		u64 doorbells;          /* doorbells rung (model: kicks) */
+		u64 mode_switches;
+	} avic;
+	/* The bring-up probe (HC_AVIC_PROBE, hv/avic_probe.c): what the AVIC exits saw since HC_PROBE_ARM. */
+	struct {
+		u32 exits, intercepts;
+		u64 code, info1, info2;
+		u64 rip;                /* guest RIP at that exit */
+		u64 access_rip;         /* the probed instruction (HC_PROBE_ARM's RCX), 0 = not armed */
+		u64 base_msr, base_npf;
+	} probe;
 };
 
 struct vm {

@@ -3,7 +3,12 @@
  * virtual IOAPIC of each VM, wired into the exits and the run loop.
  *
  * Register semantics are avic/vapic.c's (one 4 KiB page per vCPU, in the
- * AVIC backing-page layout); this file decides *when* things happen:
+ * AVIC backing-page layout); the soft APIC's files decide *when* things
+ * happen: this one the register accesses, delivery and kicks;
+ * hv/lapic_irqchip.c the IOAPIC, the 8259A pair and the interrupt test
+ * device; hv/lapic_inject.c injection around VMRUN (NMI, ExtINT, V_IRQ,
+ * the windows, TPR); hv/lapic_timer.c the timer; hv/lapic_block.c HLT and
+ * INIT/SIPI.  What they share is in hv/lapic_internal.h.
  *
  *   guest access     x2APIC MSRs 0x800-0x8FF (MSRPM intercept, handle_msr),
  *                    xAPIC MMIO (the page is not in the NPT: NPF, then the
@@ -20,21 +25,24 @@
  *   TPR              V_TPR mirrors TPR[7:4]; CR8 writes are intercepted only
  *                    while TPR alone holds back a pending vector
  *   NMI              one pending plus one in service; IRET is intercepted to
- *                    see the handler end (APM Vol 2 §15.21.10, §8.5 "NMI")
+ *                    see the handler end (APM Vol 2 §15.21.10 "NMI
+ *                    Virtualization")
  *   timer            deadlines in host TSC; the virtual APIC bus clock is
  *                    the TSC itself (1 bus tick = 1 TSC tick), so TMCCT and
  *                    the deadline are exact under QEMU -icount
  *   INIT/SIPI        INIT parks the vCPU in wait-for-SIPI, SIPI starts it in
- *                    real mode at vector << 12 (APM Vol 2 §16.5)
+ *                    real mode at vector << 12 (APM Vol 2 §16.5
+ *                    "Interprocessor Interrupts (IPI)")
  *   ExtINT           the 8259A pair (avic/vpic.c) drives LINT0 of every
  *                    vCPU; one whose LINT0 is in ExtINT mode takes it on
  *                    its next entry with an INTA, past IRR/ISR/TPR, and the
- *                    VM runs without AVIC meanwhile (IRQWIN, reference 2.11)
+ *                    VM runs without AVIC meanwhile (IRQWIN: AVIC ignores
+ *                    V_IRQ, APM Vol 2 §15.29.8.3 "Additional VMRUN Handling")
  *
  * Locks: vm->ioapic_lock, vm->pic_lock and each vcpu->apic_lock are never
  * held together; cross-vCPU work drops the own lock first (lapic_effect).
  */
-#include "hv/lapic.h"
+#include "hv/lapic_internal.h"
 #include "hv/mmio.h"
 #include "hv/host_apic.h"
 #include "hv/percpu.h"
@@ -42,16 +50,6 @@
 #include "lib/string.h"
 #include "lib/x86.h"
 
-
-/* LVT timer mode, bits 18:17 (APM Vol 2 §16.4.1; TSC-deadline: reference 5.8). */
-#define LVT_TIMER_MODE(lvt)     (((lvt) >> 17) & 3)
-#define LVT_TIMER_ONESHOT       0
-#define LVT_TIMER_PERIODIC      1
-#define LVT_TIMER_TSC_DEADLINE  2
-
-/* The vCPU's page is its apic.page; these are short names for the run loop. */
-static struct vmcb_control *ctl(struct vcpu *v) { return &v->vmcb->control; }
-static struct vmcb_save *save(struct vcpu *v) { return &v->vmcb->save; }
 
 /* ---- set-up ---------------------------------------------------------------- */
 
@@ -69,7 +67,7 @@ void lapic_vcpu_init(struct vcpu *vcpu)
 	vapic_reset(&vcpu->apic, vcpu->index, vcpu->index == 0);
 	vcpu->apic.tsc_deadline_supported = true;       /* CPUID 1 ECX[24], hv/exits.c */
 	vcpu->apic_lock.locked = 0;
-	/* V_TPR mirrors TPR (reference 2.5: keep (TPR >> 4) == V_TPR). */
+	/* V_TPR mirrors TPR: (TPR >> 4) == V_TPR (APM Vol 2 §15.21.2 "Virtualizing APIC.TPR"). */
 	ctl(vcpu)->int_ctl &= ~V_TPR_MASK;
 }
 
@@ -92,9 +90,22 @@ void lapic_kick(struct vcpu *target)
 }
 
 /*
+ * The one loop over a VM's vCPUs that kicks some of them: the 8259A pair's
+ * INT to the vCPUs that take it, an AVIC inhibit change to the running
+ * ones, an incomplete IPI's wake-ups to its targets.
+ */
+void lapic_kick_each(struct vm *vm, bool (*pick)(const struct vcpu *t, const void *ctx), const void *ctx,
+		     void (*kick)(struct vcpu *t))
+{
+	for (u32 i = 0; i < vm->nr_vcpus; i++)
+		if (pick(&vm->vcpus[i], ctx))
+			kick(&vm->vcpus[i]);
+}
+
+/*
  * An IRR bit is set in target's page: a kick, unless the backend above
  * has its own way (the AVIC backend: a doorbell if the target runs with
- * AVIC, reference 2.11).
+ * AVIC, APM Vol 2 §15.29.8.2 "Doorbell Mechanism").
  */
 static void lapic_notify(struct vcpu *target)
 {
@@ -109,8 +120,11 @@ static void lapic_notify(struct vcpu *target)
 /*
  * Fixed / lowest priority / ExtINT-less acceptance into IRR.  A level
  * vector is also recorded in level_vectors, the hypervisor's own list for
- * the EOI (reference 4.1).  Under AVIC the IRR bit is all it takes: the
- * doorbell, or the next VMRUN, makes the CPU deliver it (reference 2.11).
+ * the EOI (the AVIC level-EOI exit, APM Vol 2 §15.29.9.2 "AVIC Access to
+ * Un-accelerated vAPIC register").  Under AVIC the IRR bit is all it
+ * takes: the doorbell, or the next VMRUN, makes the CPU deliver it (APM
+ * Vol 2 §15.29.6.2 "Device Interrupts", §15.29.8.3 "Additional VMRUN
+ * Handling").
  */
 static void lapic_accept(struct vcpu *t, u8 vector, bool level)
 {
@@ -123,7 +137,7 @@ static void lapic_accept(struct vcpu *t, u8 vector, bool level)
 
 /*
  * NMIs a vCPU holds, not yet injected: at most two while no NMI handler
- * runs, at most one while one does (nmi_masked).  A real CPU takes an NMI
+ * runs, at most one while one does (nmi.masked).  A real CPU takes an NMI
  * as it arrives, unless NMIs are blocked (a handler runs, until its IRET):
  * then it latches one, and further ones are lost (APM Vol 2 §8.5 "NMI"
  * and §15.21.10 "NMI Virtualization"; Intel SDM Vol 3 §6.7.1 "Handling
@@ -139,22 +153,12 @@ static void lapic_accept(struct vcpu *t, u8 vector, bool level)
 
 static void lapic_nmi_post(struct vcpu *t)
 {
-	u32 n = __atomic_load_n(&t->pending_nmi, __ATOMIC_SEQ_CST);
+	u32 n = __atomic_load_n(&t->nmi.pending, __ATOMIC_SEQ_CST);
 
 	while (n < NMI_PENDING_MAX &&
-	       !__atomic_compare_exchange_n(&t->pending_nmi, &n, n + 1, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+	       !__atomic_compare_exchange_n(&t->nmi.pending, &n, n + 1, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
 	}
 	lapic_kick(t);
-}
-
-/* While NMIs are blocked only one can be latched: the count drops to one. */
-static void lapic_nmi_collapse(struct vcpu *vcpu)
-{
-	u32 n = __atomic_load_n(&vcpu->pending_nmi, __ATOMIC_SEQ_CST);
-
-	while (n > 1 &&
-	       !__atomic_compare_exchange_n(&vcpu->pending_nmi, &n, 1, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
-	}
 }
 
 static void lapic_deliver_one(struct vcpu *t, const struct vapic_icr *m)
@@ -168,7 +172,7 @@ static void lapic_deliver_one(struct vcpu *t, const struct vapic_icr *m)
 		lapic_nmi_post(t);
 		break;
 	case VAPIC_MT_INIT:
-		/* A STARTUP sent before this INIT counts for nothing (APM §16.5). */
+		/* A STARTUP sent before this INIT counts for nothing (APM Vol 2 §16.5 "Interprocessor Interrupts (IPI)"). */
 		spin_lock(&t->apic_lock);
 		__atomic_store_n(&t->pending_sipi, 0, __ATOMIC_SEQ_CST);
 		__atomic_store_n(&t->pending_init, 1, __ATOMIC_SEQ_CST);
@@ -176,7 +180,7 @@ static void lapic_deliver_one(struct vcpu *t, const struct vapic_icr *m)
 		lapic_kick(t);
 		break;
 	case VAPIC_MT_STARTUP:
-		/* A STARTUP only counts while the target waits for one (APM §16.5). */
+		/* A STARTUP only counts while the target waits for one (APM Vol 2 §16.5 "Interprocessor Interrupts (IPI)"). */
 		spin_lock(&t->apic_lock);
 		if (t->mp_state == VCPU_MP_WAIT_SIPI || t->pending_init) {
 			t->sipi_vector = m->vector;
@@ -215,14 +219,15 @@ static bool lapic_vector_busy(const struct vcpu *t, u8 vector)
 }
 
 /*
- * Routes one message to every matching vCPU (APM Vol 2 §16.6.1).  Lowest
- * priority goes to one matching vCPU (APM §16.6.2 "Lowest Priority
+ * Routes one message to every matching vCPU (APM Vol 2 §16.6.1 "Receiving
+ * System and IPI Interrupts").  Lowest priority goes to one matching vCPU
+ * (APM Vol 2 §16.6.2 "Lowest Priority
  * Messages and Arbitration"): the focus processor, a target that already
  * has the vector in service or pending and focus checking on (SVR[9] = 0),
  * else the lowest APR, ties to the lowest index.  A physical or logical
  * destination that no APIC accepts sets the sender's ESR "send accept
- * error" (reference 5.9 bit 2; xAPIC only: x2APIC keeps no such bit in
- * KVM or the reference, so we set none there).
+ * error" (bit 2, APM Vol 2 §16.4.6 "APIC Error Interrupts"; xAPIC only:
+ * KVM sets no such bit in x2APIC mode, and neither do we).
  */
 void lapic_send(struct vm *vm, struct vcpu *source, const struct vapic_icr *m)
 {
@@ -262,203 +267,7 @@ void lapic_send(struct vm *vm, struct vcpu *source, const struct vapic_icr *m)
 	}
 }
 
-/* ---- the IOAPIC --------------------------------------------------------------- */
-
-static void ioapic_flush(struct vm *vm, const struct vioapic_out *out)
-{
-	for (unsigned i = 0; i < out->n; i++) {
-		const struct vioapic_irq *q = &out->irq[i];
-		struct vapic_icr m = {
-			.vector = q->vector, .delivery_mode = q->delivery_mode,
-			.logical = q->logical, .trigger_level = q->level, .dest = q->dest,
-		};
-
-		lapic_send(vm, NULL, &m);
-	}
-}
-
-void lapic_ioapic_eoi(struct vm *vm, u8 vector)
-{
-	struct vioapic_out out = { 0 };
-
-	spin_lock(&vm->ioapic_lock);
-	vioapic_eoi(&vm->ioapic, vector, &out);
-	spin_unlock(&vm->ioapic_lock);
-	ioapic_flush(vm, &out);
-}
-
-/* ---- the 8259A pair: ExtINT through LINT0 ---------------------------------------- */
-
-/*
- * Whether the vCPU takes the PIC's INT: its APIC enabled and software-
- * enabled (a software-disabled APIC accepts no ExtINT, reference 5.6), LVT
- * LINT0 unmasked with message type 111b ExtINT (APM Vol 2 §16.4 "Local
- * Vector Table", reference 5.8).  Read without apic_lock: only the vCPU
- * itself writes its LVT and its APIC base, and that write exits (an
- * intercept, or AVIC's trap for LINT0, reference 2.4), so the vCPU looks
- * again before its next entry.
- *
- * Not modelled, on purpose: with its APIC disabled a PC processor takes
- * the PIC on its LINT0 pin as plain INTR (the pin's name outside APIC
- * mode; UNVERIFIED for AMD).  Here a vCPU without an enabled APIC gets no
- * PIC interrupt; every vCPU starts with its APIC enabled.
- */
-static bool lapic_lint0_extint(const struct vcpu *v)
-{
-	const struct vapic *a = &v->apic;
-	u32 lvt;
-
-	if (!a->enabled || !vapic_sw_enabled(a))
-		return false;
-	lvt = vapic_get_reg(a, VAPIC_REG_LVT_LINT0);
-	return !(lvt & VAPIC_LVT_M) && ((lvt & VAPIC_LVT_MT) >> 8) == VAPIC_MT_EXTINT;
-}
-
-static bool lapic_pic_intr(struct vm *vm)
-{
-	bool intr;
-
-	spin_lock(&vm->pic_lock);
-	intr = vpic_intr(&vm->pic);
-	spin_unlock(&vm->pic_lock);
-	return intr;
-}
-
-/* An ExtINT waits for this vCPU: the PIC's INT is high and LINT0 takes it. */
-bool lapic_extint_waiting(struct vcpu *vcpu)
-{
-	return lapic_lint0_extint(vcpu) && lapic_pic_intr(vcpu->vm);
-}
-
-/*
- * INT rose: every vCPU that takes it looks (lapic_kick leaves out our own
- * CPU, whose vCPU looks before its next entry anyway).  A vCPU that unmasks
- * LINT0 later exits for that write and finds INT high by itself.
- */
-static void lapic_pic_notify(struct vm *vm)
-{
-	for (u32 i = 0; i < vm->nr_vcpus; i++)
-		if (lapic_lint0_extint(&vm->vcpus[i]))
-			lapic_kick(&vm->vcpus[i]);
-}
-
-/*
- * The INTA cycle of a vCPU that injects now: the vector comes from the PIC
- * at this moment, not from IRR (ExtINT bypasses IRR/ISR, reference 5.6).
- * Under pic_lock, so that a request goes to one vCPU only.  A vCPU that
- * finds INT low (another vCPU took the request since it looked) runs no
- * acknowledge and injects nothing, where a CPU already in its INTA cycle
- * would get the default IR7: here the look and the INTA are one step.
- * Returns the vector or -1; *more: INT is still high afterwards (auto-EOI
- * with a further request, or a higher one that came meanwhile).
- */
-static int lapic_pic_ack(struct vm *vm, bool *more)
-{
-	int vec = -1;
-
-	spin_lock(&vm->pic_lock);
-	if (vpic_intr(&vm->pic))
-		vec = vpic_intack(&vm->pic);
-	*more = vpic_intr(&vm->pic);
-	spin_unlock(&vm->pic_lock);
-	return vec;
-}
-
-/* What lapic_pic_op does to the 8259A pair. */
-enum pic_op {
-	PIC_PORT_IN,            /* where: port 0x20/0x21/0xA0/0xA1 */
-	PIC_PORT_OUT,
-	PIC_LINE,               /* where: input line; *val's low byte nonzero = high */
-};
-
-/*
- * One operation on the PIC under pic_lock, and if it raised INT, the vCPUs
- * that take it are told.  Ports are byte registers: a wider access reaches
- * the addressed port only (an OS uses INB/OUTB here).
- */
-static void lapic_pic_op(struct vm *vm, enum pic_op op, unsigned where, u32 *val)
-{
-	bool rose;
-	u8 b = 0;
-
-	spin_lock(&vm->pic_lock);
-	rose = !vpic_intr(&vm->pic);
-	switch (op) {
-	case PIC_PORT_IN:
-		vpic_read(&vm->pic, (u16)where, &b);
-		*val = b;
-		break;
-	case PIC_PORT_OUT:
-		vpic_write(&vm->pic, (u16)where, (u8)*val);
-		break;
-	case PIC_LINE:
-		vpic_set_line(&vm->pic, where, (*val & 0xff) != 0);    /* line 2 is the cascade: VPIC_NOT_CONNECTED */
-		break;
-	}
-	rose = rose && vpic_intr(&vm->pic);
-	spin_unlock(&vm->pic_lock);
-	if (rose)
-		lapic_pic_notify(vm);
-}
-
-bool lapic_io_port_is_ours(u16 port)
-{
-	return (port >= HV_PORT_IRQ_LINE && port < HV_PORT_IRQ_LINE + HV_IOAPIC_PINS) || vpic_is_port(port);
-}
-
-/*
- * The interrupt test device, ports HV_PORT_IRQ_LINE + n (lib/hv_abi.h): the
- * line drives IOAPIC pin n and, for n < 16, 8259A input n, as a PC's ISA
- * interrupt lines reach both.  And the 8259A pair's own ports.
- */
-bool lapic_io_port(struct vcpu *vcpu, u16 port, bool in, u32 *val)
-{
-	struct vm *vm = vcpu->vm;
-	struct vioapic_out out = { 0 };
-	unsigned pin = port - HV_PORT_IRQ_LINE;
-	bool high = (*val & 0xff) != 0;
-
-	if (vpic_is_port(port)) {
-		lapic_pic_op(vm, in ? PIC_PORT_IN : PIC_PORT_OUT, port, val);
-		return true;
-	}
-	if (port < HV_PORT_IRQ_LINE || pin >= HV_IOAPIC_PINS)
-		return false;
-	spin_lock(&vm->ioapic_lock);
-	if (in)
-		*val = (vm->ioapic.line >> pin) & 1;
-	else
-		vioapic_set_line(&vm->ioapic, pin, high, &out);
-	spin_unlock(&vm->ioapic_lock);
-	ioapic_flush(vm, &out);
-	if (!in && pin < VPIC_IRQS)
-		lapic_pic_op(vm, PIC_LINE, pin, val);
-	return true;
-}
-
-static int ioapic_mmio(void *ctx, u64 gpa, unsigned size, bool write, u64 *val)
-{
-	struct vcpu *vcpu = ctx;
-	struct vm *vm = vcpu->vm;
-	struct vioapic_out out = { 0 };
-	u32 off = (u32)(gpa - HV_IOAPIC_BASE), v32 = 0;
-
-	vcpu->apic_accesses++;
-	spin_lock(&vm->ioapic_lock);
-	if (write) {
-		vioapic_mmio_write(&vm->ioapic, off, size, (u32)*val, &out);
-	} else {
-		vioapic_mmio_read(&vm->ioapic, off, size, &v32);
-		*val = v32;
-	}
-	spin_unlock(&vm->ioapic_lock);
-	ioapic_flush(vm, &out);
-	return 0;
-}
-
 /* ---- effects of register writes ------------------------------------------------ */
-
-static void lapic_timer_update(struct vcpu *vcpu);
 
 /*
  * The end of a level-triggered vector: out of the hypervisor's record
@@ -495,7 +304,7 @@ static void lapic_effect(struct vcpu *vcpu, const struct vapic_effect *eff)
 			lapic_level_ended(vcpu, eff->eoi_vector);
 		break;
 	case VAPIC_EFFECT_ICR:
-		/* An IPI carries edge semantics at the receiver unless it is level (§16.5). */
+		/* An IPI is edge at the receiver unless it is level (APM Vol 2 §16.5 "Interprocessor Interrupts (IPI)"). */
 		spin_unlock(&vcpu->apic_lock);
 		lapic_send(vcpu->vm, vcpu, &eff->icr);
 		spin_lock(&vcpu->apic_lock);
@@ -522,122 +331,6 @@ bool lapic_take_changes(struct vcpu *vcpu)
 	return changed;
 }
 
-/* ---- the timer ----------------------------------------------------------------- */
-
-/*
- * Re-arms the timer after a write to LVT timer, TMICT or TDCR (APM Vol 2
- * §16.4.1 "APIC Timer Operation").  Counting starts at the TMICT write;
- * changing only the divisor or the mode keeps the start time.  A one-shot
- * count that reached 0 stays at 0 whatever the LVT says afterwards, also
- * in periodic mode: only a TMICT write starts a count (§16.4.1; Intel SDM
- * Vol 3 §11.5.4 "APIC Timer").  With apic_lock held.
- */
-static void lapic_timer_update(struct vcpu *vcpu)
-{
-	struct vapic *a = &vcpu->apic;
-	u32 lvt = vapic_get_reg(a, VAPIC_REG_LVT_TIMER);
-	u32 tmict = vapic_get_reg(a, VAPIC_REG_TMICT);
-	u32 div = vapic_timer_divisor(vapic_get_reg(a, VAPIC_REG_TDCR));
-	u64 now = rdtsc();
-
-	if (LVT_TIMER_MODE(lvt) == LVT_TIMER_TSC_DEADLINE) {
-		/*
-		 * TMICT is ignored in TSC-deadline mode; the MSR arms it, in
-		 * guest TSC (host TSC + TSC_OFFSET).  A deadline already past
-		 * fires at once (reference 5.8).
-		 */
-		u64 guest_now = now + ctl(vcpu)->tsc_offset;
-
-		vcpu->timer_period = 0;
-		if (!vcpu->tsc_deadline)
-			vcpu->timer_deadline = 0;
-		else if (vcpu->tsc_deadline <= guest_now)
-			vcpu->timer_deadline = now;
-		else
-			vcpu->timer_deadline = now + (vcpu->tsc_deadline - guest_now);
-		vapic_set_reg(a, VAPIC_REG_TMCCT, 0);
-		return;
-	}
-	vcpu->tsc_deadline = 0;
-	if (!tmict || vcpu->timer_ended) {
-		vcpu->timer_deadline = 0;
-		vcpu->timer_period = 0;
-		return;
-	}
-	if (vcpu->timer_divisor != div || !vcpu->timer_start)
-		vcpu->timer_start = now;
-	vcpu->timer_divisor = div;
-	vcpu->timer_period = (u64)tmict * div;
-	if (vcpu->timer_start > now)
-		vcpu->timer_start = now;
-	vcpu->timer_deadline = vcpu->timer_start + vcpu->timer_period;
-	/*
-	 * Still ahead, or passed since the last lapic_timer_check (the host
-	 * held this CPU between the TMICT write's TSC read and ours, or the
-	 * write moved the end into that gap): the next check fires it.  Only
-	 * an end that a check has already seen pass was fired (or masked)
-	 * there and must not fire again.
-	 */
-	if (vcpu->timer_deadline > now || vcpu->timer_deadline > vcpu->timer_checked)
-		return;
-	if (LVT_TIMER_MODE(lvt) == LVT_TIMER_PERIODIC)
-		vcpu->timer_deadline += ((now - vcpu->timer_deadline) / vcpu->timer_period + 1) *
-					vcpu->timer_period;
-	else {
-		vcpu->timer_deadline = 0;       /* a one-shot count that ended (masked or not) fired already */
-		vcpu->timer_ended = true;
-	}
-}
-
-/* TMICT write: a fresh count from now. */
-static void lapic_timer_restart(struct vcpu *vcpu)
-{
-	vcpu->timer_ended = false;
-	vcpu->timer_start = rdtsc();
-	vcpu->timer_divisor = vapic_timer_divisor(vapic_get_reg(&vcpu->apic, VAPIC_REG_TDCR));
-	lapic_timer_update(vcpu);
-}
-
-/* TMCCT on a read: computed from the TSC (with apic_lock held). */
-static void lapic_timer_tmcct(struct vcpu *vcpu)
-{
-	struct vapic *a = &vcpu->apic;
-	u32 lvt = vapic_get_reg(a, VAPIC_REG_LVT_TIMER);
-	u32 tmict = vapic_get_reg(a, VAPIC_REG_TMICT), v = 0;
-
-	if (LVT_TIMER_MODE(lvt) != LVT_TIMER_TSC_DEADLINE && tmict && vcpu->timer_start && !vcpu->timer_ended)
-		v = vapic_tmcct(tmict, vcpu->timer_divisor, rdtsc() - vcpu->timer_start,
-				LVT_TIMER_MODE(lvt) == LVT_TIMER_PERIODIC);
-	vapic_set_reg(a, VAPIC_REG_TMCCT, v);
-}
-
-/* Fires an expired timer into IRR (with apic_lock held). */
-static void lapic_timer_check(struct vcpu *vcpu, u64 now)
-{
-	struct vapic *a = &vcpu->apic;
-	u32 lvt;
-
-	if (now > vcpu->timer_checked)
-		vcpu->timer_checked = now;
-	if (!vcpu->timer_deadline || now < vcpu->timer_deadline)
-		return;
-	lvt = vapic_get_reg(a, VAPIC_REG_LVT_TIMER);
-	if (!(lvt & VAPIC_LVT_M))
-		vapic_accept(a, (u8)lvt, false);
-	if (LVT_TIMER_MODE(lvt) == LVT_TIMER_PERIODIC && vcpu->timer_period) {
-		/* Missed periods are merged into one interrupt, as IRR would. */
-		u64 behind = (now - vcpu->timer_deadline) / vcpu->timer_period + 1;
-
-		vcpu->timer_deadline += behind * vcpu->timer_period;
-	} else {
-		vcpu->timer_deadline = 0;
-		if (LVT_TIMER_MODE(lvt) == LVT_TIMER_TSC_DEADLINE)
-			vcpu->tsc_deadline = 0;         /* the MSR reads 0 once it fired (reference 5.8) */
-		else
-			vcpu->timer_ended = true;       /* the one-shot count is at 0 (lapic_timer_update) */
-	}
-}
-
 /* ---- x2APIC MSRs and IA32_APIC_BASE ---------------------------------------------- */
 
 bool lapic_msr_is_ours(u32 msr)
@@ -655,9 +348,9 @@ int lapic_rdmsr(struct vcpu *vcpu, u32 msr, u64 *val)
 	if (msr == MSR_IA32_APIC_BASE) {
 		*val = vcpu->apic.apic_base;
 	} else if (msr == MSR_IA32_TSC_DEADLINE) {
-		/* Reads 0 unless the LVT is in TSC-deadline mode (reference 5.8). */
+		/* Reads 0 unless the LVT is in TSC-deadline mode (Intel SDM Vol 3 §11.5.4.1 "TSC-Deadline Mode"). */
 		*val = LVT_TIMER_MODE(vapic_get_reg(&vcpu->apic, VAPIC_REG_LVT_TIMER)) == LVT_TIMER_TSC_DEADLINE
-			? vcpu->tsc_deadline : 0;
+			? vcpu->timer.tsc_deadline : 0;
 	} else {
 		if (msr == VAPIC_MSR_TMCCT)
 			lapic_timer_tmcct(vcpu);
@@ -682,15 +375,15 @@ int lapic_wrmsr(struct vcpu *vcpu, u32 msr, u64 val)
 		r = vapic_set_apic_base(&vcpu->apic, val, svm_caps.max_phys_bits);
 		if (!r && was_enabled && !vcpu->apic.enabled) {
 			/* Disabling resets the APIC: the timer stops with it. */
-			vcpu->timer_deadline = 0;
-			vcpu->tsc_deadline = 0;
+			vcpu->timer.deadline = 0;
+			vcpu->timer.tsc_deadline = 0;
 			memset(vcpu->level_vectors, 0, sizeof(vcpu->level_vectors));
 		}
 		if (!r)
-			vcpu->apic_changed = true;      /* base and mode: the AVIC mode and inhibits (reference 2.14, 3.1) */
+			vcpu->apic_changed = true;      /* base and mode: the AVIC mode (x2AVIC) and the APIC_BASE inhibit */
 	} else if (msr == MSR_IA32_TSC_DEADLINE) {
 		if (LVT_TIMER_MODE(vapic_get_reg(&vcpu->apic, VAPIC_REG_LVT_TIMER)) == LVT_TIMER_TSC_DEADLINE) {
-			vcpu->tsc_deadline = val;
+			vcpu->timer.tsc_deadline = val;
 			lapic_timer_update(vcpu);
 		}
 	} else {
@@ -722,10 +415,12 @@ int lapic_mmio_access(void *ctx, u64 gpa, unsigned size, bool write, u64 *val)
 	spin_lock(&vcpu->apic_lock);
 	vcpu->apic_accesses++;
 	/*
-	 * Only aligned 32-bit accesses are defined (APM Vol 2 §16.3.2); others
-	 * read 0 and are ignored, like vapic.c's unknown offsets.  A page that
-	 * is not decoded (APIC disabled, x2APIC mode, or not the current base)
-	 * behaves as unclaimed MMIO: all ones, writes dropped (reference 5.11).
+	 * Only aligned 32-bit accesses are defined (APM Vol 2 §16.3.2 "APIC
+	 * Registers"); others read 0 and are ignored, like vapic.c's unknown
+	 * offsets.  A page that is not decoded (APIC disabled, x2APIC mode,
+	 * where the registers are MSRs: APM Vol 2 §16.11 "Accessing x2APIC
+	 * Register", or not the current base) behaves as unclaimed MMIO: all
+	 * ones, writes dropped.
 	 */
 	if (ALIGN_DOWN(gpa, PAGE_SIZE) != base || !a->enabled || a->x2apic) {
 		vcpu->apic_bad_accesses++;
@@ -762,7 +457,8 @@ int lapic_mmio_access(void *ctx, u64 gpa, unsigned size, bool write, u64 *val)
  * Sends an ICR value without writing the ICR register (the AVIC exits: the
  * CPU stored the write already, or it came from SELF_IPI).  x2apic: lo | hi
  * << 32 is the 64-bit ICR; else hi is ICRH.  Bit 12 (delivery status) is
- * ignored: the CPU may report it set (reference 2.12.1).
+ * ignored: the CPU may report it set (APM Vol 2 §15.29.9.1 "AVIC IPI
+ * Delivery Not Completed").
  */
 void lapic_send_icr(struct vcpu *vcpu, u32 lo, u32 hi, bool x2apic)
 {
@@ -802,16 +498,17 @@ enum exit_action lapic_handle_npf(struct vcpu *vcpu, u64 gpa, bool *handled)
 	if (page == base || page == VAPIC_BASE_DEFAULT)
 		return mmio_emulate(vcpu, gpa, lapic_mmio_access, vcpu);
 	if (page == HV_IOAPIC_BASE)
-		return mmio_emulate(vcpu, gpa, ioapic_mmio, vcpu);
+		return mmio_emulate(vcpu, gpa, lapic_ioapic_mmio, vcpu);
 	*handled = false;
 	return EXIT_RESUME;
 }
 
-/* ---- CR8, VINTR, IRET, HLT ------------------------------------------------------------ */
+/* ---- CR8 ----------------------------------------------------------------------------- */
 
 /*
  * MOV to CR8 (intercepted only while TPR holds back a pending vector):
- * TPR = CR8 << 4, sub-class zero (APM Vol 2 §16.6.4, reference 5.7).
+ * TPR = CR8 << 4, sub-class zero (APM Vol 2 §16.6.4 "Selecting and
+ * Handling Interrupts").
  * Bits 63:4 set: #GP (APM Vol 2 §3.1.5 "CR8").
  */
 enum exit_action lapic_handle_cr8_write(struct vcpu *vcpu)
@@ -832,499 +529,4 @@ enum exit_action lapic_handle_cr8_write(struct vcpu *vcpu)
 	ctl(vcpu)->int_ctl = (ctl(vcpu)->int_ctl & ~V_TPR_MASK) | (u32)val;
 	mmio_advance(vcpu, len);
 	return EXIT_RESUME;
-}
-
-/* The interrupt window opened: injection happens on this very entry. */
-enum exit_action lapic_handle_vintr(struct vcpu *vcpu)
-{
-	/* lapic_before_entry clears the window (or re-arms it) on every entry. */
-	(void)vcpu;
-	return EXIT_RESUME;
-}
-
-/*
- * The NMI handler's IRET: NMIs stay blocked until it has executed, so we
- * remember where it is and unblock once RIP has moved on (APM Vol 2
- * §15.21.10: without vNMI the hypervisor tracks NMI blocking itself).
- */
-enum exit_action lapic_handle_iret(struct vcpu *vcpu)
-{
-	vcpu->nmi_iret_pending = true;
-	vcpu->nmi_iret_rip = save(vcpu)->rip;
-	ctl(vcpu)->intercept_misc1 &= ~INTERCEPT_IRET;
-	return EXIT_RESUME;
-}
-
-static bool lapic_guest_if(struct vcpu *vcpu)
-{
-	return (save(vcpu)->rflags & RFLAGS_IF) != 0;
-}
-
-/* Something that ends HLT: an interrupt the guest takes now, NMI, INIT, SIPI. */
-static bool lapic_wake_pending(struct vcpu *vcpu)
-{
-	bool intr;
-
-	if (vcpu->pending_nmi || vcpu->pending_init || vcpu->pending_sipi)
-		return true;
-	if (!lapic_guest_if(vcpu))
-		return false;
-	if (lapic_extint_waiting(vcpu))
-		return true;
-	spin_lock(&vcpu->apic_lock);
-	lapic_timer_check(vcpu, rdtsc());
-	intr = vapic_pending_vector(&vcpu->apic) >= 0;
-	spin_unlock(&vcpu->apic_lock);
-	return intr;
-}
-
-/* The watchdog stops a vCPU halted for good too (it does not run while one waits for a SIPI). */
-static bool lapic_must_leave(struct vcpu *vcpu)
-{
-	return vcpu->vm->abort || vcpu->end != END_NONE || vcpu_watchdog_expired(vcpu);
-}
-
-/*
- * Sleeps on this physical CPU until cond(vcpu) or a reason to leave.  The
- * host timer is armed for the vCPU's APIC timer deadline, kicks wake us.
- */
-static void lapic_block(struct vcpu *vcpu, bool (*cond)(struct vcpu *))
-{
-	const struct lapic_ops *ops = vcpu->vm->lapic_ops;
-
-	/* The backend first (AVIC: IsRunning cleared before cond() looks at IRR). */
-	if (ops && ops->block)
-		ops->block(vcpu, true);
-	__atomic_store_n(&vcpu->halted, 1, __ATOMIC_SEQ_CST);
-	for (;;) {
-		cli();
-		if (cond(vcpu) || lapic_must_leave(vcpu)) {
-			sti();
-			break;
-		}
-		host_timer_wake_at(vcpu->timer_deadline);
-		safe_halt();
-	}
-	__atomic_store_n(&vcpu->halted, 0, __ATOMIC_SEQ_CST);
-	if (ops && ops->block)
-		ops->block(vcpu, false);
-}
-
-enum exit_action lapic_handle_hlt(struct vcpu *vcpu)
-{
-	if (vcpu_skip_insn(vcpu))
-		return EXIT_STOP;
-	lapic_block(vcpu, lapic_wake_pending);
-	return EXIT_RESUME;
-}
-
-/* ---- INIT and STARTUP ---------------------------------------------------------------- */
-
-static bool lapic_sipi_or_init(struct vcpu *vcpu)
-{
-	return vcpu->pending_sipi || vcpu->pending_init || vcpu->vm->primary_done;
-}
-
-/* The state a STARTUP gives (APM Vol 2 §14.1.3 "Processor Initialization State"). */
-static void lapic_start_real_mode(struct vcpu *vcpu, u8 vector)
-{
-	struct vmcb_save *s = save(vcpu);
-	struct vmcb_seg data = { .selector = 0, .attrib = 0x93, .limit = 0xffff, .base = 0 };
-
-	memset(&vcpu->regs, 0, sizeof(vcpu->regs));
-	s->cs = (struct vmcb_seg){ .selector = (u16)(vector << 8), .attrib = 0x9b,
-				   .limit = 0xffff, .base = (u64)vector << 12 };
-	s->ds = data;
-	s->es = data;
-	s->ss = data;
-	s->fs = data;
-	s->gs = data;
-	s->gdtr = (struct vmcb_seg){ .limit = 0xffff };
-	s->idtr = (struct vmcb_seg){ .limit = 0xffff };
-	s->ldtr = (struct vmcb_seg){ .attrib = 0x82, .limit = 0xffff };
-	s->tr = (struct vmcb_seg){ .attrib = 0x8b, .limit = 0xffff };
-	s->cpl = 0;
-	s->efer = EFER_SVME;
-	s->cr0 = CR0_ET | BIT(29) | BIT(30);    /* NW, CD as after INIT */
-	s->cr2 = 0;
-	s->cr3 = 0;
-	s->cr4 = 0;
-	s->dr6 = 0xffff0ff0;
-	s->dr7 = 0x400;
-	s->rflags = 0x2;
-	s->rip = 0;
-	s->rsp = 0;
-	s->rax = 0;
-	ctl(vcpu)->event_inj = 0;
-	ctl(vcpu)->int_state = 0;
-	ctl(vcpu)->int_ctl &= ~(V_IRQ_MASK | V_IGN_TPR_MASK | V_INTR_PRIO_MASK | V_TPR_MASK);
-	vcpu->virq_posted = false;      /* INIT cleared ISR and IRR anyway */
-	ctl(vcpu)->intercept_misc1 &= ~(INTERCEPT_VINTR | INTERCEPT_IRET);
-	ctl(vcpu)->intercept_cr &= ~INTERCEPT_CR8_WRITE;
-	ctl(vcpu)->tlb_control = TLB_CONTROL_FLUSH_ALL;
-	ctl(vcpu)->clean = 0;           /* every group above, CRs and segments included (reference 1.10) */
-	vcpu->nmi_masked = false;
-	vcpu->nmi_iret_pending = false;
-	vcpu->nmi_singlestep = false;
-	ctl(vcpu)->intercept_exceptions &= ~BIT(X86_DB);
-	vcpu->pending_nmi = 0;
-}
-
-/*
- * INIT: the APIC goes to its INIT state (registers reset, ID and base
- * kept) and the vCPU waits for a STARTUP (APM Vol 2 §16.5, reference 5.4).
- * Called by the run loop with interrupts on (it may sleep).  Returns
- * false when the vCPU ended while waiting (parked, never started).
- */
-bool lapic_init_sipi(struct vcpu *vcpu)
-{
-	u64 wait_start = rdtsc();
-
-	for (;;) {
-		/*
-		 * INIT first, under apic_lock: its delivery dropped any STARTUP
-		 * sent before it (lapic_deliver_one), so a pending STARTUP now
-		 * came after it and is kept for the wait that follows.
-		 */
-		bool was_init = false;
-
-		spin_lock(&vcpu->apic_lock);
-		if (vcpu->pending_init) {
-			was_init = true;
-			__atomic_store_n(&vcpu->pending_init, 0, __ATOMIC_SEQ_CST);
-			vapic_init_signal(&vcpu->apic);
-			memset(vcpu->level_vectors, 0, sizeof(vcpu->level_vectors));
-			vcpu->timer_deadline = 0;
-			vcpu->tsc_deadline = 0;
-			vcpu->mp_state = VCPU_MP_WAIT_SIPI;
-		}
-		spin_unlock(&vcpu->apic_lock);
-		if (was_init)
-			vcpu->apic_changed = true;      /* LDR, DFR and SVR are reset */
-		if (vcpu->mp_state != VCPU_MP_WAIT_SIPI)
-			return true;
-		if (__atomic_exchange_n(&vcpu->pending_sipi, 0, __ATOMIC_SEQ_CST)) {
-			vcpu->mp_state = VCPU_MP_RUNNABLE;
-			lapic_start_real_mode(vcpu, vcpu->sipi_vector);
-			/* The watchdog counts running time: the wait does not use it up. */
-			vcpu_watchdog_resume(vcpu, rdtsc() - wait_start);
-			return true;
-		}
-		if (vcpu->vm->primary_done) {
-			vcpu->end = END_DONE;
-			vcpu->end_status = HV_END_OK;
-			vcpu->parked = true;
-			return false;
-		}
-		if (lapic_must_leave(vcpu))
-			return true;    /* the run loop reports why */
-		lapic_block(vcpu, lapic_sipi_or_init);
-	}
-}
-
-/* ---- NMI single-step ------------------------------------------------------------------------ */
-
-/*
- * An NMI that waits for the end of an interrupt shadow or for its
- * handler's IRET to complete cannot rely on a VINTR window: with IF=0 it
- * never opens.  As KVM does, we single-step the guest over that one
- * instruction (RFLAGS.TF, #DB intercepted) and inject after the trap.  The
- * guest's own TF and RF are kept aside and restored (APM Vol 2 §13.1.2.2
- * "Single Stepping": the trap follows an instruction that began with TF=1,
- * IRET included).
- */
-static void nmi_singlestep_on(struct vcpu *vcpu)
-{
-	struct vmcb_save *s = save(vcpu);
-
-	if (vcpu->nmi_singlestep)
-		return;
-	vcpu->nmi_singlestep = true;
-	vcpu->nmi_ss_saved_flags = s->rflags & (RFLAGS_TF | RFLAGS_RF);
-	s->rflags |= RFLAGS_TF | RFLAGS_RF;
-	ctl(vcpu)->intercept_exceptions |= BIT(X86_DB);
-}
-
-static void nmi_singlestep_off(struct vcpu *vcpu)
-{
-	struct vmcb_save *s = save(vcpu);
-
-	if (!vcpu->nmi_singlestep)
-		return;
-	vcpu->nmi_singlestep = false;
-	s->rflags = (s->rflags & ~(RFLAGS_TF | RFLAGS_RF)) | vcpu->nmi_ss_saved_flags;
-	ctl(vcpu)->intercept_exceptions &= ~BIT(X86_DB);
-}
-
-/* #DB exit: ours (the step is done) or, with no step of ours, the guest's. */
-enum exit_action lapic_handle_db(struct vcpu *vcpu)
-{
-	bool guest_tf = vcpu->nmi_ss_saved_flags & RFLAGS_TF;
-
-	if (!vcpu->nmi_singlestep) {
-		vcpu_inject_exception(vcpu, X86_DB, false, 0);
-		return EXIT_RESUME;
-	}
-	nmi_singlestep_off(vcpu);
-	/* DR6.BS reports our step; the guest sees it only if it was stepping itself. */
-	if (guest_tf)
-		vcpu_inject_exception(vcpu, X86_DB, false, 0);
-	else
-		save(vcpu)->dr6 &= ~BIT(14);
-	return EXIT_RESUME;
-}
-
-/* ---- injection -------------------------------------------------------------------------- */
-
-/*
- * V_IRQ (APM Vol 2 §15.21.4 "Injecting Virtual (INTR) Interrupts") serves
- * two purposes here, never both on one entry:
- *   - the window (lapic_want_window): a dummy V_IRQ that ignores V_TPR,
- *     with VINTR intercepted, so the guest exits as soon as IF=1 and no
- *     shadow instead of taking it (KVM's svm_set_vintr does the same);
- *   - a fixed interrupt of the soft APIC (lapic_post_fixed): the vector
- *     in V_INTR_VECTOR, its class in V_INTR_PRIO, no VINTR intercept;
- *     the guest takes it through its IDT and the CPU clears V_IRQ.
- * Fixed interrupts go through V_IRQ rather than EVENTINJ because QEMU TCG
- * (7.2 and 10.0) can deliver an EVENTINJ interrupt a second time and
- * takes a V_IRQ once: docs/ARCHITECTURE.md "Interrupt injection and QEMU's
- * re-delivery" has the whole story.  A CPU takes either once; one path for
- * both, so the one CI runs is the one silicon runs.
- */
-static void lapic_want_window(struct vcpu *vcpu)
-{
-	ctl(vcpu)->int_ctl |= V_IRQ_MASK | V_IGN_TPR_MASK | (0xfu << V_INTR_PRIO_SHIFT);
-	ctl(vcpu)->int_vector = 0;
-	ctl(vcpu)->intercept_misc1 |= INTERCEPT_VINTR;
-}
-
-static void lapic_no_window(struct vcpu *vcpu)
-{
-	ctl(vcpu)->int_ctl &= ~(V_IRQ_MASK | V_IGN_TPR_MASK | V_INTR_PRIO_MASK);
-	ctl(vcpu)->intercept_misc1 &= ~INTERCEPT_VINTR;
-}
-
-/*
- * Under apic_lock.  The acknowledge (IRR -> ISR) happens now, as for
- * EVENTINJ, and lapic_after_exit undoes it if the guest did not take the
- * interrupt: so ISR holds the vector from the moment the guest may run its
- * handler, and a second request of the vector that comes meanwhile sets
- * IRR again, as on an APIC that has dispatched the first.  (Acknowledging
- * only at the exit would merge that second request into the IRR bit still
- * set, and lose it.)  With V_TPR = TPR[7:4] set by the caller and the
- * vector's class above PPR, the CPU's test of V_INTR_PRIO against V_TPR
- * agrees with ours, so V_IGN_TPR stays clear.
- */
-static void lapic_post_fixed(struct vcpu *vcpu, u8 vec)
-{
-	struct vmcb_control *c = ctl(vcpu);
-
-	vapic_ack(&vcpu->apic, vec);
-	vcpu->virq_posted = true;
-	vcpu->virq_vector = vec;
-	c->int_vector = vec;
-	c->int_ctl = (c->int_ctl & ~(V_IGN_TPR_MASK | V_INTR_PRIO_MASK)) | V_IRQ_MASK |
-		     ((u32)(vec >> 4) << V_INTR_PRIO_SHIFT);
-	c->intercept_misc1 &= ~INTERCEPT_VINTR;
-}
-
-/*
- * The soft APIC's fixed interrupts, under apic_lock: the highest pending
- * vector is posted in V_IRQ when the guest takes it at the first
- * instruction boundary (can_inject: no event in EVENTINJ, no interrupt
- * shadow, IF=1, no window wanted for an NMI or ExtINT); returns true if
- * one waits for a window.  Then the CR8 intercept and V_TPR.
- *
- * Not posted with IF=0, on purpose, although the CPU would hold V_IRQ
- * back by itself: the vector would be in ISR, for other vCPUs' lowest
- * priority arbitration, for as long as the guest runs with IF=0; and the
- * guest's CR8 writes meanwhile (no exit) would be left to the CPU's test
- * of V_INTR_PRIO against V_TPR, which QEMU makes ">=" (ctl_has_irq), so
- * that a CR8 write of the vector's own class would not hold it back as
- * the APIC must (APM Vol 2 §16.6.4 "Task Priority": only a class above
- * PPR's is delivered).  The window exit, then the post, keeps acknowledge
- * and delivery at one instruction boundary, and the exits as they were.
- */
-static bool lapic_inject_fixed(struct vcpu *vcpu, bool can_inject)
-{
-	struct vmcb_control *c = ctl(vcpu);
-	int vec = vapic_pending_vector(&vcpu->apic), irr;
-	bool wait = false;
-	u32 tpr;
-
-	if (vec >= 0) {
-		if (can_inject)
-			lapic_post_fixed(vcpu, (u8)vec);
-		else
-			wait = true;
-	}
-	/*
-	 * CR8 writes exit only when the exit matters: while TPR is what holds
-	 * a vector back (the highest IRR class is above the ISR class but not
-	 * above TPR; KVM's update_cr8_intercept, reference 1.16), and while TPR
-	 * has a sub-class, which a CR8 write clears even when the class stays
-	 * (APM Vol 2 §16.6.4) and V_TPR alone would not show.
-	 */
-	irr = vapic_highest_irr(&vcpu->apic);
-	tpr = vapic_get_reg(&vcpu->apic, VAPIC_REG_TPR);
-	if ((tpr & 0xf) ||
-	    (irr >= 0 && ((u32)irr & 0xf0) <= (tpr & 0xf0) &&
-	     ((u32)irr & 0xf0) > ((u32)MAX(vapic_highest_isr(&vcpu->apic), 0) & 0xf0)))
-		c->intercept_cr |= INTERCEPT_CR8_WRITE;
-	else
-		c->intercept_cr &= ~INTERCEPT_CR8_WRITE;
-	c->int_ctl = (c->int_ctl & ~V_TPR_MASK) | ((tpr >> 4) & V_TPR_MASK);
-	return wait;
-}
-
-/*
- * Called by the run loop with GIF=0 and in_guest already set, right before
- * VMRUN.  Never blocks (host interrupts are held off by GIF=0).
- */
-bool lapic_before_entry(struct vcpu *vcpu, bool extint, bool hw)
-{
-	struct vmcb_control *c = ctl(vcpu);
-	bool shadow = c->int_state & SVM_INTERRUPT_SHADOW;
-	bool busy = c->event_inj & SVM_EVTINJ_VALID;
-	bool want_window = false, extint_gone = false;
-
-	/* NMI (APM Vol 2 §8.5 "NMI": blocked from delivery until the handler's IRET). */
-	if (vcpu->nmi_iret_pending && save(vcpu)->rip != vcpu->nmi_iret_rip) {
-		vcpu->nmi_iret_pending = false;
-		vcpu->nmi_masked = false;
-	}
-	if (vcpu->nmi_masked)
-		lapic_nmi_collapse(vcpu);
-	if (vcpu->pending_nmi) {
-		if (!vcpu->nmi_masked && !shadow && !busy) {
-			nmi_singlestep_off(vcpu);
-			/* One goes in; a second one stays latched (lapic_nmi_post). */
-			__atomic_sub_fetch(&vcpu->pending_nmi, 1, __ATOMIC_SEQ_CST);
-			c->event_inj = X86_NMI | SVM_EVTINJ_TYPE_NMI | SVM_EVTINJ_VALID;
-			vcpu->nmi_masked = true;
-			c->intercept_misc1 |= INTERCEPT_IRET;
-			busy = true;
-		} else if (!busy && (vcpu->nmi_iret_pending || (shadow && !vcpu->nmi_masked))) {
-			/* One instruction (the IRET, or the one in the shadow), then inject. */
-			nmi_singlestep_on(vcpu);
-		} else if (!vcpu->nmi_masked) {
-			/*
-			 * An event goes in first: the next window brings us
-			 * back; under AVIC, where V_IRQ is ignored (reference
-			 * 2.1), one step does.
-			 */
-			if (hw)
-				nmi_singlestep_on(vcpu);
-			else
-				want_window = true;
-		}
-		/* Masked with its IRET not reached yet: the IRET intercept brings us back. */
-	} else {
-		nmi_singlestep_off(vcpu);
-	}
-
-	/*
-	 * ExtINT, before the APIC's fixed interrupts (KVM's order too): an
-	 * external interrupt of type INTR whose vector the INTA gives now
-	 * (APM Vol 2 §15.20 "Event Injection"), held back like any INTR by
-	 * IF=0, an interrupt shadow or an event already in EVENTINJ - then the
-	 * VINTR window, which works since IRQWIN keeps AVIC off.
-	 */
-	if (extint) {
-		if (!busy && !shadow && lapic_guest_if(vcpu)) {
-			bool more;
-			int v = lapic_pic_ack(vcpu->vm, &more);
-
-			if (v >= 0) {
-				c->event_inj = (u8)v | SVM_EVTINJ_TYPE_INTR | SVM_EVTINJ_VALID;
-				busy = true;
-			} else {
-				extint_gone = true;     /* another vCPU took it */
-			}
-			if (more)
-				want_window = true;
-		} else {
-			want_window = true;
-		}
-	}
-
-	spin_lock(&vcpu->apic_lock);
-	lapic_timer_check(vcpu, rdtsc());
-	/* Under AVIC the CPU delivers from IRR and keeps TPR/V_TPR itself (reference 2.1, 2.5). */
-	if (!hw && lapic_inject_fixed(vcpu, !busy && !shadow && !want_window && lapic_guest_if(vcpu)))
-		want_window = true;
-	spin_unlock(&vcpu->apic_lock);
-
-	/* V_IRQ holds the posted vector, or the window, or nothing. */
-	if (want_window)
-		lapic_want_window(vcpu);
-	else if (!vcpu->virq_posted)
-		lapic_no_window(vcpu);
-	host_timer_wake_at(vcpu->timer_deadline);
-	return extint_gone;
-}
-
-/*
- * One line of a vCPU's interrupt state, for a guest that stopped making
- * progress (the watchdog): what is pending, in service, and where it is.
- */
-void lapic_dump(struct vcpu *vcpu, u8 backend_mode, u64 backend_entry)
-{
-	struct vapic *a = &vcpu->apic;
-
-	hv_info("apic", "%s/%u: IRR top %d ISR top %d TPR 0x%x PPR 0x%x SVR 0x%x IF %u in_guest %u halted %u "
-		"avic mode %u entry 0x%llx nmi %u/%u event_inj 0x%llx v_irq %d RIP 0x%llx",
-		vcpu->vm->test->name, vcpu->index, vapic_highest_irr(a), vapic_highest_isr(a),
-		vapic_get_reg(a, VAPIC_REG_TPR), vapic_ppr(a), vapic_get_reg(a, VAPIC_REG_SVR),
-		lapic_guest_if(vcpu), vcpu->in_guest, vcpu->halted, backend_mode,
-		(unsigned long long)backend_entry, vcpu->pending_nmi, vcpu->nmi_masked,
-		(unsigned long long)ctl(vcpu)->event_inj, vcpu->virq_posted ? vcpu->virq_vector : -1,
-		(unsigned long long)save(vcpu)->rip);
-}
-
-/*
- * Whether the guest took the V_IRQ posted at entry.  The CPU clears V_IRQ
- * when it takes the interrupt and writes int_ctl back at #VMEXIT (APM Vol 2
- * §15.21.4); an exit in the middle of the delivery leaves the interrupt in
- * EXITINTINFO (APM Vol 2 §15.7.2 "Intercepts During IDT Interrupt
- * Delivery"), and the run loop re-injects it from there: taken too, even
- * with V_IRQ still set (QEMU clears it only once the delivery is through,
- * x86_cpu_exec_interrupt).  EVENTINJ was empty at entry (can_inject), so
- * an INTR in EXITINTINFO is this one.
- */
-static bool lapic_virq_taken(const struct vcpu *vcpu)
-{
-	const struct vmcb_control *c = &vcpu->vmcb->control;
-	u64 want = vcpu->virq_vector | SVM_EVTINJ_TYPE_INTR | SVM_EVTINJ_VALID;
-
-	return !(c->int_ctl & V_IRQ_MASK) ||
-	       (c->exit_int_info & (SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_MASK | SVM_EVTINJ_VEC_MASK)) == want;
-}
-
-/*
- * After each exit, before its handler, so that an APIC access there (the
- * handler's EOI, an ISR read) finds ISR as the guest left it: a posted
- * V_IRQ the guest did not take goes back to IRR (the next entry posts the
- * highest pending vector again, which may be a newer one); one it took
- * stays in service.  Then V_TPR: the guest may have written CR8 without
- * exiting.
- */
-void lapic_after_exit(struct vcpu *vcpu)
-{
-	struct vmcb_control *c = ctl(vcpu);
-	u32 vtpr = c->int_ctl & V_TPR_MASK;
-	bool withdraw = vcpu->virq_posted && !lapic_virq_taken(vcpu);
-
-	if (vcpu->virq_posted) {
-		vcpu->virq_posted = false;
-		c->int_ctl &= ~(V_IRQ_MASK | V_INTR_PRIO_MASK);
-	}
-	if (withdraw || (vapic_get_reg(&vcpu->apic, VAPIC_REG_TPR) >> 4) != vtpr) {
-		spin_lock(&vcpu->apic_lock);
-		if (withdraw)
-			vapic_unack(&vcpu->apic, vcpu->virq_vector);
-		if ((vapic_get_reg(&vcpu->apic, VAPIC_REG_TPR) >> 4) != vtpr)
-			vapic_set_tpr(&vcpu->apic, vtpr << 4);
-		spin_unlock(&vcpu->apic_lock);
-	}
 }

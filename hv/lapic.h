@@ -64,6 +64,9 @@ void lapic_send(struct vm *vm, struct vcpu *source, const struct vapic_icr *msg)
 
 /* For the AVIC backend (hv/avic*.c), which uses the soft APIC as a library. */
 void lapic_kick(struct vcpu *target);           /* make target exit / wake: a host IPI */
+/* Each vCPU of the VM that pick(t, ctx) chooses gets kick(t) (lapic_kick, or the backend's notify). */
+void lapic_kick_each(struct vm *vm, bool (*pick)(const struct vcpu *t, const void *ctx), const void *ctx,
+		     void (*kick)(struct vcpu *t));
 int lapic_mmio_access(void *ctx, u64 gpa, unsigned size, bool write, u64 *val);  /* an mmio_fn; ctx = vcpu */
 void lapic_send_icr(struct vcpu *vcpu, u32 lo, u32 hi, bool x2apic);
 void lapic_xapic_write(struct vcpu *vcpu, u32 offset, u32 val);

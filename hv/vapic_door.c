@@ -135,5 +135,5 @@ void vapic_door_dump(struct vcpu *vcpu)
 {
 	struct vm *vm = vcpu->vm;
 
-	lapic_dump(vcpu, vcpu->avic_mode, avic_vm(vm) ? vm->avic_phys[vcpu->apic.apic_id] : 0);
+	lapic_dump(vcpu, vcpu->avic.mode, avic_vm(vm) ? vm->avic_phys[vcpu->apic.apic_id] : 0);
 }

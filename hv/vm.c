@@ -96,16 +96,8 @@ static void vmcb_init(struct vcpu *vcpu, u64 entry)
 	c->clean = 0;
 
 	/* 32-bit flat protected mode, paging off (lib/hv_abi.h "Entry"). */
-	s->cs = (struct vmcb_seg){ .selector = 0x08, .attrib = 0xc9b, .limit = 0xffffffff };
-	s->ds = (struct vmcb_seg){ .selector = 0x10, .attrib = 0xc93, .limit = 0xffffffff };
-	s->es = s->ds;
-	s->ss = s->ds;
-	s->fs = s->ds;
-	s->gs = s->ds;
-	s->gdtr = (struct vmcb_seg){ .limit = 0xffff };
-	s->idtr = (struct vmcb_seg){ .limit = 0xffff };
-	s->ldtr = (struct vmcb_seg){ .attrib = 0x82, .limit = 0xffff };
-	s->tr = (struct vmcb_seg){ .attrib = 0x8b, .limit = 0xffff };
+	vmcb_save_set_segments(s, (struct vmcb_seg){ .selector = 0x08, .attrib = 0xc9b, .limit = 0xffffffff },
+			       (struct vmcb_seg){ .selector = 0x10, .attrib = 0xc93, .limit = 0xffffffff });
 	s->cpl = 0;
 	s->efer = EFER_SVME;            /* must stay set in the VMCB; hidden from the guest */
 	s->cr0 = CR0_PE | CR0_ET;

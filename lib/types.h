@@ -27,6 +27,8 @@ typedef int64_t s64;
 #define ALIGN_DOWN(x, a) ((x) & ~((u64)(a) - 1))
 #define MIN(a, b)       ((a) < (b) ? (a) : (b))
 #define MAX(a, b)       ((a) > (b) ? (a) : (b))
+/* A branch the ordinary path does not take (the code is laid out for the other one). */
+#define unlikely(x)     __builtin_expect(!!(x), 0)
 
 #define PAGE_SIZE       4096ULL
 #define PAGE_SHIFT      12

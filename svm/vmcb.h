@@ -128,6 +128,28 @@ struct vmcb_save {
 	u8 reserved_0x6e8[0x1000 - 0x6e8];
 };
 
+/*
+ * The segment registers of a vCPU the hypervisor (re)starts: cs, and data
+ * for DS, ES, SS, FS and GS; GDTR and IDTR at base 0 limit 0xffff, LDTR a
+ * present LDT and TR a present busy TSS, both at base 0 limit 0xffff (the
+ * system registers as APM Vol 2 §14.1.3 "Processor Initialization State"
+ * leaves them, TR marked busy as VMRUN expects).  For the entry state
+ * (hv/vm.c) and for a STARTUP (hv/lapic_block.c).
+ */
+static inline void vmcb_save_set_segments(struct vmcb_save *s, struct vmcb_seg cs, struct vmcb_seg data)
+{
+	s->cs = cs;
+	s->ds = data;
+	s->es = data;
+	s->ss = data;
+	s->fs = data;
+	s->gs = data;
+	s->gdtr = (struct vmcb_seg){ .limit = 0xffff };
+	s->idtr = (struct vmcb_seg){ .limit = 0xffff };
+	s->ldtr = (struct vmcb_seg){ .attrib = 0x82, .limit = 0xffff };
+	s->tr = (struct vmcb_seg){ .attrib = 0x8b, .limit = 0xffff };
+}
+
 struct vmcb {
 	struct vmcb_control control;    /* +0x000 */
 	struct vmcb_save save;          /* +0x400 */

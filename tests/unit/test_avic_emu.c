@@ -1128,7 +1128,7 @@ TEST(avic_emu_exit_encoding_agrees_with_avic_hw)
 	CHECK_EQ(AVIC_TRAP, na.kind);
 }
 
-/* The probe's expectation (hv/avic.c probe_expected) is the model's own x2APIC #GP rule. */
+/* The probe's expectation (hv/avic_probe.c probe_expected) is the model's own x2APIC #GP rule. */
 static const u8 open_msrpm[0x2000];
 
 TEST(avic_emu_x2_allowed_matches_the_model)

@@ -346,7 +346,7 @@ TEST(vapic_nested_isr_eoi_order)
 	CHECK_EQ(-1, vapic_highest_isr(&a));
 }
 
-/* An injection not taken (hv/lapic.c's V_IRQ withdrawn): back to IRR, PPR as before. */
+/* An injection not taken (hv/lapic_inject.c's V_IRQ withdrawn): back to IRR, PPR as before. */
 TEST(vapic_unack_restores_irr_and_ppr)
 {
 	struct vapic a;
