@@ -8,8 +8,8 @@
  *   xAVIC:  Table 15-22 only.
  * (APM Vol 2 §15.29.10 "x2AVIC": "x2APIC MSR intercept checks and access
  * checks have higher priority than AVIC access permission checks".)  Table
- * 15-22 itself - which access is
- * allowed, trapped or faulted - is avic_hw's avic_access_kind(), the one copy
+ * 15-22 itself - which access is allowed, trapped or faulted - is avic_hw's
+ * avic_access_kind(), the one copy
  * in the tree; this file adds, as the table avic_emu_regs[] below, what each
  * accelerated write does and which x2APIC MSR accesses the architecture
  * rejects.  Accelerated actions (APM Vol 2 §15.29.3.1 "Virtual APIC Register
@@ -182,9 +182,9 @@ static const struct avic_emu_reg avic_emu_regs[] = {
 	/*
 	 * 0x300 0x830 ICRL / x2APIC ICR: allowed | accelerated, or trap for
 	 * functions the hardware does not handle (Table 15-22; §15.29.10
-	 * "x2AVIC" for the 64-bit x2APIC ICR).  x2APIC reserved bits 31:20, 17:16, 13, 12;
-	 * message types 001/011/111 #GP (§16.13 "x2APIC Interrupt Command
-	 * Register (ICR) Operations").
+	 * "x2AVIC" for the 64-bit x2APIC ICR).  x2APIC reserved bits 31:20,
+	 * 17:16, 13, 12; message types 001/011/111 #GP (§16.13 "x2APIC
+	 * Interrupt Command Register (ICR) Operations").
 	 */
 	{ 0x300, 1, AVIC_EMU_ICR,      R_ | W_, (u32)~VAPIC_X2APIC_ICR_RESERVED },
 	/* 0x310 -     ICRH: allowed (xAVIC) | allowed, no side effect.  0x831 does not exist. */
@@ -398,11 +398,10 @@ static bool avic_emu_ipi_fail(struct avic_emu_ipi *p, u32 cause, u32 index)
 /*
  * One target by guest physical APIC ID, through the physical APIC ID table
  * (APM Vol 2 §15.29.5.2 "Physical APIC ID Table", Table 15-23).  `index`
- * is what an
- * exit reports for it (the logical table index for a logical destination,
- * Table 15-27), `directed` false for a broadcast or shorthand, which skips
- * V=0 entries silently (§15.29.6.1 "Interprocessor Interrupts" step 4).
- * False stops the walk.
+ * is what an exit reports for it (the logical table index for a logical
+ * destination, Table 15-27), `directed` false for a broadcast or
+ * shorthand, which skips V=0 entries silently (§15.29.6.1 "Interprocessor
+ * Interrupts" step 4).  False stops the walk.
  */
 static bool avic_emu_ipi_target(struct avic_emu_ipi *p, u32 phys_id, u32 index, bool directed)
 {
@@ -433,12 +432,13 @@ static bool avic_emu_ipi_target(struct avic_emu_ipi *p, u32 phys_id, u32 index, 
 	p->seen[phys_id / 64] |= BIT(phys_id % 64);
 
 	/*
-	 * Step 5 of §15.29.6.1 "Interprocessor Interrupts": IRR first (a full barrier), then IsRunning
-	 * read again, so that a target clearing IsRunning before it halts
-	 * (clear, barrier, re-check IRR: docs/ARCHITECTURE.md "AVIC
-	 * (apic=avic and apic=avic-emu)", IsRunning) either sees our IRR bit
-	 * or is seen as not running.  Only IRR is set: the hardware does not
-	 * touch TMR for an IPI (step 5 names the IRR bit only).
+	 * Step 5 of §15.29.6.1 "Interprocessor Interrupts": IRR first (a full
+	 * barrier), then IsRunning read again, so that a target clearing
+	 * IsRunning before it halts (clear, barrier, re-check IRR:
+	 * docs/ARCHITECTURE.md "AVIC (apic=avic and apic=avic-emu)",
+	 * IsRunning) either sees our IRR bit or is seen as not running.  Only
+	 * IRR is set: the hardware does not touch TMR for an IPI (step 5 names
+	 * the IRR bit only).
 	 */
 	vapic_page_vec_set(target, VAPIC_REG_IRR, p->vector);
 	if (!p->delivered) {
@@ -476,8 +476,7 @@ static bool avic_emu_ipi_target(struct avic_emu_ipi *p, u32 phys_id, u32 index, 
 /*
  * xAVIC logical destination through the logical APIC ID table (APM Vol 2
  * §15.29.5.3 "Logical APIC ID Table", Table 15-24): V=0 (or SBZ bits 30:8
- * set, the
- * model's choice) is an invalid target, reported by logical index.
+ * set, the model's choice) is an invalid target, reported by logical index.
  */
 static bool avic_emu_ipi_logical(struct avic_emu_ipi *p, u32 log_index)
 {
@@ -835,8 +834,8 @@ enum avic_emu_result avic_emu_msr(const struct avic_emu_ctx *c, u8 *page, u32 se
 		/*
 		 * "The same way as ICR" (APM Vol 2 §15.29.10 "x2AVIC", §16.15
 		 * "Self_IPI Register"): a Fixed, edge IPI to self, into the own
-		 * IRR.  A vector
-		 * below 16 is the ICR's ID 4, reported with the equivalent ICR
+		 * IRR.  A vector below 16 is the ICR's ID 4, reported with the
+		 * equivalent ICR
 		 * (shorthand Self, Fixed, edge) as EXITINFO1: UNVERIFIED, the APM
 		 * does not say what SELF_IPI does with an illegal vector.
 		 */

@@ -57,8 +57,8 @@ enum avic_hw_mode {
  * revs 3.44 and 3.45 and Linux's AVIC_PHYSICAL_ID_ENTRY_HOST_PHYSICAL_ID_MASK.
  * Older APM revisions and Xen define only 7:0 with 11:8 reserved (an open
  * point: docs/AVIC-MODEL.md "Where to look first on a real CPU").  The
- * width does not depend on xAVIC vs x2AVIC: it is about
- * the *host's* APIC IDs.  A host ID above 0xff is only possible on an
+ * width does not depend on xAVIC vs x2AVIC: it is about the *host's* APIC
+ * IDs.  A host ID above 0xff is only possible on an
  * x2APIC host, whose CPUs have the wider field; above 0xfff AVIC cannot be
  * used at all, and the encoders refuse it.
  */
@@ -120,7 +120,8 @@ u32 avic_phys_max_apic_id(enum avic_hw_mode mode);
 u32 avic_phys_vmrun_max_index(enum avic_hw_mode mode);
 /*
  * MAX_INDEX for a VM whose highest guest APIC ID is highest_id: the ID itself
- * (a broadcast looks at every entry up to MAX_INDEX, APM Vol 2 §15.29.6.1
+ * (MAX_INDEX is the index of the last entry, APM Vol 2 §15.29.4.2 "AVIC
+ * VMCB Fields", and a broadcast visits every entry, §15.29.6.1
  * "Interprocessor Interrupts" step 4, so a small one keeps broadcasts
  * cheap).  False if the ID does not fit the mode (KVM's PHYSICAL_ID_TOO_BIG
  * inhibit).
@@ -179,9 +180,11 @@ int avic_logical_index(u32 dfr, u32 ldr);
  */
 u32 avic_x2apic_logical_id(u32 x2apic_id);
 
-/* ---- 3. VMCB pointer fields (APM Vol 2 §15.29.4.2 "AVIC VMCB Fields", §15.29.4.3, Table B-1) ---- */
+/* ---- 3. VMCB pointer fields ---- */
 
 /*
+ * APM Vol 2 §15.29.4.2 "AVIC VMCB Fields", §15.29.4.3 "Physical Address
+ * Pointer Restrictions", Appendix B Table B-1 "VMCB Layout, Control Area".
  * Each returns false (and leaves *field alone) for an address with bits set
  * outside 51:12, i.e. not 4 KiB aligned or beyond the 52-bit format.
  *   0x098 AVIC_APIC_BAR: guest physical base of the APIC MMIO page (normally
@@ -207,9 +210,9 @@ bool avic_vmcb_physical_table_decode(u64 field, u64 *hpa, u32 *max_index);
  * core in guest mode re-evaluate its vCPU's backing page.  ID width: the APM
  * figure shows 7:0 (63:8 MBZ), Linux uses 11:0 and writes the full ID
  * (an open point: docs/AVIC-MODEL.md "Where to look first on a real CPU").
- * Implemented: 11:0, the same
- * width as the physical-table host ID field, because a doorbell must reach
- * every core an entry can name; an ID above 0xff only occurs on x2APIC hosts.
+ * Implemented: 11:0, the same width as the physical-table host ID field,
+ * because a doorbell must reach every core an entry can name; an ID above
+ * 0xff only occurs on x2APIC hosts.
  */
 #define MSR_AMD64_SVM_AVIC_DOORBELL     0xc001011bu
 #define AVIC_DOORBELL_PHYSICAL_ID_MASK  GENMASK(11, 0)

@@ -68,9 +68,8 @@ bool vapic_sw_enabled(const struct vapic *a)
 
 /*
  * APM Vol 2 §16.6.4 "Selecting and Handling Interrupts" (Fig. 16-27, PPR):
- * with ISRV the highest
- * in-service vector (0 if none), PPR = TPR if TPR[7:4] >= ISRV[7:4], else
- * ISRV[7:4] with a zero sub-class.
+ * with ISRV the highest in-service vector (0 if none), PPR = TPR if
+ * TPR[7:4] >= ISRV[7:4], else ISRV[7:4] with a zero sub-class.
  */
 u32 vapic_ppr(const struct vapic *a)
 {
@@ -85,9 +84,9 @@ u32 vapic_ppr(const struct vapic *a)
 
 /*
  * AMD's arbitration priority (APM Vol 2 §16.6.2 "Lowest Priority Messages
- * and Arbitration", Fig. 16-22): the highest
- * of the TPR class, the highest ISR class and the highest IRR class; the
- * sub-class is TPR[3:0] when that class is the TPR's, else 0.
+ * and Arbitration", Fig. 16-22): the highest of the TPR class, the highest
+ * ISR class and the highest IRR class; the sub-class is TPR[3:0] when that
+ * class is the TPR's, else 0.
  */
 u32 vapic_apr(const struct vapic *a)
 {
@@ -492,7 +491,7 @@ static void vapic_write_reg(struct vapic *a, u32 off, u32 val, struct vapic_effe
 		eff->kind = VAPIC_EFFECT_LDR_CHANGED;
 		break;
 	case VAPIC_REG_DFR:
-		/* Bits 27:0 read as ones (APM Vol 2 §16.6.1, Fig. 16-21; as KVM). */
+		/* Bits 27:0 read as ones (APM Vol 2 §16.6.1 "Receiving System and IPI Interrupts", Fig. 16-21). */
 		vapic_set_reg(a, off, val | GENMASK(27, 0));
 		eff->kind = VAPIC_EFFECT_LDR_CHANGED;
 		break;

@@ -100,7 +100,10 @@ static u64 base_for(enum apic_mode mode)
 
 int apic_set_mode(enum apic_mode mode)
 {
-	/* Every legal path is at most two steps (APM Vol 2 §16.9, Fig. 16-32 "APIC State Transitions"). */
+	/*
+	 * Every legal path is at most two steps (APM Vol 2 §16.9 "Detecting and
+	 * Enabling x2APIC Mode", Fig. 16-32 "APIC State Transitions").
+	 */
 	for (int step = 0; step < 3; step++) {
 		enum apic_mode now = apic_mode(), next = mode;
 		int vector;

@@ -4,8 +4,8 @@
  *
  * The guest sees only the architecture: APM Vol 2 Chapter 16 "Advanced
  * Programmable Interrupt Controller (APIC)", each definition below naming
- * its section.  Nothing here is shared with the hypervisor's APIC model (avic/,
- * hv/), so the tests' expectations are written independently of it.
+ * its section.  Nothing here is shared with the hypervisor's APIC model
+ * (avic/, hv/), so the tests' expectations are written independently of it.
  *
  * Registers are named by their xAPIC offset everywhere (APIC_REG_*).  In
  * x2APIC mode the same call uses MSR 0x800 + offset / 16 (APM Vol 2
@@ -227,8 +227,8 @@ u32 apic_id(void);
 /*
  * ESR after a write (APM Vol 2 §16.4.6 "APIC Error Interrupts": "Writes to
  * the register cause the internal error state to be recorded in the
- * register, clearing the original error"): the
- * errors since the previous apic_esr() or ESR write.
+ * register, clearing the original error"): the errors since the previous
+ * apic_esr() or ESR write.
  */
 u32 apic_esr(void);
 

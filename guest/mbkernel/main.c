@@ -774,9 +774,9 @@ static u32 icr_sends, icr_busy;         /* IPIs sent; of those, still pending af
 
 /*
  * Sends one IPI with a physical destination (APM Vol 2 §16.5
- * "Interprocessor Interrupts (IPI)"): ICR high
- * first, the ICR low write sends.  A kernel waits for the delivery status
- * to read idle before it uses the ICR again; ours should read idle at once
+ * "Interprocessor Interrupts (IPI)"): ICR high first, the ICR low write
+ * sends.  A kernel waits for the delivery status to read idle before it
+ * uses the ICR again; ours should read idle at once
  * (this hypervisor's APIC completes an emulated send before the write
  * returns, and reads the delivery status as idle), so a send still pending
  * after 1 ms counts as a failure.

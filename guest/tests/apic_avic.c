@@ -13,9 +13,8 @@
  * backend, the guest must see only the APIC architecture (APM Vol 2 §16.3.3
  * "Local APIC ID", §16.5 "Interprocessor Interrupts (IPI)", §16.6.1
  * "Receiving System and IPI Interrupts", §16.4.6 "APIC Error Interrupts").
- * In xAPIC mode,
- * vCPU 0 sending, vCPU 1 receiving, every other vCPU a bystander that must
- * count nothing:
+ * In xAPIC mode, vCPU 0 sending, vCPU 1 receiving, every other vCPU a
+ * bystander that must count nothing:
  *  - APIC ID change: a fixed IPI to ID 1 reaches vCPU 1 once; vCPU 1 writes
  *    ID 0x0E and reads it back; an IPI to 0x0E then reaches vCPU 1 once,
  *    an IPI to ID 1 nobody, with "send accept error" (ESR bit 2) at the

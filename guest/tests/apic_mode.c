@@ -23,14 +23,13 @@
  *    #GP outside x2APIC mode; the re-enabled APIC takes and delivers a
  *    self-IPI.
  *  - the MMIO page is not the APIC in x2APIC mode (APM Vol 2 §16.11
- *    "Accessing x2APIC Register": the
- *    registers are MSRs only) nor while the APIC is disabled (the
- *    processor then behaves as one without an APIC, APM Vol 2 §16.3.1
- *    "Local APIC Enable"):
- *    it does not return the APIC's Version, and in x2APIC mode a TPR
- *    write there does not reach the APIC.  What the page reads instead is
- *    the platform's business and is not asserted (this hypervisor answers
- *    all ones, like unclaimed ports).
+ *    "Accessing x2APIC Register": the registers are MSRs only) nor while
+ *    the APIC is disabled (the processor then behaves as one without an
+ *    APIC, APM Vol 2 §16.3.1 "Local APIC Enable"): it does not return the
+ *    APIC's Version, and in x2APIC mode a TPR write there does not reach
+ *    the APIC.  What the page reads instead is the platform's business and
+ *    is not asserted (this hypervisor answers all ones, like unclaimed
+ *    ports).
  * Whether other registers survive a disable is not architectural ("not
  * preserved": may or may not be reset), so only the ID, which is
  * preserved, is checked.  Relocation of the base is apic_relocate.

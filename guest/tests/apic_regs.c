@@ -344,8 +344,8 @@ static void check_x2apic_icr(const char *m)
 
 /*
  * xAPIC: an unimplemented offset sets ESR bit 7 (illegal register address)
- * on a read and on a write (APM Vol 2 §16.4.6 "APIC Error Interrupts"); the value
- * read is not defined.  0x3F0 is SELF_IPI in x2APIC mode only.  Under AVIC
+ * on a read and on a write (APM Vol 2 §16.4.6 "APIC Error Interrupts"); the
+ * value read is not defined.  0x3F0 is SELF_IPI in x2APIC mode only.  Under AVIC
  * these offsets are in no row of APM Vol 2 Table 15-22 and so "allowed":
  * the CPU serves them from the backing page with no exit, and no IRA is
  * set (§15.29.3.1 "Virtual APIC Register Accesses": other locations are

@@ -7,8 +7,9 @@
  * or a fault-like #VMEXIT 0x402; under x2AVIC the x2APIC access checks come
  * first (§15.29.10 "x2AVIC") and add #GP for what the x2APIC architecture
  * forbids (§16.11 "Accessing x2APIC Register", §16.11.3 "Reserved Bit
- * Checking in x2APIC Mode", Table 16-6).  Silicon does not always agree (KVM's maintainers report Zen 4
- * x2APIC writes that differ), so this test measures it.  In the probe's VM
+ * Checking in x2APIC Mode", Table 16-6).  Silicon does not always agree
+ * (KVM's maintainers report Zen 4 x2APIC writes that differ), so this test
+ * measures it.  In the probe's VM
  * (hv_prepare_avic_probe) the hypervisor passes every x2APIC MSR through
  * while the vCPU runs x2AVIC, and in xAVIC mode the APIC page is the CPU's
  * anyway, so nothing stands between an access and AVIC.  For each of the
