@@ -398,9 +398,9 @@ static u32 vapic_lvt_writable(const struct vapic *a, u32 off)
 	case VAPIC_REG_LVT_TIMER:
 		/*
 		 * Bit 18 (TSC-deadline mode, Intel/KVM) exists only when the
-		 * hypervisor advertises it (Intel SDM Vol 3A "TSC-Deadline
-		 * Mode", §10.5.4.1 in the 2016-2022 editions); AMD's APIC marks
-		 * it reserved (APM Vol 2 §16.4 "Local Interrupts", Fig. 16-7).
+		 * hypervisor advertises it (Intel SDM Vol 3 §11.5.4.1
+		 * "TSC-Deadline Mode"); AMD's APIC marks it reserved (APM Vol 2
+		 * §16.4 "Local Interrupts", Fig. 16-7).
 		 */
 		return VAPIC_LVT_VECTOR | VAPIC_LVT_M | VAPIC_LVT_TMM |
 		       (a->tsc_deadline_supported ? VAPIC_LVT_TSC_DEADLINE : 0);
@@ -452,8 +452,8 @@ static void vapic_write_reg(struct vapic *a, u32 off, u32 val, struct vapic_effe
 			val |= VAPIC_LVT_M;
 		/*
 		 * Entering or leaving TSC-deadline mode cancels the count (KVM's
-		 * apic_update_lvtt(); the mode: Intel SDM Vol 3A "TSC-Deadline
-		 * Mode", §10.5.4.1 in the 2016-2022 editions).
+		 * apic_update_lvtt(); the mode: Intel SDM Vol 3 §11.5.4.1
+		 * "TSC-Deadline Mode").
 		 */
 		if (off == VAPIC_REG_LVT_TIMER &&
 		    ((vapic_get_reg(a, off) ^ val) & VAPIC_LVT_TSC_DEADLINE)) {
@@ -526,7 +526,7 @@ static void vapic_write_reg(struct vapic *a, u32 off, u32 val, struct vapic_effe
 		vapic_set_reg(a, off, val & GENMASK(31, 24));
 		break;
 	case VAPIC_REG_TMICT:
-		/* Ignored in TSC-deadline mode (KVM; Intel SDM "TSC-Deadline Mode"). */
+		/* Ignored in TSC-deadline mode (Intel SDM Vol 3 §11.5.4.1 "TSC-Deadline Mode"). */
 		if (vapic_get_reg(a, VAPIC_REG_LVT_TIMER) & VAPIC_LVT_TSC_DEADLINE)
 			break;
 		/* Loads TMCCT; the timer owner counts it down (APM Vol 2 §16.4.1 "APIC Timer Interrupt"). */

@@ -4,9 +4,8 @@
  *
  * Behaviour (APM Vol 2 §16.4.1 "APIC Timer Interrupt", Table 16-3 "Divide
  * Values"; §16.4 "Local Interrupts" (LVT, Fig. 16-7); TSC-deadline mode is
- * Intel's (Intel SDM Vol 3A "TSC-Deadline Mode", §10.5.4.1 in the 2016-2022
- * editions), offered here by CPUID 1 ECX[24] per lib/hv_abi.h "Platform",
- * with KVM's semantics):
+ * Intel's (Intel SDM Vol 3 §11.5.4.1 "TSC-Deadline Mode"), offered here by
+ * CPUID 1 ECX[24] per lib/hv_abi.h "Platform", with KVM's semantics):
  *  - TDCR keeps the divide value written (bits 3, 1:0) and the count rate
  *    follows it (divide by 2, 16, 128 against divide by 1);
  *  - a non-zero TMICT write loads TMCCT, which counts down, never above

@@ -230,10 +230,7 @@ static void bench_xapic_tpr_read(void)
 		publish("xapic_tpr_read", &s);
 }
 
-/*
- * A deadline already past fires at once (Intel SDM Vol 3A "TSC-Deadline
- * Mode", §10.5.4.1 in the 2016-2022 editions).
- */
+/* A deadline already past fires at once (Intel SDM Vol 3 §11.5.4.1 "TSC-Deadline Mode"). */
 static void bench_tsc_deadline(void)
 {
 	struct samples s = { .min = ~0ULL };
