@@ -1,7 +1,9 @@
 /*
  * avic/apic_mode.c - the virtual-APIC backend choice (see avic/apic_mode.h).
- * Reference 2.1 (requirements), 3.1 (x2AVIC), 3.7 (x2AVIC_EXT), 2.13 and
- * Appendix A/B on erratum 1235.
+ * Hardware: APM Vol 2 §15.29.7 "AVIC CPUID Feature Flags", §15.29.4.1 "VMCB
+ * Virtual Interrupt Control Word" (AVIC needs nested paging), §15.29.10
+ * "x2AVIC", §15.29.5.2 "Physical APIC ID Table" (x2AVIC_EXT).  Erratum 1235
+ * and its gate: below, and docs/AVIC-MODEL.md (quirk isrunning_late).
  */
 #include "avic/apic_mode.h"
 #include "avic/avic_emu.h"

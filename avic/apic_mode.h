@@ -9,7 +9,9 @@
  *             handlers run on machines without AVIC (QEMU TCG, CI)
  *
  * apic=auto picks avic where CPUID 0x8000000A EDX[13] says AVIC is there,
- * soft otherwise (reference 2.1, 2.14 and Appendix B).
+ * soft otherwise (APM Vol 2 §15.29.7 "AVIC CPUID Feature Flags"; when the
+ * AVIC backend then turns AVIC off for a VM: docs/ARCHITECTURE.md "AVIC
+ * (apic=avic and apic=avic-emu)", inhibits).
  */
 #ifndef AVIC_APIC_MODE_H
 #define AVIC_APIC_MODE_H
@@ -50,8 +52,9 @@ void apic_mode_host_ids(u32 max_host_apic_id, struct apic_mode_choice *out);
 
 /*
  * x2avic=off: AVIC for xAPIC guests only; a guest in x2APIC mode then
- * inhibits AVIC for its VM (reference 2.14 "hybrid AVIC" is the
- * alternative KVM offers; this tool takes the inhibit).
+ * inhibits AVIC for its VM (X2APIC_WITHOUT_X2AVIC, docs/ARCHITECTURE.md
+ * "AVIC (apic=avic and apic=avic-emu)").  KVM offers "hybrid AVIC" instead
+ * (AVIC on, every x2APIC MSR intercepted); this tool takes the inhibit.
  */
 void apic_mode_x2avic_off(struct apic_mode_choice *out);
 

@@ -6,20 +6,25 @@
  *           2. the x2APIC architectural checks (#GP in the guest);
  *           3. Table 15-22.
  *   xAVIC:  Table 15-22 only.
- * (APM Vol 2 §15.29.10 "x2AVIC": the x2APIC intercept and access checks come
- * before AVIC's; reference 3.2.)  Table 15-22 itself - which access is
- * allowed, trapped or faulted - is avic_hw's avic_access_kind(), the one copy
+ * (APM Vol 2 §15.29.10 "x2AVIC": "x2APIC MSR intercept checks and access
+ * checks have higher priority than AVIC access permission checks".)  Table
+ * 15-22 itself - which access is allowed, trapped or faulted - is avic_hw's
+ * avic_access_kind(), the one copy
  * in the tree; this file adds, as the table avic_emu_regs[] below, what each
  * accelerated write does and which x2APIC MSR accesses the architecture
  * rejects.  Accelerated actions (APM Vol 2 §15.29.3.1 "Virtual APIC Register
  * Accesses"):
- *   TPR       store, PPR follows (reference 2.5);
+ *   TPR       store, PPR follows (§15.29.3.1, TPR and PPR);
  *   EOI       highest ISR vector: edge -> cleared, no exit; level -> 0x402
- *             (reference 2.6, 4.1);
- *   ICRL      the IPI algorithm of §15.29.6.1 through the physical/logical
- *             tables, IsRunning and the doorbell, or 0x401 (reference 2.7,
- *             2.12.1);
- *   SELF_IPI  x2AVIC: the vector into the own IRR (reference 3.4).
+ *             (§15.29.3.1, EOI; §15.29.9.2 "AVIC Access to Un-accelerated
+ *             vAPIC register");
+ *   ICRL      the IPI algorithm of §15.29.6.1 "Interprocessor Interrupts"
+ *             through the physical/logical tables, IsRunning and the
+ *             doorbell, or 0x401 (§15.29.9.1 "AVIC IPI Delivery Not
+ *             Completed");
+ *   SELF_IPI  x2AVIC: the vector into the own IRR (§15.29.10: "SELF_IPI MSR
+ *             (83Fh) acceleration is handled the same way as ICR MSR
+ *             acceleration").
  * APIC semantics on a page (PPR, EOI) are avic/vapic.c's, called on the
  * backing page; the decisions and the table walks are here.
  */
@@ -110,35 +115,41 @@ struct avic_emu_reg {
 #define W_      AVIC_EMU_X2_WRITE
 
 /*
- * APM Vol 2 Table 15-22 "Virtual APIC Register Accesses" (reference 2.4),
- * one line per row, the reference's row as the comment:
+ * APM Vol 2 Table 15-22 "Guest vAPIC Register Access Behavior" (§15.29.3.1
+ * "Virtual APIC Register Accesses"), one line per row, the table's row as
+ * the comment:
  *   offset  x2APIC MSR  register    read / write under AVIC
  * and, as data, what this model does beyond avic_access_kind():
  *   - action: the accelerated effect of a write the table allows;
- *   - x2 / x2_write_ok: the x2APIC architecture (APM Vol 2 §16.11-16.15,
- *     Table 16-6; reference 3.5), checked BEFORE the table: an MSR that does
+ *   - x2 / x2_write_ok: the x2APIC architecture (APM Vol 2 §16.11
+ *     "Accessing x2APIC Register" to §16.15 "Self_IPI Register", Table 16-6
+ *     "x2APIC Register"), checked BEFORE the table: an MSR that does
  *     not exist, a read of a write-only or a write of a read-only register,
  *     or a reserved bit set, is #GP(0).  Writable bits as avic/vapic.c's
  *     x2APIC model (the LVT status bits are tolerated, not faulted, so that
  *     a read-modify-write works: UNVERIFIED, vapic.c's choice).
  * Rows not listed here are plain offsets: STORE under xAVIC, #GP under
- * x2AVIC (no x2APIC register).  The xAPIC-only rows (RRD, DFR, ICRH) and
- * the extended space (0x400-0x530) have no x2APIC MSR (reference 3.5).
+ * x2AVIC (no x2APIC register).  The xAPIC-only rows (RRD, DFR, ICRH) have
+ * no x2APIC MSR (§16.11.1 "x2APIC Register Address Space": the ICR halves
+ * merge at 0x830, DFR and RRR are not supported); nor has the extended
+ * space (0x400-0x530) here, which Table 16-6 lists but this APIC does not
+ * implement (Version bit 31 clear, avic/vapic.c).
  */
 static const struct avic_emu_reg avic_emu_regs[] = {
 	/*
-	 * 0x020 0x802 APIC ID: allowed | trap.  DISCREPANCY (reference 2.4,
-	 * A7): §16.12 makes WRMSR 0x802 #GP and §15.29.10 puts that check
-	 * first, so x2AVIC: #GP.  xAVIC: the trap.
+	 * 0x020 0x802 APIC ID: allowed | trap.  The APM disagrees with
+	 * itself: §16.12 "x2APIC_ID" makes WRMSR 0x802 #GP and §15.29.10
+	 * "x2AVIC" puts that check first, so x2AVIC: #GP (docs/AVIC-MODEL.md).
+	 * xAVIC: the trap.
 	 */
 	{ 0x020, 1, AVIC_EMU_STORE,    R_,      0 },
 	/* 0x030 0x803 Version: allowed | fault.  RO in x2APIC: write #GP. */
 	{ 0x030, 1, AVIC_EMU_STORE,    R_,      0 },
-	/* 0x080 0x808 TPR: allowed | accelerated (reference 2.5). */
+	/* 0x080 0x808 TPR: allowed | accelerated (§15.29.3.1 "Virtual APIC Register Accesses", TPR). */
 	{ 0x080, 1, AVIC_EMU_TPR,      R_ | W_, 0xff },
 	/*
-	 * 0x090 0x809 APR: fault | fault.  RO in APM Table 16-6 (as vapic.c,
-	 * reference 5.1 DISCREPANCY: KVM gives #GP), so RDMSR reaches the
+	 * 0x090 0x809 APR: fault | fault.  RO in APM Table 16-6 "x2APIC
+	 * Register" (as vapic.c; KVM gives #GP instead), so RDMSR reaches the
 	 * table and faults.
 	 */
 	{ 0x090, 1, AVIC_EMU_STORE,    R_,      0 },
@@ -148,8 +159,8 @@ static const struct avic_emu_reg avic_emu_regs[] = {
 	 * 0x0B0 0x80B EOI: allowed | accelerated for edge, #VMEXIT (trap) when
 	 * the highest ISR vector is level.  x2APIC: write-only, only 0 may be
 	 * written; the read is #GP (Table 16-6) although Table 15-22 says
-	 * "allowed": DISCREPANCY (reference 2.4, 3.5, A7), the x2APIC check
-	 * comes first.
+	 * "allowed": the APM disagrees with itself, and the x2APIC check
+	 * comes first (§15.29.10 "x2AVIC"; docs/AVIC-MODEL.md).
 	 */
 	{ 0x0b0, 1, AVIC_EMU_EOI,      W_,      0 },
 	/* 0x0C0 -     RRD: allowed | trap.  No x2APIC register. */
@@ -170,13 +181,18 @@ static const struct avic_emu_reg avic_emu_regs[] = {
 	{ 0x280, 1, AVIC_EMU_STORE,    R_ | W_, 0 },
 	/*
 	 * 0x300 0x830 ICRL / x2APIC ICR: allowed | accelerated, or trap for
-	 * functions the hardware does not handle (reference 2.7, 3.4).  x2APIC
-	 * reserved bits 31:20, 17:16, 13, 12; message types 001/011/111 #GP.
+	 * functions the hardware does not handle (Table 15-22; §15.29.10
+	 * "x2AVIC" for the 64-bit x2APIC ICR).  x2APIC reserved bits 31:20,
+	 * 17:16, 13, 12; message types 001/011/111 #GP (§16.13 "x2APIC
+	 * Interrupt Command Register (ICR) Operations").
 	 */
 	{ 0x300, 1, AVIC_EMU_ICR,      R_ | W_, (u32)~VAPIC_X2APIC_ICR_RESERVED },
 	/* 0x310 -     ICRH: allowed (xAVIC) | allowed, no side effect.  0x831 does not exist. */
 	{ 0x310, 1, AVIC_EMU_STORE,    0,       0 },
-	/* 0x320 0x832 LVT Timer: allowed | trap.  Bit 18 (TSC-deadline) is reserved on AMD (3.3). */
+	/*
+	 * 0x320 0x832 LVT Timer: allowed | trap.  Bit 18 (TSC-deadline) is
+	 * reserved on AMD (§16.4 "Local Interrupts", Fig. 16-7).
+	 */
 	{ 0x320, 1, AVIC_EMU_STORE,    R_ | W_, LVT_RW_TIMER },
 	/* 0x330 0x833 LVT Thermal: allowed | trap. */
 	{ 0x330, 1, AVIC_EMU_STORE,    R_ | W_, LVT_RW_MT },
@@ -240,7 +256,8 @@ bool avic_emu_reg_info(u32 offset, bool *accel_action, bool *x2apic)
 /* ---- Exits ---- */
 
 /*
- * #VMEXIT 0x402 AVIC_NOACCEL (APM Vol 2 §15.29.9.2, reference 2.12.2):
+ * #VMEXIT 0x402 AVIC_NOACCEL (APM Vol 2 §15.29.9.2 "AVIC Access to
+ * Un-accelerated vAPIC register", Tables 15-28/15-29):
  * EXITINFO1 = offset[11:4] | write << 32, EXITINFO2 = the EOI vector or 0
  * (undefined for anything but an EOI).
  */
@@ -264,8 +281,9 @@ static enum avic_emu_result avic_emu_noaccel(const struct avic_emu_ctx *c, struc
 }
 
 /*
- * #VMEXIT 0x401 AVIC_INCOMPLETE_IPI (APM Vol 2 §15.29.9.1, Tables 15-25..27,
- * reference 2.12.1): EXITINFO1 = ICRH:ICRL, EXITINFO2 = cause << 32 | index.
+ * #VMEXIT 0x401 AVIC_INCOMPLETE_IPI (APM Vol 2 §15.29.9.1 "AVIC IPI Delivery
+ * Not Completed", Tables 15-25..27): EXITINFO1 = ICRH:ICRL, EXITINFO2 =
+ * cause << 32 | index.
  * The index field is 12 bits; an x2APIC target ID above 0xfff is reported
  * truncated (what the CPU reports there is not documented).
  */
@@ -289,7 +307,10 @@ static enum avic_emu_result avic_emu_incomplete(const struct avic_emu_ctx *c, st
 	return AVIC_EMU_EXIT;
 }
 
-/* ---- EOI (APM Vol 2 §15.29.3.1 "EOI", §15.29.9.2; reference 2.6, 4.1) ---- */
+/*
+ * ---- EOI (APM Vol 2 §15.29.3.1 "Virtual APIC Register Accesses", EOI;
+ * §15.29.9.2 "AVIC Access to Un-accelerated vAPIC register") ----
+ */
 
 static enum avic_emu_result avic_emu_eoi(const struct avic_emu_ctx *c, u8 *page,
 					 struct avic_emu_exit *exit)
@@ -309,8 +330,8 @@ static enum avic_emu_result avic_emu_eoi(const struct avic_emu_ctx *c, u8 *page,
 	 * TMR = 1 (level): #VMEXIT(AVIC_NOACCEL), offset 0xB0, write, vector =
 	 * the highest in-service vector.  Trap-like: Table 15-22 says "trap",
 	 * the §15.29.9.2 prose says "fault"; the table is implemented, as in
-	 * avic_hw and KVM (reference 2.4 DISCREPANCY, A1).  Whether ISR is
-	 * still set is not documented (A2): see level_eoi_clears_isr.  Quirk
+	 * avic_hw and KVM (docs/AVIC-MODEL.md, "Level EOI").  Whether ISR is
+	 * still set is not documented: see level_eoi_clears_isr.  Quirk
 	 * EOI_ISR_CLEARED plays the other reading at every other level EOI,
 	 * so that one run meets both.  Never together with EOI_VECTOR: a CPU
 	 * that both ended the vector and misnamed it would leave no handler a
@@ -334,15 +355,20 @@ static enum avic_emu_result avic_emu_eoi(const struct avic_emu_ctx *c, u8 *page,
 	return avic_emu_noaccel(c, exit, VAPIC_REG_EOI, true, (u8)vec);
 }
 
-/* ---- IPIs (APM Vol 2 §15.29.3.1 "ICRL", §15.29.6.1; reference 2.7-2.9, 2.12.1) ---- */
+/*
+ * ---- IPIs (APM Vol 2 §15.29.3.1 "Virtual APIC Register Accesses", ICRL;
+ * §15.29.6.1 "Interprocessor Interrupts"; §15.29.9.1 "AVIC IPI Delivery Not
+ * Completed") ----
+ */
 
 /*
  * One IPI, walked twice over the same targets: first to validate every
  * target (a failure exits with ID 2 or 3 and nothing delivered), then to
  * deliver.  Whether the CPU delivers to some targets before it finds an
  * invalid one is not documented (UNVERIFIED); delivering nothing keeps the
- * handler's "emulate the whole IPI from EXITINFO1" (ID 0/2, reference
- * 2.12.1) exact, and setting an IRR bit twice would be harmless anyway.
+ * handler's "emulate the whole IPI from EXITINFO1" (ID 0/2,
+ * docs/ARCHITECTURE.md "AVIC (apic=avic and apic=avic-emu)") exact, and
+ * setting an IRR bit twice would be harmless anyway.
  */
 struct avic_emu_ipi {
 	const struct avic_emu_ctx *c;
@@ -371,10 +397,11 @@ static bool avic_emu_ipi_fail(struct avic_emu_ipi *p, u32 cause, u32 index)
 
 /*
  * One target by guest physical APIC ID, through the physical APIC ID table
- * (APM Vol 2 §15.29.5.2, Table 15-23; reference 2.8).  `index` is what an
- * exit reports for it (the logical table index for a logical destination,
- * Table 15-27), `directed` false for a broadcast or shorthand, which skips
- * V=0 entries silently (reference 2.7 step 4).  False stops the walk.
+ * (APM Vol 2 §15.29.5.2 "Physical APIC ID Table", Table 15-23).  `index`
+ * is what an exit reports for it (the logical table index for a logical
+ * destination, Table 15-27), `directed` false for a broadcast or
+ * shorthand, which skips V=0 entries silently (§15.29.6.1 "Interprocessor
+ * Interrupts" step 4).  False stops the walk.
  */
 static bool avic_emu_ipi_target(struct avic_emu_ipi *p, u32 phys_id, u32 index, bool directed)
 {
@@ -405,11 +432,13 @@ static bool avic_emu_ipi_target(struct avic_emu_ipi *p, u32 phys_id, u32 index, 
 	p->seen[phys_id / 64] |= BIT(phys_id % 64);
 
 	/*
-	 * Step 5 of reference 2.7: IRR first (a full barrier), then IsRunning
-	 * read again, so that a target clearing IsRunning before it halts
-	 * (reference 2.13: clear, barrier, re-check IRR) either sees our IRR
-	 * bit or is seen as not running.  Only IRR is set: the hardware does
-	 * not touch TMR for an IPI (reference 2.3 lists IRR only).
+	 * Step 5 of §15.29.6.1 "Interprocessor Interrupts": IRR first (a full
+	 * barrier), then IsRunning read again, so that a target clearing
+	 * IsRunning before it halts (clear, barrier, re-check IRR:
+	 * docs/ARCHITECTURE.md "AVIC (apic=avic and apic=avic-emu)",
+	 * IsRunning) either sees our IRR bit or is seen as not running.  Only
+	 * IRR is set: the hardware does not touch TMR for an IPI (step 5 names
+	 * the IRR bit only).
 	 */
 	vapic_page_vec_set(target, VAPIC_REG_IRR, p->vector);
 	if (!p->delivered) {
@@ -446,8 +475,8 @@ static bool avic_emu_ipi_target(struct avic_emu_ipi *p, u32 phys_id, u32 index, 
 
 /*
  * xAVIC logical destination through the logical APIC ID table (APM Vol 2
- * §15.29.5.3, Table 15-24; reference 2.9): V=0 (or SBZ bits 30:8 set, the
- * model's choice) is an invalid target, reported by logical index.
+ * §15.29.5.3 "Logical APIC ID Table", Table 15-24): V=0 (or SBZ bits 30:8
+ * set, the model's choice) is an invalid target, reported by logical index.
  */
 static bool avic_emu_ipi_logical(struct avic_emu_ipi *p, u32 log_index)
 {
@@ -465,8 +494,10 @@ static bool avic_emu_ipi_logical(struct avic_emu_ipi *p, u32 log_index)
  * Flat (DFR[31:28] = 0xF): bit i of the 8-bit destination is entry i.
  * Cluster (0x0): bits 7:4 cluster c, bit j of 3:0 is entry 4c + j; cluster
  * 15 is reserved (0xFF, the broadcast, never gets here): invalid target.
- * Which DFR decides is not documented (reference 2.9, A11): the sender's,
- * from its backing page.  Any other DFR model: not accelerated, ID 0.
+ * Which DFR decides is not documented (§15.29.5.3 only says the entries
+ * depend on the guest's logical addressing mode; docs/AVIC-MODEL.md): the
+ * sender's, from its backing page.  Any other DFR model: not accelerated,
+ * ID 0.
  */
 static bool avic_emu_ipi_xapic_logical(struct avic_emu_ipi *p, u8 dest, u32 dfr)
 {
@@ -496,7 +527,10 @@ static bool avic_emu_ipi_xapic_logical(struct avic_emu_ipi *p, u8 dest, u32 dfr)
 	}
 }
 
-/* All destinations of one IPI (steps 2-4 of reference 2.7), shorthand Self excluded. */
+/*
+ * All destinations of one IPI (steps 2-4 of APM Vol 2 §15.29.6.1
+ * "Interprocessor Interrupts"), shorthand Self excluded.
+ */
 static bool avic_emu_ipi_walk(struct avic_emu_ipi *p, const struct vapic_icr *icr, u32 self_id,
 			      u32 dfr)
 {
@@ -508,7 +542,7 @@ static bool avic_emu_ipi_walk(struct avic_emu_ipi *p, const struct vapic_icr *ic
 	 * All-including-self, all-excluding-self, or the broadcast ID: every
 	 * entry up to MAX_INDEX, V=0 skipped.  xAVIC entry 255 is reserved
 	 * (0xFF is the broadcast ID).  x2APIC: only 0xFFFFFFFF is the broadcast,
-	 * entry 255 an ordinary one (reference 3.7, A12, as KVM).
+	 * entry 255 an ordinary one (not documented; as KVM, docs/AVIC-MODEL.md).
 	 */
 	if (icr->shorthand != VAPIC_DSH_NONE || icr->dest == bcast) {
 		for (i = 0; i <= max; i++) {
@@ -528,8 +562,8 @@ static bool avic_emu_ipi_walk(struct avic_emu_ipi *p, const struct vapic_icr *ic
 	/*
 	 * x2AVIC has no logical table: destination = cluster 31:16, bitmap
 	 * 15:0, and the CPU derives each target's x2APIC ID as cluster << 4 |
-	 * bit (APM Vol 2 §15.29.5.3, §16.14; reference 2.9, 3.6).  Exits report
-	 * the physical index.
+	 * bit (APM Vol 2 §15.29.5.3 "Logical APIC ID Table", §16.14 "Logical
+	 * Destination Register").  Exits report the physical index.
 	 */
 	for (i = 0; i < 16; i++) {
 		u32 id = ((icr->dest >> 16) << 4) | i;
@@ -542,11 +576,12 @@ static bool avic_emu_ipi_walk(struct avic_emu_ipi *p, const struct vapic_icr *ic
 
 /*
  * An ICRL write (xAVIC) or ICR write (x2AVIC) that the page already holds.
- * Accelerated: Fixed, edge, vector >= 16, any destination form (reference
- * 2.7).  Everything else is 0x401 ID 0 with nothing done - lowest priority
- * included (2.7 lists only Fixed).  Which ICR values the CPU sends to the
- * 0x402 trap on 0x300 instead is unknown (reference 4.4, A10): the model
- * never does, every unhandled type is ID 0.
+ * Accelerated: Fixed, edge, vector >= 16, any destination form (APM Vol 2
+ * §15.29.3.1 "Virtual APIC Register Accesses", ICRL; Table 15-27).
+ * Everything else is 0x401 ID 0 with nothing done - lowest priority
+ * included (§15.29.3.1 names only Fixed).  Which ICR values the CPU sends
+ * to the 0x402 trap on 0x300 instead is not documented (docs/AVIC-MODEL.md):
+ * the model never does, every unhandled type is ID 0.
  */
 static enum avic_emu_result avic_emu_icr(const struct avic_emu_ctx *c, u8 *page, u32 self_id,
 					 u32 icrl, u32 icrh, struct avic_emu_exit *exit)
@@ -600,7 +635,8 @@ static enum avic_emu_result avic_emu_icr(const struct avic_emu_ctx *c, u8 *page,
 	/*
 	 * ICRL bit 12, delivery status (xAPIC only; reserved in x2APIC): the
 	 * CPU owns it.  A sent IPI leaves it idle; after an incomplete IPI the
-	 * CPU "may sometimes" leave it busy (reference 2.12.1, KVM's comment).
+	 * CPU "may sometimes" leave it busy (KVM's comment in
+	 * avic_incomplete_ipi_interception(); docs/AVIC-MODEL.md, icr_busy).
 	 * The model takes the worst case and leaves it set on every 0x401, so
 	 * the handler's clearing runs on every incomplete IPI (UNVERIFIED how
 	 * often the silicon does it).
@@ -644,7 +680,7 @@ enum avic_emu_result avic_emu_mmio(const struct avic_emu_ctx *c, u8 *page, u32 s
 	u32 reg = offset & ~0xfu;
 	u8 action;
 
-	/* x2AVIC: the APIC GPA is plain memory through the NPT (reference 2.3). */
+	/* x2AVIC: V_APIC_BAR is not used (§15.29.10 "x2AVIC"), the APIC GPA is plain memory. */
 	if (c->x2avic || offset >= PAGE_SIZE || (offset & 3))
 		return AVIC_EMU_INTERCEPTED;
 	kind = avic_access_kind(offset, write, c->ext_lvt);
@@ -662,8 +698,9 @@ enum avic_emu_result avic_emu_mmio(const struct avic_emu_ctx *c, u8 *page, u32 s
 		return avic_emu_noaccel(c, exit, reg, true, 0);
 	}
 	/*
-	 * Bytes +4..+15 of a register give "undefined results" (reference
-	 * 2.4): the model stores there and triggers nothing.
+	 * Bytes +4..+15 of a register give "undefined results" (§15.29.3.1
+	 * "Virtual APIC Register Accesses"): the model stores there and
+	 * triggers nothing.
 	 */
 	r = avic_emu_reg_lookup(offset);
 	action = (r && offset == r->offset) ? r->action : AVIC_EMU_STORE;
@@ -679,7 +716,10 @@ enum avic_emu_result avic_emu_mmio(const struct avic_emu_ctx *c, u8 *page, u32 s
 		vapic_page_set(page, offset, *val);
 		return avic_emu_eoi(c, page, exit);
 	case AVIC_EMU_ICR:
-		/* ICRL starts the IPI with the ICRH already in the page (reference 2.7). */
+		/*
+		 * ICRL starts the IPI with the ICRH already in the page
+		 * (§15.29.3.1 "Virtual APIC Register Accesses", ICRL).
+		 */
 		vapic_page_set(page, offset, *val);
 		return avic_emu_icr(c, page, self_id, *val, vapic_page_get(page, VAPIC_REG_ICR_HI), exit);
 	default:
@@ -698,7 +738,10 @@ static bool avic_emu_msr_intercepted(const struct avic_emu_ctx *c, u32 msr, bool
 	return !avic_x2_msr_passthrough(msr, write);
 }
 
-/* APM Vol 2 §16.11-16.15, reference 3.4, 3.5: true if the access raises #GP(0). */
+/*
+ * APM Vol 2 §16.11 "Accessing x2APIC Register" to §16.15 "Self_IPI
+ * Register": true if the access raises #GP(0).
+ */
 static bool avic_emu_x2_gp(const struct avic_emu_reg *r, bool write, u64 val)
 {
 	u32 mt;
@@ -714,7 +757,10 @@ static bool avic_emu_x2_gp(const struct avic_emu_reg *r, bool write, u64 val)
 	if ((u32)val & ~r->x2_write_ok)
 		return true;
 	if (r->action == AVIC_EMU_ICR) {
-		/* Lowest priority, remote read and ExtINT are reserved in x2APIC mode (3.4). */
+		/*
+		 * Lowest priority, remote read and ExtINT are reserved in x2APIC
+		 * mode (§16.13 "x2APIC Interrupt Command Register (ICR) Operations").
+		 */
 		mt = ((u32)val & VAPIC_ICR_MT) >> VAPIC_ICR_MT_SHIFT;
 		return mt == VAPIC_MT_LOWEST || mt == VAPIC_MT_REMOTE_READ || mt == VAPIC_MT_EXTINT;
 	}
@@ -737,7 +783,7 @@ enum avic_emu_result avic_emu_msr(const struct avic_emu_ctx *c, u8 *page, u32 se
 
 	/*
 	 * Without x2AVIC the policy intercepts all of 0x800-0x8FF (a passed
-	 * through MSR would reach the host's APIC, CVE-2023-5090, reference 3.2).
+	 * through MSR would reach the host's APIC, CVE-2023-5090).
 	 */
 	if (!c->x2avic || msr < VAPIC_X2APIC_MSR_BASE || msr > VAPIC_X2APIC_MSR_LAST)
 		return AVIC_EMU_INTERCEPTED;
@@ -755,7 +801,7 @@ enum avic_emu_result avic_emu_msr(const struct avic_emu_ctx *c, u8 *page, u32 se
 		if (kind != AVIC_ACCEL || accel_exit(c, off))
 			return avic_emu_noaccel(c, exit, off, false, 0);
 		*val = vapic_page_get(page, off);
-		/* The 64-bit ICR is split: 31:0 at 0x300, 63:32 at 0x310 (reference 3.4). */
+		/* The 64-bit ICR is split: 31:0 at 0x300, 63:32 at 0x310 (§15.29.10 "x2AVIC"). */
 		if (r->action == AVIC_EMU_ICR)
 			*val |= (u64)vapic_page_get(page, VAPIC_REG_ICR_HI) << 32;
 		return AVIC_EMU_ACCELERATED;
@@ -777,15 +823,19 @@ enum avic_emu_result avic_emu_msr(const struct avic_emu_ctx *c, u8 *page, u32 se
 		vapic_page_set(page, off, 0);
 		return avic_emu_eoi(c, page, exit);
 	case AVIC_EMU_ICR:
-		/* One WRMSR stores both halves, then sends (reference 3.4). */
+		/*
+		 * One WRMSR stores both halves, then sends (§15.29.10 "x2AVIC",
+		 * §16.13 "x2APIC Interrupt Command Register (ICR) Operations").
+		 */
 		vapic_page_set(page, VAPIC_REG_ICR_HI, (u32)(*val >> 32));
 		vapic_page_set(page, VAPIC_REG_ICR_LO, (u32)*val);
 		return avic_emu_icr(c, page, self_id, (u32)*val, (u32)(*val >> 32), exit);
 	case AVIC_EMU_SELF_IPI:
 		/*
-		 * "The same way as ICR" (APM Vol 2 §15.29.10, §16.15; reference
-		 * 3.4): a Fixed, edge IPI to self, into the own IRR.  A vector
-		 * below 16 is the ICR's ID 4, reported with the equivalent ICR
+		 * "The same way as ICR" (APM Vol 2 §15.29.10 "x2AVIC", §16.15
+		 * "Self_IPI Register"): a Fixed, edge IPI to self, into the own
+		 * IRR.  A vector below 16 is the ICR's ID 4, reported with the
+		 * equivalent ICR
 		 * (shorthand Self, Fixed, edge) as EXITINFO1: UNVERIFIED, the APM
 		 * does not say what SELF_IPI does with an illegal vector.
 		 */

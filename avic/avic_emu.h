@@ -12,8 +12,9 @@
  *     AVIC_INCOMPLETE_IPI or 0x402 AVIC_NOACCEL, with EXITINFO1/2), which the
  *     caller passes to its real AVIC exit handlers;
  *   - an x2APIC MSR access the x2APIC architecture rejects raises #GP(0).
- * Sources: APM Vol 2 §15.29 "Advanced Virtual Interrupt Controller" and
- * §16.11-16.15 (x2APIC), via shared/docs/avic-reference.md Parts 2-4.
+ * Sources: APM Vol 2 §15.29 "Advanced Virtual Interrupt Controller" and, for
+ * x2APIC, §16.11 "Accessing x2APIC Register" to §16.15 "Self_IPI Register";
+ * docs/AVIC-MODEL.md lists every behaviour of the model with its section.
  *
  * The model reads the hardware structures only - the physical APIC ID table
  * (V, IsRunning, host APIC ID, backing page address), the logical APIC ID
@@ -115,9 +116,10 @@ struct avic_emu_ctx {
 	/* CPUID 8000_000A EDX[27]: Table 15-22 accelerates the extended LVTs. */
 	bool ext_lvt;
 	/*
-	 * Which reading of the level-triggered EOI exit to model (reference
-	 * 2.6, 4.1, Appendix A2: the APM does not say whether the CPU has
-	 * cleared the ISR bit when it takes the exit).  false (default): ISR
+	 * Which reading of the level-triggered EOI exit to model (APM Vol 2
+	 * §15.29.9.2 "AVIC Access to Un-accelerated vAPIC register" does not
+	 * say whether the CPU has cleared the ISR bit when it takes the exit;
+	 * docs/AVIC-MODEL.md, quirk eoi_isr_cleared).  false (default): ISR
 	 * left set, as KVM's handler assumes; true: cleared, PPR updated.  An
 	 * exit handler must give the same result under both.
 	 */
@@ -149,7 +151,8 @@ enum avic_emu_result {
  * physical APIC ID is `self_id`.  Reads fill *val; writes take *val.
  * After AVIC_EMU_ACCELERATED the caller re-evaluates the page for a
  * deliverable interrupt, as the CPU does after any change of TPR, ISR or IRR,
- * and keeps V_TPR equal to TPR[7:4] (reference 2.5).
+ * and keeps V_TPR equal to TPR[7:4] (APM Vol 2 §15.29.3.1 "Virtual APIC
+ * Register Accesses", TPR: the CPU copies the upper 4 bits to V_TPR).
  */
 enum avic_emu_result avic_emu_mmio(const struct avic_emu_ctx *c, u8 *page, u32 self_id, u32 offset,
 				   bool write, u32 *val, struct avic_emu_exit *exit);
@@ -160,7 +163,8 @@ enum avic_emu_result avic_emu_msr(const struct avic_emu_ctx *c, u8 *page, u32 se
 
 /*
  * The x2APIC architecture's verdict on one MSR access, before AVIC looks at
- * it (APM Vol 2 §16.11-16.15; reference 3.4, 3.5): false = #GP(0) (no such
+ * it (APM Vol 2 §16.11 "Accessing x2APIC Register" to §16.15 "Self_IPI
+ * Register", Table 16-6 "x2APIC Register"): false = #GP(0) (no such
  * register, a read of a write-only or a write of a read-only one, reserved
  * bits or message types in the value).  The probe's expectation.
  */

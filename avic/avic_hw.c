@@ -87,10 +87,12 @@ u32 avic_phys_max_apic_id(enum avic_hw_mode mode)
 u32 avic_phys_vmrun_max_index(enum avic_hw_mode mode)
 {
 	/*
-	 * Only xAVIC differs from the usable maximum: §15.29.4.3 lets VMRUN
-	 * accept 255 although entry 255 is reserved for the broadcast ID
-	 * (§15.29.5.2).  Whether x2AVIC treats entry 255 specially is not
-	 * stated (reference 3.7, Appendix A12); nothing here assumes it does.
+	 * Only xAVIC differs from the usable maximum: APM Vol 2 §15.29.4.3
+	 * "Physical Address Pointer Restrictions" lets VMRUN accept 255
+	 * although entry 255 is reserved for the broadcast ID (§15.29.5.2
+	 * "Physical APIC ID Table").  Whether x2AVIC treats entry 255
+	 * specially is not stated (docs/AVIC-MODEL.md, "Broadcast and
+	 * shorthands"); nothing here assumes it does.
 	 */
 	if (mode == AVIC_HW_XAVIC)
 		return AVIC_XAVIC_VMRUN_MAX_INDEX;
@@ -218,10 +220,13 @@ bool avic_doorbell_value(u32 host_apic_id, u64 *val)
 	{ (off), (n), (msr), (nm), R_(rd), R_(wr), (fl) }
 
 /*
- * APM Vol 2 Table 15-22 "Virtual APIC Register Accesses" as given in
- * reference 2.4, one row per row of that table, in offset order.  "allowed"
- * and "accelerated" are both ACCEL (no exit).  Notes [n] are the reference's
- * footnotes and discrepancies.
+ * APM Vol 2 Table 15-22 "Guest vAPIC Register Access Behavior" (§15.29.3.1
+ * "Virtual APIC Register Accesses"), one row per row of that table in rev
+ * 3.44, in offset order.  "allowed" and "accelerated" are both ACCEL (no
+ * exit).  Notes [n] give the table's footnotes and where the APM disagrees
+ * with itself.  Rev 3.45 lists eight extended LVTs (0x500-0x570, MSRs
+ * 0x850-0x857) and the reserved range from 0x580; the rows below keep rev
+ * 3.44's four.
  */
 static const struct avic_reg_access avic_reg_table[] = {
 	/*
@@ -240,7 +245,10 @@ static const struct avic_reg_access avic_reg_table[] = {
 	 * RDMSR 0x80B.
 	 * [3] EOI write: accelerated for an edge vector; when the highest ISR
 	 * vector is level (TMR=1) Table 15-22 says "#VMEXIT (trap)" while the
-	 * §15.29.9.2 prose calls it a fault (reference 2.4, 4.1, Appendix A1).
+	 * prose of §15.29.9.2 "AVIC Access to Un-accelerated vAPIC register"
+	 * calls it a fault ("This fault is also generated if an EOI is
+	 * attempted when the highest priority in-service interrupt is set for
+	 * level-triggered mode").
 	 * Implemented as a trap, as KVM does and as exercised on hardware.
 	 */
 	ROW(0x0b0, 1, 0x80b, "EOI",             ACCEL, ACCEL, AVIC_ACC_WRITE_TRAP_IF_LEVEL),
@@ -255,7 +263,8 @@ static const struct avic_reg_access avic_reg_table[] = {
 	/*
 	 * [4] ICRL / x2APIC ICR write: accelerated, or trap for functions the
 	 * hardware does not handle.  Which ICR values take this trap instead
-	 * of INCOMPLETE_IPI ID 0 is not known (reference 4.4, Appendix A10).
+	 * of INCOMPLETE_IPI ID 0 is not documented (docs/AVIC-MODEL.md, "ICR
+	 * write, any other type or level trigger").
 	 */
 	ROW(0x300, 1, 0x830, "ICR low",         ACCEL, ACCEL, AVIC_ACC_WRITE_TRAP_IF_UNHANDLED),
 	/* [5] ICRH: xAVIC only (x2APIC bits 63:32 of 0x830 land here); no side effect. */
@@ -271,8 +280,9 @@ static const struct avic_reg_access avic_reg_table[] = {
 	ROW(0x3e0, 1, 0x83e, "Timer Divide Config", ACCEL, TRAP, 0),
 	/*
 	 * [6] SELF_IPI: x2APIC only; the write is accelerated under x2AVIC.
-	 * The reference gives no read behaviour ("-"); 0x3F0 is among the
-	 * offsets its notes call "allowed", so the read is ACCEL here.  RDMSR
+	 * Table 15-22 gives no read behaviour (only "Write: Allowed
+	 * (x2AVIC)"); as a backing-page offset 0x3F0 is in no other row, and
+	 * such offsets are allowed (note [8]), so the read is ACCEL here.  RDMSR
 	 * 0x83F is #GP architecturally and intercepted by the MSRPM policy.
 	 */
 	ROW(0x3f0, 1, 0x83f, "SELF_IPI",        ACCEL, ACCEL, AVIC_ACC_X2APIC_ONLY),
@@ -286,7 +296,10 @@ static const struct avic_reg_access avic_reg_table[] = {
 	/*
 	 * [8] Offsets in no row (0x000, 0x010, 0x040-0x070, 0x2f0, 0x3a0-0x3d0,
 	 * 0x430-0x470) are allowed both ways, with no exit and no ESR error;
-	 * their backing-page bytes mean nothing (reference 2.4 notes).
+	 * their backing-page bytes mean nothing (§15.29.3.1: "Accesses to any
+	 * other register locations not explicitly defined in this table are
+	 * allowed to read and write the backing page"; §15.29.8.1 "Special
+	 * Trap/Fault Handling for vAPIC Accesses").
 	 * [9] Registers are 32 bits at a 16-byte stride; bytes +4..+15 of a
 	 * register give undefined results.  The lookup ignores offset bits 3:0.
 	 */
@@ -427,8 +440,8 @@ bool avic_noaccel_encode(const struct avic_noaccel *in, u64 *exitinfo1, u64 *exi
 
 /*
  * The one table behind avic_x2_msr_passthrough(), _apply(), _check() and
- * _policy_line() (reference 3.3, KVM's current policy).  MSRs 0x800-0x8ff in
- * no row are intercepted both ways.  Why:
+ * _policy_line() (KVM's current policy, avic_set_x2apic_msr_interception()).
+ * MSRs 0x800-0x8ff in no row are intercepted both ways.  Why:
  *  - reads pass for the registers an x2APIC guest may read and the backing
  *    page holds: ID, Version, TPR, PPR, LDR, SVR, ISR/TMR/IRR, ESR, ICR, the
  *    LVTs, TMICT, TDCR.  Not TMCCT (0x839): the timer is emulated, the page
@@ -439,7 +452,8 @@ bool avic_noaccel_encode(const struct avic_noaccel *in, u64 *exitinfo1, u64 *exi
  *    EOI, ICR, SELF_IPI.  Everything else (ID, LDR, SVR, ESR, TMICT, TDCR,
  *    the LVTs) is emulated through the MSR exit; LVTT in particular would
  *    #GP in the guest instead of exiting for a TSC-deadline value (bit 18 is
- *    reserved on AMD, reference 3.3).
+ *    reserved on AMD, APM Vol 2 §16.4 "Local Interrupts" Fig. 16-7, and
+ *    §15.29.10 "x2AVIC" puts the x2APIC access checks before AVIC's).
  * Rows are ascending and disjoint; each row is printed as one item of the
  * policy line, so the grouping here is the grouping of the issue text.
  */

@@ -8,11 +8,10 @@
  * no hypervisor state.  The only side-effecting helpers write into memory the
  * caller hands in (a physical-table entry, an MSR permission map, a buffer).
  *
- * Sources: APM Vol 2 §15.29 "Advanced Virtual Interrupt Controller" and
- * Appendix B "Layout of VMCB", as summarised in the project reference
- * (shared/docs/avic-reference.md) Part 2 (cited as 2.x), Part 3 (3.x) and
- * Appendix B.  Where the reference records a DISCREPANCY the comment says
- * which reading is implemented and why.
+ * Sources: APM Vol 2 §15.29 "Advanced Virtual Interrupt Controller", each
+ * structure below naming its subsection, and Appendix B "Layout of VMCB".
+ * Where the APM disagrees with itself or with Linux, the comment says which
+ * reading is implemented and why.
  */
 #ifndef AVIC_AVIC_HW_H
 #define AVIC_AVIC_HW_H
@@ -23,7 +22,9 @@
  * Which AVIC flavour a VMCB runs, for the limits that depend on it
  * (MAX_INDEX, physical table size).  XAVIC = int_ctl bit 31 only;
  * X2AVIC = bits 31 and 30 (CPUID 8000_000A EDX[18]); X2AVIC_EXT = x2AVIC on
- * a CPU with CPUID 8000_000A ECX[6] (4K vCPU IDs).  Reference 2.2, 3.1, 3.7.
+ * a CPU with CPUID 8000_000A ECX[6] (4K vCPU IDs).  APM Vol 2 §15.29.4.1
+ * "VMCB Virtual Interrupt Control Word", §15.29.4.3 "Physical Address
+ * Pointer Restrictions", §15.29.5.2 "Physical APIC ID Table".
  */
 enum avic_hw_mode {
 	AVIC_HW_XAVIC,
@@ -34,16 +35,17 @@ enum avic_hw_mode {
 /*
  * All AVIC pointers are host (or, for V_APIC_BAR, guest) physical addresses
  * of 4 KiB-aligned pages in bits 51:12; bits 11:0 and 63:52 must be zero
- * (APM Vol 2 §15.29.4.3 "AVIC Register Restrictions", reference 2.2).  The
+ * (APM Vol 2 §15.29.4.3 "Physical Address Pointer Restrictions").  The
  * VMRUN check is against the CPU's implemented physical-address width, which
  * may be below 52: that check belongs to svm/vmcb_check.c, which knows
  * MAXPHYADDR; the helpers here enforce only the format.
  */
 #define AVIC_PAGE_ADDR_MASK     GENMASK(51, 12)
 
-/* ---- 1. Physical APIC ID table (APM Vol 2 §15.29.5.2, Fig. 15-17, Table 15-23; reference 2.8) ---- */
+/* ---- 1. Physical APIC ID table ---- */
 
 /*
+ * APM Vol 2 §15.29.5.2 "Physical APIC ID Table", Fig. 15-17, Table 15-23.
  * One u64 per guest physical APIC ID:
  *   63     V        valid: the entry holds a backing-page pointer
  *   62     IR       IsRunning: the vCPU is assigned to a physical core
@@ -51,11 +53,12 @@ enum avic_hw_mode {
  *   51:12  backing page HPA bits 51:12
  *   11:0   host physical APIC ID of that core (doorbell target; valid if IR=1)
  *
- * Host ID width: implemented as 12 bits (11:0), as in APM rev 3.44 and
- * Linux's AVIC_PHYSICAL_ID_ENTRY_HOST_PHYSICAL_ID_MASK.  Older APM revisions
- * and Xen define only 7:0 with 11:8 reserved (reference 2.8 DISCREPANCY,
- * Appendix A6).  The width does not depend on xAVIC vs x2AVIC: it is about
- * the *host's* APIC IDs.  A host ID above 0xff is only possible on an
+ * Host ID width: implemented as 12 bits (11:0), as in Table 15-23 of APM
+ * revs 3.44 and 3.45 and Linux's AVIC_PHYSICAL_ID_ENTRY_HOST_PHYSICAL_ID_MASK.
+ * Older APM revisions and Xen define only 7:0 with 11:8 reserved (an open
+ * point: docs/AVIC-MODEL.md "Where to look first on a real CPU").  The
+ * width does not depend on xAVIC vs x2AVIC: it is about the *host's* APIC
+ * IDs.  A host ID above 0xff is only possible on an
  * x2APIC host, whose CPUs have the wider field; above 0xfff AVIC cannot be
  * used at all, and the encoders refuse it.
  */
@@ -82,17 +85,19 @@ bool avic_phys_entry_decode(u64 raw, struct avic_phys_entry *e);
  * the backing pointer alone.  The CPU (and the IOMMU) read the entry
  * concurrently, so it is one atomic read-modify-write of the whole u64, never
  * a torn pair of 32-bit stores.  The update is sequentially consistent (a
- * locked instruction on x86): the halt protocol of reference 2.13 needs a
- * full barrier between clearing IsRunning and re-checking the IRR, and this
- * provides it.  When descheduling (running=false) pass the core the vCPU last
- * ran on: KVM keeps the last host ID so a stray doorbell goes somewhere
- * related (2.13).  False, and nothing written, if host_apic_id > 0xfff.
+ * locked instruction on x86): the halt protocol (docs/ARCHITECTURE.md "AVIC
+ * (apic=avic and apic=avic-emu)", IsRunning) needs a full barrier between
+ * clearing IsRunning and re-checking the IRR, and this provides it.  When
+ * descheduling (running=false) pass the core the vCPU last ran on: KVM
+ * (__avic_vcpu_put) keeps the last host ID so a stray doorbell goes
+ * somewhere related.  False, and nothing written, if host_apic_id > 0xfff.
  */
 bool avic_phys_set_running(u64 *entry, bool running, u32 host_apic_id);
 
 /*
  * Table size and MAX_INDEX (VMCB 0x0F8 bits 11:0: the last entry the CPU may
- * look at), APM Vol 2 §15.29.4.3 and §15.29.5.2, reference 2.2, 2.8, 3.7:
+ * look at), APM Vol 2 §15.29.4.3 "Physical Address Pointer Restrictions" and
+ * §15.29.5.2 "Physical APIC ID Table":
  *   xAVIC       VMRUN accepts MAX_INDEX <= 255, but ID 0xff is the xAPIC
  *               broadcast, so the highest usable APIC ID is 0xfe; the table
  *               is the lower 2 KiB of one page (upper 2 KiB SBZ).
@@ -115,16 +120,20 @@ u32 avic_phys_max_apic_id(enum avic_hw_mode mode);
 u32 avic_phys_vmrun_max_index(enum avic_hw_mode mode);
 /*
  * MAX_INDEX for a VM whose highest guest APIC ID is highest_id: the ID itself
- * (a small MAX_INDEX keeps broadcasts cheap, 2.2).  False if the ID does not
- * fit the mode (KVM's PHYSICAL_ID_TOO_BIG inhibit, 2.14).
+ * (MAX_INDEX is the index of the last entry, APM Vol 2 §15.29.4.2 "AVIC
+ * VMCB Fields", and a broadcast visits every entry, §15.29.6.1
+ * "Interprocessor Interrupts" step 4, so a small one keeps broadcasts
+ * cheap).  False if the ID does not fit the mode (KVM's PHYSICAL_ID_TOO_BIG
+ * inhibit).
  */
 bool avic_phys_max_index(u32 highest_id, enum avic_hw_mode mode, u32 *max_index);
 /* Contiguous 4 KiB pages the CPU may read for this MAX_INDEX: MAX_INDEX[11:9] + 1. */
 u32 avic_phys_table_pages(u32 max_index);
 
-/* ---- 2. Logical APIC ID table (xAVIC only; APM Vol 2 §15.29.5.3, Table 15-24; reference 2.9) ---- */
+/* ---- 2. Logical APIC ID table (xAVIC only) ---- */
 
 /*
+ * APM Vol 2 §15.29.5.3 "Logical APIC ID Table", Table 15-24.
  * One u32 per logical ID, one 4 KiB page per VM:
  *   31     V        valid
  *   30:8   reserved, SBZ
@@ -146,28 +155,36 @@ bool avic_log_entry_decode(u32 raw, u8 *guest_phys_id, bool *valid);
 
 /*
  * Table index (entry number; byte offset = 4 * index) of an 8-bit logical
- * ID, reference 2.9:
+ * ID (APM Vol 2 §15.29.5.3 "Logical APIC ID Table", Figs. 15-20, 15-21):
  *   flat     (DFR[31:28] = 0xF): ID = 1 << i, i = 0..7          -> index i
  *   cluster  (DFR[31:28] = 0x0): ID[7:4] = cluster c (0..14),
  *            ID[3:0] = 1 << j, j = 0..3                        -> index 4c + j
  * -1 when the ID names no single entry: zero, more than one bit set, or
  * cluster 15 (reserved; 0xff is the cluster-mode broadcast).  Such an LDR is
- * not entered in the table (KVM does the same, 2.9); IPIs to it then exit
+ * not entered in the table (KVM does the same); IPIs to it then exit
  * with "invalid target" and are emulated.  Two vCPUs whose LDRs map to the
  * same index are a different problem - logical ID aliasing, for which KVM
- * inhibits AVIC (2.14) - and the caller detects that by comparing indexes.
+ * and hv/avic.c inhibit AVIC (LOGICAL_ID_ALIASED, docs/ARCHITECTURE.md
+ * "AVIC (apic=avic and apic=avic-emu)") - and the caller detects that by
+ * comparing indexes.
  */
 int avic_logical_index_flat(u8 logical_id);
 int avic_logical_index_cluster(u8 logical_id);
 /* From the guest's DFR and LDR registers (logical ID = LDR[31:24]); -1 also for a DFR model other than 0xF/0x0. */
 int avic_logical_index(u32 dfr, u32 ldr);
 
-/* x2APIC logical ID the hardware derives: (ID[19:4] << 16) | (1 << ID[3:0]) (APM Vol 2 §16.14, reference 2.9). */
+/*
+ * x2APIC logical ID the hardware derives: (ID[19:4] << 16) | (1 << ID[3:0])
+ * (APM Vol 2 §15.29.5.3 "Logical APIC ID Table", §16.14 "Logical
+ * Destination Register").
+ */
 u32 avic_x2apic_logical_id(u32 x2apic_id);
 
-/* ---- 3. VMCB pointer fields (APM Vol 2 §15.29.4.2-15.29.4.3, Table B-1; reference 2.2) ---- */
+/* ---- 3. VMCB pointer fields ---- */
 
 /*
+ * APM Vol 2 §15.29.4.2 "AVIC VMCB Fields", §15.29.4.3 "Physical Address
+ * Pointer Restrictions", Appendix B Table B-1 "VMCB Layout, Control Area".
  * Each returns false (and leaves *field alone) for an address with bits set
  * outside 51:12, i.e. not 4 KiB aligned or beyond the 52-bit format.
  *   0x098 AVIC_APIC_BAR: guest physical base of the APIC MMIO page (normally
@@ -176,7 +193,8 @@ u32 avic_x2apic_logical_id(u32 x2apic_id);
  *   0x0F0 AVIC_LOGICAL_TABLE: HPA of the logical table; not used in x2AVIC mode.
  *   0x0F8 AVIC_PHYSICAL_TABLE: HPA of the physical table | MAX_INDEX in 11:0;
  *         also false if max_index exceeds avic_phys_vmrun_max_index(mode).
- * After writing any of them, clear VMCB clean bit 11 (AVIC), reference 2.2.
+ * After writing any of them, clear VMCB clean bit 11 (AVIC; APM Vol 2
+ * §15.15.3 "VMCB Clean Field").
  */
 bool avic_vmcb_apic_bar(u64 gpa, u64 *field);
 bool avic_vmcb_backing_page(u64 hpa, u64 *field);
@@ -185,15 +203,16 @@ bool avic_vmcb_physical_table(u64 hpa, u32 max_index, enum avic_hw_mode mode, u6
 /* Splits 0x0F8; false if bits 63:52 are set. */
 bool avic_vmcb_physical_table_decode(u64 field, u64 *hpa, u32 *max_index);
 
-/* ---- 4. Doorbell (APM Vol 2 §15.29.8.2 "Doorbell", Fig. 15-22; reference 2.10) ---- */
+/* ---- 4. Doorbell (APM Vol 2 §15.29.8.2 "Doorbell Mechanism", Fig. 15-22) ---- */
 
 /*
  * Write-only MSR; WRMSR with the target core's host physical APIC ID makes a
  * core in guest mode re-evaluate its vCPU's backing page.  ID width: the APM
  * figure shows 7:0 (63:8 MBZ), Linux uses 11:0 and writes the full ID
- * (reference 2.10 DISCREPANCY, Appendix A4).  Implemented: 11:0, the same
- * width as the physical-table host ID field, because a doorbell must reach
- * every core an entry can name; an ID above 0xff only occurs on x2APIC hosts.
+ * (an open point: docs/AVIC-MODEL.md "Where to look first on a real CPU").
+ * Implemented: 11:0, the same width as the physical-table host ID field,
+ * because a doorbell must reach every core an entry can name; an ID above
+ * 0xff only occurs on x2APIC hosts.
  */
 #define MSR_AMD64_SVM_AVIC_DOORBELL     0xc001011bu
 #define AVIC_DOORBELL_PHYSICAL_ID_MASK  GENMASK(11, 0)
@@ -201,9 +220,11 @@ bool avic_vmcb_physical_table_decode(u64 field, u64 *hpa, u32 *max_index);
 /* The WRMSR value for a host APIC ID; false above 0xfff. */
 bool avic_doorbell_value(u32 host_apic_id, u64 *val);
 
-/* ---- 5a. Table 15-22: guest register accesses under AVIC (APM Vol 2 §15.29.3.1; reference 2.4) ---- */
+/* ---- 5a. Table 15-22: guest register accesses under AVIC ---- */
 
 /*
+ * APM Vol 2 §15.29.3.1 "Virtual APIC Register Accesses", Table 15-22 "Guest
+ * vAPIC Register Access Behavior".
  * What the CPU does with one guest access (the same table for xAVIC MMIO and
  * x2AVIC MSRs):
  *   AVIC_ACCEL  "allowed": served from the backing page without an exit,
@@ -241,9 +262,12 @@ const struct avic_reg_access *avic_reg_access_table(size_t *count);
 
 /*
  * Kind of a read or write of a register in the normal case: the conditional
- * EOI/ICRL traps report AVIC_ACCEL; offsets in no row are "allowed"
- * (reference 2.4 notes) and report AVIC_ACCEL; offsets >= 0x1000 are not in
- * the page and report AVIC_FAULT.  extlvt = CPUID 8000_000A EDX[27].
+ * EOI/ICRL traps report AVIC_ACCEL; offsets in no row are "allowed" (APM
+ * Vol 2 §15.29.3.1 "Virtual APIC Register Accesses": "Accesses to any other
+ * register locations not explicitly defined in this table are allowed to
+ * read and write the backing page") and report AVIC_ACCEL; offsets >= 0x1000
+ * are not in the page and report AVIC_FAULT.  extlvt = CPUID 8000_000A
+ * EDX[27].
  */
 enum avic_access_kind avic_access_kind(u32 offset, bool write, bool extlvt);
 
@@ -259,7 +283,7 @@ enum avic_access_kind avic_noaccel_kind(u32 offset, bool write, bool extlvt);
  * For a 0x402 that the table cannot explain (avic_noaccel_kind() says
  * AVIC_ACCEL): AVIC_TRAP for a write to a register whose writes can trap
  * (the table's trap rows and the conditional EOI/ICRL traps), AVIC_FAULT
- * for everything else - KVM's rule (reference 2.12.2, its trap list).
+ * for everything else - KVM's rule (is_avic_unaccelerated_access_trap()).
  */
 enum avic_access_kind avic_noaccel_kind_fallback(u32 offset, bool write);
 
@@ -271,9 +295,10 @@ enum avic_access_kind avic_noaccel_kind_fallback(u32 offset, bool write);
 #define AVIC_X2APIC_MSR_FIRST   VAPIC_X2APIC_MSR_BASE
 #define AVIC_X2APIC_MSR_LAST    VAPIC_X2APIC_MSR_LAST
 
-/* ---- 5b. #VMEXIT 0x401 AVIC_INCOMPLETE_IPI (APM Vol 2 §15.29.9.1, Tables 15-25..15-27; reference 2.12.1) ---- */
+/* ---- 5b. #VMEXIT 0x401 AVIC_INCOMPLETE_IPI ---- */
 
 /*
+ * APM Vol 2 §15.29.9.1 "AVIC IPI Delivery Not Completed", Tables 15-25..15-27:
  *   EXITINFO1  63:32 ICRH, 31:0 ICRL as written (x2APIC: ICRH = 32-bit destination)
  *   EXITINFO2  63:32 failure ID, 31:12 reserved, 11:0 index (IDs 1-3 only)
  * The exit is trap-like: the ICR write is done and RIP is past it.
@@ -308,9 +333,11 @@ bool avic_incomplete_ipi_decode(u64 exitinfo1, u64 exitinfo2, struct avic_incomp
 /* For the emulation: false (outputs untouched) for an unknown cause or an index > 0xfff. */
 bool avic_incomplete_ipi_encode(const struct avic_incomplete_ipi *in, u64 *exitinfo1, u64 *exitinfo2);
 
-/* ---- 5c. #VMEXIT 0x402 AVIC_NOACCEL (APM Vol 2 §15.29.9.2, Tables 15-28/15-29; reference 2.12.2) ---- */
+/* ---- 5c. #VMEXIT 0x402 AVIC_NOACCEL ---- */
 
 /*
+ * APM Vol 2 §15.29.9.2 "AVIC Access to Un-accelerated vAPIC register",
+ * Tables 15-28/15-29:
  *   EXITINFO1  32 write (1) / read (0); 11:4 register offset[11:4]; rest 0
  *   EXITINFO2  7:0 vector: for an EOI write the highest in-service vector,
  *              otherwise undefined (Linux masks 31:0; only 7:0 is a vector)
@@ -332,7 +359,7 @@ bool avic_noaccel_decode(u64 exitinfo1, u64 exitinfo2, bool extlvt, struct avic_
 /* False (outputs untouched) if offset has bits outside 11:4. */
 bool avic_noaccel_encode(const struct avic_noaccel *in, u64 *exitinfo1, u64 *exitinfo2);
 
-/* ---- 6. x2AVIC MSR permission policy (APM Vol 2 §15.29.10, §15.11; reference 3.2, 3.3) ---- */
+/* ---- 6. x2AVIC MSR permission policy (APM Vol 2 §15.29.10 "x2AVIC", §15.11 "MSR Intercepts") ---- */
 
 /*
  * Whether the policy passes an x2APIC MSR access through when x2AVIC is
@@ -344,7 +371,7 @@ bool avic_x2_msr_passthrough(u32 msr, bool write);
 /*
  * Writes the policy for MSRs 0x800-0x8ff into an MSRPM (svm/msrpm.h).
  * x2avic_active=false intercepts all of them both ways: a passed-through
- * x2APIC MSR without x2AVIC reaches the host's own x2APIC (CVE-2023-5090, 3.2),
+ * x2APIC MSR without x2AVIC reaches the host's own x2APIC (CVE-2023-5090),
  * so call this with false every time int_ctl bit 30 is cleared.
  */
 void avic_x2_msrpm_apply(u8 *msrpm, bool x2avic_active);

@@ -5,9 +5,10 @@
  * backing page; no I/O, no hypervisor structures (see vapic.h).
  *
  * Architecture: APM Vol 2 Chapter 16 "Advanced Programmable Interrupt
- * Controller (APIC)" via reference Part 5; page layout: APM Vol 2 §15.29.3
- * "Virtual APIC Register Accesses" via reference §2.3.  Behaviour where the
- * APM is silent follows KVM lapic.c and bhyve vlapic.c (read, not copied).
+ * Controller (APIC)", each function naming its section; page layout: APM
+ * Vol 2 §15.29.3 "AVIC Backing Page" and §15.29.3.1 "Virtual APIC Register
+ * Accesses".  Behaviour where the APM is silent follows KVM lapic.c and
+ * bhyve vlapic.c (read, not copied).
  */
 #include "avic/vapic.h"
 #include "lib/string.h"
@@ -66,9 +67,9 @@ bool vapic_sw_enabled(const struct vapic *a)
 }
 
 /*
- * APM Vol 2 §16.6.4 "Task Priority" (reference 5.7): with ISRV the highest
- * in-service vector (0 if none), PPR = TPR if TPR[7:4] >= ISRV[7:4], else
- * ISRV[7:4] with a zero sub-class.
+ * APM Vol 2 §16.6.4 "Selecting and Handling Interrupts" (Fig. 16-27, PPR):
+ * with ISRV the highest in-service vector (0 if none), PPR = TPR if
+ * TPR[7:4] >= ISRV[7:4], else ISRV[7:4] with a zero sub-class.
  */
 u32 vapic_ppr(const struct vapic *a)
 {
@@ -82,9 +83,10 @@ u32 vapic_ppr(const struct vapic *a)
 }
 
 /*
- * AMD's arbitration priority (reference 5.5 "Lowest priority"): the highest
- * of the TPR class, the highest ISR class and the highest IRR class; the
- * sub-class is TPR[3:0] when that class is the TPR's, else 0.
+ * AMD's arbitration priority (APM Vol 2 §16.6.2 "Lowest Priority Messages
+ * and Arbitration", Fig. 16-22): the highest of the TPR class, the highest
+ * ISR class and the highest IRR class; the sub-class is TPR[3:0] when that
+ * class is the TPR's, else 0.
  */
 u32 vapic_apr(const struct vapic *a)
 {
@@ -99,7 +101,10 @@ u32 vapic_apr(const struct vapic *a)
 	return (cls << 4) | (cls == (tpr >> 4) ? (tpr & 0xf) : 0);
 }
 
-/* The backing page keeps a current PPR, as AVIC does (reference §2.3). */
+/*
+ * The backing page keeps a current PPR, as AVIC does (APM Vol 2 §15.29.3.1
+ * "Virtual APIC Register Accesses", PPR).
+ */
 static void vapic_update_ppr(struct vapic *a)
 {
 	vapic_set_reg(a, VAPIC_REG_PPR, vapic_ppr(a));
@@ -114,7 +119,7 @@ void vapic_set_tpr(struct vapic *a, u32 tpr)
 
 /*
  * Accumulate errors; they become visible on the next ESR write (APM Vol 2
- * §16.4.6 "APIC Error Interrupts", reference 5.9, bhyve's esr_pending).  A new
+ * §16.4.6 "APIC Error Interrupts", Fig. 16-16; bhyve's esr_pending).  A new
  * error with LVT Error unmasked raises the error interrupt locally; if that
  * vector is itself illegal it only adds RIV (no recursion).
  */
@@ -133,9 +138,10 @@ void vapic_set_error(struct vapic *a, u32 esr_bits)
 }
 
 /*
- * Accept a Fixed or lowest-priority message (APM Vol 2 §16.6.3 "Interrupt
- * Acceptance", reference 5.6).  Not accepted while the APIC is disabled or
- * software-disabled (SVR.ASE = 0).  Vectors 0-15 set RIV and are dropped.
+ * Accept a Fixed or lowest-priority message (APM Vol 2 §16.6.3 "Accepting
+ * System and IPI Interrupts").  Not accepted while the APIC is disabled or
+ * software-disabled (SVR.ASE = 0; §16.3.1 "Local APIC Enable").  Vectors
+ * 0-15 set RIV (§16.4.6 "APIC Error Interrupts") and are dropped.
  * A request for a vector already in IRR merges with it; TMR follows the
  * trigger mode of the latest request.
  */
@@ -155,7 +161,10 @@ bool vapic_accept(struct vapic *a, u8 vector, bool level)
 	return true;
 }
 
-/* The highest IRR vector whose class is above the PPR class, or -1 (reference 5.6). */
+/*
+ * The highest IRR vector whose class is above the PPR class, or -1 (APM Vol 2
+ * §16.6.4 "Selecting and Handling Interrupts").
+ */
 int vapic_pending_vector(const struct vapic *a)
 {
 	int v;
@@ -189,9 +198,10 @@ void vapic_unack(struct vapic *a, u8 vector)
 }
 
 /*
- * EOI (APM Vol 2 §16.6.4, reference 5.6): clear the highest ISR bit and
- * recompute PPR.  Returns the vector, with *level = its TMR bit (the caller
- * then broadcasts an EOI to the IOAPIC), or -1 when nothing is in service.
+ * EOI (APM Vol 2 §16.6.4 "Selecting and Handling Interrupts"): clear the
+ * highest ISR bit and recompute PPR.  Returns the vector, with *level = its
+ * TMR bit (the caller then broadcasts an EOI to the IOAPIC, §16.6.3
+ * "Accepting System and IPI Interrupts"), or -1 when nothing is in service.
  */
 int vapic_eoi(struct vapic *a, bool *level)
 {
@@ -209,15 +219,19 @@ int vapic_eoi(struct vapic *a, bool *level)
 }
 
 /*
- * x2APIC logical ID (APM Vol 2 §16.14 "x2APIC Logical Destination", reference
- * 5.3): cluster = ID[19:4] in bits 31:16, one-hot ID[3:0] in bits 15:0.
+ * x2APIC logical ID (APM Vol 2 §16.14 "Logical Destination Register"):
+ * cluster = ID[19:4] in bits 31:16, one-hot ID[3:0] in bits 15:0.
  */
 u32 vapic_x2apic_ldr(u32 x2apic_id)
 {
 	return ((x2apic_id >> 4) << 16) | (1u << (x2apic_id & 0xf));
 }
 
-/* Register values after RESET or INIT (APM Vol 2 Table 16-2, reference 5.1, §2.3). */
+/*
+ * Register values after RESET or INIT (APM Vol 2 §16.3.2 "APIC Registers",
+ * Table 16-2), which the VMM, not AVIC, writes into a backing page (§15.29.3
+ * "AVIC Backing Page").
+ */
 static void vapic_reset_regs(struct vapic *a)
 {
 	u32 off;
@@ -231,7 +245,8 @@ static void vapic_reset_regs(struct vapic *a)
 	}
 	/*
 	 * AMD layout 0x80nn0010 but with bit 31 clear: no extended register
-	 * space (0x400+ not implemented, on purpose), as KVM reports (5.1).
+	 * space (0x400+ not implemented, on purpose; APM Vol 2 §16.3.4 "APIC
+	 * Version Register", EAS), as KVM reports (kvm_apic_set_version()).
 	 */
 	vapic_set_reg(a, VAPIC_REG_VERSION, VAPIC_VERSION_VER |
 		      ((VAPIC_LVT_COUNT - 1) << VAPIC_VERSION_MAX_LVT_SHIFT));
@@ -243,8 +258,9 @@ static void vapic_reset_regs(struct vapic *a)
 }
 
 /*
- * RESET.  DISCREPANCY (reference 5.2, A17): APM §16.10 leaves the APIC
- * disabled; we follow KVM (APIC_BASE = 0xFEE00000 | AE | BSC, xAPIC mode)
+ * RESET.  Not the APM's reset, on purpose: APM Vol 2 §16.10 "x2APIC
+ * Initialization" says a RESET leaves the APIC disabled; we follow KVM
+ * (kvm_lapic_reset(): APIC_BASE = 0xFEE00000 | AE | BSC, xAPIC mode)
  * because guests run without firmware.  x2APIC is advertised by default.
  */
 void vapic_reset(struct vapic *a, u32 apic_id, bool bsp)
@@ -258,15 +274,19 @@ void vapic_reset(struct vapic *a, u32 apic_id, bool bsp)
 	vapic_reset_regs(a);
 }
 
-/* INIT: registers back to reset values, AE/EXTD unchanged (APM Vol 2 §16.10, reference 5.2). */
+/*
+ * INIT: registers back to reset values, AE/EXTD unchanged (APM Vol 2 §16.10
+ * "x2APIC Initialization").
+ */
 void vapic_init_signal(struct vapic *a)
 {
 	vapic_reset_regs(a);
 }
 
 /*
- * WRMSR IA32_APIC_BASE (APM Vol 2 §16.3.1 "Local APIC Enable", §16.9
- * "x2APIC Mode", reference 5.2).  #GP for reserved bits (7:0, 9, bits at
+ * WRMSR IA32_APIC_BASE (APM Vol 2 §16.3.1 "Local APIC Enable", Fig. 16-2;
+ * §16.9 "Detecting and Enabling x2APIC Mode", Table 16-5, Fig. 16-32;
+ * §16.9.1 "Enabling x2APIC Mode").  #GP for reserved bits (7:0, 9, bits at
  * and above MAXPHYADDR), EXTD without x2APIC support, EXTD=1 with AE=0,
  * x2APIC -> xAPIC and disabled -> x2APIC.  BSC is read-only.
  */
@@ -310,7 +330,10 @@ int vapic_set_apic_base(struct vapic *a, u64 new_base, u32 maxphyaddr)
 	return 0;
 }
 
-/* ICR decoding (APM Vol 2 §16.5 "Interprocessor Interrupts", §16.13, reference 5.4, 3.4). */
+/*
+ * ICR decoding (APM Vol 2 §16.5 "Interprocessor Interrupts (IPI)", Fig. 16-18;
+ * §16.13 "x2APIC Interrupt Command Register (ICR) Operations", Fig. 16-34).
+ */
 static void vapic_icr_decode_lo(u32 lo, struct vapic_icr *icr)
 {
 	icr->vector = lo & VAPIC_ICR_VECTOR;
@@ -337,10 +360,12 @@ void vapic_icr_decode_x2apic(u64 icr64, struct vapic_icr *icr)
 
 /*
  * Turn a decoded ICR into an effect.  Fixed / lowest priority with a vector
- * below 16: ESR SIV on the sender, nothing sent (reference 5.9, bhyve).
- * Remote read and ExtINT are not supported: nothing sent, and the remote read
- * status stays 00 "invalid" (reference 5.12).  INIT level de-assert is a
- * legacy no-op (reference 5.4, KVM).
+ * below 16: ESR SIV on the sender, nothing sent (APM Vol 2 §16.4.6 "APIC
+ * Error Interrupts"; as bhyve).  Remote read and ExtINT are not supported:
+ * nothing sent, and the remote read status stays 00 "invalid" (§16.5
+ * "Interprocessor Interrupts (IPI)", RRS).  INIT level de-assert is not a
+ * combination of Table 16-4 "Valid ICR Field Combinations"; it is a no-op,
+ * as in KVM's __apic_accept_irq().
  */
 void vapic_send_icr(struct vapic *a, const struct vapic_icr *icr, struct vapic_effect *eff)
 {
@@ -366,15 +391,16 @@ void vapic_send_icr(struct vapic *a, const struct vapic_icr *icr, struct vapic_e
 	eff->icr = *icr;
 }
 
-/* Writable bits of each LVT (APM Vol 2 §16.4, reference 5.8; status bits are RO). */
+/* Writable bits of each LVT (APM Vol 2 §16.4 "Local Interrupts", Fig. 16-7; status bits are RO). */
 static u32 vapic_lvt_writable(const struct vapic *a, u32 off)
 {
 	switch (off) {
 	case VAPIC_REG_LVT_TIMER:
 		/*
 		 * Bit 18 (TSC-deadline mode, Intel/KVM) exists only when the
-		 * hypervisor advertises it; AMD's APIC marks it reserved
-		 * (reference 5.8, 3.3).
+		 * hypervisor advertises it (Intel SDM Vol 3 §11.5.4.1
+		 * "TSC-Deadline Mode"); AMD's APIC marks it reserved (APM Vol 2
+		 * §16.4 "Local Interrupts", Fig. 16-7).
 		 */
 		return VAPIC_LVT_VECTOR | VAPIC_LVT_M | VAPIC_LVT_TMM |
 		       (a->tsc_deadline_supported ? VAPIC_LVT_TSC_DEADLINE : 0);
@@ -401,7 +427,7 @@ static bool vapic_is_vec_reg(u32 off)
 }
 
 #define VAPIC_SVR_WRITABLE      (VAPIC_SVR_VECTOR | VAPIC_SVR_ASE | VAPIC_SVR_FDIS)
-#define VAPIC_TDCR_WRITABLE     0xbu    /* bits 3, 1:0; bit 2 MBZ (reference 5.8) */
+#define VAPIC_TDCR_WRITABLE     0xbu    /* bits 3, 1:0; bit 2 MBZ (APM Vol 2 Fig. 16-11) */
 #define VAPIC_ICR_LO_WRITABLE   (VAPIC_ICR_VECTOR | VAPIC_ICR_MT | VAPIC_ICR_DM | \
 				 VAPIC_ICR_L | VAPIC_ICR_TGM | VAPIC_ICR_DSH)
 
@@ -418,10 +444,17 @@ static void vapic_write_reg(struct vapic *a, u32 off, u32 val, struct vapic_effe
 
 	if (vapic_is_lvt(off)) {
 		val &= vapic_lvt_writable(a, off);
-		/* Software-disabled: LVT masks stay set (APM §16.4.7, reference 5.6). */
+		/*
+		 * Software-disabled: LVT masks stay set (APM Vol 2 §16.3.1 "Local
+		 * APIC Enable", §16.4.7 "Spurious Interrupts", ASE).
+		 */
 		if (!vapic_sw_enabled(a))
 			val |= VAPIC_LVT_M;
-		/* Entering or leaving TSC-deadline mode cancels the count (reference 5.8). */
+		/*
+		 * Entering or leaving TSC-deadline mode cancels the count (KVM's
+		 * apic_update_lvtt(); the mode: Intel SDM Vol 3 §11.5.4.1
+		 * "TSC-Deadline Mode").
+		 */
 		if (off == VAPIC_REG_LVT_TIMER &&
 		    ((vapic_get_reg(a, off) ^ val) & VAPIC_LVT_TSC_DEADLINE)) {
 			vapic_set_reg(a, VAPIC_REG_TMICT, 0);
@@ -435,7 +468,10 @@ static void vapic_write_reg(struct vapic *a, u32 off, u32 val, struct vapic_effe
 
 	switch (off) {
 	case VAPIC_REG_ID:
-		/* APM: writable is "model dependent"; KVM lets the guest write it (5.1). */
+		/*
+		 * APM Vol 2 §16.3.3 "Local APIC ID": writable is "model
+		 * dependent"; KVM lets the guest write it.
+		 */
 		vapic_set_reg(a, off, val & GENMASK(31, 24));
 		eff->kind = VAPIC_EFFECT_ID_CHANGED;
 		break;
@@ -455,7 +491,7 @@ static void vapic_write_reg(struct vapic *a, u32 off, u32 val, struct vapic_effe
 		eff->kind = VAPIC_EFFECT_LDR_CHANGED;
 		break;
 	case VAPIC_REG_DFR:
-		/* Bits 27:0 read as ones (reference 5.3, KVM). */
+		/* Bits 27:0 read as ones (APM Vol 2 §16.6.1 "Receiving System and IPI Interrupts", Fig. 16-21). */
 		vapic_set_reg(a, off, val | GENMASK(27, 0));
 		eff->kind = VAPIC_EFFECT_LDR_CHANGED;
 		break;
@@ -470,12 +506,15 @@ static void vapic_write_reg(struct vapic *a, u32 off, u32 val, struct vapic_effe
 		eff->kind = VAPIC_EFFECT_SVR_CHANGED;
 		break;
 	case VAPIC_REG_ESR:
-		/* Latch then clear (APM §16.4.6, reference 5.9). */
+		/* Latch then clear (APM Vol 2 §16.4.6 "APIC Error Interrupts"). */
 		vapic_set_reg(a, off, a->esr_pending);
 		a->esr_pending = 0;
 		break;
 	case VAPIC_REG_ICR_LO:
-		/* Writing ICR low sends; BUSY always reads 0 (reference 5.4). */
+		/*
+		 * Writing ICR low sends (APM Vol 2 §16.5 "Interprocessor Interrupts
+		 * (IPI)"); BUSY (DS) always reads 0: an emulated send is done.
+		 */
 		vapic_set_reg(a, off, val & VAPIC_ICR_LO_WRITABLE);
 		if (a->x2apic)
 			vapic_icr_decode_x2apic(val | ((u64)vapic_get_reg(a, VAPIC_REG_ICR_HI) << 32), &icr);
@@ -487,10 +526,10 @@ static void vapic_write_reg(struct vapic *a, u32 off, u32 val, struct vapic_effe
 		vapic_set_reg(a, off, val & GENMASK(31, 24));
 		break;
 	case VAPIC_REG_TMICT:
-		/* Ignored in TSC-deadline mode (reference 5.8). */
+		/* Ignored in TSC-deadline mode (Intel SDM Vol 3 §11.5.4.1 "TSC-Deadline Mode"). */
 		if (vapic_get_reg(a, VAPIC_REG_LVT_TIMER) & VAPIC_LVT_TSC_DEADLINE)
 			break;
-		/* Loads TMCCT; the timer owner counts it down (reference 5.8). */
+		/* Loads TMCCT; the timer owner counts it down (APM Vol 2 §16.4.1 "APIC Timer Interrupt"). */
 		vapic_set_reg(a, off, val);
 		vapic_set_reg(a, VAPIC_REG_TMCCT, val);
 		eff->kind = VAPIC_EFFECT_TIMER;
@@ -545,15 +584,19 @@ static bool vapic_xapic_exists(struct vapic *a, u32 offset)
 }
 
 /*
- * xAPIC MMIO (APM Vol 2 §16.3.2 "APIC Registers", reference 5.1).  Only
+ * xAPIC MMIO (APM Vol 2 §16.3.2 "APIC Registers": "naturally-aligned DWORD
+ * size read and writes"; all other accesses are undefined).  Only
  * aligned 32-bit accesses at a register's start are meaningful; anything
  * else reads 0 and ignores writes.  A 16-byte-aligned offset with no
  * register (the gaps, the x2APIC-only SELF_IPI, the unimplemented extended
  * space: Version bit 31 = 0) also reads 0 and ignores writes, and sets ESR
- * "illegal register address" (APM Vol 2 §16.4.6, reference 5.9 bit 7).
- * KVM raises no IRA; AVIC hardware neither (reference 2.4 notes), which
- * the AVIC backends have to reconcile.  Returns -VAPIC_NOT_DECODED when the APIC is disabled
- * or in x2APIC mode: the MMIO page is not decoded then (reference 5.11).
+ * "illegal register address" (APM Vol 2 §16.4.6 "APIC Error Interrupts",
+ * IRA, bit 7).  KVM raises no IRA; AVIC hardware neither (such offsets are
+ * simply allowed, §15.29.3.1 "Virtual APIC Register Accesses"), which the
+ * AVIC backends have to reconcile.  Returns -VAPIC_NOT_DECODED when the
+ * APIC is disabled or in x2APIC mode: the MMIO page is not decoded then
+ * (§16.11 "Accessing x2APIC Register": "the legacy MMIO access to the APIC
+ * register set is disabled").
  * TMCCT reads the page: the timer owner keeps it current.
  */
 int vapic_mmio_read(struct vapic *a, u32 offset, u32 *val)
@@ -584,10 +627,10 @@ int vapic_mmio_write(struct vapic *a, u32 offset, u32 val, struct vapic_effect *
 }
 
 /*
- * x2APIC readability (APM Vol 2 Table 16-6, reference 5.1, 5.11): no RRD,
- * DFR, ICR high (0x831) or extended space; EOI and SELF_IPI are write-only.
- * DISCREPANCY (5.1): APR 0x809 is readable here, as the APM lists it RO;
- * KVM gives #GP.
+ * x2APIC readability (APM Vol 2 Table 16-6 "x2APIC Register", §16.11.1
+ * "x2APIC Register Address Space"): no RRD, DFR, ICR high (0x831) or
+ * extended space; EOI and SELF_IPI are write-only.  KVM disagrees on APR:
+ * 0x809 is readable here, as the APM lists it RO; KVM gives #GP.
  */
 static bool vapic_x2apic_readable(u32 off)
 {
@@ -614,8 +657,9 @@ int vapic_x2apic_msr_read(struct vapic *a, u32 msr, u64 *val)
 }
 
 /*
- * Reserved bits of a writable x2APIC register (WRMSR #GP; APM Vol 2 §16.11,
- * reference 3.5, 5.11), or ~0 when the register is not writable at all.
+ * Reserved bits of a writable x2APIC register (WRMSR #GP; APM Vol 2 §16.11.3
+ * "Reserved Bit Checking in x2APIC Mode"), or ~0 when the register is not
+ * writable at all.
  * Bits 63:32 are reserved everywhere but in the ICR; the caller checks them.
  * UNVERIFIED choice: the RO status bits of the LVTs (12, and Remote IRR 14 of
  * LINT0/1) are ignored rather than faulted, so that a read-modify-write works.
@@ -680,17 +724,20 @@ int vapic_x2apic_msr_write(struct vapic *a, u32 msr, u64 val, struct vapic_effec
 
 	switch (off) {
 	case VAPIC_REG_ICR_LO:
-		/* Message types 001, 011, 111 are reserved in x2APIC mode (reference 3.4). */
+		/*
+		 * Message types 001, 011, 111 are reserved in x2APIC mode (APM Vol 2
+		 * §16.13 "x2APIC Interrupt Command Register (ICR) Operations").
+		 */
 		mt = ((u32)val & VAPIC_ICR_MT) >> VAPIC_ICR_MT_SHIFT;
 		if (mt == VAPIC_MT_LOWEST || mt == VAPIC_MT_REMOTE_READ || mt == VAPIC_MT_EXTINT)
 			return -VAPIC_GP;
-		/* Backing-page split: 31:0 at 0x300, 63:32 at 0x310 (reference 3.4). */
+		/* Backing-page split: 31:0 at 0x300, 63:32 at 0x310 (APM Vol 2 §15.29.10 "x2AVIC"). */
 		vapic_set_reg(a, VAPIC_REG_ICR_HI, (u32)(val >> 32));
 		vapic_write_reg(a, VAPIC_REG_ICR_LO, (u32)val, eff);
 		return 0;
 	case VAPIC_REG_SELF_IPI:
 		/*
-		 * APM Vol 2 §16.15 "SELF IPI": a Fixed, edge IPI to self; when
+		 * APM Vol 2 §16.15 "Self_IPI Register": a Fixed, edge IPI to self; when
 		 * WRMSR completes the vector is in IRR, TMR clear.  Done here.
 		 */
 		icr = (struct vapic_icr){ .vector = (u8)val, .delivery_mode = VAPIC_MT_FIXED,
@@ -713,12 +760,13 @@ int vapic_x2apic_msr_write(struct vapic *a, u32 msr, u64 val, struct vapic_effec
 
 /*
  * Destination matching (APM Vol 2 §16.6.1 "Receiving System and IPI
- * Interrupts", §16.14, reference 5.3, 5.5).  Pure addressing: whether the
- * target is enabled and accepts the message is vapic_accept's business.
- * Shorthands compare the vCPU identity (apic_id) with source_apic_id.  The
- * broadcast value follows the ICR's format (sender's mode); only
- * 0xFFFFFFFF is the x2APIC broadcast, as in KVM (reference A12), so a
- * logical destination with cluster 0xFFFF is an ordinary cluster.
+ * Interrupts", §16.14 "Logical Destination Register").  Pure addressing:
+ * whether the target is enabled and accepts the message is vapic_accept's
+ * business.  Shorthands compare the vCPU identity (apic_id) with
+ * source_apic_id.  The broadcast value follows the ICR's format (sender's
+ * mode); only 0xFFFFFFFF is the x2APIC broadcast (§16.13 "x2APIC Interrupt
+ * Command Register (ICR) Operations"), as in KVM, so a logical destination
+ * with cluster 0xFFFF is an ordinary cluster.
  */
 bool vapic_match_dest(const struct vapic *target, const struct vapic_icr *icr,
 		      u32 source_apic_id)
@@ -756,7 +804,8 @@ bool vapic_match_dest(const struct vapic *target, const struct vapic_icr *icr,
 
 /*
  * TDCR: bits 3 and 1:0 form a 3-bit value n; divide by 2^(n+1), with 111b
- * meaning 1 (APM Vol 2 §16.4.1 "APIC Timer Operation", reference 5.8).
+ * meaning 1 (APM Vol 2 §16.4.1 "APIC Timer Interrupt", Table 16-3 "Divide
+ * Values").
  */
 u32 vapic_timer_divisor(u32 tdcr)
 {

@@ -2,9 +2,9 @@
  * avic/vapic.h - the software virtual local APIC: pure register logic.
  *
  * The state lives in one 4 KiB page laid out like the AVIC "vAPIC backing
- * page" (APM Vol 2 §15.29.3 "Virtual APIC Register Accesses", reference §2.3):
- * page offset X holds the register at xAPIC MMIO offset X, x2APIC MSR m lives
- * at (m - 0x800) << 4, and the 64-bit x2APIC ICR is split into 0x300 (bits
+ * page" (APM Vol 2 §15.29.3 "AVIC Backing Page", §15.29.10 "x2AVIC"): page
+ * offset X holds the register at xAPIC MMIO offset X, x2APIC MSR m lives at
+ * (m - 0x800) << 4, and the 64-bit x2APIC ICR is split into 0x300 (bits
  * 31:0) and 0x310 (bits 63:32), so the AVIC backends hand the same page to
  * the hardware (hv/avic.c) or to its model (avic/avic_emu.c).
  *
@@ -14,14 +14,18 @@
  * After any successful write the caller re-evaluates vapic_pending_vector().
  *
  * The architecture is APM Vol 2 Chapter 16 "Advanced Programmable Interrupt
- * Controller (APIC)", summarised in reference Part 5 (cited as 5.x).
+ * Controller (APIC)"; each definition below names its section.
  */
 #ifndef AVIC_VAPIC_H
 #define AVIC_VAPIC_H
 
 #include "lib/types.h"
 
-/* Register offsets in the xAPIC page / backing page (reference 5.1). */
+/*
+ * Register offsets in the xAPIC page / backing page (APM Vol 2 §16.3.2 "APIC
+ * Registers", Table 16-2; x2APIC MSRs: §16.11.1 "x2APIC Register Address
+ * Space", Table 16-6).
+ */
 #define VAPIC_REG_ID            0x020
 #define VAPIC_REG_VERSION       0x030
 #define VAPIC_REG_TPR           0x080
@@ -76,36 +80,39 @@
 #define VAPIC_MSR_TDCR          0x83e
 #define VAPIC_MSR_SELF_IPI      0x83f
 
-/* IA32_APIC_BASE, MSR 0x1B (APM Vol 2 §16.3.1 "Local APIC Enable", reference 5.2). */
+/*
+ * IA32_APIC_BASE, MSR 0x1B (APM Vol 2 §16.3.1 "Local APIC Enable", Fig. 16-2;
+ * EXTD: §16.9 "Detecting and Enabling x2APIC Mode", Fig. 16-31).
+ */
 #define VAPIC_BASE_BSC          BIT(8)  /* boot strap CPU core, read-only */
 #define VAPIC_BASE_EXTD         BIT(10) /* x2APIC mode */
 #define VAPIC_BASE_AE           BIT(11) /* APIC enable */
 #define VAPIC_BASE_ABA          GENMASK(51, 12)
 #define VAPIC_BASE_DEFAULT      0xfee00000ULL
 
-/* Version register, AMD layout (reference 5.1). */
+/* Version register, AMD layout (APM Vol 2 §16.3.4 "APIC Version Register", Fig. 16-4). */
 #define VAPIC_VERSION_VER       0x10
 #define VAPIC_VERSION_MAX_LVT_SHIFT 16
 #define VAPIC_VERSION_EXT_APIC_SPACE BIT(31)
 
-/* Spurious-Interrupt Vector Register (APM Vol 2 §16.4.7, reference 5.10). */
+/* Spurious-Interrupt Vector Register (APM Vol 2 §16.4.7 "Spurious Interrupts", Fig. 16-17). */
 #define VAPIC_SVR_VECTOR        GENMASK(7, 0)
 #define VAPIC_SVR_ASE           BIT(8)  /* APIC software enable */
 #define VAPIC_SVR_FDIS          BIT(9)  /* focus CPU core checking disable */
 
-/* DFR model, bits 31:28 (APM Vol 2 §16.6.1, reference 5.3). */
+/* DFR model, bits 31:28 (APM Vol 2 §16.6.1 "Receiving System and IPI Interrupts", Fig. 16-21). */
 #define VAPIC_DFR_MODEL_SHIFT   28
 #define VAPIC_DFR_MODEL_FLAT    0xf
 #define VAPIC_DFR_MODEL_CLUSTER 0x0
 
-/* Error Status Register bits (APM Vol 2 §16.4.6, reference 5.9). */
+/* Error Status Register bits (APM Vol 2 §16.4.6 "APIC Error Interrupts", Fig. 16-16). */
 #define VAPIC_ESR_SAE           BIT(2)  /* send accept error */
 #define VAPIC_ESR_RAE           BIT(3)  /* receive accept error */
 #define VAPIC_ESR_SIV           BIT(5)  /* send illegal vector */
 #define VAPIC_ESR_RIV           BIT(6)  /* receive illegal vector */
 #define VAPIC_ESR_IRA           BIT(7)  /* illegal register address */
 
-/* LVT fields (APM Vol 2 §16.4 "Local Interrupts", reference 5.8). */
+/* LVT fields (APM Vol 2 §16.4 "Local Interrupts", Fig. 16-7). */
 #define VAPIC_LVT_VECTOR        GENMASK(7, 0)
 #define VAPIC_LVT_MT            GENMASK(10, 8)  /* message type */
 #define VAPIC_LVT_DS            BIT(12)         /* delivery status, RO */
@@ -117,7 +124,7 @@
 #define VAPIC_LVT_TSC_DEADLINE  BIT(18)         /* timer only: 18:17 = 10b TSC-deadline (Intel/KVM) */
 #define VAPIC_LVT_RESET         VAPIC_LVT_M
 
-/* ICR fields (APM Vol 2 §16.5 "Interprocessor Interrupts", reference 5.4, 3.4). */
+/* ICR fields (APM Vol 2 §16.5 "Interprocessor Interrupts (IPI)", Fig. 16-18). */
 #define VAPIC_ICR_VECTOR        GENMASK(7, 0)
 #define VAPIC_ICR_MT            GENMASK(10, 8)
 #define VAPIC_ICR_MT_SHIFT      8
@@ -129,7 +136,10 @@
 #define VAPIC_ICR_DSH           GENMASK(19, 18) /* destination shorthand */
 #define VAPIC_ICR_DSH_SHIFT     18
 #define VAPIC_ICR_XAPIC_DEST_SHIFT 24           /* in ICR_HI */
-/* x2APIC: bits 31:20, 17:16, 13 and 12 must be zero (reference 3.4). */
+/*
+ * x2APIC: bits 31:20, 17:16, 13 and 12 must be zero (APM Vol 2 §16.13 "x2APIC
+ * Interrupt Command Register (ICR) Operations", Fig. 16-34).
+ */
 #define VAPIC_X2APIC_ICR_RESERVED (GENMASK(31, 20) | VAPIC_ICR_RRS | BIT(13) | VAPIC_ICR_DS)
 
 /* ICR message types (delivery modes). */
@@ -215,7 +225,10 @@ static inline void vapic_page_set(u8 *page, u32 offset, u32 val)
 	*(vapic_reg32 *)(page + offset) = val;
 }
 
-/* ISR, TMR, IRR: 256 bits as 8 x 32-bit registers at a 16-byte stride (reference 5.1). */
+/*
+ * ISR, TMR, IRR: 256 bits as 8 x 32-bit registers at a 16-byte stride (APM
+ * Vol 2 §16.6.3 "Accepting System and IPI Interrupts", Figs. 16-23..16-25).
+ */
 static inline u32 vapic_vec_off(u32 base, u8 vector)
 {
 	return base + (u32)(vector >> 5) * 0x10;
@@ -229,9 +242,11 @@ static inline bool vapic_page_vec_test(const u8 *page, u32 base, u8 vector)
 /*
  * Atomic and sequentially consistent: under AVIC other cores (the CPU's IPI
  * acceleration, its model, the IOMMU) set IRR bits in the same word without
- * any lock of ours (reference 2.3, 2.11), so a plain RMW could lose one; the
- * RMW is also the full barrier between an IRR update and the IsRunning
- * check that follows it (APM Vol 2 §15.29.6.1; reference 2.10, 2.13).
+ * any lock of ours (APM Vol 2 §15.29.6.1 "Interprocessor Interrupts",
+ * §15.29.6.2 "Device Interrupts": "atomically set"), so a plain RMW could
+ * lose one; the RMW is also the full barrier between an IRR update and the
+ * IsRunning check that follows it (§15.29.6.1 step 5; docs/ARCHITECTURE.md
+ * "AVIC (apic=avic and apic=avic-emu)", IsRunning).
  */
 static inline void vapic_page_vec_set(u8 *page, u32 base, u8 vector)
 {

@@ -8,7 +8,9 @@
  * Description", §3.1 "Memory Mapped Registers for Accessing IOAPIC
  * Registers", §3.2 "IOAPIC Registers" (§3.2.1 IOAPICID, §3.2.2 IOAPICVER,
  * §3.2.3 IOAPICARB, §3.2.4 IOREDTBL).  The local-APIC side (TMR, EOI
- * broadcast) is reference 2.6, 4.1 and 5.6.
+ * broadcast) is APM Vol 2 §16.6.3 "Accepting System and IPI Interrupts" and,
+ * under AVIC, §15.29.3.1 "Virtual APIC Register Accesses" (EOI: a level EOI
+ * exits to the VMM).
  *
  * The rules, in one place:
  *
@@ -155,10 +157,12 @@ int vioapic_set_line(struct vioapic *io, unsigned pin, bool high, struct vioapic
 
 /*
  * The EOI broadcast a local APIC sends when it EOIs a vector whose TMR bit
- * is set (reference 5.6; under AVIC the level EOI exits, reference 2.6 and
- * 4.1 step 4: "forward an EOI for vector v to the virtual IOAPIC, which
- * clears Remote-IRR for the pins routed to v and re-delivers if the line is
- * still asserted").  Every entry with that vector and Remote IRR set is
+ * is set (APM Vol 2 §16.6.3 "Accepting System and IPI Interrupts": "an EOI
+ * message is sent to the I/O APIC if the associated TMR bit is set"; under
+ * AVIC the level EOI exits "to allow the VMM to emulate the level-triggered
+ * behavior", §15.29.3.1 "Virtual APIC Register Accesses", and the exit
+ * handler forwards it here: docs/ARCHITECTURE.md "AVIC (apic=avic and
+ * apic=avic-emu)").  Every entry with that vector and Remote IRR set is
  * cleared (§3.2.4 bit 14: "set to 0 when an EOI message with a matching
  * interrupt vector is received"), masked ones included: the mask does not
  * stop the EOI, it only stops the re-delivery.  An entry whose vector the
@@ -275,10 +279,12 @@ int vioapic_reg_write(struct vioapic *io, u32 index, u32 val, struct vioapic_out
  *
  * No EOI register, on purpose: the version stays 0x11 (the 82093AA, as the
  * reference platform), whose register file ends at IOWIN.  Guests then clear
- * Remote IRR the classic way, with the local APIC's EOI broadcast (reference
- * 5.6), which vioapic_eoi models; an OS uses the directed-EOI register only
- * when it has suppressed that broadcast (SVR bit 12, Intel-only, reference
- * 5.6), which our local APIC does not offer.
+ * Remote IRR the classic way, with the local APIC's EOI broadcast (APM Vol 2
+ * §16.6.3 "Accepting System and IPI Interrupts"), which vioapic_eoi models;
+ * an OS uses the directed-EOI register only when it has suppressed that
+ * broadcast (SVR bit 12, Intel-only: AMD's SVR, Fig. 16-17 in §16.4.7
+ * "Spurious Interrupts", has no such bit), which our local APIC does not
+ * offer.
  */
 static bool vioapic_decoded(u32 offset, unsigned size)
 {

@@ -7,8 +7,9 @@
  * IOREGSEL (+0x00) and IOWIN (+0x10), holding ID, VER, ARB and the 24-entry
  * redirection table.  A test device drives the pins (I/O port 0x2000 + n
  * sets the level of pin n); the local APICs send EOIs back for level vectors
- * (reference 2.6, 4.1 step 4, 5.6: "if TMR for that vector is set, send an
- * EOI to the IOAPIC (which clears Remote-IRR for the matching pins)").
+ * (APM Vol 2 §16.6.3 "Accepting System and IPI Interrupts": "an EOI message
+ * is sent to the I/O APIC if the associated TMR bit is set"; under AVIC
+ * through the level-EOI exit, §15.29.3.1 "Virtual APIC Register Accesses").
  *
  * Nothing here touches hardware, hypervisor structures or locks: the caller
  * holds a VM-wide lock, decodes the guest access (offset from the base, size)

@@ -8,7 +8,12 @@
  * slave's INT output drives the master's IR2 ("Cascade Mode").  The
  * platform wires the master's INT output to LINT0 of every local APIC; a
  * CPU whose LINT0 is in ExtINT mode takes the interrupt with an INTA cycle
- * that hands it the vector (reference 2.11 "ExtINT", 5.8 LVT).
+ * that hands it the vector (APM Vol 2 §16.4 "Local Interrupts", Fig. 16-7,
+ * message type 111b; §16.6.3 "Accepting System and IPI Interrupts": ExtINT
+ * goes straight to the core).  AVIC cannot deliver it (its IRR path knows
+ * Fixed only, and V_IRQ is ignored, §15.29.8.3 "Additional VMRUN
+ * Handling"): docs/ARCHITECTURE.md "AVIC (apic=avic and apic=avic-emu)",
+ * inhibit IRQWIN.
  *
  * Nothing here touches hardware, hypervisor structures or locks: the caller
  * holds a VM-wide lock around every call, decodes the port access, drives

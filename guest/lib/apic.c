@@ -100,7 +100,10 @@ static u64 base_for(enum apic_mode mode)
 
 int apic_set_mode(enum apic_mode mode)
 {
-	/* Every legal path is at most two steps (reference 5.2). */
+	/*
+	 * Every legal path is at most two steps (APM Vol 2 §16.9 "Detecting and
+	 * Enabling x2APIC Mode", Fig. 16-32 "APIC State Transitions").
+	 */
 	for (int step = 0; step < 3; step++) {
 		enum apic_mode now = apic_mode(), next = mode;
 		int vector;
@@ -215,7 +218,10 @@ u64 apic_icr_read(void)
 
 bool apic_icr_wait_idle(u64 spins)
 {
-	/* x2APIC has no delivery status to wait for (bit 12 reads 0, reference 3.4). */
+	/*
+	 * x2APIC has no delivery status to wait for (bit 12 reads 0: APM Vol 2
+	 * §16.13 "x2APIC Interrupt Command Register (ICR) Operations").
+	 */
 	if (apic_mode() == APIC_MODE_X2APIC)
 		return true;
 	return wait_for(!(*mmio(APIC_REG_ICR_LO) & APIC_ICR_BUSY), spins);

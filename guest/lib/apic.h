@@ -3,9 +3,9 @@
  * (MMIO) or x2APIC (MSR) mode, for the APIC conformance tests.
  *
  * The guest sees only the architecture: APM Vol 2 Chapter 16 "Advanced
- * Programmable Interrupt Controller (APIC)" and reference Part 5 (cited as
- * 5.x).  Nothing here is shared with the hypervisor's APIC model (avic/,
- * hv/), so the tests' expectations are written independently of it.
+ * Programmable Interrupt Controller (APIC)", each definition below naming
+ * its section.  Nothing here is shared with the hypervisor's APIC model
+ * (avic/, hv/), so the tests' expectations are written independently of it.
  *
  * Registers are named by their xAPIC offset everywhere (APIC_REG_*).  In
  * x2APIC mode the same call uses MSR 0x800 + offset / 16 (APM Vol 2
@@ -27,7 +27,7 @@
 
 /*
  * Register offsets in the xAPIC page (APM Vol 2 §16.3.2 Table 16-2 "APIC
- * Registers"; reference 5.1).
+ * Registers").
  */
 #define APIC_REG_ID             0x020
 #define APIC_REG_VERSION        0x030
@@ -66,21 +66,21 @@
 #define X2APIC_MSR_ICR          0x830   /* 64 bits: destination in 63:32 */
 #define X2APIC_MSR_SELF_IPI     0x83f
 
-/* IA32_APIC_BASE (MSR 0x1B; APM Vol 2 §16.3.1; reference 5.2); more in lib/x86.h. */
+/* IA32_APIC_BASE (MSR 0x1B; APM Vol 2 §16.3.1 "Local APIC Enable", Fig. 16-2); more in lib/x86.h. */
 #define APIC_BASE_ADDR_MASK     GENMASK(51, 12)
 #define APIC_BASE_RESERVED_LOW  (GENMASK(7, 0) | BIT(9))
 
-/* Version register (reference 5.1): AMD layout. */
+/* Version register (APM Vol 2 §16.3.4 "APIC Version Register", Fig. 16-4): AMD layout. */
 #define APIC_VERSION_VER        GENMASK(7, 0)
 #define APIC_VERSION_MAX_LVT    GENMASK(23, 16) /* LVT entries - 1 */
 #define APIC_VERSION_EAS        BIT(31)         /* extended register space present */
 
-/* SVR (APM Vol 2 §16.4.7; reference 5.10). */
+/* SVR (APM Vol 2 §16.4.7 "Spurious Interrupts", Fig. 16-17). */
 #define APIC_SVR_VECTOR         GENMASK(7, 0)
 #define APIC_SVR_ENABLE         BIT(8)          /* APIC software enable */
 #define APIC_SVR_FOCUS_DISABLE  BIT(9)
 
-/* LVT entries (APM Vol 2 §16.4; reference 5.8). */
+/* LVT entries (APM Vol 2 §16.4 "Local Interrupts", Fig. 16-7). */
 #define APIC_LVT_VECTOR         GENMASK(7, 0)
 #define APIC_LVT_DM_FIXED       (0u << 8)
 #define APIC_LVT_DM_SMI         (2u << 8)
@@ -96,7 +96,7 @@
 #define APIC_LVT_TIMER_TSC_DEADLINE (2u << 17)
 
 /*
- * TDCR (APM Vol 2 §16.4.1 "APIC Timer Operation"; reference 5.8): divide
+ * TDCR (APM Vol 2 §16.4.1 "APIC Timer Interrupt", Table 16-3): divide
  * value from bits 3 and 1:0.  apic_tdcr_divisor() decodes.
  */
 #define APIC_TDCR_DIV_2         0x0
@@ -108,7 +108,10 @@
 #define APIC_TDCR_DIV_128       0xa
 #define APIC_TDCR_DIV_1         0xb
 
-/* ICR (APM Vol 2 §16.5 "Interprocessor Interrupts", Fig. 16-18; reference 5.4, 3.4). */
+/*
+ * ICR (APM Vol 2 §16.5 "Interprocessor Interrupts (IPI)", Fig. 16-18; x2APIC:
+ * §16.13 "x2APIC Interrupt Command Register (ICR) Operations", Fig. 16-34).
+ */
 #define APIC_ICR_VECTOR         GENMASK(7, 0)
 #define APIC_ICR_DM_FIXED       (0u << 8)
 #define APIC_ICR_DM_LOWEST      (1u << 8)
@@ -132,7 +135,7 @@
 #define XAPIC_DEST_BROADCAST    0xffu
 #define X2APIC_DEST_BROADCAST   0xffffffffu
 
-/* ESR (APM Vol 2 §16.4.6; reference 5.9), AMD names. */
+/* ESR (APM Vol 2 §16.4.6 "APIC Error Interrupts", Fig. 16-16), AMD names. */
 #define APIC_ESR_SAE            BIT(2)  /* send accept error */
 #define APIC_ESR_RAE            BIT(3)  /* receive accept error */
 #define APIC_ESR_SIV            BIT(5)  /* sent an illegal vector */
@@ -171,13 +174,15 @@ enum apic_mode apic_mode_refresh(void);
 int apic_base_write_safe(u64 val);
 
 /*
- * Moves this APIC to mode by the legal steps only (reference 5.2):
+ * Moves this APIC to mode by the legal steps only (APM Vol 2 §16.9
+ * "Detecting and Enabling x2APIC Mode", Fig. 16-32 "APIC State Transitions"):
  * xAPIC -> x2APIC directly, x2APIC -> xAPIC through disabled, disabled ->
  * x2APIC through xAPIC.  The base address is kept.  Returns EXC_NONE, the
  * vector of the first WRMSR that failed, or APIC_MODE_NOT_TAKEN when the
  * WRMSRs were accepted but IA32_APIC_BASE did not follow (the cache then
  * holds where it got to).  Registers are not reinitialised: leaving x2APIC loses them
- * (APM Vol 2 §16.9), the tests set what they need.
+ * (APM Vol 2 §16.9.1 "Enabling x2APIC Mode", "Leaving x2APIC mode"), the
+ * tests set what they need.
  */
 #define APIC_MODE_NOT_TAKEN     (-2)
 int apic_set_mode(enum apic_mode mode);
@@ -206,7 +211,8 @@ void apic_eoi(void);
 
 /*
  * Fixed, edge self-IPI of vector: x2APIC through the SELF_IPI MSR 0x83F
- * (APM Vol 2 §16.15), xAPIC through ICR with the "self" shorthand.
+ * (APM Vol 2 §16.15 "Self_IPI Register"), xAPIC through ICR with the "self"
+ * shorthand.
  */
 void apic_self_ipi(u8 vector);
 /*
@@ -219,9 +225,10 @@ void apic_icr_self_ipi(u8 vector);
 u32 apic_id(void);
 
 /*
- * ESR after a write (reference 5.9: writing ESR moves the errors collected
- * since the last write into the register, clearing the collection): the
- * errors since the previous apic_esr() or ESR write.
+ * ESR after a write (APM Vol 2 §16.4.6 "APIC Error Interrupts": "Writes to
+ * the register cause the internal error state to be recorded in the
+ * register, clearing the original error"): the errors since the previous
+ * apic_esr() or ESR write.
  */
 u32 apic_esr(void);
 
@@ -284,7 +291,7 @@ void apic_metric_exits_in(enum apic_mode mode, const char *name, u64 total, u64 
 /* 1, 2, 4, ... 128 for a TDCR value (bits 3 and 1:0). */
 u32 apic_tdcr_divisor(u32 tdcr);
 
-/* CR8 is the TPR's priority class (APM Vol 2 §16.6.4 "Task Priority"). */
+/* CR8 is the TPR's priority class (APM Vol 2 §16.6.4 "Selecting and Handling Interrupts", Fig. 16-26). */
 static inline u64 read_cr8(void)
 {
 	u64 v;

@@ -170,7 +170,7 @@ static inline struct exit_snapshot exits_since(const struct exit_snapshot *then)
  * The exits of d (an exits_since() delta) that AVIC hardware takes too:
  * all of them but those the AVIC model takes only because it is a model
  * (an access the hardware would accelerate, APM Vol 2 §15.29.3.1 "Virtual
- * APIC Register Accesses", reference 2.3; an interrupt window the
+ * APIC Register Accesses"; an interrupt window the
  * hardware would not open).  This is the figure to judge a design for
  * AVIC hardware by, which the model cannot show directly.  Equal to d->total in the other modes, where
  * the emulation-only count stays 0.

@@ -691,17 +691,17 @@ static void check_perf_msrs(void)
 /*
  * The BSP's and the APs' own local APIC through the xAPIC page only (no
  * x2APIC MSRs): APM Vol 2 §16.3 "Local APIC", offsets and reset values in
- * avic-reference.md 5.1.  The hypervisor emulates the page by decoding the
- * faulting instruction and accepts only MOVs (hv/mmio.c), so every access is
- * one explicit 32-bit MOV, never the TEST or OR with a memory operand that
- * the compiler might pick for a plain volatile access.
+ * §16.3.2 "APIC Registers", Table 16-2.  The hypervisor emulates the page
+ * by decoding the faulting instruction and accepts only MOVs (hv/mmio.c),
+ * so every access is one explicit 32-bit MOV, never the TEST or OR with a
+ * memory operand that the compiler might pick for a plain volatile access.
  */
 #define MSR_IA32_APIC_BASE      0x1bu
 #define APIC_BASE_BSC           (1u << 8)       /* this is the bootstrap processor */
 #define APIC_BASE_EXTD          (1u << 10)      /* x2APIC mode */
 #define APIC_BASE_AE            (1u << 11)      /* global enable */
 #define APIC_BASE_ABA           0xfffff000u
-#define XAPIC_BASE              0xfee00000u     /* the reset base (avic-reference.md 5.2) */
+#define XAPIC_BASE              0xfee00000u     /* the reset base (APM Vol 2 §16.3.1 "Local APIC Enable") */
 #define CPUID1_EDX_APIC         (1u << 9)
 
 #define APIC_ID                 0x020           /* xAPIC ID in bits 31:24 */
@@ -773,11 +773,13 @@ static void tsc_delay(u64 ticks)
 static u32 icr_sends, icr_busy;         /* IPIs sent; of those, still pending after the wait */
 
 /*
- * Sends one IPI with a physical destination (APM Vol 2 §16.5): ICR high
- * first, the ICR low write sends.  A kernel waits for the delivery status
- * to read idle before it uses the ICR again; ours should read idle at once
- * (an emulated send is complete when the write returns, avic-reference.md
- * 5.4), so a send still pending after 1 ms counts as a failure.
+ * Sends one IPI with a physical destination (APM Vol 2 §16.5
+ * "Interprocessor Interrupts (IPI)"): ICR high first, the ICR low write
+ * sends.  A kernel waits for the delivery status to read idle before it
+ * uses the ICR again; ours should read idle at once
+ * (this hypervisor's APIC completes an emulated send before the write
+ * returns, and reads the delivery status as idle), so a send still pending
+ * after 1 ms counts as a failure.
  */
 static void apic_send_ipi(u32 apic_id, u32 icr_lo)
 {
@@ -839,15 +841,17 @@ static bool check_apic(void)
  * one that is not there, so a hypervisor that never starts APs would pass.
  * With the count given, a missing AP is a FAIL.
  *
- * The sequence per AP (APM Vol 2 §16.5; the MP specification's timing):
+ * The sequence per AP (APM Vol 2 §16.5 "Interprocessor Interrupts (IPI)";
+ * the MP specification's timing):
  * INIT (level, assert), 10 ms, STARTUP with vector AP_TRAMPOLINE_PA >> 12,
  * then wait for the AP to check in; only if it has not, a second STARTUP
  * and a longer wait.  One AP at a time, so each check-in is known to come
  * from the AP just started.  After the last AP: one more STARTUP to every
  * AP, as the MP sequence's unconditional second STARTUP would reach a CPU
  * that is already running; it must be ignored (a STARTUP counts only in the
- * wait-for-SIPI state, avic-reference.md 5.4), which the final count checks:
- * each AP checked in exactly once, and entered the trampoline once.
+ * INIT state, §16.5: "In the INIT state, the target APIC is responsive only
+ * to the STARTUP IPI"), which the final count checks: each AP checked in
+ * exactly once, and entered the trampoline once.
  *
  * "smp_nodelay" on the command line sends INIT and one STARTUP right after
  * it, with no retry: kernels for current CPUs skip the 10 ms, so the

@@ -3,7 +3,7 @@
 ;
 ; main.c copies [ap_trampoline, ap_trampoline_end) to a page below 1 MiB and
 ; sends INIT, then STARTUP with vector = page >> 12 (APM Vol 2 §16.5
-; "Interprocessor Interrupts"; the AP state a STARTUP gives: APM Vol 2 §14.1.3
+; "Interprocessor Interrupts (IPI)"; the AP state a STARTUP gives: APM Vol 2 §14.1.3
 ; "Processor Initialization State").  What the AP then does:
 ;  1. real mode, CS = page << 8, IP = 0, DS and the rest base 0, IF = 0:
 ;     DS = CS, so the trampoline's own data is at small offsets; the page's

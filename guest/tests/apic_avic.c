@@ -4,17 +4,17 @@
  * during and after them.
  *
  * AVIC hardware looks up IPI targets in a physical APIC ID table indexed by
- * APIC ID and a logical table indexed by logical ID (APM Vol 2 §15.29
- * "Advanced Virtual Interrupt Controller"; reference 2.8, 2.9), so a guest
+ * APIC ID and a logical table indexed by logical ID (APM Vol 2 §15.29.5.2
+ * "Physical APIC ID Table", §15.29.5.3 "Logical APIC ID Table"), so a guest
  * that changes its xAPIC ID or gives two vCPUs one logical ID is something
  * the hardware cannot follow: the hypervisor inhibits AVIC for the VM
- * (reference 2.14, APIC_ID_MODIFIED, LOGICAL_ID_ALIASED) until the guest
- * undoes it.  Whatever the backend, the guest must see only the APIC
- * architecture (APM Vol 2 §16.3.3 "Local APIC ID", §16.5 "Interprocessor
- * Interrupts", §16.6.1 "Receiving System and IPI Interrupts", §16.4.6 "APIC
- * Error Interrupts"; reference 5.1, 5.3-5.5, 5.9, 5.12).  In xAPIC mode,
- * vCPU 0 sending, vCPU 1 receiving, every other vCPU a bystander that must
- * count nothing:
+ * (APIC_ID_MODIFIED, LOGICAL_ID_ALIASED: docs/ARCHITECTURE.md "AVIC
+ * (apic=avic and apic=avic-emu)") until the guest undoes it.  Whatever the
+ * backend, the guest must see only the APIC architecture (APM Vol 2 §16.3.3
+ * "Local APIC ID", §16.5 "Interprocessor Interrupts (IPI)", §16.6.1
+ * "Receiving System and IPI Interrupts", §16.4.6 "APIC Error Interrupts").
+ * In xAPIC mode, vCPU 0 sending, vCPU 1 receiving, every other vCPU a
+ * bystander that must count nothing:
  *  - APIC ID change: a fixed IPI to ID 1 reaches vCPU 1 once; vCPU 1 writes
  *    ID 0x0E and reads it back; an IPI to 0x0E then reaches vCPU 1 once,
  *    an IPI to ID 1 nobody, with "send accept error" (ESR bit 2) at the
@@ -28,19 +28,22 @@
  *    0x20 reaches nobody (send accept error), 0x12 only vCPU 1; both flat
  *    again, 0x02 reaches only vCPU 1;
  *  - the Remote Read register (0xC0) is read-only: a write to it leaves it
- *    unchanged (under AVIC the write is a trap, reference 2.4: it lands in
- *    the backing page and the hypervisor has to undo it);
+ *    unchanged (under AVIC the write is a trap, APM Vol 2 §15.29.3.1
+ *    "Virtual APIC Register Accesses", Table 15-22: it lands in the backing
+ *    page and the hypervisor has to undo it);
  *  - an ICR write with the read-only delivery status (bit 12) set is an
  *    ordinary fixed IPI: it arrives once, and ICR then reads back the
- *    destination and command with bit 12 clear (idle, reference 5.4);
+ *    destination and command with bit 12 clear (idle, §16.5, DS);
  *  - in xAPIC and x2APIC mode: 50 fixed IPIs to vCPU 1 halted in
  *    "sti; hlt", sent one at a time, each after vCPU 1 took the previous
  *    one: each arrives exactly once, and each return from HLT took exactly
  *    one IPI (nothing else may end a HLT in this VM); the sender's ICR
  *    then reads bit 12 clear (xAPIC: idle; x2APIC: reserved, reads 0):
  *    under AVIC such an IPI is an incomplete-IPI exit (target not
- *    running, reference 2.12.1), after which the CPU may leave bit 12 set
- *    in either mode for the hypervisor to clear (avic_emu_quirks=on plays it).
+ *    running, APM Vol 2 §15.29.9.1 "AVIC IPI Delivery Not Completed"), after
+ *    which the CPU may leave bit 12 set in either mode for the hypervisor
+ *    to clear (docs/AVIC-MODEL.md, quirk icr_busy; avic_emu_quirks=on plays
+ *    it).
  * Every message reads the same in every backend: no exit counts in them.
  * Each check undoes what it changed (ID, LDR, DFR, IF, in-service vectors).
  *
@@ -60,8 +63,9 @@
 
 /*
  * The xAPIC ID vCPU 1 moves to.  Below 16: an AMD APIC may compare only 4
- * ID bits unless the extended APIC ID is enabled (APM Vol 2 §16.3.3,
- * reference 5.3); not 0xF, the broadcast of such APICs; above every vCPU's
+ * ID bits unless the extended APIC ID is enabled (APM Vol 2 §16.3.3 "Local
+ * APIC ID", §16.3.6 "Extended APIC Control Register", XAIDN); not 0xF, the
+ * broadcast of such APICs; above every vCPU's
  * own ID (its index), so that it is an ID nobody has.  Runs with more vCPUs
  * than that skip the ID check.
  */
@@ -132,7 +136,8 @@ static u32 arrived(u32 i)
  * until its STI), waits for every receiver's count, then SMP_SETTLE_TICKS
  * for a wrong extra copy to show; the others wait in the barrier with IF=1.
  * The sender's ESR must then be esr_want exactly: 0 when someone accepted
- * the IPI, send accept error when nobody did (reference 5.9; apic_ipi).
+ * the IPI, send accept error when nobody did (APM Vol 2 §16.4.6 "APIC Error
+ * Interrupts", SAE; apic_ipi).
  * false when a barrier broke.
  */
 static bool ipi_step(const char *what, u32 dest, u32 low, u32 i, u64 rcv, u32 esr_want)
@@ -277,7 +282,10 @@ static void check_logical_mixed(void)
 		 BIT(RECEIVER), 0);
 }
 
-/* Check 3: RRD is read-only (reference 5.1, 5.12); every vCPU on its own APIC. */
+/*
+ * Check 3: RRD is read-only (APM Vol 2 §16.5 "Interprocessor Interrupts
+ * (IPI)", Fig. 16-19); every vCPU on its own APIC.
+ */
 static void check_rrd(void)
 {
 	u32 before = apic_read(APIC_REG_RRD);

@@ -2,9 +2,10 @@
  * guest/tests/apic_bcast.c - IPIs to several vCPUs at once: destination
  * shorthands and broadcast destinations.
  *
- * Behaviour (APM Vol 2 §16.5 "Interprocessor Interrupts" (destination
+ * Behaviour (APM Vol 2 §16.5 "Interprocessor Interrupts (IPI)" (destination
  * shorthand, Table 16-4), §16.6.1 "Receiving System and IPI Interrupts",
- * §16.14 "x2APIC Logical Destination"; reference 5.4, 5.5), in xAPIC and
+ * §16.13 "x2APIC Interrupt Command Register (ICR) Operations" (broadcast
+ * FFFF_FFFFh), §16.14 "Logical Destination Register"), in xAPIC and
  * x2APIC mode.  Every vCPU below 16 sends one fixed IPI per case at the
  * same time, each with its own vector (so that no two of them can merge in
  * one IRR bit), every vCPU counts per vector what it got, and the counts

@@ -8,10 +8,13 @@
  * (OUT 1 then 0: one edge); the master's INT on LINT0 of every local APIC).
  * Intel 8259A data sheet (1988), "Initialization Command Words", "Operation
  * Command Words", "End of Interrupt", "Reading the 8259A Status", "Cascade
- * Mode"; APM Vol 2 §16.4 "Local Vector Table" (LINT0 message type 111b
- * ExtINT); reference 5.6 (ExtINT bypasses IRR/ISR) and 2.11 (AVIC cannot
- * deliver an ExtINT: the hypervisor turns AVIC off while one waits and
- * back on after).  In xAPIC and x2APIC mode, on vcpu0:
+ * Mode"; APM Vol 2 §16.4 "Local Interrupts" (LINT0 message type 111b
+ * ExtINT, Fig. 16-7); §16.6.3 "Accepting System and IPI Interrupts" (ExtINT
+ * goes straight to the core, past IRR/ISR); AVIC cannot deliver an ExtINT
+ * (V_IRQ is ignored, §15.29.8.3 "Additional VMRUN Handling"), so the
+ * hypervisor turns AVIC off while one waits and back on after (inhibit
+ * IRQWIN, docs/ARCHITECTURE.md "AVIC (apic=avic and apic=avic-emu)").  In
+ * xAPIC and x2APIC mode, on vcpu0:
  *  - at reset (checked once) both IMRs read 0xff, and edges on lines 3 and
  *    10 with LINT0 in ExtINT mode deliver nothing;
  *  - ICW1-ICW4 (master base 0x30, slave base 0x38, slave on IR2): ICW1
@@ -245,8 +248,10 @@ static u64 selfipi_exits(const char *m, const char *when)
 
 /*
  * TPR writes with IF unchanged: the exits AVIC hardware would take for
- * them.  Under AVIC none (TPR is accelerated in both modes, reference
- * 2.4, 3.3); one each without AVIC, and so while an inhibit is set.
+ * them.  Under AVIC none (TPR is accelerated in both modes, APM Vol 2
+ * §15.29.3.1 "Virtual APIC Register Accesses", Table 15-22, and the x2AVIC
+ * MSRPM passes 0x808 through); one each without AVIC, and so while an
+ * inhibit is set.
  */
 static u64 tpr_exits(void)
 {

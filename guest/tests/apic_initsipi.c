@@ -1,10 +1,11 @@
 /*
  * guest/tests/apic_initsipi.c - INIT and STARTUP IPIs bring up another vCPU.
  *
- * Behaviour (APM Vol 2 §16.5 "Interprocessor Interrupts" (message types
- * 101 INIT and 110 Startup), §16.10 (INIT resets the APIC registers but not
- * IA32_APIC_BASE.EN/EXTD), §14.1.3 "Processor Initialization State" (real
- * mode, RFLAGS 2, CR0.PE/PG clear); reference 5.2, 5.4; lib/hv_abi.h
+ * Behaviour (APM Vol 2 §16.5 "Interprocessor Interrupts (IPI)" (message
+ * types 101 INIT and 110 Startup; in the INIT state only a STARTUP is
+ * taken), §16.10 "x2APIC Initialization" (INIT resets the APIC registers
+ * but not IA32_APIC_BASE.EN/EXTD), §14.1.3 "Processor Initialization State"
+ * (real mode, RFLAGS 2, CR0.PE/PG clear); lib/hv_abi.h
  * "Entry"): vcpu0 sends, vcpu1 is the target, other vCPUs are bystanders.
  *  - a STARTUP to a vCPU that was not sent INIT (it runs its test code) is
  *    ignored: the code at the vector's page does not run and the vCPU goes

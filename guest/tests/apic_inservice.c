@@ -2,8 +2,9 @@
  * guest/tests/apic_inservice.c - IPIs into a handler that runs without an
  * exit.
  *
- * Behaviour (APM Vol 2 §16.6.3 "Interrupt Acceptance" and §16.6.4 "Task
- * Priority" with the EOI: one IRR and one ISR bit per vector, so a vector
+ * Behaviour (APM Vol 2 §16.6.3 "Accepting System and IPI Interrupts" and
+ * §16.6.4 "Selecting and Handling Interrupts" with the EOI: one IRR and one
+ * ISR bit per vector, so a vector
  * can be pending once while it is in service; a vector is delivered only
  * when its class is above PPR's), in xAPIC and x2APIC mode, vCPU 0
  * sending to vCPU 1 while vCPU 1 is inside a handler that touches only

@@ -6,9 +6,10 @@
  * (+0x00) and IOWIN (+0x10), redirection entry n at index 0x10 + 2n (low)
  * and 0x11 + 2n (high) as in the 82093AA data sheet §3.2.4 "IOREDTBL";
  * pins driven by OUT to port 0x2000 + n, non-zero high, zero low, all low
- * at the start.  Local side: APM Vol 2 §16.6.3-16.6.4 (IRR, ISR, TMR, EOI),
- * reference 5.6 "if TMR for that vector is set, send an EOI to the IOAPIC
- * (which clears Remote-IRR for the matching pins)").  In xAPIC and x2APIC
+ * at the start.  Local side: APM Vol 2 §16.6.3 "Accepting System and IPI
+ * Interrupts" (IRR, ISR, TMR: "an EOI message is sent to the I/O APIC if the
+ * associated TMR bit is set") and §16.6.4 "Selecting and Handling
+ * Interrupts" (EOI)).  In xAPIC and x2APIC
  * mode of the receiving local APIC:
  *  - version register (index 1): version 0x11 in bits 7:0, 23 (24 entries
  *    - 1) in bits 23:16; at reset ID 0 and every entry masked;

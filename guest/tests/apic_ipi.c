@@ -1,26 +1,29 @@
 /*
  * guest/tests/apic_ipi.c - fixed IPIs from one vCPU to another.
  *
- * Behaviour (APM Vol 2 §16.5 "Interprocessor Interrupts", §16.6.1
- * "Receiving System and IPI Interrupts" (physical destination),
- * §16.6.3-16.6.4 (IRR, ISR, TMR, PPR, EOI), §16.4.6 "APIC Error
- * Interrupts"; reference 5.4, 5.5, 5.6, 5.9), in xAPIC and x2APIC mode,
+ * Behaviour (APM Vol 2 §16.5 "Interprocessor Interrupts (IPI)", §16.6.1
+ * "Receiving System and IPI Interrupts" (physical destination), §16.6.3
+ * "Accepting System and IPI Interrupts" and §16.6.4 "Selecting and
+ * Handling Interrupts" (IRR, ISR, TMR, PPR, EOI), §16.4.6 "APIC Error
+ * Interrupts"), in xAPIC and x2APIC mode,
  * vCPU 0 sending to vCPU 1, every other vCPU a bystander:
  *  - a fixed, edge IPI with a physical destination reaches a receiver that
  *    spins with IF=1, exactly once, and no other vCPU (the sender
  *    included); in the handler its vector is in ISR, not in IRR, not in
  *    TMR (edge), and PPR holds its class; after the EOI its ISR bit is clear;
  *  - the sender's ICR reads back what was written and its delivery status
- *    (bit 12) reads idle: x2APIC has no such bit (reference 3.4) and a
- *    software APIC delivers at once (reference 5.4);
+ *    (bit 12) reads idle: x2APIC has no such bit (§16.13 "x2APIC Interrupt
+ *    Command Register (ICR) Operations") and a software APIC delivers at
+ *    once (§16.5, DS);
  *  - a receiver halted with "sti; hlt" is woken by the IPI, which it then
  *    takes exactly once;
- *  - an IPI to an APIC ID no vCPU has arrives nowhere.  ESR: reference 5.9
- *    defines AMD's bit 2 (SAE) as "a sent message was accepted by no APIC",
+ *  - an IPI to an APIC ID no vCPU has arrives nowhere.  ESR: §16.4.6
+ *    defines AMD's bit 2 (SAE) as "a message sent by the local APIC was
+ *    not accepted by any other APIC",
  *    so in xAPIC mode the sender must see SAE after the next ESR write (on
  *    Intel this bit exists only on P6/Pentium, which is why it is called
- *    model specific; AMD keeps it).  In x2APIC mode the reference says no
- *    more than that, so there only "no other error bit" is checked.  The
+ *    model specific; AMD keeps it).  For x2APIC mode the APM says no more
+ *    than that, so there only "no other error bit" is checked.  The
  *    x2APIC destination is 0x101: an APIC that compared only 8 bits would
  *    deliver it to vCPU 1.
  * Cost: 200 IPIs, each sent after the receiver's main loop has seen the

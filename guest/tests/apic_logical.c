@@ -3,8 +3,8 @@
  * cluster models, x2APIC cluster.
  *
  * Behaviour (APM Vol 2 §16.6.1 "Receiving System and IPI Interrupts"
- * (logical destination, DFR/LDR), §16.14 "x2APIC Logical Destination";
- * reference 5.3, 5.5):
+ * (logical destination, DFR/LDR, flat and cluster models), §16.14 "Logical
+ * Destination Register" (x2APIC cluster)):
  *  - xAPIC flat model (DFR bits 31:28 = 0xF): each vCPU below 8 puts one
  *    bit in LDR[31:24]; an IPI reaches every vCPU whose logical ID shares
  *    a bit with the 8-bit destination: a one-bit destination exactly one
@@ -85,7 +85,10 @@ static u32 xapic_ldr(enum model mdl, u32 vcpu)
 	return (((1 + (vcpu & 1)) << 4) | (1u << (vcpu >> 1))) << 24;
 }
 
-/* Does dest reach a vCPU with this LDR (reference 5.5)?  Broadcasts are apic_bcast's. */
+/*
+ * Does dest reach a vCPU with this LDR (APM Vol 2 §16.6.1, §16.14)?
+ * Broadcasts are apic_bcast's.
+ */
 static bool matches(enum model mdl, u32 dest, u32 ldr)
 {
 	switch (mdl) {

@@ -1,27 +1,28 @@
 /*
  * guest/tests/apic_lowest.c - lowest-priority delivery.
  *
- * Behaviour (APM Vol 2 §16.5 "Interprocessor Interrupts" (message type
- * 001), §16.6.2 "Lowest Priority Messages and Arbitration", §16.4.7 (SVR
- * bit 9), §16.13 "x2APIC Interrupt Command Register"; reference 5.4, 5.5,
- * 3.4), with a logical flat destination that names every vCPU below 8 (AMD
- * supports lowest priority neither with physical destinations nor in the
- * cluster model, reference 5.5):
+ * Behaviour (APM Vol 2 §16.5 "Interprocessor Interrupts (IPI)" (message
+ * type 001), §16.6.2 "Lowest Priority Messages and Arbitration", §16.4.7
+ * "Spurious Interrupts" (SVR bit 9), §16.13 "x2APIC Interrupt Command
+ * Register (ICR) Operations"), with a logical flat destination that names
+ * every vCPU below 8 (AMD supports lowest priority neither with physical
+ * destinations nor in the cluster model, §16.6.1 "Receiving System and
+ * IPI Interrupts"):
  *  - xAPIC: a lowest-priority IPI reaches exactly one vCPU of the
  *    destination set, and it is the one with the lowest arbitration
  *    priority: in turn each vCPU keeps TPR 0x10 while all others raise TPR
  *    to 0x80, and only that vCPU may get it (the vector, class 0xE, is
  *    above every TPR, so a wrong choice is delivered and counted, not held);
  *  - APR is AMD's arbitration priority: with nothing in ISR or IRR it reads
- *    as TPR (reference 5.5);
+ *    as TPR (§16.6.2);
  *  - with equal priorities it still reaches exactly one vCPU (which one is
  *    the implementation's choice);
- *  - focus processor (reference 5.5, SVR bit 9 clear): a vCPU that has
+ *  - focus processor (§16.6.2, SVR bit 9 clear): a vCPU that has
  *    the vector in service already is the focus and wins even though its
  *    APR (the in-service class) is the highest; with SVR bit 9 set on
  *    every vCPU (focus checking disabled) a vCPU with a lower APR wins;
- *  - x2APIC: message type 001 is reserved (reference 3.4: types 001b, 011b
- *    and 111b), so WRMSR ICR raises #GP and nothing is delivered anywhere.
+ *  - x2APIC: message type 001 is reserved (§16.13: encodings 1, 3 and 7),
+ *    so WRMSR ICR raises #GP and nothing is delivered anywhere.
  * Cost: the sender takes one exit per ICR access per lowest-priority IPI.
  *
  * The receiver is chosen when the IPI is sent (the hypervisor arbitrates

@@ -2,12 +2,13 @@
  * guest/tests/apic_mode.c - IA32_APIC_BASE: the APIC's modes and the
  * transitions between them.
  *
- * Behaviour (APM Vol 2 §16.3.1 "Local APIC Enable", §16.9 "x2APIC Mode",
- * §16.10 "x2APIC Initialization"; APM Vol 3 Appendix E.3.2 for CPUID;
- * reference 5.2):
+ * Behaviour (APM Vol 2 §16.3.1 "Local APIC Enable", §16.9 "Detecting and
+ * Enabling x2APIC Mode" (Table 16-5, Fig. 16-32), §16.10 "x2APIC
+ * Initialization"; APM Vol 3 Appendix E.3.2 for CPUID):
  *  - at reset IA32_APIC_BASE = 0xFEE00000 | EN, with BSC (bit 8) set on the
  *    boot processor (vCPU 0) only (lib/hv_abi.h "Platform" picks the
- *    enabled xAPIC reset state, reference A17);
+ *    enabled xAPIC reset state, as KVM does, where §16.10 has RESET
+ *    leave the APIC disabled: avic/vapic.c vapic_reset());
  *  - CPUID 1 ECX[21] (x2APIC) is set; CPUID 1 EDX[9] (APIC) is set while
  *    EN is set and clear while it is not;
  *  - legal: xAPIC -> x2APIC, x2APIC -> disabled, disabled -> xAPIC,
@@ -16,17 +17,19 @@
  *    x2APIC directly, EXTD without EN from any mode, a reserved bit (7:0,
  *    9, MAXPHYADDR-63);
  *  - entering x2APIC keeps the ID (now 32 bits), TPR and SVR, and replaces
- *    LDR by the derived logical ID (APM Vol 2 §16.9.1);
+ *    LDR by the derived logical ID (APM Vol 2 §16.9.1 "Enabling x2APIC
+ *    Mode", §16.14 "Logical Destination Register");
  *  - x2APIC -> disabled -> xAPIC keeps the ID; the MSR interface raises
  *    #GP outside x2APIC mode; the re-enabled APIC takes and delivers a
  *    self-IPI.
- *  - the MMIO page is not the APIC in x2APIC mode (APM Vol 2 §16.11: the
- *    registers are MSRs only) nor while the APIC is disabled (the
- *    processor then behaves as one without an APIC, APM Vol 2 §16.3.1):
- *    it does not return the APIC's Version, and in x2APIC mode a TPR
- *    write there does not reach the APIC.  What the page reads instead is
- *    the platform's business and is not asserted (this hypervisor answers
- *    all ones, like unclaimed ports).
+ *  - the MMIO page is not the APIC in x2APIC mode (APM Vol 2 §16.11
+ *    "Accessing x2APIC Register": the registers are MSRs only) nor while
+ *    the APIC is disabled (the processor then behaves as one without an
+ *    APIC, APM Vol 2 §16.3.1 "Local APIC Enable"): it does not return the
+ *    APIC's Version, and in x2APIC mode a TPR write there does not reach
+ *    the APIC.  What the page reads instead is the platform's business and
+ *    is not asserted (this hypervisor answers all ones, like unclaimed
+ *    ports).
  * Whether other registers survive a disable is not architectural ("not
  * preserved": may or may not be reset), so only the ID, which is
  * preserved, is checked.  Relocation of the base is apic_relocate.
@@ -82,7 +85,7 @@ static void check_reset(void)
 	report(cpuid_apic(), "reset: CPUID 1 EDX[9] (APIC) is set while EN is set");
 }
 
-/* The MSR interface answers only in x2APIC mode (reference 3.5). */
+/* The MSR interface answers only in x2APIC mode (APM Vol 2 §16.11 "Accessing x2APIC Register"). */
 static void check_msr_interface(const char *what, bool x2apic)
 {
 	u64 val = 0;

@@ -2,8 +2,8 @@
  * guest/tests/apic_nested.c - nested interrupts, EOI and the order of
  * delivery.
  *
- * Behaviour (APM Vol 2 §16.6.3 "Interrupt Acceptance", §16.6.4 (PPR, EOI);
- * reference 5.6, 5.7):
+ * Behaviour (APM Vol 2 §16.6.3 "Accepting System and IPI Interrupts",
+ * §16.6.4 "Selecting and Handling Interrupts" (PPR, EOI)):
  *  - while a vector is in service, PPR holds its class: a vector of a
  *    higher class interrupts its handler (once that handler sets IF), a
  *    vector of the same or a lower class waits in IRR, even a higher

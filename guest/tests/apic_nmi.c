@@ -1,11 +1,13 @@
 /*
  * guest/tests/apic_nmi.c - NMIs sent as IPIs.
  *
- * Behaviour (APM Vol 2 §16.5 "Interprocessor Interrupts" (message type
+ * Behaviour (APM Vol 2 §16.5 "Interprocessor Interrupts (IPI)" (message type
  * 100, NMI), §8.5 "NMI" / §8.2.2 (vector 2, not masked by RFLAGS.IF, blocked
- * from the NMI's delivery until the next IRET), reference 5.4, 5.6 (NMI
- * bypasses IRR/ISR), 1.17 (an NMI is taken only outside an interrupt
- * shadow)), in xAPIC and x2APIC mode; vcpu1 sends, vcpu0 receives, other
+ * from the NMI's delivery until the next IRET), §16.6.3 "Accepting System
+ * and IPI Interrupts" (an NMI goes straight to the core, past IRR/ISR),
+ * §15.21.10 "NMI Virtualization" and §15.21.5 "Interrupt Shadows" (an NMI
+ * is taken only outside an interrupt shadow)), in xAPIC and x2APIC mode;
+ * vcpu1 sends, vcpu0 receives, other
  * vCPUs are bystanders:
  *  - an NMI IPI (physical destination) is delivered through vector 2 to a
  *    vCPU that spins with IF=0, exactly once, and to no other vCPU;

@@ -2,10 +2,12 @@
  * guest/tests/apic_regs.c - the local APIC's registers: reset values and
  * access rules, in xAPIC and in x2APIC mode.
  *
- * Behaviour (APM Vol 2 §16.3.2 Table 16-2 "APIC Registers" and its reset
- * values, §16.4.6 "APIC Error Interrupts", §16.4.7 "Spurious Interrupts",
- * §16.11-16.13 and Table 16-6 "x2APIC Register"; reference 5.1, 5.3, 5.9,
- * 5.11, 3.4, 3.5):
+ * Behaviour (APM Vol 2 §16.3.2 "APIC Registers", Table 16-2 and its reset
+ * values, §16.3.4 "APIC Version Register", §16.6.1 "Receiving System and
+ * IPI Interrupts" (LDR, DFR), §16.4.6 "APIC Error Interrupts", §16.4.7
+ * "Spurious Interrupts", §16.3.1 "Local APIC Enable" (software disable),
+ * §16.11 "Accessing x2APIC Register" to §16.15 "Self_IPI Register" and
+ * Table 16-6 "x2APIC Register"):
  *  - at reset (the VM's start, xAPIC mode) ID = vCPU index in bits 31:24,
  *    TPR, APR, PPR, LDR, ISR, TMR, IRR, ESR, ICR, TMICT, TMCCT and TDCR are
  *    0, DFR is all ones, SVR is 0xFF (software-disabled), every LVT holds
@@ -29,7 +31,7 @@
  *    every register but ICR, TPR bits 31:8, SELF_IPI bits 31:8), and ICR
  *    values with reserved bits (31:20, 17:16, 13, 12) or a delivery mode
  *    reserved in x2APIC mode (lowest priority, remote read, ExtINT).
- * APR in x2APIC mode (reference 5.1, DISCREPANCY: the APM lists MSR 0x809
+ * APR in x2APIC mode (the APM and KVM disagree: Table 16-6 lists MSR 0x809
  * as read-only, KVM has no such MSR) is only checked where both readings
  * agree: a write raises #GP.  The xAPIC ID is "model dependent" writable,
  * so its write is not checked.  LVT CMCI (0x2F0/0x82F) is Intel's; AMD's
@@ -183,7 +185,8 @@ static void check_read_write(const char *m)
 
 /*
  * SVR bit 8 clear: every LVT reads masked and a write cannot unmask one
- * (APM Vol 2 §16.4.7; reference 5.6).
+ * (APM Vol 2 §16.4.7 "Spurious Interrupts", ASE; §16.3.1 "Local APIC
+ * Enable").
  */
 static void check_sw_disabled_lvt(const char *m)
 {
@@ -238,7 +241,7 @@ static void check_read_only(const char *m)
 			  m);
 		return;
 	}
-	/* Read-only in x2APIC mode only (reference 5.1, 5.11). */
+	/* Read-only in x2APIC mode only (APM Vol 2 Table 16-6; §16.12 "x2APIC_ID"). */
 	report_vector(X86_GP, apic_write_safe(APIC_REG_ID, this_vcpu()), "%s: WRMSR ID raises #GP", m);
 	report_vector(X86_GP, apic_write_safe(APIC_REG_LDR, apic_read(APIC_REG_LDR)),
 		      "%s: WRMSR LDR raises #GP", m);
@@ -279,7 +282,7 @@ static void check_x2apic_only(const char *m)
 			      "%s: RDMSR 0x840 raises #GP (Version.EAS clear: no extended registers)",
 			      m);
 
-	/* Reserved bits (reference 3.5, 5.11). */
+	/* Reserved bits (APM Vol 2 §16.11.3 "Reserved Bit Checking in x2APIC Mode"). */
 	apic_write(APIC_REG_TPR, 0x20);
 	report_vector(X86_GP, wrmsr_safe(X2APIC_MSR(APIC_REG_EOI), 1),
 		      "%s: WRMSR EOI with 1 raises #GP", m);
@@ -308,7 +311,8 @@ static void check_x2apic_only(const char *m)
 
 /*
  * x2APIC ICR: reserved bits and delivery modes reserved in x2APIC mode
- * raise #GP (APM Vol 2 §16.13 Fig. 16-34; reference 3.4).  Sent to an ID no
+ * raise #GP (APM Vol 2 §16.13 "x2APIC Interrupt Command Register (ICR)
+ * Operations", Fig. 16-34).  Sent to an ID no
  * vCPU has, physical mode, so that a write wrongly taken hits nobody.
  */
 static void check_x2apic_icr(const char *m)
@@ -340,11 +344,13 @@ static void check_x2apic_icr(const char *m)
 
 /*
  * xAPIC: an unimplemented offset sets ESR bit 7 (illegal register address)
- * on a read and on a write (APM Vol 2 §16.4.6; reference 5.9); the value
- * read is not defined.  0x3F0 is SELF_IPI in x2APIC mode only.  Under AVIC
+ * on a read and on a write (APM Vol 2 §16.4.6 "APIC Error Interrupts"); the
+ * value read is not defined.  0x3F0 is SELF_IPI in x2APIC mode only.  Under AVIC
  * these offsets are in no row of APM Vol 2 Table 15-22 and so "allowed":
  * the CPU serves them from the backing page with no exit, and no IRA is
- * set (reference 2.4 notes) - the hardware's answer, expected there.
+ * set (§15.29.3.1 "Virtual APIC Register Accesses": other locations are
+ * "allowed to read and write the backing page") - the hardware's answer,
+ * expected there.
  */
 static void check_xapic_only(const char *m)
 {
@@ -370,7 +376,7 @@ static void check_xapic_only(const char *m)
 	}
 	report_eq(0, apic_esr(), "%s: ESR reads 0 after a write with no new error", m);
 
-	/* The MSR interface exists only in x2APIC mode (reference 3.5). */
+	/* The MSR interface exists only in x2APIC mode (APM Vol 2 §16.11 "Accessing x2APIC Register"). */
 	for (size_t i = 0; i < ARRAY_SIZE(msrs); i++)
 		report_vector(X86_GP, rdmsr_safe(msrs[i], &val), "%s: RDMSR 0x%x raises #GP", m,
 			      msrs[i]);

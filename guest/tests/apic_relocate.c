@@ -2,7 +2,7 @@
  * guest/tests/apic_relocate.c - moving the xAPIC register page.
  *
  * Behaviour (APM Vol 2 §16.3.1 "Local APIC Enable": IA32_APIC_BASE bits
- * 51:12 hold the base of the APIC's 4 KiB register page; reference 5.2):
+ * 51:12 hold the base of the APIC's 4 KiB register page, Fig. 16-2):
  *  - after a WRMSR IA32_APIC_BASE with a new base address (EN set, EXTD
  *    clear) the registers are at the new address, and they are the same
  *    APIC: ID, Version, and a TPR written before the move read the same;

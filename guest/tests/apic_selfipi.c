@@ -1,9 +1,11 @@
 /*
  * guest/tests/apic_selfipi.c - interrupts a vCPU sends to itself.
  *
- * Behaviour (APM Vol 2 §16.5 "Interprocessor Interrupts" (destination
- * shorthand "self"), §16.6.3-16.6.4 (IRR, ISR, EOI), §16.4.6 "APIC Error
- * Interrupts", §16.15 "SELF IPI Register"; reference 5.4, 5.6, 5.9, 5.11):
+ * Behaviour (APM Vol 2 §16.5 "Interprocessor Interrupts (IPI)" (destination
+ * shorthand "self"), §16.6.3 "Accepting System and IPI Interrupts" and
+ * §16.6.4 "Selecting and Handling Interrupts" (IRR, ISR, EOI), §16.3.1
+ * "Local APIC Enable" (software-disabled APIC), §16.4.6 "APIC Error
+ * Interrupts", §16.15 "Self_IPI Register"):
  *  - a fixed, edge self-IPI is delivered once: the handler runs exactly
  *    once, with the vector's ISR bit set and its IRR and TMR bits clear
  *    while it runs; after the EOI the ISR bit is clear;
@@ -126,7 +128,7 @@ static void check_delivery(const char *m, enum path p)
 	irq_set_handler(VEC_SELF, NULL);
 }
 
-/* Fixed interrupts are not accepted by a software-disabled APIC (reference 5.6). */
+/* Fixed interrupts are not accepted by a software-disabled APIC (APM Vol 2 §16.3.1 "Local APIC Enable"). */
 static void check_sw_disabled(const char *m)
 {
 	irq_reset();
@@ -192,10 +194,11 @@ static void check_illegal(const char *m, enum path p)
 /*
  * x2APIC: a SELF_IPI with an illegal vector sends nothing else.  ICR still
  * holds the legal self-IPI sent just before; the SELF_IPI write does not
- * touch ICR (APM Vol 2 §16.15 "SELF IPI Register").  Under x2AVIC the
+ * touch ICR (APM Vol 2 §16.15 "Self_IPI Register").  Under x2AVIC the
  * illegal SELF_IPI exits as an incomplete IPI "invalid vector" (APM Vol 2
- * §15.29.9.1): a handler that re-sent the ICR of the backing page would
- * deliver the older IPI a second time.
+ * §15.29.9.1 "AVIC IPI Delivery Not Completed", Table 15-27): a handler
+ * that re-sent the ICR of the backing page would deliver the older IPI a
+ * second time.
  */
 static void check_illegal_after_icr(const char *m)
 {

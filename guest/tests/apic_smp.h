@@ -115,7 +115,7 @@ static inline u64 smp_apic_exits(const struct exit_snapshot *d)
 	return apic_mode() == APIC_MODE_X2APIC ? d->msr : d->npf;
 }
 
-/* A fixed, edge IPI with a physical destination (APM Vol 2 §16.5). */
+/* A fixed, edge IPI with a physical destination (APM Vol 2 §16.5 "Interprocessor Interrupts (IPI)"). */
 static inline void smp_ipi_fixed(u32 dest, u8 vector)
 {
 	apic_icr_write(dest, APIC_ICR_DM_FIXED | vector);

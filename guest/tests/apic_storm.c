@@ -1,10 +1,11 @@
 /*
  * guest/tests/apic_storm.c - many vCPUs sending many IPIs at once.
  *
- * Behaviour (APM Vol 2 §16.5 "Interprocessor Interrupts", §16.6.3
- * "Interrupt Acceptance" (one IRR bit per vector: a second request of a
- * vector that is still pending merges with it), §16.6.4 (EOI); reference
- * 5.4, 5.6), in xAPIC and x2APIC mode: the vCPUs (at least 4; the first
+ * Behaviour (APM Vol 2 §16.5 "Interprocessor Interrupts (IPI)", §16.6.3
+ * "Accepting System and IPI Interrupts" (one IRR bit per vector: a second
+ * request of a vector that is still pending merges with it), §16.6.4
+ * "Selecting and Handling Interrupts" (EOI)), in xAPIC and x2APIC mode:
+ * the vCPUs (at least 4; the first
  * 16 if there are more) send each other 100,000 fixed IPIs per mode, each
  * sender its share, round robin over the other senders and over 8 vectors
  * of its own (vector 0x40 + 8 * sender + k), so the receiver knows who

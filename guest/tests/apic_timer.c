@@ -2,9 +2,10 @@
  * guest/tests/apic_timer.c - the local APIC timer: one-shot, periodic and
  * TSC-deadline modes.
  *
- * Behaviour (APM Vol 2 §16.4.1 "APIC Timer Operation", §16.4 (LVT);
- * reference 5.8; TSC-deadline mode is Intel's, offered here by CPUID 1
- * ECX[24] per lib/hv_abi.h "Platform", with the semantics of reference 5.8):
+ * Behaviour (APM Vol 2 §16.4.1 "APIC Timer Interrupt", Table 16-3 "Divide
+ * Values"; §16.4 "Local Interrupts" (LVT, Fig. 16-7); TSC-deadline mode is
+ * Intel's (Intel SDM Vol 3 §11.5.4.1 "TSC-Deadline Mode"), offered here by
+ * CPUID 1 ECX[24] per lib/hv_abi.h "Platform", with KVM's semantics):
  *  - TDCR keeps the divide value written (bits 3, 1:0) and the count rate
  *    follows it (divide by 2, 16, 128 against divide by 1);
  *  - a non-zero TMICT write loads TMCCT, which counts down, never above
@@ -279,7 +280,8 @@ static void check_oneshot(const char *m, const struct rate *r)
 
 	/*
 	 * The count is at 0: switching the LVT to periodic mode does not
-	 * restart it; only a TMICT write does (APM Vol 2 §16.4.1).
+	 * restart it; only a TMICT write does (APM Vol 2 §16.4.1 "APIC Timer
+	 * Interrupt").
 	 */
 	apic_write(APIC_REG_LVT_TIMER, APIC_LVT_TIMER_PERIODIC | VEC_TIMER);
 	report_eq(0, apic_read(APIC_REG_TMCCT), "%s: one-shot ended, then periodic mode: TMCCT stays 0", m);

@@ -1,8 +1,9 @@
 /*
  * guest/tests/apic_tpr.c - task priority: TPR, PPR and CR8.
  *
- * Behaviour (APM Vol 2 §16.6.4 "Task Priority", §16.6.3-16.6.4 on the
- * processor priority; reference 5.6, 5.7):
+ * Behaviour (APM Vol 2 §16.6.4 "Selecting and Handling Interrupts": TPR,
+ * PPR and CR8, Figs. 16-26 and 16-27; §16.6.3 "Accepting System and IPI
+ * Interrupts"):
  *  - a fixed interrupt is delivered only when its priority class (vector
  *    bits 7:4) is above the PPR class; one at or below the TPR class stays
  *    pending in IRR (not in ISR), and is delivered as soon as TPR is
@@ -17,8 +18,9 @@
  * "At once" is checked as: before the next instruction that could give the
  * hypervisor an exit (no exit happens between the write and the check,
  * except the write's own).  For a TPR write through MMIO/MSR the check
- * allows a short spin with no exits (an APIC write need not be serializing,
- * reference 3.5), which is still far shorter than a host timer tick.
+ * allows a short spin with no exits (an APIC write need not be serializing:
+ * APM Vol 2 §16.11.2 "WRMSR / RDMSR serialization for x2APIC Register"),
+ * which is still far shorter than a host timer tick.
  *
  * METRIC exits_per_op: exits per TPR write (x2APIC), xapic_exits_per_op;
  * cr8_exits_per_op: per MOV to CR8.
@@ -127,7 +129,7 @@ static void check_masking(const char *m)
 	set_handlers(NULL);
 }
 
-/* PPR with a vector in service (reference 5.7). */
+/* PPR with a vector in service (APM Vol 2 §16.6.4 "Selecting and Handling Interrupts", Fig. 16-27). */
 static void check_ppr(const char *m)
 {
 	static const struct {

@@ -1,7 +1,8 @@
 /*
  * avic_badpage: AVIC_INCOMPLETE_IPI cause 3, "invalid backing page", is a
  * hypervisor bug (the tables are the hypervisor's), reported loudly
- * (APM Vol 2 §15.29.9.1 Table 15-27; reference 2.12.1: KVM WARNs).
+ * (APM Vol 2 §15.29.9.1 "AVIC IPI Delivery Not Completed", Table 15-27; KVM
+ * WARNs too).
  *
  * The prepare hook hv_prepare_avic_badpage (hv/tests.c) plants an illegal
  * backing-page address in vCPU 1's physical APIC ID table entry and tells

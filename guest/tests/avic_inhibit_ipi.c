@@ -6,10 +6,11 @@
  * Under AVIC an IPI sets the target's IRR and, if the target's physical
  * APIC ID table entry says IsRunning, rings its core's doorbell; a doorbell
  * makes a core in AVIC guest mode re-read its backing page and does nothing
- * else, no #VMEXIT (APM Vol 2 §15.29.6.1 "IPI Delivery", §15.29.8.2
- * "Doorbell").  A target running without AVIC must therefore have
- * IsRunning = 0, so that the sender takes #VMEXIT(AVIC_INCOMPLETE_IPI)
- * "target not running" and the hypervisor kicks it (APM Vol 2 §15.29.9.1).
+ * else, no #VMEXIT (APM Vol 2 §15.29.6.1 "Interprocessor Interrupts",
+ * §15.29.8.2 "Doorbell Mechanism").  A target running without AVIC must
+ * therefore have IsRunning = 0, so that the sender takes
+ * #VMEXIT(AVIC_INCOMPLETE_IPI) "target not running" and the hypervisor
+ * kicks it (APM Vol 2 §15.29.9.1 "AVIC IPI Delivery Not Completed").
  *
  * An inhibit is VM-wide but reaches each vCPU at its next entry: a sender
  * whose kick has not landed yet still runs with AVIC.  The prepare hook

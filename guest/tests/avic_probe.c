@@ -2,12 +2,14 @@
  * guest/tests/avic_probe.c - the AVIC bring-up probe: what the CPU does
  * with every APIC register access (issue 4 item 8).
  *
- * Table 15-22 (APM Vol 2 §15.29.3.1 "AVIC Access to the Virtual APIC
- * Backing Page"; reference 2.4) says, per xAPIC register, whether a read or
- * a write is accelerated, a trap-like or a fault-like #VMEXIT 0x402; the
- * x2AVIC rules (reference 3.3-3.5) add #GP for what the x2APIC architecture
- * forbids.  Silicon does not always agree (KVM's maintainers report Zen 4
- * x2APIC writes that differ), so this test measures it.  In the probe's VM
+ * Table 15-22 (APM Vol 2 §15.29.3.1 "Virtual APIC Register Accesses") says,
+ * per xAPIC register, whether a read or a write is accelerated, a trap-like
+ * or a fault-like #VMEXIT 0x402; under x2AVIC the x2APIC access checks come
+ * first (§15.29.10 "x2AVIC") and add #GP for what the x2APIC architecture
+ * forbids (§16.11 "Accessing x2APIC Register", §16.11.3 "Reserved Bit
+ * Checking in x2APIC Mode", Table 16-6).  Silicon does not always agree
+ * (KVM's maintainers report Zen 4 x2APIC writes that differ), so this test
+ * measures it.  In the probe's VM
  * (hv_prepare_avic_probe) the hypervisor passes every x2APIC MSR through
  * while the vCPU runs x2AVIC, and in xAVIC mode the APIC page is the CPU's
  * anyway, so nothing stands between an access and AVIC.  For each of the

@@ -3,9 +3,10 @@
  * takes, for `run.sh --bench` (not in the default plan).
  *
  * Under QEMU -icount the TSC counts executed instructions exactly
- * (instructions << shift; ../shared/docs/qemu-tcg-facts.md "Deterministic
- * measurement"), so a RDTSC pair around an operation gives the instructions
- * of guest -> #VMEXIT -> handler -> VMRUN -> guest, host side included.
+ * (instructions << shift, measured here with QEMU TCG; docs/BENCH-PROFILE.md
+ * "Method" relies on the same), so a RDTSC pair around an operation gives
+ * the instructions of guest -> #VMEXIT -> handler -> VMRUN -> guest, host
+ * side included.
  * Each figure is the minimum over BENCH_REPS repetitions: anything else
  * that runs inside a window (a host timer tick, another vCPU) only makes
  * that sample longer.  Printed as METRIC bench.<op>_tsc <ticks>; run.sh
@@ -29,7 +30,7 @@
  *   vmmcall           an empty hypercall (unknown number: HV_ENOSYS)
  *   cpuid             CPUID leaf 1 (the leaf the hypervisor edits most)
  *   pio_in            IN AL from port BENCH_IDLE_PORT, which nothing claims (reads 0xFF)
- *   x2apic_eoi        WRMSR 0x80B (x2APIC EOI, APM Vol 2 §16.11 Table 16-6)
+ *   x2apic_eoi        WRMSR 0x80B (x2APIC EOI, APM Vol 2 §16.11.1 "x2APIC Register Address Space", Table 16-6)
  *   x2apic_self_ipi   WRMSR 0x830 (fixed, own ID, IF=1) until the handler's first instruction
  *   tsc_deadline      WRMSR IA32_TSC_DEADLINE with a deadline already past (LVT timer in
  *                     TSC-deadline mode, IF=1) until the handler's first instruction
@@ -39,7 +40,8 @@
  *                     (cross-CPU under single-threaded TCG: both CPUs' instructions count)
  *   avic_ipi_not_running  under --apic avic-emu only: the same ICR write until vCPU 0
  *                     runs again, through #VMEXIT 0x401 AVIC_INCOMPLETE_IPI, cause
- *                     "target not running" (APM Vol 2 §15.29.9.1); two vCPUs, like ipi_halted
+ *                     "target not running" (APM Vol 2 §15.29.9.1 "AVIC IPI Delivery Not Completed");
+ *                     two vCPUs, like ipi_halted
  */
 #include "guest/lib/guest.h"
 #include "guest/lib/apic.h"
@@ -228,7 +230,7 @@ static void bench_xapic_tpr_read(void)
 		publish("xapic_tpr_read", &s);
 }
 
-/* A deadline already past fires at once (APM Vol 2 §16.4.1 "APIC Timer Operation"). */
+/* A deadline already past fires at once (Intel SDM Vol 3 §11.5.4.1 "TSC-Deadline Mode"). */
 static void bench_tsc_deadline(void)
 {
 	struct samples s = { .min = ~0ULL };

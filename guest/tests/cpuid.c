@@ -1,7 +1,7 @@
 /*
  * guest/tests/cpuid.c - CPUID as the hypervisor filters it.
  *
- * Behaviour: CPUID always exits to the hypervisor (APM Vol 2 §15.8
+ * Behaviour: CPUID always exits to the hypervisor (APM Vol 2 §15.9
  * "Instruction Intercepts"), which reports a hypervisor: leaf 1 ECX[31] set,
  * leaves 0x40000000 (highest leaf, signature HV_CPUID_SIGNATURE) and
  * 0x40000001 (HV_ABI_VERSION); and hides what a guest must not use: SVM

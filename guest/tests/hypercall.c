@@ -1,7 +1,7 @@
 /*
  * guest/tests/hypercall.c - the VMMCALL interface of lib/hv_abi.h.
  *
- * Behaviour: VMMCALL exits (APM Vol 2 §15.8 "Instruction Intercepts"; the
+ * Behaviour: VMMCALL exits (APM Vol 2 §15.9 "Instruction Intercepts"; the
  * instruction itself is described under "VMMCALL" in APM Vol 3) and the
  * hypervisor dispatches on RAX.  HC_GET_INFO returns the vCPU index, the
  * vCPU count and the physical CPU; an unknown number returns HV_ENOSYS;

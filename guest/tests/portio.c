@@ -1,7 +1,7 @@
 /*
  * guest/tests/portio.c - port I/O under the IOIO intercept.
  *
- * Behaviour: every IN/OUT exits (APM Vol 2 §15.10 "I/O Intercepts"); the
+ * Behaviour: every IN/OUT exits (APM Vol 2 §15.10 "IOIO Intercepts"); the
  * hypervisor emulates COM1 (a 16550 at 0x3F8-0x3FF: the scratch register
  * keeps what was written, the line status register always has THRE and
  * TEMT set) and answers a port nobody claims like an empty ISA bus: reads

@@ -6,7 +6,7 @@
  * raise #UD (and STGI and SKINIT too, since the SKINIT feature is not
  * offered either).  The hardware checks EFER.SVME of the host, not of the
  * guest, so it is the hypervisor that must intercept each of them
- * (APM Vol 2 §15.8 "Instruction Intercepts"; VMRUN must be intercepted
+ * (APM Vol 2 §15.9 "Instruction Intercepts"; VMRUN must be intercepted
  * anyway, §15.5.1) and inject #UD, pointing at the instruction.
  *
  * A failure means an instruction that ran for real inside the guest

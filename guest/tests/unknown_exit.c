@@ -2,7 +2,7 @@
  * guest/tests/unknown_exit.c - an exit without a handler stops only this guest.
  *
  * Behaviour: for this test the hypervisor turns on the RDTSC intercept
- * (hv_prepare_unknown_exit in hv/tests.def; APM Vol 2 §15.8 "Instruction
+ * (hv_prepare_unknown_exit in hv/tests.def; APM Vol 2 §15.9 "Instruction
  * Intercepts", exit code 0x6E) but has no handler for that exit.  The
  * guest's RDTSC exits, the hypervisor dumps the VMCB, stops this vCPU and
  * reports the unknown exit, which is what this test expects (the
