@@ -9,7 +9,7 @@
 #include <efi.h>
 #include <efilib.h>
 
-#include "boot/acpi.h"
+#include "hv/acpi.h"
 #include "hv/config.h"
 #include "boot/cpu.h"
 #include "boot/save.h"

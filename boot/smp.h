@@ -3,7 +3,7 @@
 #define BOOT_SMP_H
 
 #include "lib/types.h"
-#include "boot/acpi.h"
+#include "hv/acpi.h"
 
 /*
  * Parameter block at offset AP_TRAMPOLINE_PARAMS of the trampoline page

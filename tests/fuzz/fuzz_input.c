@@ -1,7 +1,7 @@
 /*
  * tests/fuzz/fuzz_input.c - libFuzzer target for the parsers of firmware and
  * user input: HV.CFG (hv/config.c), the ACPI MADT, SPCR and table search
- * (boot/acpi.c), and the Multiboot ELF loader (hv/multiboot.c).
+ * (hv/acpi.c), and the Multiboot ELF loader (hv/multiboot.c).
  *
  * Every input lies in a heap buffer of exactly its size (ASan reports a read
  * past it), every output buffer too (err, why, the describe buffer, the CPU
@@ -34,7 +34,7 @@
  *     with a message or a size in [MB_RAM_MIN_MB, MB_RAM_MAX_MB].
  */
 #include "hv/config.c"
-#include "boot/acpi.c"
+#include "hv/acpi.c"
 #include "hv/multiboot.c"
 
 #include <stdio.h>

@@ -1,11 +1,11 @@
 /*
- * tests/unit/test_acpi.c - boot/acpi.c: RSDP -> XSDT/RSDT -> MADT, and the
+ * tests/unit/test_acpi.c - hv/acpi.c: RSDP -> XSDT/RSDT -> MADT, and the
  * processor list (ACPI 6.5 §5.2.12).  A failure means the hypervisor would
  * start the wrong CPUs, or trust a malformed firmware table.
  */
 #include <stdlib.h>
 #include <string.h>
-#include "boot/acpi.h"
+#include "hv/acpi.h"
 #include "tests/unit/unit.h"
 
 static void fix_checksum(void *p, size_t len, size_t at)

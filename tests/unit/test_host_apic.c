@@ -7,7 +7,7 @@
  * the wrong CPU, or a host_apic= request would be misread.
  */
 #include <string.h>
-#include "boot/acpi.h"
+#include "hv/acpi.h"
 #include "hv/host_apic.h"
 #include "tests/unit/unit.h"
 
@@ -90,7 +90,7 @@ TEST(host_apic_icr_encodings)
 /*
  * A large machine's MADT (ACPI 6.5 §5.2.12.12 "Processor Local x2APIC
  * Structure": IDs of 255 and more are listed only in type 9 entries), read
- * by boot/acpi.c and filtered as boot/smp.c does: in xAPIC mode only the
+ * by hv/acpi.c and filtered as boot/smp.c does: in xAPIC mode only the
  * type 0 CPUs can be started, in x2APIC mode all of them.
  */
 TEST(host_apic_madt_wide_ids_by_mode)

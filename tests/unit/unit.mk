@@ -14,7 +14,7 @@ UNIT_SRCS += hv/host_apic_mode.c hv/multiboot.c
 UNIT_SRCS += lib/printf.c lib/string.c lib/x86.c hv/results.c
 UNIT_SRCS += lib/font8x16.c lib/fb.c lib/tally.c hv/screen.c
 UNIT_SRCS += hv/config.c
-UNIT_SRCS += $(wildcard tools/verdict_lib.c boot/acpi.c)
+UNIT_SRCS += $(wildcard tools/verdict_lib.c hv/acpi.c)
 UNIT_SRCS += $(wildcard tests/unit/*.c)
 
 UNIT_BIN  := $(BUILD)/host/unit-tests

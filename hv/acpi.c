@@ -1,9 +1,9 @@
 /*
- * boot/acpi.c - RSDP -> XSDT (or RSDT) -> MADT -> processor list.
+ * hv/acpi.c - RSDP -> XSDT (or RSDT) -> MADT -> processor list.
  * Every length read from the tables is checked before it is used: the
  * tables come from firmware we do not trust to be well formed.
  */
-#include "boot/acpi.h"
+#include "hv/acpi.h"
 #include "lib/printf.h"
 #include "lib/string.h"
 

@@ -1,12 +1,12 @@
 /*
- * boot/acpi.h - the little ACPI the hypervisor needs: find the MADT through
+ * hv/acpi.h - the little ACPI the hypervisor needs: find the MADT through
  * the RSDP/XSDT and list the processors' local APIC IDs
  * (ACPI 6.5 §5.2.5 RSDP, §5.2.8 XSDT, §5.2.12 MADT), and the console UART of
  * the SPCR table (Microsoft "Serial Port Console Redirection Table").
  * Pure logic on memory it is given, so it is unit-tested on the host.
  */
-#ifndef BOOT_ACPI_H
-#define BOOT_ACPI_H
+#ifndef HV_ACPI_H
+#define HV_ACPI_H
 
 #include "lib/types.h"
 
