@@ -13,16 +13,6 @@
 #include "avic/vapic.h"
 #include "lib/string.h"
 
-u32 vapic_get_reg(const struct vapic *a, u32 offset)
-{
-	return vapic_page_get(a->page, offset);
-}
-
-void vapic_set_reg(struct vapic *a, u32 offset, u32 val)
-{
-	vapic_page_set(a->page, offset, val);
-}
-
 static bool vapic_vec_test(const struct vapic *a, u32 base, u8 vector)
 {
 	return vapic_page_vec_test(a->page, base, vector);

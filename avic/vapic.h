@@ -260,9 +260,16 @@ static inline void vapic_page_vec_clear(u8 *page, u32 base, u8 vector)
 			   __ATOMIC_SEQ_CST);
 }
 
-/* The same on a vCPU's own page. */
-u32 vapic_get_reg(const struct vapic *a, u32 offset);
-void vapic_set_reg(struct vapic *a, u32 offset, u32 val);
+/* The same on a vCPU's own page (inline: the entry path reads several per exit). */
+static inline u32 vapic_get_reg(const struct vapic *a, u32 offset)
+{
+	return vapic_page_get(a->page, offset);
+}
+
+static inline void vapic_set_reg(struct vapic *a, u32 offset, u32 val)
+{
+	vapic_page_set(a->page, offset, val);
+}
 
 /* State */
 void vapic_reset(struct vapic *a, u32 apic_id, bool bsp);

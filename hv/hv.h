@@ -15,6 +15,8 @@
 #include "svm/vmcb.h"
 #include "svm/npt.h"
 #include "svm/exit_names.h"
+#include "svm/guest_walk.h"
+#include "lib/x86.h"
 #include "hv/config.h"
 #include "hv/console.h"
 #include "avic/vapic.h"
@@ -177,6 +179,21 @@ struct vcpu {
 		u64 access_rip;         /* the probed instruction (HC_PROBE_ARM's RCX), 0 = not armed */
 		u64 base_msr, base_npf;
 	} probe;
+
+	/*
+	 * The translation of the page the last instruction fetch read
+	 * (vcpu_fetch_insn, hv/vcpu.c).  Used only while the paging controls
+	 * are the same and every paging-structure entry of its walk still
+	 * holds the value that walk read: then a new walk would give the same
+	 * answer, so the cache is never staler than no cache.
+	 */
+	struct {
+		bool valid;
+		u64 cr0, cr3, cr4, efer;
+		u64 page;               /* linear address of the page */
+		u64 page_gpa;
+		struct guest_walk_trace walk;
+	} fetch_tlb;
 };
 
 struct vm {
@@ -247,7 +264,13 @@ void vcpu_stop(struct vcpu *vcpu, u32 kind, const char *fmt, ...) __printf(3, 4)
 void vcpu_inject_exception(struct vcpu *vcpu, u8 vector, bool has_error, u32 error);
 int vcpu_skip_insn(struct vcpu *vcpu);          /* advance RIP past the exiting instruction */
 int vcpu_fetch_insn(struct vcpu *vcpu, u8 *buf, unsigned len);
-bool vcpu_long_mode(struct vcpu *vcpu);           /* EFER.LMA and CS.L: 64-bit code */
+/* EFER.LMA and CS.L: 64-bit code (inline: every decoded exit asks, some twice). */
+static inline bool vcpu_long_mode(const struct vcpu *vcpu)
+{
+	const struct vmcb_save *s = &vcpu->vmcb->save;
+
+	return (s->efer & EFER_LMA) && (s->cs.attrib & SEG_ATTR_L);
+}
 u64 vcpu_edx_eax(struct vcpu *vcpu);              /* the value a WRMSR writes */
 void vcpu_set_edx_eax(struct vcpu *vcpu, u64 val);  /* the result of a RDMSR */
 void vcpu_report(struct vcpu *vcpu, int status, const char *msg);

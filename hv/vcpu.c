@@ -46,13 +46,6 @@ static struct guest_paging vcpu_paging(struct vcpu *vcpu)
 	return (struct guest_paging){ .cr0 = s->cr0, .cr3 = s->cr3, .cr4 = s->cr4, .efer = s->efer };
 }
 
-bool vcpu_long_mode(struct vcpu *vcpu)
-{
-	struct vmcb_save *s = &vcpu->vmcb->save;
-
-	return (s->efer & EFER_LMA) && (s->cs.attrib & SEG_ATTR_L);
-}
-
 u64 vcpu_edx_eax(struct vcpu *vcpu)
 {
 	return ((u64)(u32)vcpu->regs.rdx << 32) | (u32)vcpu->vmcb->save.rax;
@@ -65,22 +58,81 @@ void vcpu_set_edx_eax(struct vcpu *vcpu, u64 val)
 	vcpu->regs.rdx = val >> 32;
 }
 
+/*
+ * The host address of the guest page holding linear address la, for an
+ * instruction fetch: from vcpu->fetch_tlb when its walk still holds, else
+ * from a new walk that refills it.  NULL when the page faults or is not
+ * guest RAM (the caller then takes the slow path and its answer).  The
+ * check costs one load per paging level instead of a walk and a copy per
+ * level; guests change their page tables without an exit (no CR3 or
+ * INVLPG intercept), which is why every entry is compared, not only CR3.
+ */
+static const u8 *fetch_page(struct vcpu *vcpu, const struct guest_paging *pg, u64 la)
+{
+	typeof(vcpu->fetch_tlb) *c = &vcpu->fetch_tlb;
+	struct vm *vm = vcpu->vm;
+	u64 page = la & ~(u64)(PAGE_SIZE - 1), gpa;
+	u32 err;
+	unsigned i;
+
+	if (c->valid && c->page == page && c->cr3 == pg->cr3 && c->cr0 == pg->cr0 &&
+	    c->cr4 == pg->cr4 && c->efer == pg->efer) {
+		for (i = 0; i < c->walk.n; i++) {
+			const void *e = vm_gpa_ptr(vm, c->walk.gpa[i], c->walk.entry_size);
+			u64 v;
+
+			if (!e)
+				break;
+			v = c->walk.entry_size == 4 ? *(const volatile u32 *)e : *(const volatile u64 *)e;
+			if (v != c->walk.val[i])
+				break;
+		}
+		if (i == c->walk.n)
+			return vm->ram + c->page_gpa;
+	}
+	c->valid = false;
+	if (guest_walk_traced(pg, page, 0, vm_read_gpa, vm, &gpa, &err, &c->walk) ||
+	    !vm_gpa_ptr(vm, gpa, PAGE_SIZE))
+		return NULL;
+	c->cr0 = pg->cr0;
+	c->cr3 = pg->cr3;
+	c->cr4 = pg->cr4;
+	c->efer = pg->efer;
+	c->page = page;
+	c->page_gpa = gpa;
+	c->valid = true;
+	return vm->ram + gpa;
+}
+
 /* Reads up to len instruction bytes at CS:RIP; returns how many (0 on failure). */
 int vcpu_fetch_insn(struct vcpu *vcpu, u8 *buf, unsigned len)
 {
 	struct vmcb_save *s = &vcpu->vmcb->save;
 	struct guest_paging pg = vcpu_paging(vcpu);
 	u64 rip = vcpu_long_mode(vcpu) ? s->rip : (u32)(s->cs.base + s->rip);
+	unsigned off = (unsigned)(rip & (PAGE_SIZE - 1));
+	const u8 *src;
 
 	/*
-	 * One walk for the bytes on RIP's page, one for the next page if the
-	 * instruction may cross; an unreadable second page only shortens the
-	 * result, so an instruction at the end of RAM still decodes.
+	 * The bytes on RIP's page, then the next page's if the instruction
+	 * may cross (walked anew); an unreadable second page only shortens
+	 * the result, so an instruction at the end of RAM still decodes.
 	 */
-	unsigned first = (unsigned)MIN((u64)len, PAGE_SIZE - (rip & (PAGE_SIZE - 1)));
+	unsigned first = (unsigned)MIN((u64)len, PAGE_SIZE - off);
 
-	if (guest_read_virt(&pg, rip, buf, first, vm_read_gpa, vcpu->vm))
+	src = fetch_page(vcpu, &pg, rip);
+	if (src) {
+		src += off;
+		if (first >= 8 && first <= 16) {
+			/* Two overlapping 8-byte copies: no call, no loop. */
+			__builtin_memcpy(buf, src, 8);
+			__builtin_memcpy(buf + first - 8, src + first - 8, 8);
+		} else {
+			memcpy(buf, src, first);
+		}
+	} else if (guest_read_virt(&pg, rip, buf, first, vm_read_gpa, vcpu->vm)) {
 		return 0;
+	}
 	if (first < len && guest_read_virt(&pg, rip + first, buf + first, len - first, vm_read_gpa, vcpu->vm))
 		return (int)first;
 	return (int)len;

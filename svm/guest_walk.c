@@ -80,8 +80,9 @@ static bool entry_reserved(const struct walk_fmt *f, bool nxe, u64 e, int level,
 	return false;
 }
 
-int guest_walk(const struct guest_paging *p, u64 gva, unsigned access,
-	       gpa_read_fn read, void *ctx, u64 *gpa, u32 *pf_error)
+int guest_walk_traced(const struct guest_paging *p, u64 gva, unsigned access,
+		      gpa_read_fn read, void *ctx, u64 *gpa, u32 *pf_error,
+		      struct guest_walk_trace *trace)
 {
 	bool lm = (p->efer & EFER_LME) && (p->cr0 & CR0_PG);
 	bool user = access & GW_USER, write = access & GW_WRITE, fetch = access & GW_FETCH;
@@ -92,6 +93,8 @@ int guest_walk(const struct guest_paging *p, u64 gva, unsigned access,
 	unsigned page_shift = PAGE_SHIFT;
 	int level;
 
+	if (trace)
+		trace->n = 0;
 	if (!(p->cr0 & CR0_PG)) {
 		*gpa = (p->efer & EFER_LMA) ? gva : (u32)gva;
 		return 0;
@@ -110,6 +113,8 @@ int guest_walk(const struct guest_paging *p, u64 gva, unsigned access,
 	}
 	nxe = f.mode != WALK_32 && (p->efer & EFER_NXE);
 	smep = f.mode != WALK_32 && (p->cr4 & CR4_SMEP);
+	if (trace)
+		trace->entry_size = f.entry_size;
 
 	/* §8.4.2: I/D is reported only when NX or SMEP makes fetches special. */
 	err = (write ? PF_ERR_W : 0) | (user ? PF_ERR_U : 0) |
@@ -127,6 +132,10 @@ int guest_walk(const struct guest_paging *p, u64 gva, unsigned access,
 			e = e32;
 		} else if (read(ctx, ea, &e, 8)) {
 			return -2;
+		}
+		if (trace) {
+			trace->gpa[trace->n] = ea;
+			trace->val[trace->n++] = e;
 		}
 		if (!(e & PTE_P)) {
 			*pf_error = err;
@@ -166,6 +175,12 @@ int guest_walk(const struct guest_paging *p, u64 gva, unsigned access,
 	}
 	*gpa = page_base | (gva & (BIT(page_shift) - 1));
 	return 0;
+}
+
+int guest_walk(const struct guest_paging *p, u64 gva, unsigned access,
+	       gpa_read_fn read, void *ctx, u64 *gpa, u32 *pf_error)
+{
+	return guest_walk_traced(p, gva, access, read, ctx, gpa, pf_error, NULL);
 }
 
 int guest_read_virt_access(const struct guest_paging *p, u64 gva, void *buf, unsigned len,

@@ -54,6 +54,27 @@ int guest_walk(const struct guest_paging *p, u64 gva, unsigned access,
 	       gpa_read_fn read, void *ctx, u64 *gpa, u32 *pf_error);
 
 /*
+ * The paging-structure entries one walk read, in order, with the values it
+ * read.  A walk's answer is a function of the paging controls and of these
+ * values only (nothing is written: Accessed and Dirty bits are not set), so
+ * a later walk of the same address under the same controls that would read
+ * the same values gives the same answer: a cache of the translation may be
+ * used as long as every entry here still holds its value.
+ */
+#define GUEST_WALK_MAX_LEVELS   5
+struct guest_walk_trace {
+	unsigned n;                     /* entries read */
+	unsigned entry_size;            /* 4 (32-bit paging) or 8 */
+	u64 gpa[GUEST_WALK_MAX_LEVELS];
+	u64 val[GUEST_WALK_MAX_LEVELS];
+};
+
+/* guest_walk that also fills *trace (when not NULL) with the entries it read. */
+int guest_walk_traced(const struct guest_paging *p, u64 gva, unsigned access,
+		      gpa_read_fn read, void *ctx, u64 *gpa, u32 *pf_error,
+		      struct guest_walk_trace *trace);
+
+/*
  * Reads len bytes at gva, page by page (a read may cross into a page that
  * maps elsewhere or not at all), as supervisor data reads.  Returns 0, -1
  * for a page fault, -2 for non-RAM; see guest_read_virt_access for the

@@ -252,6 +252,56 @@ TEST(guest_walk_long_mode)
 	expect_gpa(&p, LM_BASE + 0x201abc, 0, 0x123abc);
 }
 
+/*
+ * The trace of a walk (what hv/vcpu.c's fetch cache revalidates): every
+ * entry read, in order, at its GPA with the value read; as many as the
+ * walk used, fewer for large pages and for a walk that faults.
+ */
+static void expect_trace_at(int line, const struct guest_paging *p, u64 gva, int result,
+			    unsigned n, const u64 *gpas)
+{
+	struct guest_walk_trace t;
+	u64 gpa = 0;
+	u32 err = 0;
+
+	memset(&t, 0xa5, sizeof(t));
+	unit_check_eq((u64)(s64)result, (u64)(s64)guest_walk_traced(p, gva, 0, ram_read, NULL, &gpa, &err, &t),
+		      "walk result", __FILE__, line);
+	unit_check_eq(n, t.n, "entries traced", __FILE__, line);
+	for (unsigned i = 0; i < n && i < t.n; i++) {
+		u64 v = 0;
+
+		unit_check_eq(gpas[i], t.gpa[i], "entry gpa", __FILE__, line);
+		memcpy(&v, ram + t.gpa[i], t.entry_size);
+		unit_check_eq(v, t.val[i], "entry value", __FILE__, line);
+	}
+}
+#define expect_trace(...) expect_trace_at(__LINE__, __VA_ARGS__)
+
+TEST(guest_walk_trace)
+{
+	struct guest_paging p = { .cr0 = CR0_PGWP, .cr3 = 0x1000, .cr4 = CR4_PAE,
+				  .efer = EFER_SVME | EFER_LME | EFER_LMA | EFER_NXE };
+	const u64 four[] = { 0x1000 + 256 * 8, 0x2000, 0x3000 + 8, 0x4000 + 8 };
+	const u64 two_m[] = { 0x1000 + 256 * 8, 0x2000, 0x3000 + 2 * 8 };
+	const u64 one_g[] = { 0x1000 + 256 * 8, 0x2000 + 8 };
+	const u64 empty_pte[] = { 0x1000 + 256 * 8, 0x2000, 0x3000 + 8, 0x4000 + 5 * 8 };
+	struct guest_paging off = { .cr0 = CR0_PE };
+	struct guest_walk_trace t;
+	u64 gpa;
+	u32 err;
+
+	build_long();
+	expect_trace(&p, LM_BASE + 0x201abc, 0, 4, four);
+	expect_trace(&p, LM_BASE + 0x4abcde, 0, 3, two_m);
+	expect_trace(&p, LM_BASE + 0x40000000 + 0x12345678, 0, 2, one_g);
+	expect_trace(&p, LM_BASE + 0x205000, -1, 4, empty_pte);  /* the not-present PTE is read too */
+	CHECK_EQ(0, guest_walk_traced(&off, 0x1234, 0, ram_read, NULL, &gpa, &err, &t));
+	CHECK_EQ(0, t.n);                                        /* paging off reads nothing */
+	CHECK_EQ(0, guest_walk_traced(&p, LM_BASE + 0x201000, 0, ram_read, NULL, &gpa, &err, &t));
+	CHECK_EQ(8, t.entry_size);
+}
+
 /* A page-table read outside guest RAM is -2, not a #PF. */
 TEST(guest_walk_table_not_ram)
 {
