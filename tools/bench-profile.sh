@@ -33,8 +33,8 @@ log=$(sed -n 's/^run\.sh: [A-Z]* (.*; log: \(.*\))$/\1/p' "$TMP/plain.out" | tai
 base=$(sed -n 's/.*image base \(0x[0-9a-f]*\) size \(0x[0-9a-f]*\).*/\1 \2/p' "$log" | head -n 1)
 [ -n "$base" ] || die "no 'image base' line in $log"
 read -r base size <<<"$base"
-# The guest's code: its executable LOAD segment.
-read -r glo gsz < <(readelf -lW build/guest/guest.elf | awk '$1 == "LOAD" && $7 ~ /E/ { print $3, $6; exit }')
+# The guest's code: its executable LOAD segment (readelf prints the flags "R E" as two fields).
+read -r glo gsz < <(readelf -lW build/guest/guest.elf | awk '$1 == "LOAD" && ($7 ~ /E/ || $8 ~ /E/) { print $3, $6; exit }')
 [ -n "${glo:-}" ] || die "no executable segment in build/guest/guest.elf"
 ghi=$(printf '0x%x' $((glo + gsz)))
 nm -n build/hv.so | awk '$2 ~ /^[tTwW]$/ { print $1, $3 }' >"$TMP/syms"
