@@ -30,8 +30,14 @@ static void vapic_vec_clear(struct vapic *a, u32 base, u8 vector)
 
 static int vapic_vec_highest(const struct vapic *a, u32 base)
 {
+	u32 any = 0;
 	int i;
 
+	/* Mostly empty (IRR on most entries): one pass of loads and ORs says so. */
+	for (i = 0; i < 8; i++)
+		any |= vapic_get_reg(a, base + (u32)i * 0x10);
+	if (!any)
+		return -1;
 	for (i = 7; i >= 0; i--) {
 		u32 w = vapic_get_reg(a, base + (u32)i * 0x10);
 

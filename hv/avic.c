@@ -44,26 +44,6 @@ const char *avic_inhibit_name(unsigned reason)
 	return reason < AVIC_INHIBIT_COUNT ? inhibit_names[reason] : "unknown";
 }
 
-bool avic_vm(const struct vm *vm)
-{
-	return vm->apic_backend != APIC_BACKEND_SOFT;
-}
-
-bool avic_vm_emulated(const struct vm *vm)
-{
-	return vm->apic_backend == APIC_BACKEND_AVIC_EMU;
-}
-
-bool avic_hw_active(const struct vcpu *vcpu)
-{
-	return vcpu->vm->apic_backend == APIC_BACKEND_AVIC && vcpu->avic.mode != AVIC_VCPU_OFF;
-}
-
-bool avic_emu_active(const struct vcpu *vcpu)
-{
-	return vcpu->vm->apic_backend == APIC_BACKEND_AVIC_EMU && vcpu->avic.mode != AVIC_VCPU_OFF;
-}
-
 void avic_count_emu_only(struct vcpu *vcpu)
 {
 	if (avic_emu_active(vcpu))

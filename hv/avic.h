@@ -46,15 +46,33 @@ const char *avic_inhibit_name(unsigned reason);
 
 /* Set-up (hv/vm.c), after lapic_vcpu_init for every vCPU. */
 int avic_vm_init(struct vm *vm);
-bool avic_vm(const struct vm *vm);              /* the VM runs the AVIC backend (avic or avic-emu) */
-bool avic_vm_emulated(const struct vm *vm);     /* ... and it is the model */
+/* The VM runs the AVIC backend (avic or avic-emu).  Inline: every entry and exit asks. */
+static inline bool avic_vm(const struct vm *vm)
+{
+	return vm->apic_backend != APIC_BACKEND_SOFT;
+}
+
+/* ... and it is the model. */
+static inline bool avic_vm_emulated(const struct vm *vm)
+{
+	return vm->apic_backend == APIC_BACKEND_AVIC_EMU;
+}
 
 /* The run loop. */
 void avic_vcpu_load(struct vcpu *vcpu);         /* IsRunning = 1 on this CPU */
 void avic_vcpu_put(struct vcpu *vcpu);          /* IsRunning = 0 (blocking, ending) */
 void avic_before_entry(struct vcpu *vcpu);      /* GIF=0: mode switches, shadows */
-bool avic_hw_active(const struct vcpu *vcpu);   /* the CPU delivers from the page this VMRUN */
-bool avic_emu_active(const struct vcpu *vcpu);  /* the model plays AVIC for this vCPU's last run */
+/* The CPU delivers from the page this VMRUN. */
+static inline bool avic_hw_active(const struct vcpu *vcpu)
+{
+	return vcpu->vm->apic_backend == APIC_BACKEND_AVIC && vcpu->avic.mode != AVIC_VCPU_OFF;
+}
+
+/* The model plays AVIC for this vCPU's last run. */
+static inline bool avic_emu_active(const struct vcpu *vcpu)
+{
+	return vcpu->vm->apic_backend == APIC_BACKEND_AVIC_EMU && vcpu->avic.mode != AVIC_VCPU_OFF;
+}
 
 /*
  * After the hypervisor set an IRR bit in target's page: the doorbell if the

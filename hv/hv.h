@@ -193,6 +193,8 @@ struct vcpu {
 		u64 page;               /* linear address of the page */
 		u64 page_gpa;
 		struct guest_walk_trace walk;
+		/* Where walk.gpa[i] is in guest RAM (fixed for the VM's life). */
+		const volatile void *entry[GUEST_WALK_MAX_LEVELS];
 	} fetch_tlb;
 };
 

@@ -112,6 +112,10 @@ void vapic_door_before_entry(struct vcpu *vcpu)
 {
 	bool extint = lapic_extint_waiting(vcpu);
 
+	if (!avic_vm(vcpu->vm)) {       /* the soft APIC alone: nothing of AVIC's to do */
+		lapic_before_entry(vcpu, extint, false);
+		return;
+	}
 	/*
 	 * IRQWIN (KVM's name): an ExtINT may need a VINTR window, and AVIC
 	 * ignores V_IRQ (APM Vol 2 §15.29.8.3 "Additional VMRUN Handling"),

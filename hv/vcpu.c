@@ -66,6 +66,8 @@ void vcpu_set_edx_eax(struct vcpu *vcpu, u64 val)
  * check costs one load per paging level instead of a walk and a copy per
  * level; guests change their page tables without an exit (no CR3 or
  * INVLPG intercept), which is why every entry is compared, not only CR3.
+ * Guest RAM stays where it is for the VM's life and struct vcpu is zeroed
+ * with its VM (hv/vm.c), so the entries' host addresses stay valid.
  */
 static const u8 *fetch_page(struct vcpu *vcpu, const struct guest_paging *pg, u64 la)
 {
@@ -77,15 +79,14 @@ static const u8 *fetch_page(struct vcpu *vcpu, const struct guest_paging *pg, u6
 
 	if (c->valid && c->page == page && c->cr3 == pg->cr3 && c->cr0 == pg->cr0 &&
 	    c->cr4 == pg->cr4 && c->efer == pg->efer) {
-		for (i = 0; i < c->walk.n; i++) {
-			const void *e = vm_gpa_ptr(vm, c->walk.gpa[i], c->walk.entry_size);
-			u64 v;
-
-			if (!e)
-				break;
-			v = c->walk.entry_size == 4 ? *(const volatile u32 *)e : *(const volatile u64 *)e;
-			if (v != c->walk.val[i])
-				break;
+		if (c->walk.entry_size == 8) {
+			for (i = 0; i < c->walk.n; i++)
+				if (*(const volatile u64 *)c->entry[i] != c->walk.val[i])
+					break;
+		} else {
+			for (i = 0; i < c->walk.n; i++)
+				if (*(const volatile u32 *)c->entry[i] != c->walk.val[i])
+					break;
 		}
 		if (i == c->walk.n)
 			return vm->ram + c->page_gpa;
@@ -94,6 +95,10 @@ static const u8 *fetch_page(struct vcpu *vcpu, const struct guest_paging *pg, u6
 	if (guest_walk_traced(pg, page, 0, vm_read_gpa, vm, &gpa, &err, &c->walk) ||
 	    !vm_gpa_ptr(vm, gpa, PAGE_SIZE))
 		return NULL;
+	/* Every entry was read from guest RAM (vm_read_gpa), so each has a place there. */
+	for (i = 0; i < c->walk.n; i++)
+		if (!(c->entry[i] = vm_gpa_ptr(vm, c->walk.gpa[i], c->walk.entry_size)))
+			return NULL;
 	c->cr0 = pg->cr0;
 	c->cr3 = pg->cr3;
 	c->cr4 = pg->cr4;
