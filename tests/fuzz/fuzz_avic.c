@@ -703,6 +703,15 @@ static void fz_compare_memory(const char *what)
 	}
 }
 
+/* The hypervisor changed a page: the reference's copy follows. */
+static void fz_sync(void)
+{
+	int i;
+
+	for (i = 0; i < FZ_NPAGES; i++)
+		memcpy(fz_exp_page[i], fz_page[i], PAGE_SIZE);
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
 	u32 x = *(const u32 *)a, y = *(const u32 *)b;
@@ -719,11 +728,9 @@ static void fz_access(unsigned s, bool msr, u32 where, bool write, u64 value)
 	u64 val64 = write ? value : 0xa5a5a5a5a5a5a5a5ull;
 	u32 val32 = write ? (u32)value : 0xa5a5a5a5u;
 	char what[96];
-	unsigned i;
 	int k;
 
-	for (i = 0; i < FZ_NPAGES; i++)
-		memcpy(fz_exp_page[i], fz_page[i], PAGE_SIZE);
+	/* fz_exp_page equals the pages here: after the last access's check, or fz_sync(). */
 	if (msr)
 		ref_msr(&r, v, fz_exp_page[s], where, write, value);
 	else
@@ -983,6 +990,7 @@ static void fz_vm_build(struct fz_in *in)
 	};
 	if (vm.msrpm_mode == 1)
 		memset(fz_msrpm, 0, sizeof(fz_msrpm));
+	fz_sync();
 }
 
 /*
@@ -1043,6 +1051,7 @@ static void fz_step(struct fz_in *in)
 
 			pg_vec(fz_page[s], 0x100, vec, true);
 			pg_vec(fz_page[s], 0x180, vec, op & 0x10);
+			memcpy(fz_exp_page[s], fz_page[s], PAGE_SIZE);
 		}
 		if (v->x2)
 			fz_access(s, true, 0x80b, true, 0);
@@ -1074,6 +1083,7 @@ static void fz_step(struct fz_in *in)
 		u16 off = in_u16(in) & 0xffc;
 
 		pg_set(fz_page[s], off, in_u32(in));
+		memcpy(fz_exp_page[s], fz_page[s], PAGE_SIZE);
 		break;
 	}
 	default:
