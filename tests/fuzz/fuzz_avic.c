@@ -246,7 +246,7 @@ static const struct ref_x2 ref_x2_regs[] = {
 	{ 0x810, 0x827, true,  false, 0 },              /* ISR, TMR, IRR */
 	{ 0x828, 0x828, true,  true,  0 },              /* ESR: only 0 */
 	{ 0x830, 0x830, true,  true,  0x000ccfff },     /* ICR: not 31:20, 17:16, 13, 12 */
-	{ 0x832, 0x832, true,  true,  0x000311ff },     /* LVT Timer: vector, DS, M, periodic */
+	{ 0x832, 0x832, true,  true,  0x000310ff },     /* LVT Timer: vector, DS, M, periodic */
 	{ 0x833, 0x834, true,  true,  0x000117ff },     /* LVT Thermal, PerfCounter: + MT */
 	{ 0x835, 0x836, true,  true,  0x0001f7ff },     /* LINT0/1: + polarity, RIRR, TGM */
 	{ 0x837, 0x837, true,  true,  0x000110ff },     /* LVT Error */
