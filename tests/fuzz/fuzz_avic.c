@@ -811,6 +811,20 @@ static void fz_access(unsigned s, bool msr, u32 where, bool write, u64 value)
 			 avic_emu_x2_allowed(where, write, write ? value : 0) ? "allowed" : "#GP",
 			 ref_x2_gp(where, write, value) ? "#GP" : "allowed");
 
+	if (msr && where >= 0x800 && where <= 0x8ff)
+		FZ_CHECK(avic_x2_msr_passthrough(where, write) == ref_policy_pass(where, write),
+			 "policy: %s: avic_x2_msr_passthrough() says %d, avic_hw.h's list %d", what,
+			 avic_x2_msr_passthrough(where, write), ref_policy_pass(where, write));
+	if (!(where & ~0xff0u) || (msr && where >= 0x800 && where <= 0x8ff)) {
+		/* A 0x402 the table cannot explain: trap for a write of a register whose writes trap. */
+		u32 off = msr ? ((where - 0x800) << 4) : where;
+		int fb = write && (ref_kind(off, true, true) == K_TRAP || off == 0xb0 || off == 0x300) ? K_TRAP : K_FAULT;
+		enum avic_access_kind got = avic_noaccel_kind_fallback(off, write);
+
+		FZ_CHECK((got == AVIC_TRAP ? K_TRAP : got == AVIC_FAULT ? K_FAULT : K_ACCEL) == fb,
+			 "0x402 fallback: offset 0x%x %s: avic_hw says %d", off, write ? "write" : "read", (int)got);
+	}
+
 	/* Doorbells: exactly the running targets on other cores. */
 	qsort(fz_bells, fz_nbells, sizeof(u32), cmp_u32);
 	qsort(r.bells, r.nbells, sizeof(u32), cmp_u32);
@@ -819,6 +833,45 @@ static void fz_access(unsigned s, bool msr, u32 where, bool write, u64 value)
 		 fz_nbells ? fz_bells[0] : 0, r.nbells, r.nbells ? r.bells[0] : 0);
 
 	fz_compare_memory(what);
+}
+
+/* ---- the other formats of avic_hw, against the APM's definitions ---- */
+
+/* Table 15-24: the logical table index of a DFR/LDR pair, or -1. */
+static int ref_log_index(u32 dfr, u32 ldr)
+{
+	u32 id = ldr >> 24, c = id >> 4, b = id & 0xf;
+
+	if ((dfr >> 28) == 0xf)
+		return id && !(id & (id - 1)) ? __builtin_ctz(id) : -1;
+	if ((dfr >> 28) == 0)
+		return c != 0xf && b && !(b & (b - 1)) ? (int)(c * 4 + (u32)__builtin_ctz(b)) : -1;
+	return -1;
+}
+
+static void fz_check_formats(u64 raw, u32 dfr, u32 ldr, u32 id)
+{
+	u64 field;
+	bool ok = !(raw & ~GENMASK(51, 12));
+	u32 mi;
+
+	/* §15.29.4.3: a VMCB page pointer has bits 51:12 only. */
+	FZ_CHECK(avic_vmcb_backing_page(raw, &field) == ok && (!ok || field == raw),
+		 "vmcb 0x0E0: 0x%llx accepted %d", (unsigned long long)raw, !ok);
+	FZ_CHECK(avic_vmcb_logical_table(raw, &field) == ok && avic_vmcb_apic_bar(raw, &field) == ok,
+		 "vmcb 0x0F0/0x098: 0x%llx accepted %d", (unsigned long long)raw, !ok);
+	FZ_CHECK(avic_logical_index(dfr, ldr) == ref_log_index(dfr, ldr),
+		 "logical index: DFR 0x%x LDR 0x%x gives %d, Table 15-24 %d", dfr, ldr,
+		 avic_logical_index(dfr, ldr), ref_log_index(dfr, ldr));
+	/* §16.14: x2APIC logical ID = ID[19:4] << 16 | 1 << ID[3:0]. */
+	FZ_CHECK(avic_x2apic_logical_id(id) == (((id >> 4) << 16) | (1u << (id & 0xf))),
+		 "x2APIC logical ID of 0x%x: 0x%x", id, avic_x2apic_logical_id(id));
+	mi = 0x5a5a;
+	FZ_CHECK(avic_phys_max_index(id & 0xfff, vm.flavour, &mi) ==
+		 ((id & 0xfff) <= (vm.flavour == AVIC_HW_X2AVIC ? 0x1ffu : 0xfffu)),
+		 "MAX_INDEX for ID 0x%x refused or accepted wrongly", id & 0xfff);
+	FZ_CHECK(avic_phys_max_index(id & 0xff, AVIC_HW_XAVIC, &mi) == ((id & 0xff) <= 0xfe),
+		 "xAVIC MAX_INDEX for ID 0x%x refused or accepted wrongly", id & 0xff);
 }
 
 /* ---- building the VM ---- */
@@ -871,9 +924,12 @@ static void fz_set_phys(u32 index, u64 raw)
 /*
  * Header: flags (7:6 MSRPM mode, 5 level EOI clears ISR, 4 extended LVTs,
  * 3 x2AVIC with 4K IDs, 2:0 vCPUs - 1), the x2AVIC bitmap, MAX_INDEX (u16),
- * then per vCPU: APIC ID (u16), host ID (u16), entry flags, and the DFR
- * (bit 0 of a byte: cluster) and TPR, then patches: phys-table entries,
- * logical entries, page registers; for MSRPM mode 2, 64 bytes of map.
+ * then per vCPU: APIC ID (u16: bit 15 set, ID = bits 11:0, else the vCPU's
+ * number), host ID (u16), a byte (0: not running, 5: cluster DFR, 7: entry
+ * flags of fz_entry() in 3:0 instead of a valid own-page entry), then
+ * patches (a count byte each): phys-table entries,
+ * logical entries, page registers; per vCPU an address (u64) and ID bits (u32)
+ * for the format checks; for MSRPM mode 2, 64 bytes of map.
  */
 static void fz_vm_build(struct fz_in *in)
 {
@@ -973,6 +1029,8 @@ static void fz_vm_build(struct fz_in *in)
 
 		pg_set(fz_page[pg], off, in_u32(in));
 	}
+	for (k = 0; k < vm.n; k++)
+		fz_check_formats(in_u64(in), pg_get(fz_page[k], 0xe0), pg_get(fz_page[k], 0xd0), vm.v[k].id | in_u32(in));
 	if (vm.msrpm_mode == 2) {
 		memset(fz_msrpm, 0xff, sizeof(fz_msrpm));
 		for (k = 0; k < 64; k++)

@@ -261,6 +261,9 @@ def avic_vm(n, x2=0, max_index=None, x4k=False, ext=False, clears=False, msrpm=0
     out.append(len(pages))
     for pg, off, val in pages:
         out += [pg] + le(off, 2) + le(val, 4)
+    # Per vCPU, for the format checks: an address for the VMCB pointer fields, bits ORed into the ID.
+    for k in range(n):
+        out += le((0x7f000000, 0x7f000800, 1 << 52, 0xffffffffff000)[k % 4], 8) + le(k << 12, 4)
     if msrpm == 2:
         out += (msrpm_bits or [0] * 64)
     return out
