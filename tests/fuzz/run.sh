@@ -49,6 +49,7 @@ max_len() {
 	case $1 in
 	insn|insn_mmio) echo 64 ;;
 	input) echo 16384 ;;
+	avic) echo 2048 ;;
 	*) echo 1024 ;;
 	esac
 }

@@ -233,8 +233,146 @@ def seeds_input():
     return out
 
 
+# fuzz_avic.c: a VM header (flags, x2AVIC bitmap, MAX_INDEX, per vCPU: ID,
+# host ID, entry flags; then physical-table, logical-table and page patches;
+# the MSRPM bits in mode 2), then operations (fz_step: kind in bits 2:0, its
+# flags in 7:3, the vCPU, operands).  Handcrafted, a few per outcome:
+# accelerated, 0x401 of each cause, 0x402 trap and fault, #GP, intercepted.
+A_MMIO, A_MSR, A_ICR, A_EOI, A_SELF, A_RUN, A_PAGE, A_TPR = range(8)
+
+
+def le(v, n):
+    return list((v & ((1 << (8 * n)) - 1)).to_bytes(n, 'little'))
+
+
+def avic_vm(n, x2=0, max_index=None, x4k=False, ext=False, clears=False, msrpm=0, vcpus=None,
+            phys=(), log=(), pages=(), msrpm_bits=None):
+    f = (n - 1) | (8 if x4k else 0) | (0x10 if ext else 0) | (0x20 if clears else 0) | (msrpm << 6)
+    out = [f, x2] + le(n - 1 if max_index is None else max_index, 2)
+    for k in range(n):
+        vid, host, b = (vcpus or {}).get(k, (None, 0x20 + k, 0))
+        out += le(0x8000 | vid if vid is not None else 0, 2) + le(host, 2) + [b]
+    out.append(len(phys))
+    for idx, ent in phys:
+        out += le(idx, 2) + ent
+    out.append(len(log))
+    for idx, raw in log:
+        out += [idx, 1] + le(raw, 4)
+    out.append(len(pages))
+    for pg, off, val in pages:
+        out += [pg] + le(off, 2) + le(val, 4)
+    # Per vCPU, for the format checks: an address for the VMCB pointer fields, bits ORed into the ID.
+    for k in range(n):
+        out += le((0x7f000000, 0x7f000800, 1 << 52, 0xffffffffff000)[k % 4], 8) + le(k << 12, 4)
+    if msrpm == 2:
+        out += (msrpm_bits or [0] * 64)
+    return out
+
+
+def ent(page=0, valid=True, running=True, host=0x20, kind=0, raw=0):
+    f = (1 if valid else 0) | (2 if running else 0) | (kind << 2) | (page << 4)
+    return [f] + le(host, 2) + (le(raw, 8) if kind >= 2 else [])
+
+
+def mmio(cpu, off, write=False, val=0, unaligned=False):
+    return [A_MMIO | (8 if write else 0) | (0x10 if unaligned else 0), cpu] + le(off, 2) + le(val, 4)
+
+
+def rdmsr(cpu, msr):
+    if 0x800 <= msr <= 0x8ff:
+        return [A_MSR, cpu, msr - 0x800]
+    return [A_MSR | 0x30, cpu] + le(msr, 4)
+
+
+def wrmsr(cpu, msr, val):
+    if 0x800 <= msr <= 0x8ff:
+        return [A_MSR | 8, cpu, msr - 0x800] + le(val, 8)
+    return [A_MSR | 0x38, cpu] + le(msr, 4) + le(val, 8)
+
+
+def icr(cpu, lo, dest):
+    return [A_ICR, cpu] + le(lo, 4) + le(dest, 4)
+
+
+def eoi(cpu, vec=None, level=False):
+    if vec is None:
+        return [A_EOI, cpu]
+    return [A_EOI | 8 | (0x10 if level else 0), cpu, vec]
+
+
+def seeds_avic():
+    out = []
+    FIXED, NMI, INIT, LOWEST, LOGICAL, LEVEL, SELF, ALL, ALLX = 0, 0x400, 0x500, 0x100, 0x800, 0x8000, 1 << 18, 2 << 18, 3 << 18
+    # Accelerated, 0x402 trap and fault: every xAPIC register read and written, both halves of the page.
+    for half in (0, 0x800):
+        out.append((f'xapic-read-{half:03x}', avic_vm(2) + sum((mmio(0, half + o) for o in range(0, 0x800, 0x10)), [])))
+        out.append((f'xapic-write-{half:03x}', avic_vm(2, ext=bool(half)) +
+                    sum((mmio(1, half + o, True, 0xffffffff) for o in range(0, 0x800, 0x10)), [])))
+    out.append(('xapic-odd-offsets', avic_vm(1) + sum((mmio(0, o, w, 0x5a, True) for o in
+                (0x81, 0x84, 0x8c, 0xb4, 0x302, 0x30c, 0xffc, 0x1000, 0x1234, 0xffff) for w in (False, True)), [])))
+    # #GP, 0x402 and intercepted: every x2APIC MSR with all passed, then with the policy, and around the range.
+    out.append(('x2apic-rdmsr-all', avic_vm(1, x2=1, msrpm=1) + sum((rdmsr(0, m) for m in range(0x800, 0x900)), [])))
+    out.append(('x2apic-wrmsr-zero', avic_vm(1, x2=1, msrpm=1) + sum((wrmsr(0, m, 0) for m in range(0x800, 0x840)), [])))
+    out.append(('x2apic-wrmsr-ones', avic_vm(1, x2=1, msrpm=1) +
+                sum((wrmsr(0, m, 0xffffffff) for m in range(0x800, 0x840)), []) + wrmsr(0, 0x808, 1 << 32)))
+    # Values guests write (§16.11-16.15): each writable bit of SVR, the LVTs, TDCR, and the must-be-zero ones.
+    vals = [(0x808, 0x10), (0x80f, 0x1ff), (0x80f, 0x3ff), (0x80f, 0x11ff), (0x832, 0x20030), (0x832, 0x40030),
+            (0x832, 0x1000), (0x833, 0x400), (0x834, 0x10400), (0x835, 0x700), (0x835, 0x8700), (0x836, 0x6400),
+            (0x836, 0x10000), (0x837, 0x1000fe), (0x837, 0x200fe), (0x838, 0x12345), (0x83e, 0xb), (0x83e, 0xf),
+            (0x828, 0), (0x828, 1), (0x80b, 0), (0x80b, 1), (0x83f, 0x30), (0x83f, 0x130), (0x802, 0)]
+    out.append(('x2apic-wrmsr-values', avic_vm(1, x2=1, msrpm=1) + sum((wrmsr(0, m, v) for m, v in vals), [])))
+    out.append(('x2apic-policy', avic_vm(1, x2=1) + sum((rdmsr(0, m) for m in range(0x800, 0x840)), []) +
+                sum((wrmsr(0, m, 0) for m in (0x808, 0x80b, 0x80f, 0x830, 0x83f)), [])))
+    out.append(('x2apic-msrpm-bits', avic_vm(1, x2=1, msrpm=2, msrpm_bits=[0x55, 0xaa, 0x0f, 0xf0] * 16) +
+                sum((rdmsr(0, m) for m in range(0x800, 0x840)), [])))
+    out.append(('msr-around', avic_vm(2, x2=1, msrpm=1) + sum((rdmsr(c, m) for m in
+                (0x7ff, 0x900, 0x1b, 0xc001011b, 0x802, 0x8ff) for c in (0, 1)), [])))
+    # IPIs: xAVIC physical, logical flat and cluster, broadcasts, shorthands; each 0x401 cause.
+    x = avic_vm(4, vcpus={2: (None, 0x22, 1)})              # vCPU 2 not running
+    out.append(('ipi-xapic-physical', x + sum((icr(0, FIXED | 0x40 + d, d) for d in range(5)), []) +
+                icr(1, FIXED | 0x41, 0xff) + icr(1, SELF | 0x42, 0) + icr(1, ALL | 0x43, 0) + icr(1, ALLX | 0x44, 0)))
+    out.append(('ipi-xapic-types', x + icr(0, LOWEST | 0x40, 1) + icr(0, NMI, 1) + icr(0, INIT, 1) + icr(0, LEVEL | 0x40, 1) +
+                icr(0, FIXED | 0x05, 1) + icr(0, 0x700, 1) + icr(0, 0x300, 1)))
+    out.append(('ipi-xapic-logical-flat', x + sum((icr(0, LOGICAL | 0x50, d) for d in (1, 2, 4, 8, 0x0f, 0x10, 0xf0, 0xfe)), [])))
+    out.append(('ipi-xapic-logical-cluster', avic_vm(4, vcpus={k: (None, 0x20 + k, 0x20) for k in range(4)},
+                log=[(4, 0x80000001), (5, 0x00000002), (6, 0x80001203)]) +
+                sum((icr(0, LOGICAL | 0x60, d) for d in (1, 2, 3, 0x11, 0x12, 0x14, 0xf1, 0xe1)), [])))
+    out.append(('ipi-xapic-dfr-other', avic_vm(2, pages=[(0, 0xe0, 0x5fffffff)]) + icr(0, LOGICAL | 0x60, 1)))
+    bad = avic_vm(4, max_index=8, phys=[(1, ent(kind=1)), (2, ent(page=2, running=False, host=0x22)),
+                                        (3, ent(kind=3, raw=(1 << 63) | (1 << 55) | 0x7000)),
+                                        (5, ent(page=8, host=0x30)), (6, ent(page=9, valid=False)),
+                                        (8, ent(page=1, host=0x20))])
+    out.append(('ipi-xapic-invalid', bad + sum((icr(0, FIXED | 0x70, d) for d in range(10)), []) +
+                icr(0, ALL | 0x71, 0) + icr(0, ALLX | 0x72, 0)))
+    # x2AVIC: physical, logical (cluster:bitmap), the broadcast, 4K IDs.
+    x2 = avic_vm(4, x2=0xf, msrpm=1, vcpus={3: (None, 0x23, 1)})
+    out.append(('ipi-x2apic', x2 + sum((icr(0, FIXED | 0x80, d) for d in (0, 1, 2, 3, 4, 0x1000, 0xffffffff)), []) +
+                sum((icr(1, LOGICAL | 0x81, d) for d in (1, 6, 0x0f, 0x10001, 0xffff)), []) +
+                icr(2, SELF | 0x82, 0) + icr(2, ALL | 0x83, 0) + icr(2, ALLX | 0x84, 0) +
+                icr(0, LOWEST | 0x40, 1) + icr(0, 0x1000 | 0x40, 1) + icr(0, 0x03, 1)))
+    big = avic_vm(3, x2=7, x4k=True, max_index=0xfff, msrpm=1,
+                  vcpus={0: (0x0ff, 0x20, 0), 1: (0xfff, 0x21, 0), 2: (0x800, 0x22, 1)},
+                  phys=[(0x100, ent(page=8, host=0x40)), (0x1ff, ent(page=9, running=False, host=0x41))])
+    out.append(('ipi-x2apic-4k', big + icr(0, FIXED | 0x90, 0xfff) + icr(1, FIXED | 0x91, 0xff) +
+                icr(1, ALL | 0x92, 0) + icr(2, LOGICAL | 0x93, 0x00ff8001) + icr(0, FIXED | 0x94, 0x1000)))
+    mixed = avic_vm(2, x2=2, max_index=0x1ff, msrpm=1, phys=[(0xff, ent(page=8, host=0x50)), (0x1ff, ent(page=9, host=0x51))])
+    out.append(('ipi-mixed-broadcast', mixed + icr(0, ALL | 0xa0, 0) + icr(1, ALL | 0xa1, 0) + icr(0, FIXED | 0xa2, 0xff) +
+                icr(1, FIXED | 0xa3, 0xff)))
+    # EOI: none, edge, level, both readings of the level exit; TPR and PPR; SELF_IPI.
+    for clears in (False, True):
+        out.append((f'eoi{"-clears" if clears else ""}', avic_vm(2, x2=2, msrpm=1, clears=clears) +
+                    eoi(0) + eoi(0, 0x41) + eoi(0, 0x52, True) + eoi(0) + eoi(0) + eoi(1, 0x61) + eoi(1, 0x72, True) +
+                    eoi(1) + eoi(1) + [A_TPR, 0, 0x80, A_TPR, 1, 0x65] + eoi(0, 0x90) + [A_TPR, 0, 0xa0] + eoi(0)))
+    out.append(('self-ipi', avic_vm(2, x2=1, msrpm=1) + sum(([A_SELF, 0, v] for v in (0, 15, 16, 0x20, 0xff)), []) +
+                [A_SELF, 1, 0x30] + wrmsr(0, 0x83f, 0x100) + rdmsr(0, 0x83f)))
+    out.append(('running', avic_vm(3) + [A_RUN | 8, 0] + le(1, 2) + le(0x31, 2) + icr(0, 0x40, 1) +
+                [A_RUN, 0] + le(1, 2) + le(0x31, 2) + icr(0, 0x41, 1) + [A_PAGE, 0] + le(0xe0, 2) + le(0x0fffffff, 4) +
+                icr(0, LOGICAL | 0x42, 0x02)))
+    return out
+
+
 GEN = {'insn': seeds_insn, 'mmio': seeds_mmio, 'guest_walk': seeds_guest_walk, 'irqchip': seeds_irqchip,
-       'input': seeds_input}
+       'input': seeds_input, 'avic': seeds_avic}
 
 if __name__ == '__main__':
     for t in sys.argv[1:] or sorted(GEN):
