@@ -204,13 +204,13 @@ read_done:
 static u32 com1_in(struct vcpu *vcpu, u16 reg)
 {
 	switch (reg) {
-	case 1: return vcpu->com1_lcr & 0x80 ? 0 : vcpu->com1_ier;
+	case 1: return vcpu->com1.lcr & 0x80 ? 0 : vcpu->com1.ier;
 	case 2: return 0x01;                    /* IIR: no interrupt pending */
-	case 3: return vcpu->com1_lcr;
-	case 4: return vcpu->com1_mcr;
+	case 3: return vcpu->com1.lcr;
+	case 4: return vcpu->com1.mcr;
 	case 5: return 0x60;                    /* LSR: THRE | TEMT */
 	case 6: return 0xb0;                    /* MSR: DCD | DSR | CTS */
-	case 7: return vcpu->com1_scratch;
+	case 7: return vcpu->com1.scratch;
 	default: return 0;                      /* RBR: no input */
 	}
 }
@@ -219,13 +219,13 @@ static void com1_out(struct vcpu *vcpu, u16 reg, u8 v)
 {
 	switch (reg) {
 	case 0:
-		if (!(vcpu->com1_lcr & 0x80))
+		if (!(vcpu->com1.lcr & 0x80))
 			vcpu_console_putc(vcpu, (char)v);
 		break;
-	case 1: if (!(vcpu->com1_lcr & 0x80)) vcpu->com1_ier = v & 0x0f; break;
-	case 3: vcpu->com1_lcr = v; break;
-	case 4: vcpu->com1_mcr = v & 0x1f; break;
-	case 7: vcpu->com1_scratch = v; break;
+	case 1: if (!(vcpu->com1.lcr & 0x80)) vcpu->com1.ier = v & 0x0f; break;
+	case 3: vcpu->com1.lcr = v; break;
+	case 4: vcpu->com1.mcr = v & 0x1f; break;
+	case 7: vcpu->com1.scratch = v; break;
 	}
 }
 
@@ -366,7 +366,7 @@ static enum exit_action handle_vmmcall(struct vcpu *vcpu)
 		}
 		t = &vcpu->vm->vcpus[a1];
 		/* lapic_block sleeps for a SIPI too: halted there is not HLT. */
-		ret = (t->mp_state == VCPU_MP_WAIT_SIPI ? HV_VCPU_WAIT_SIPI : t->halted ? HV_VCPU_HALTED : 0) |
+		ret = (t->mp.state == VCPU_MP_WAIT_SIPI ? HV_VCPU_WAIT_SIPI : t->halted ? HV_VCPU_HALTED : 0) |
 		      (t->end != END_NONE ? HV_VCPU_ENDED : 0);
 		break;
 	}

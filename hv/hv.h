@@ -84,20 +84,27 @@ struct vcpu {
 	u32 expect_kind;                /* announced with HC_EXPECT_STOP, or by a prepare hook */
 	u64 expect_arg;
 	/* The watchdog (vcpu_watchdog_expired, hv/vcpu.c). */
-	u64 start_tsc;
-	u64 wd_window;                  /* TSC ticks of no progress in the VM that make a hang */
-	u64 wd_limit_tsc;               /* hard limit: HV_WATCHDOG_CAP windows, or the guest's announced one */
-	u64 wd_check_tsc;               /* next look at the VM's progress */
-	u64 wd_seen;                    /* the VM's progress (vm_progress) at the last look */
-	u64 wd_progress_tsc;            /* when it last changed */
-	bool wd_announced;              /* wd_limit_tsc is the guest's HC_EXPECT_STOP limit */
+	struct {
+		u64 start_tsc;
+		u64 window;             /* TSC ticks of no progress in the VM that make a hang */
+		u64 limit_tsc;          /* hard limit: HV_WATCHDOG_CAP windows, or the guest's announced one */
+		u64 check_tsc;          /* next look at the VM's progress */
+		u64 seen;               /* the VM's progress (vm_progress) at the last look */
+		u64 progress_tsc;       /* when it last changed */
+		bool announced;         /* limit_tsc is the guest's HC_EXPECT_STOP limit */
+	} wd;
 
 	u32 passes, fails, skips;
 
-	char con_line[200];             /* COM1 line buffer */
-	u32 con_len;
-	u64 con_lines;                  /* lines printed: a Multiboot kernel's progress (hv/vcpu.c) */
-	u8 com1_scratch, com1_lcr, com1_ier, com1_mcr;
+	/* The guest's console line (hv/vcpu.c) and its COM1 UART registers (hv/exits.c). */
+	struct {
+		char line[200];
+		u32 len;
+		u64 lines;              /* lines printed: a Multiboot kernel's progress (hv/vcpu.c) */
+	} con;
+	struct {
+		u8 scratch, lcr, ier, mcr;
+	} com1;
 
 	u64 exits[SVM_EXIT_INDEX_MAX];
 	u64 exits_total;
@@ -109,11 +116,14 @@ struct vcpu {
 	 */
 	struct vapic apic;
 	struct spinlock apic_lock;
-	enum vcpu_mp_state mp_state;
-	bool parked;                    /* ended while waiting for a SIPI, never started */
-	volatile u32 pending_init;      /* an INIT arrived */
-	volatile u32 pending_sipi;      /* a STARTUP arrived (vector in sipi_vector) */
-	u8 sipi_vector;
+	/* INIT and STARTUP (hv/lapic_block.c; APM Vol 2 §16.5 "Interprocessor Interrupts (IPI)"). */
+	struct {
+		enum vcpu_mp_state state;
+		bool parked;            /* ended while waiting for a SIPI, never started */
+		volatile u32 pending_init;      /* an INIT arrived */
+		volatile u32 pending_sipi;      /* a STARTUP arrived (vector in sipi_vector) */
+		u8 sipi_vector;
+	} mp;
 	/* NMIs (hv/lapic.c sends, hv/lapic_inject.c injects). */
 	struct {
 		volatile u32 pending;   /* not yet injected: 0-2, at most 1 while masked */

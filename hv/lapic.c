@@ -174,17 +174,17 @@ static void lapic_deliver_one(struct vcpu *t, const struct vapic_icr *m)
 	case VAPIC_MT_INIT:
 		/* A STARTUP sent before this INIT counts for nothing (APM Vol 2 §16.5 "Interprocessor Interrupts (IPI)"). */
 		spin_lock(&t->apic_lock);
-		__atomic_store_n(&t->pending_sipi, 0, __ATOMIC_SEQ_CST);
-		__atomic_store_n(&t->pending_init, 1, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&t->mp.pending_sipi, 0, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&t->mp.pending_init, 1, __ATOMIC_SEQ_CST);
 		spin_unlock(&t->apic_lock);
 		lapic_kick(t);
 		break;
 	case VAPIC_MT_STARTUP:
 		/* A STARTUP only counts while the target waits for one (APM Vol 2 §16.5 "Interprocessor Interrupts (IPI)"). */
 		spin_lock(&t->apic_lock);
-		if (t->mp_state == VCPU_MP_WAIT_SIPI || t->pending_init) {
-			t->sipi_vector = m->vector;
-			__atomic_store_n(&t->pending_sipi, 1, __ATOMIC_SEQ_CST);
+		if (t->mp.state == VCPU_MP_WAIT_SIPI || t->mp.pending_init) {
+			t->mp.sipi_vector = m->vector;
+			__atomic_store_n(&t->mp.pending_sipi, 1, __ATOMIC_SEQ_CST);
 		}
 		spin_unlock(&t->apic_lock);
 		lapic_kick(t);

@@ -16,7 +16,7 @@ static bool lapic_wake_pending(struct vcpu *vcpu)
 {
 	bool intr;
 
-	if (vcpu->nmi.pending || vcpu->pending_init || vcpu->pending_sipi)
+	if (vcpu->nmi.pending || vcpu->mp.pending_init || vcpu->mp.pending_sipi)
 		return true;
 	if (!lapic_guest_if(vcpu))
 		return false;
@@ -73,7 +73,7 @@ enum exit_action lapic_handle_hlt(struct vcpu *vcpu)
 
 static bool lapic_sipi_or_init(struct vcpu *vcpu)
 {
-	return vcpu->pending_sipi || vcpu->pending_init || vcpu->vm->primary_done;
+	return vcpu->mp.pending_sipi || vcpu->mp.pending_init || vcpu->vm->primary_done;
 }
 
 /* The state a STARTUP gives (APM Vol 2 §14.1.3 "Processor Initialization State"). */
@@ -133,23 +133,23 @@ bool lapic_init_sipi(struct vcpu *vcpu)
 		bool was_init = false;
 
 		spin_lock(&vcpu->apic_lock);
-		if (vcpu->pending_init) {
+		if (vcpu->mp.pending_init) {
 			was_init = true;
-			__atomic_store_n(&vcpu->pending_init, 0, __ATOMIC_SEQ_CST);
+			__atomic_store_n(&vcpu->mp.pending_init, 0, __ATOMIC_SEQ_CST);
 			vapic_init_signal(&vcpu->apic);
 			memset(vcpu->level_vectors, 0, sizeof(vcpu->level_vectors));
 			vcpu->timer.deadline = 0;
 			vcpu->timer.tsc_deadline = 0;
-			vcpu->mp_state = VCPU_MP_WAIT_SIPI;
+			vcpu->mp.state = VCPU_MP_WAIT_SIPI;
 		}
 		spin_unlock(&vcpu->apic_lock);
 		if (was_init)
 			vcpu->apic_changed = true;      /* LDR, DFR and SVR are reset */
-		if (vcpu->mp_state != VCPU_MP_WAIT_SIPI)
+		if (vcpu->mp.state != VCPU_MP_WAIT_SIPI)
 			return true;
-		if (__atomic_exchange_n(&vcpu->pending_sipi, 0, __ATOMIC_SEQ_CST)) {
-			vcpu->mp_state = VCPU_MP_RUNNABLE;
-			lapic_start_real_mode(vcpu, vcpu->sipi_vector);
+		if (__atomic_exchange_n(&vcpu->mp.pending_sipi, 0, __ATOMIC_SEQ_CST)) {
+			vcpu->mp.state = VCPU_MP_RUNNABLE;
+			lapic_start_real_mode(vcpu, vcpu->mp.sipi_vector);
 			/* The watchdog counts running time: the wait does not use it up. */
 			vcpu_watchdog_resume(vcpu, rdtsc() - wait_start);
 			return true;
@@ -157,7 +157,7 @@ bool lapic_init_sipi(struct vcpu *vcpu)
 		if (vcpu->vm->primary_done) {
 			vcpu->end = END_DONE;
 			vcpu->end_status = HV_END_OK;
-			vcpu->parked = true;
+			vcpu->mp.parked = true;
 			return false;
 		}
 		if (lapic_must_leave(vcpu))

@@ -334,7 +334,7 @@ static void judge_done(const struct hv_test *t, const struct vcpu *v, u32 i, u32
 	if (v->expect_kind != HV_STOP_NONE)
 		test_fail(t, fails, "vcpu%u: the announced stop (%s) did not happen",
 			  i, stop_kind_name(v->expect_kind));
-	if (v->parked)
+	if (v->mp.parked)
 		hv_info("test", "%s: vcpu%u waited for a STARTUP IPI until vcpu0 ended",
 			t->name, i);
 	else if (!v->passes && !v->fails && !v->skips)

@@ -178,12 +178,12 @@ done:
 
 void vcpu_console_flush(struct vcpu *vcpu)
 {
-	if (!vcpu->con_len)
+	if (!vcpu->con.len)
 		return;
 	hv_printf("[guest %s/%u] %.*s\n", vcpu->vm->test->name, vcpu->index,
-		  (int)vcpu->con_len, vcpu->con_line);
-	vcpu->con_len = 0;
-	vcpu->con_lines++;
+		  (int)vcpu->con.len, vcpu->con.line);
+	vcpu->con.len = 0;
+	vcpu->con.lines++;
 }
 
 void vcpu_console_putc(struct vcpu *vcpu, char c)
@@ -197,8 +197,8 @@ void vcpu_console_putc(struct vcpu *vcpu, char c)
 	/* Non-printable bytes are shown as '.', so a guest cannot send escapes. */
 	if ((u8)c < 0x20 || (u8)c > 0x7e)
 		c = '.';
-	vcpu->con_line[vcpu->con_len++] = c;
-	if (vcpu->con_len == sizeof(vcpu->con_line))
+	vcpu->con.line[vcpu->con.len++] = c;
+	if (vcpu->con.len == sizeof(vcpu->con.line))
 		vcpu_console_flush(vcpu);
 }
 
@@ -257,38 +257,38 @@ u64 vm_progress(struct vm *vm)
 		if (vm->progress && i < HV_PROGRESS_SLOTS)
 			sum += vm->progress->steps[i];
 		else if (!vm->progress)
-			sum += v->con_lines;    /* a Multiboot kernel: its console lines */
+			sum += v->con.lines;    /* a Multiboot kernel: its console lines */
 	}
 	return sum;
 }
 
 static void vcpu_watchdog_start(struct vcpu *vcpu, u64 now)
 {
-	vcpu->start_tsc = now;
-	vcpu->wd_window = vm_watchdog_window(vcpu->vm);
-	vcpu->wd_limit_tsc = now + vcpu->wd_window * HV_WATCHDOG_CAP;
-	vcpu->wd_announced = false;
-	vcpu->wd_progress_tsc = now;
-	vcpu->wd_seen = vm_progress(vcpu->vm);
-	vcpu->wd_check_tsc = now + vcpu->wd_window / 8;
+	vcpu->wd.start_tsc = now;
+	vcpu->wd.window = vm_watchdog_window(vcpu->vm);
+	vcpu->wd.limit_tsc = now + vcpu->wd.window * HV_WATCHDOG_CAP;
+	vcpu->wd.announced = false;
+	vcpu->wd.progress_tsc = now;
+	vcpu->wd.seen = vm_progress(vcpu->vm);
+	vcpu->wd.check_tsc = now + vcpu->wd.window / 8;
 }
 
 void vcpu_watchdog_announce(struct vcpu *vcpu, u64 ms)
 {
 	u64 now = rdtsc(), limit = now + us_to_tsc(MIN(ms, 3600000ULL) * 1000);
 
-	vcpu->wd_limit_tsc = MIN(limit, vcpu->wd_limit_tsc);
-	vcpu->wd_announced = true;
-	vcpu->wd_check_tsc = MIN(vcpu->wd_check_tsc, vcpu->wd_limit_tsc);
+	vcpu->wd.limit_tsc = MIN(limit, vcpu->wd.limit_tsc);
+	vcpu->wd.announced = true;
+	vcpu->wd.check_tsc = MIN(vcpu->wd.check_tsc, vcpu->wd.limit_tsc);
 }
 
 void vcpu_watchdog_resume(struct vcpu *vcpu, u64 waited)
 {
 	u64 now = rdtsc();
 
-	vcpu->wd_limit_tsc += waited;
-	vcpu->wd_progress_tsc = now;
-	vcpu->wd_check_tsc = MIN(now + vcpu->wd_window / 8, vcpu->wd_limit_tsc);
+	vcpu->wd.limit_tsc += waited;
+	vcpu->wd.progress_tsc = now;
+	vcpu->wd.check_tsc = MIN(now + vcpu->wd.window / 8, vcpu->wd.limit_tsc);
 }
 
 bool vcpu_watchdog_expired(struct vcpu *vcpu)
@@ -296,34 +296,34 @@ bool vcpu_watchdog_expired(struct vcpu *vcpu)
 	u64 now = rdtsc(), seen;
 	unsigned long long ran_ms;
 
-	if (now < vcpu->wd_check_tsc)
+	if (now < vcpu->wd.check_tsc)
 		return false;
 	/* A vCPU waiting for a SIPI has not started: its watchdog does not run. */
-	if (vcpu->mp_state == VCPU_MP_WAIT_SIPI)
+	if (vcpu->mp.state == VCPU_MP_WAIT_SIPI)
 		return false;
-	ran_ms = tsc_to_us(now - vcpu->start_tsc) / 1000;
-	if (now >= vcpu->wd_limit_tsc) {
-		if (vcpu->wd_announced)
+	ran_ms = tsc_to_us(now - vcpu->wd.start_tsc) / 1000;
+	if (now >= vcpu->wd.limit_tsc) {
+		if (vcpu->wd.announced)
 			vcpu_stop(vcpu, HV_STOP_WATCHDOG, "watchdog: the limit the guest announced has passed "
 				  "(running %llu ms, RIP 0x%llx)", ran_ms, (unsigned long long)vcpu->vmcb->save.rip);
 		else
 			vcpu_stop(vcpu, HV_STOP_WATCHDOG, "watchdog: still running after %llu ms, the hard limit of "
 				  "%u windows of %llu ms, although the VM made progress (RIP 0x%llx)", ran_ms,
-				  HV_WATCHDOG_CAP, (unsigned long long)tsc_to_us(vcpu->wd_window) / 1000,
+				  HV_WATCHDOG_CAP, (unsigned long long)tsc_to_us(vcpu->wd.window) / 1000,
 				  (unsigned long long)vcpu->vmcb->save.rip);
 		return true;
 	}
 	seen = vm_progress(vcpu->vm);
-	if (seen != vcpu->wd_seen) {
-		vcpu->wd_seen = seen;
-		vcpu->wd_progress_tsc = now;
-	} else if (now - vcpu->wd_progress_tsc >= vcpu->wd_window) {
+	if (seen != vcpu->wd.seen) {
+		vcpu->wd.seen = seen;
+		vcpu->wd.progress_tsc = now;
+	} else if (now - vcpu->wd.progress_tsc >= vcpu->wd.window) {
 		vcpu_stop(vcpu, HV_STOP_WATCHDOG, "watchdog: no progress in the VM for %llu ms (running %llu ms, "
-			  "RIP 0x%llx)", (unsigned long long)tsc_to_us(now - vcpu->wd_progress_tsc) / 1000, ran_ms,
+			  "RIP 0x%llx)", (unsigned long long)tsc_to_us(now - vcpu->wd.progress_tsc) / 1000, ran_ms,
 			  (unsigned long long)vcpu->vmcb->save.rip);
 		return true;
 	}
-	vcpu->wd_check_tsc = MIN(now + vcpu->wd_window / 8, vcpu->wd_limit_tsc);
+	vcpu->wd.check_tsc = MIN(now + vcpu->wd.window / 8, vcpu->wd.limit_tsc);
 	return false;
 }
 
@@ -360,10 +360,10 @@ void vcpu_run(struct vcpu *vcpu)
 		}
 
 		/* INIT / wait-for-SIPI: may sleep, so before CLGI. */
-		if (vcpu->pending_init || vcpu->mp_state == VCPU_MP_WAIT_SIPI) {
+		if (vcpu->mp.pending_init || vcpu->mp.state == VCPU_MP_WAIT_SIPI) {
 			if (!vapic_door_init_sipi(vcpu))
 				break;
-			if (vcpu->mp_state == VCPU_MP_WAIT_SIPI)
+			if (vcpu->mp.state == VCPU_MP_WAIT_SIPI)
 				continue;
 		}
 

@@ -212,7 +212,7 @@ static int vm_vcpus_init(struct vm *vm, u64 entry_gpa, const struct mb_layout *m
 			vcpu->regs.rbx = mb->info_gpa;
 			vcpu->regs.rsi = 0;
 		} else if (hv_mb_guest.kernel) {
-			vcpu->mp_state = VCPU_MP_WAIT_SIPI;
+			vcpu->mp.state = VCPU_MP_WAIT_SIPI;
 		}
 	}
 	return 0;
