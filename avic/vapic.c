@@ -163,14 +163,7 @@ bool vapic_accept(struct vapic *a, u8 vector, bool level)
  */
 int vapic_pending_vector(const struct vapic *a)
 {
-	int v;
-
-	if (!a->enabled)
-		return -1;
-	v = vapic_highest_irr(a);
-	if (v < 0 || ((u32)v & 0xf0) <= (vapic_ppr(a) & 0xf0))
-		return -1;
-	return v;
+	return vapic_pending_vector_of(a, vapic_highest_irr(a));
 }
 
 /* Interrupt acknowledge (injection): IRR -> ISR, recompute PPR. */

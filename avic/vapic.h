@@ -290,6 +290,19 @@ int vapic_highest_irr(const struct vapic *a);
 int vapic_highest_isr(const struct vapic *a);
 bool vapic_accept(struct vapic *a, u8 vector, bool level);
 int vapic_pending_vector(const struct vapic *a);
+
+/*
+ * The same for an IRR scan the caller already has (irr: vapic_highest_irr,
+ * -1 if empty): the vector the APIC would deliver, if its class is above
+ * PPR's (APM Vol 2 §16.6.4 "Selecting and Handling Interrupts").  Inline:
+ * the entry path asks on every VMRUN, mostly with an empty IRR.
+ */
+static inline int vapic_pending_vector_of(const struct vapic *a, int irr)
+{
+	if (irr < 0 || !a->enabled || ((u32)irr & 0xf0) <= (vapic_ppr(a) & 0xf0))
+		return -1;
+	return irr;
+}
 void vapic_ack(struct vapic *a, u8 vector);
 void vapic_unack(struct vapic *a, u8 vector);  /* vapic_ack undone: not taken */
 int vapic_eoi(struct vapic *a, bool *level);

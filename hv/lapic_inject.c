@@ -164,22 +164,26 @@ static void lapic_post_fixed(struct vcpu *vcpu, u8 vec)
  * guest's CR8 writes meanwhile (no exit) would be left to the CPU's test
  * of V_INTR_PRIO against V_TPR, which QEMU makes ">=" (ctl_has_irq), so
  * that a CR8 write of the vector's own class would not hold it back as
- * the APIC must (APM Vol 2 §16.6.4 "Task Priority": only a class above
+ * the APIC must (APM Vol 2 §16.6.4 "Selecting and Handling Interrupts": only a class above
  * PPR's is delivered).  The window exit, then the post, keeps acknowledge
  * and delivery at one instruction boundary, and the exits as they were.
  */
 static bool lapic_inject_fixed(struct vcpu *vcpu, bool can_inject)
 {
 	struct vmcb_control *c = ctl(vcpu);
-	int vec = vapic_pending_vector(&vcpu->apic), irr;
+	/* IRR is scanned once; mostly it is empty and nothing else is asked. */
+	int irr = vapic_highest_irr(&vcpu->apic);
+	int vec = vapic_pending_vector_of(&vcpu->apic, irr);
 	bool wait = false;
 	u32 tpr;
 
 	if (vec >= 0) {
-		if (can_inject)
+		if (can_inject) {
 			lapic_post_fixed(vcpu, (u8)vec);
-		else
+			irr = vapic_highest_irr(&vcpu->apic);   /* the post moved vec to ISR */
+		} else {
 			wait = true;
+		}
 	}
 	/*
 	 * CR8 writes exit only when the exit matters: while TPR is what holds
@@ -189,7 +193,6 @@ static bool lapic_inject_fixed(struct vcpu *vcpu, bool can_inject)
 	 * (APM Vol 2 §16.6.4 "Selecting and Handling Interrupts") and V_TPR
 	 * alone would not show.
 	 */
-	irr = vapic_highest_irr(&vcpu->apic);
 	tpr = vapic_get_reg(&vcpu->apic, VAPIC_REG_TPR);
 	if ((tpr & 0xf) ||
 	    (irr >= 0 && ((u32)irr & 0xf0) <= (tpr & 0xf0) &&

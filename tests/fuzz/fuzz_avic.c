@@ -333,7 +333,7 @@ static void pg_vec(u8 *p, u32 base, u8 vec, bool set)
 	pg_set(p, off, set ? v | (1u << (vec & 31)) : v & ~(1u << (vec & 31)));
 }
 
-/* APM Vol 2 §16.6.4 "Task Priority": PPR from TPR and the highest ISR class. */
+/* APM Vol 2 §16.6.4 "Selecting and Handling Interrupts": PPR from TPR and the highest ISR class. */
 static void pg_ppr(u8 *p)
 {
 	u32 tpr = pg_get(p, 0x80) & 0xff;
