@@ -225,12 +225,6 @@ int vcpu_fetch_insn(struct vcpu *vcpu, u8 *buf, unsigned len)
 	return fz_fetch_n;
 }
 
-bool vcpu_long_mode(struct vcpu *vcpu)
-{
-	(void)vcpu;
-	return fz_lm;
-}
-
 void vcpu_stop(struct vcpu *vcpu, u32 kind, const char *fmt, ...)
 {
 	(void)vcpu;
@@ -468,7 +462,9 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	memset(fz_vmcb, 0, sizeof(*fz_vmcb));
 	memset(&fz_vcpu.regs, 0, sizeof(fz_vcpu.regs));
 	set_regs(rd64(data + 2));
-	fz_vmcb->save.cs.attrib = d32 ? BIT(10) : 0;
+	/* vcpu_long_mode (hv/hv.h) reads EFER.LMA and CS.L: the input's mode. */
+	fz_vmcb->save.cs.attrib = (d32 ? SEG_ATTR_DB : 0) | (fz_lm ? SEG_ATTR_L : 0);
+	fz_vmcb->save.efer = fz_lm ? EFER_LME | EFER_LMA : 0;
 	fz_vmcb->save.rip = rd64(data + 2) ^ rd64(data + 10);
 	fz_dev_readval = rd64(data + 10);
 	fz_stops = fz_dev_calls = 0;
