@@ -68,6 +68,9 @@ enum vcpu_mp_state {
 enum exit_action { EXIT_RESUME, EXIT_STOP };
 typedef enum exit_action (*exit_handler_fn)(struct vcpu *vcpu);
 
+/* Instruction-fetch translations kept per vCPU (vcpu->fetch_tlb). */
+#define VCPU_FETCH_TLB_SIZE     4
+
 struct vcpu {
 	struct vm *vm;
 	u32 index;
@@ -191,13 +194,14 @@ struct vcpu {
 	} probe;
 
 	/*
-	 * The translation of the page the last instruction fetch read
-	 * (vcpu_fetch_insn, hv/vcpu.c).  Used only while the paging controls
-	 * are the same and every paging-structure entry of its walk still
-	 * holds the value that walk read: then a new walk would give the same
-	 * answer, so the cache is never staler than no cache.
+	 * The translations of the pages the last instruction fetches read
+	 * (vcpu_fetch_insn, hv/vcpu.c): a few, so that an exit in a handler
+	 * does not evict the loop's.  One is used only while the paging
+	 * controls are the same and every paging-structure entry of its walk
+	 * still holds the value that walk read: then a new walk would give the
+	 * same answer, so the cache is never staler than no cache.
 	 */
-	struct {
+	struct fetch_tlb_entry {
 		bool valid;
 		u64 cr0, cr3, cr4, efer;
 		u64 page;               /* linear address of the page */
@@ -205,7 +209,9 @@ struct vcpu {
 		struct guest_walk_trace walk;
 		/* Where walk.gpa[i] is in guest RAM (fixed for the VM's life). */
 		const volatile void *entry[GUEST_WALK_MAX_LEVELS];
-	} fetch_tlb;
+	} fetch_tlb[VCPU_FETCH_TLB_SIZE];
+	u32 fetch_tlb_next;             /* the entry a miss fills (round robin) */
+	u32 fetch_tlb_last;             /* the entry the last hit used */
 };
 
 struct vm {

@@ -60,8 +60,8 @@ void vcpu_set_edx_eax(struct vcpu *vcpu, u64 val)
 
 /*
  * The host address of the guest page holding linear address la, for an
- * instruction fetch: from vcpu->fetch_tlb when its walk still holds, else
- * from a new walk that refills it.  NULL when the page faults or is not
+ * instruction fetch: from vcpu->fetch_tlb when one entry's walk still
+ * holds, else from a new walk into an entry.  NULL when the page faults or is not
  * guest RAM (the caller then takes the slow path and its answer).  The
  * check costs one load per paging level instead of a walk and a copy per
  * level; guests change their page tables without an exit (no CR3 or
@@ -71,14 +71,18 @@ void vcpu_set_edx_eax(struct vcpu *vcpu, u64 val)
  */
 static const u8 *fetch_page(struct vcpu *vcpu, const struct guest_paging *pg, u64 la)
 {
-	typeof(vcpu->fetch_tlb) *c = &vcpu->fetch_tlb;
 	struct vm *vm = vcpu->vm;
 	u64 page = la & ~(u64)(PAGE_SIZE - 1), gpa;
+	struct fetch_tlb_entry *c;
 	u32 err;
-	unsigned i;
+	unsigned i, k;
 
-	if (c->valid && c->page == page && c->cr3 == pg->cr3 && c->cr0 == pg->cr0 &&
-	    c->cr4 == pg->cr4 && c->efer == pg->efer) {
+	/* The last entry used first: most exits come from the page the last one did. */
+	for (k = 0; k < VCPU_FETCH_TLB_SIZE; k++) {
+		c = &vcpu->fetch_tlb[(vcpu->fetch_tlb_last + k) % VCPU_FETCH_TLB_SIZE];
+		if (!c->valid || c->page != page || c->cr3 != pg->cr3 || c->cr0 != pg->cr0 ||
+		    c->cr4 != pg->cr4 || c->efer != pg->efer)
+			continue;
 		if (c->walk.entry_size == 8) {
 			for (i = 0; i < c->walk.n; i++)
 				if (*(const volatile u64 *)c->entry[i] != c->walk.val[i])
@@ -88,10 +92,16 @@ static const u8 *fetch_page(struct vcpu *vcpu, const struct guest_paging *pg, u6
 				if (*(const volatile u32 *)c->entry[i] != c->walk.val[i])
 					break;
 		}
-		if (i == c->walk.n)
+		if (i == c->walk.n) {
+			vcpu->fetch_tlb_last = (vcpu->fetch_tlb_last + k) % VCPU_FETCH_TLB_SIZE;
 			return vm->ram + c->page_gpa;
+		}
+		c->valid = false;       /* an entry changed: walk again, into this slot */
+		goto fill;
 	}
+	c = &vcpu->fetch_tlb[vcpu->fetch_tlb_next++ % VCPU_FETCH_TLB_SIZE];
 	c->valid = false;
+fill:
 	if (guest_walk_traced(pg, page, 0, vm_read_gpa, vm, &gpa, &err, &c->walk) ||
 	    !vm_gpa_ptr(vm, gpa, PAGE_SIZE))
 		return NULL;
@@ -106,6 +116,7 @@ static const u8 *fetch_page(struct vcpu *vcpu, const struct guest_paging *pg, u6
 	c->page = page;
 	c->page_gpa = gpa;
 	c->valid = true;
+	vcpu->fetch_tlb_last = (u32)(c - vcpu->fetch_tlb);
 	return vm->ram + gpa;
 }
 
