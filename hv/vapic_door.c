@@ -1,10 +1,10 @@
 /*
  * hv/vapic_door.c - the front door of the virtual local APIC (see
  * hv/vapic_door.h): every intercept, entry and exit of the virtual APIC
- * comes through here once.  Under apic=avic-emu the model (hv/avic.c)
- * decides first, as the CPU would, and the soft APIC handles what the
- * model leaves; the effects the AVIC tables and inhibits follow are
- * forwarded after each access.
+ * comes through here once.  Under apic=avic-emu the model (avic/avic_emu.c,
+ * driven from hv/avic_emu_glue.c) decides first, as the CPU would, and the
+ * soft APIC handles what the model leaves; the effects the AVIC tables and
+ * inhibits follow are forwarded after each access.
  */
 #include "hv/vapic_door.h"
 #include "hv/lapic.h"
@@ -26,9 +26,13 @@ bool vapic_door_msr_is_ours(u32 msr)
 enum exit_action vapic_door_msr(struct vcpu *vcpu, u32 msr, bool write)
 {
 	u64 val = vcpu_edx_eax(vcpu);
-	bool done;
-	enum exit_action act = avic_emu_msr_exit(vcpu, msr, write, &done);
+	bool done = false;
+	enum exit_action act = EXIT_RESUME;
 	int r;
+
+	/* avic-emu: the model decides first, as the CPU would (nothing to ask otherwise). */
+	if (avic_emu_active(vcpu))
+		act = avic_emu_msr_exit(vcpu, msr, write, &done);
 
 	if (done) {
 		door_forward(vcpu);
