@@ -7,6 +7,8 @@
 #   make deps       install the Debian packages the build and the runs need
 #   make qemu10     build/qemu10/bin/qemu-system-x86_64: QEMU 10 beside the system's
 #                   (run.sh with QEMU=build/qemu10/bin/qemu-system-x86_64)
+#   make fuzz-long [SECONDS=600] [RUNS=10000000]   every libFuzzer target, longer
+#   make fuzz-mutants   plant the bugs of tests/fuzz/mutants.txt, expect each caught
 #
 # Everything is built out of tree under build/.
 
@@ -45,7 +47,7 @@ deps:
 	./tools/deps.sh
 
 help:
-	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,13p' Makefile | sed 's/^# \{0,1\}//'
 
 # --- the hypervisor (UEFI application) ----------------------------------------
 # Flags with a reason:

@@ -287,13 +287,7 @@ enum avic_access_kind avic_noaccel_kind(u32 offset, bool write, bool extlvt);
  */
 enum avic_access_kind avic_noaccel_kind_fallback(u32 offset, bool write);
 
-/*
- * The x2APIC MSR range and its backing-page offsets are VAPIC_X2APIC_MSR_*
- * in avic/vapic.h.  Two old names stay until hv/avic.c (being split by
- * another change) uses those.
- */
-#define AVIC_X2APIC_MSR_FIRST   VAPIC_X2APIC_MSR_BASE
-#define AVIC_X2APIC_MSR_LAST    VAPIC_X2APIC_MSR_LAST
+/* The x2APIC MSR range and its backing-page offsets: VAPIC_X2APIC_MSR_* in avic/vapic.h. */
 
 /* ---- 5b. #VMEXIT 0x401 AVIC_INCOMPLETE_IPI ---- */
 

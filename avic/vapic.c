@@ -176,7 +176,7 @@ void vapic_ack(struct vapic *a, u8 vector)
 
 /*
  * The acknowledge undone (ISR -> IRR, recompute PPR), for an injection the
- * CPU did not take after all (hv/lapic.c, V_IRQ).  A request of the same
+ * CPU did not take after all (hv/lapic_inject.c, V_IRQ).  A request of the same
  * vector that came in meanwhile merges with it, as it would have in IRR.
  */
 void vapic_unack(struct vapic *a, u8 vector)

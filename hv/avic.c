@@ -484,7 +484,7 @@ void avic_vmcb_mode(struct vcpu *vcpu, struct vmcb_control *c, u8 mode)
 	if (mode != AVIC_VCPU_OFF)
 		c->intercept_cr &= ~INTERCEPT_CR8_WRITE;
 	c->n_cr3 = npt_root(mode == AVIC_VCPU_XAVIC ? &vcpu->vm->avic_npt : &vcpu->vm->npt);
-	c->tlb_control = svm_has(SVM_FEAT_FLUSH_BY_ASID) ? TLB_CONTROL_FLUSH_ASID : TLB_CONTROL_FLUSH_ALL;
+	c->tlb_control = svm_has(CPUID_8000000A_EDX_FLUSH_BY_ASID) ? TLB_CONTROL_FLUSH_ASID : TLB_CONTROL_FLUSH_ALL;
 	c->clean = 0;           /* bit 11 (AVIC) and the rest (APM Vol 2 §15.15.3 "VMCB Clean Field") */
 }
 

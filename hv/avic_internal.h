@@ -69,7 +69,7 @@ void avic_departure(struct vcpu *vcpu, enum avic_departure d, u64 info1, u64 inf
  */
 static inline bool avic_extlvt(const struct vcpu *vcpu)
 {
-	return svm_has(SVM_FEAT_EXTLVT_AVIC) && !avic_vm_emulated(vcpu->vm);
+	return svm_has(CPUID_8000000A_EDX_EXTLVT_AVIC) && !avic_vm_emulated(vcpu->vm);
 }
 
 /*

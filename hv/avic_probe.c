@@ -73,13 +73,13 @@ bool avic_probe_noaccel(struct vcpu *vcpu, u64 info1, u64 info2, struct avic_noa
 
 void avic_probe_msrpm_open(u8 *msrpm)
 {
-	for (u32 msr = AVIC_X2APIC_MSR_FIRST; msr <= AVIC_X2APIC_MSR_LAST; msr++)
+	for (u32 msr = VAPIC_X2APIC_MSR_BASE; msr <= VAPIC_X2APIC_MSR_LAST; msr++)
 		msrpm_set(msrpm, msr, false, false);
 }
 
 bool avic_probe_msrpm_is_open(const u8 *msrpm)
 {
-	for (u32 msr = AVIC_X2APIC_MSR_FIRST; msr <= AVIC_X2APIC_MSR_LAST; msr++)
+	for (u32 msr = VAPIC_X2APIC_MSR_BASE; msr <= VAPIC_X2APIC_MSR_LAST; msr++)
 		if (msrpm_intercepted(msrpm, msr, false) || msrpm_intercepted(msrpm, msr, true))
 			return false;
 	return true;
@@ -98,7 +98,7 @@ void hv_prepare_avic_probe(struct vcpu *vcpu)
 /* The table this hypervisor implements: the x2APIC architecture first (#GP), then Table 15-22. */
 static u8 probe_expected(const struct vcpu *vcpu, bool x2, u32 off, bool write, u64 val)
 {
-	if (x2 && !avic_emu_x2_allowed(AVIC_X2APIC_MSR_FIRST + (off >> 4), write, val))
+	if (x2 && !avic_emu_x2_allowed(VAPIC_X2APIC_MSR_BASE + (off >> 4), write, val))
 		return HV_PROBE_GP;
 	switch (avic_access_kind(off, write, avic_extlvt(vcpu))) {
 	case AVIC_TRAP:

@@ -113,7 +113,7 @@ struct vcpu {
 	u64 exits_total;
 
 	/*
-	 * The virtual local APIC (hv/lapic.c).  apic.page is the single copy
+	 * The virtual local APIC (hv/lapic*.c).  apic.page is the single copy
 	 * of its registers.  Other vCPUs deliver into it (IRR, NMI, INIT,
 	 * SIPI) under apic_lock and then kick this vCPU's CPU.
 	 */
@@ -224,9 +224,9 @@ struct vm {
 	u8 *iopm;
 	volatile u32 vcpus_done;
 	volatile u32 abort;             /* an unexpected stop ends the whole VM */
-	struct vioapic ioapic;          /* hv/lapic.c; under ioapic_lock */
+	struct vioapic ioapic;          /* hv/lapic_irqchip.c; under ioapic_lock */
 	struct spinlock ioapic_lock;
-	struct vpic pic;                /* hv/lapic.c: the 8259A pair on LINT0; under pic_lock */
+	struct vpic pic;                /* hv/lapic_irqchip.c: the 8259A pair on LINT0; under pic_lock */
 	struct spinlock pic_lock;
 	volatile u32 primary_done;      /* vCPU 0 ended: vCPUs still waiting for a SIPI end too */
 	/* The guest's progress counters (lib/hv_abi.h); NULL for a Multiboot kernel, which has none. */

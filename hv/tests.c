@@ -47,7 +47,7 @@ void hv_prepare_unknown_exit(struct vcpu *vcpu)
  * address no CPU can use, above its physical address width (a pointer to
  * ordinary RAM would be written by a real CPU, not refused), and vCPU 0 is
  * expected to be stopped as a hypervisor bug when its IPI meets it
- * (AVIC_INCOMPLETE_IPI cause 3, hv/avic.c).  Without AVIC, or on a CPU
+ * (AVIC_INCOMPLETE_IPI cause 3, hv/avic_exits.c).  Without AVIC, or on a CPU
  * with 52 address bits, nothing is planted and the guest says why.
  */
 void hv_prepare_avic_badpage(struct vcpu *vcpu)

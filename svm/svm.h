@@ -11,13 +11,7 @@
 #include "lib/types.h"
 #include "lib/cpuid.h"
 
-/*
- * The SVM feature bits are CPUID_8000000A_EDX_* / _ECX_* in lib/cpuid.h.
- * Two old names stay until hv/avic.c (being split by another change) uses
- * the new ones.
- */
-#define SVM_FEAT_FLUSH_BY_ASID  CPUID_8000000A_EDX_FLUSH_BY_ASID
-#define SVM_FEAT_EXTLVT_AVIC    CPUID_8000000A_EDX_EXTLVT_AVIC
+/* The SVM feature bits are CPUID_8000000A_EDX_* / _ECX_* in lib/cpuid.h. */
 
 struct svm_feature_name {
 	u32 bit;

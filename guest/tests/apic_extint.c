@@ -406,7 +406,7 @@ static void check_slave(const char *m)
 }
 
 /*
- * IRQWIN: the ExtINT turned AVIC off for the VM (hv/lapic.c); the first
+ * IRQWIN: the ExtINT turned AVIC off for the VM (hv/avic.c, avic_irqwin_request); the first
  * entry after it was taken turns it back on.  Measured against the same
  * self-IPIs before the first ExtINT, so that a VM without AVIC, or one
  * that another reason keeps off, compares like with like.

@@ -20,7 +20,7 @@
  *
  * Why it matters to the hypervisor: the software APIC lets the guest take
  * a fixed interrupt through V_IRQ and learns only at the next exit that it
- * was taken (hv/lapic.c, docs/ARCHITECTURE.md "Interrupt injection and
+ * was taken (hv/lapic_inject.c, docs/ARCHITECTURE.md "Interrupt injection and
  * QEMU's re-delivery").  An IPI from another vCPU can reach the receiver
  * in between, with no exit of its own first; if the first vector were not
  * in ISR by then, the second would merge into its IRR bit and be lost.

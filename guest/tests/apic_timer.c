@@ -95,7 +95,7 @@ static void on_timer(struct ex_regs *regs)
  * makes a spinning guest exit (seen under QEMU TCG with 32 vCPUs on 2
  * cores: a one-shot of 4M ticks taken after 5G), must not fail the check.
  * The interrupt is due by then, and the hypervisor puts an expired timer
- * into IRR before every VMRUN (hv/lapic.c lapic_timer_check), so an exit
+ * into IRR before every VMRUN (hv/lapic_timer.c lapic_timer_check), so an exit
  * is all it needs.  Hypercalls are not in the exit snapshots.
  */
 #define TIMER_GRACE_LOOKS       (WAIT_SHORT >> 4)

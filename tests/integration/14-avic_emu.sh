@@ -60,7 +60,7 @@ covers() {
 covers writes 0x0b0 0x0f0 0x320
 covers reads 0x390
 # The VMCB the CPU backend would run, checked at every AVIC mode switch
-# (hv/avic.c avic_hw_vmcb_check): every mode reached, no problem found.
+# (hv/avic_emu_glue.c avic_hw_vmcb_check): every mode reached, no problem found.
 hw=$(grep -a '^AVIC coverage: CPU-backend VMCB checked' "$LOG") || fail "no CPU-backend VMCB check line"
 [[ $hw =~ off\ ([0-9]+)\ xAVIC\ ([0-9]+)\ x2AVIC\ ([0-9]+)\;\ problems\ ([0-9]+) ]] &&
 	[ "${BASH_REMATCH[1]}" -gt 0 ] && [ "${BASH_REMATCH[2]}" -gt 0 ] && [ "${BASH_REMATCH[3]}" -gt 0 ] &&
