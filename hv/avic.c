@@ -74,6 +74,28 @@ int avic_vmcb_fields(struct vcpu *v, struct vmcb_control *c)
 
 static const struct lapic_ops avic_lapic_ops;
 
+/*
+ * The registers whose writes can end in a trap-like 0x402 (Table 15-22's
+ * trap rows and the conditional EOI/ICRL traps: avic_noaccel_kind_fallback),
+ * the only ones avic_trap_write puts back: the only ones the entry keeps.
+ */
+static u16 trap_regs[ARRAY_SIZE(((struct vcpu *)0)->avic.trap_shadow)];
+static u32 nr_trap_regs;
+
+static void avic_trap_regs_init(void)
+{
+	const struct avic_reg_access *t;
+	size_t n;
+
+	if (nr_trap_regs)
+		return;
+	t = avic_reg_access_table(&n);
+	for (size_t i = 0; i < n; i++)
+		for (u32 k = 0, off = t[i].offset; k < t[i].count; k++, off += 16)
+			if ((off >> 4) < ARRAY_SIZE(trap_regs) && avic_noaccel_kind_fallback(off, true) == AVIC_TRAP)
+				trap_regs[nr_trap_regs++] = (u16)off;
+}
+
 int avic_vm_init(struct vm *vm)
 {
 	enum avic_hw_mode mode;
@@ -82,6 +104,7 @@ int avic_vm_init(struct vm *vm)
 	vm->apic_backend = apic_choice.backend;
 	if (!avic_vm(vm))
 		return 0;
+	avic_trap_regs_init();
 	vm->avic_x2 = apic_choice.x2avic;
 	mode = !vm->avic_x2 ? AVIC_HW_XAVIC : apic_choice.x2avic_ext ? AVIC_HW_X2AVIC_EXT : AVIC_HW_X2AVIC;
 	/*
@@ -516,6 +539,14 @@ void avic_before_entry(struct vcpu *vcpu)
 	 * timer mode) depend on the value it replaced.  Only a VMRUN with AVIC
 	 * can end in such a trap.
 	 */
-	for (u32 i = 0; mode != AVIC_VCPU_OFF && i < ARRAY_SIZE(vcpu->avic.trap_shadow); i++)
-		vcpu->avic.trap_shadow[i] = vapic_get_reg(a, i << 4);
+	if (mode == AVIC_VCPU_OFF)
+		return;
+	if (unlikely(vm->avic_probe)) {
+		/* The probe may take any register's exit as a trap (avic_probe_noaccel). */
+		for (u32 i = 0; i < ARRAY_SIZE(vcpu->avic.trap_shadow); i++)
+			vcpu->avic.trap_shadow[i] = vapic_get_reg(a, i << 4);
+		return;
+	}
+	for (u32 i = 0; i < nr_trap_regs; i++)
+		vcpu->avic.trap_shadow[trap_regs[i] >> 4] = vapic_get_reg(a, trap_regs[i]);
 }
