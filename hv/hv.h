@@ -289,8 +289,18 @@ static inline bool vcpu_long_mode(const struct vcpu *vcpu)
 
 	return (s->efer & EFER_LMA) && (s->cs.attrib & SEG_ATTR_L);
 }
-u64 vcpu_edx_eax(struct vcpu *vcpu);              /* the value a WRMSR writes */
-void vcpu_set_edx_eax(struct vcpu *vcpu, u64 val);  /* the result of a RDMSR */
+/* The value a WRMSR writes (EDX:EAX). */
+static inline u64 vcpu_edx_eax(const struct vcpu *vcpu)
+{
+	return ((u64)(u32)vcpu->regs.rdx << 32) | (u32)vcpu->vmcb->save.rax;
+}
+
+/* The result of a RDMSR: RDMSR zero-extends both halves into RDX and RAX. */
+static inline void vcpu_set_edx_eax(struct vcpu *vcpu, u64 val)
+{
+	vcpu->vmcb->save.rax = (u32)val;
+	vcpu->regs.rdx = val >> 32;
+}
 void vcpu_report(struct vcpu *vcpu, int status, const char *msg);
 void vcpu_console_putc(struct vcpu *vcpu, char c);
 void vcpu_console_flush(struct vcpu *vcpu);

@@ -46,18 +46,6 @@ static struct guest_paging vcpu_paging(struct vcpu *vcpu)
 	return (struct guest_paging){ .cr0 = s->cr0, .cr3 = s->cr3, .cr4 = s->cr4, .efer = s->efer };
 }
 
-u64 vcpu_edx_eax(struct vcpu *vcpu)
-{
-	return ((u64)(u32)vcpu->regs.rdx << 32) | (u32)vcpu->vmcb->save.rax;
-}
-
-/* RDMSR zero-extends both halves into RDX and RAX. */
-void vcpu_set_edx_eax(struct vcpu *vcpu, u64 val)
-{
-	vcpu->vmcb->save.rax = (u32)val;
-	vcpu->regs.rdx = val >> 32;
-}
-
 /*
  * The host address of the guest page holding linear address la, for an
  * instruction fetch: from vcpu->fetch_tlb when one entry's walk still

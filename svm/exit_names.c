@@ -122,17 +122,6 @@ const char *svm_exit_name(u64 code)
 	return name ? name : "unknown";
 }
 
-int svm_exit_index(u64 code)
-{
-	if (code <= 0xff)
-		return (int)code;
-	if (code >= 0x400 && code <= 0x403)
-		return (int)(code - 0x400 + 0x100);
-	if (svm_exit_is_invalid(code))
-		return SVM_EXIT_INDEX_INVALID;
-	return SVM_EXIT_INDEX_OTHER;
-}
-
 u64 svm_exit_code_of_index(int idx)
 {
 	if (idx >= 0 && idx <= 0xff)

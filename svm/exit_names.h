@@ -37,7 +37,16 @@ const char *svm_exit_name(u64 exit_code);
 #define SVM_EXIT_INDEX_MAX      0x106
 #define SVM_EXIT_INDEX_INVALID  0x104
 #define SVM_EXIT_INDEX_OTHER    0x105
-int svm_exit_index(u64 exit_code);
+static inline int svm_exit_index(u64 code)
+{
+	if (code <= 0xff)
+		return (int)code;
+	if (code >= 0x400 && code <= 0x403)
+		return (int)(code - 0x400 + 0x100);
+	if (svm_exit_is_invalid(code))
+		return SVM_EXIT_INDEX_INVALID;
+	return SVM_EXIT_INDEX_OTHER;
+}
 
 /*
  * The exit code an index stands for; the inverse of svm_exit_index.  For
