@@ -280,6 +280,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	u64 gva = in_u64(&in), gpa = 0, egpa = 0, reads[MAX_READS], fault = 0;
 	unsigned len = in_u8(&in) + 1u, acc = 0, nreads = 0, i;
 	u32 err = 0, eerr = 0;
+	struct guest_walk_trace trace;
 	int r, er;
 
 	memset(fz_ram, 0, FZ_RAM);
@@ -302,9 +303,25 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	/* One walk. */
 	fz_nreads = 0;
 	fz_walking = true;
-	r = guest_walk(&p, gva, acc, ram_read, &fz_ram, &gpa, &err);
+	r = guest_walk_traced(&p, gva, acc, ram_read, &fz_ram, &gpa, &err, &trace);
 	fz_walking = false;
 	er = ref_walk(&p, gva, acc, &egpa, &eerr, reads, &nreads);
+	/*
+	 * The trace (what hv/vcpu.c's fetch cache revalidates) is every entry
+	 * the walk read from RAM, in order, with the value it read: a read that
+	 * failed (-2) is the walk's last and is not in it.
+	 */
+	FZ_CHECK(trace.n == fz_nreads - (r == -2 ? 1u : 0u), "trace of %u entries for %u reads (result %d)",
+		 trace.n, fz_nreads, r);
+	for (i = 0; i < trace.n && i < fz_nreads; i++) {
+		u64 v = 0;
+
+		memcpy(&v, fz_ram + fz_reads[i], fz_read_len[i]);
+		FZ_CHECK(trace.gpa[i] == fz_reads[i] && trace.val[i] == v && trace.entry_size == fz_read_len[i],
+			 "trace entry %u: 0x%llx = 0x%llx (%u bytes), read 0x%llx = 0x%llx (%u bytes)", i,
+			 (unsigned long long)trace.gpa[i], (unsigned long long)trace.val[i], trace.entry_size,
+			 (unsigned long long)fz_reads[i], (unsigned long long)v, fz_read_len[i]);
+	}
 	FZ_CHECK(fz_nreads == nreads, "mode %u: %u page-table reads, reference %u", mode, fz_nreads, nreads);
 	for (i = 0; i < nreads; i++)
 		FZ_CHECK(fz_reads[i] == reads[i] && fz_read_len[i] == (mode <= 2 ? 4u : 8u),
