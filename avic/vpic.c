@@ -309,11 +309,13 @@ u8 vpic_intack(struct vpic *p)
 	/*
 	 * The acknowledge took the slave's request: one it still has (a lower
 	 * one in auto-EOI mode) is a new request to the master, as if its INT
-	 * had dropped for the acknowledge and risen again.
+	 * had dropped for the acknowledge and risen again.  Whichever master
+	 * input ICW3 named, the slave's INT is wired to IR2 ("Cascade Mode":
+	 * ICW3 only selects who answers on CAS2-0), so IR2 follows it now too;
+	 * left high, a slave whose INT fell would lose its next rising edge.
 	 */
-	if (irq == VPIC_CASCADE_IRQ) {
+	if (irq == VPIC_CASCADE_IRQ)
 		chip_input(m, VPIC_CASCADE_IRQ, false);
-		cascade_update(p);
-	}
+	cascade_update(p);
 	return vec;
 }

@@ -415,7 +415,13 @@ int mb_load(const struct mb_params *p, u8 *ram, u64 ram_size, struct mb_layout *
 	for (unsigned i = 0; i < l->nr_segments; i++) {
 		const struct mb_segment *s = &l->seg[i];
 
-		memcpy(ram + s->paddr, f + s->offset, s->filesz);
+		/*
+		 * p_filesz 0 (BSS only): no file image, and check_elf() does not
+		 * check its p_offset, so f + p_offset may be far outside the file:
+		 * not even formed (C11 §6.5.6: a pointer past its object is undefined).
+		 */
+		if (s->filesz)
+			memcpy(ram + s->paddr, f + s->offset, s->filesz);
 		memset(ram + s->paddr + s->filesz, 0, s->memsz - s->filesz);
 	}
 

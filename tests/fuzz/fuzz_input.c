@@ -29,7 +29,8 @@
  *     per module a 2-byte size and its bytes, and the kernel file.  mb_check
  *     refusals carry a message; a load that succeeds writes only the
  *     segments, the info area and the modules (every other byte of guest
- *     RAM keeps its canary), all inside RAM; the entry point is inside a
+ *     RAM keeps its canary), all inside RAM, a segment's file bytes inside
+ *     the file (a BSS-only one may name any p_offset); the entry point is inside a
  *     segment; a refused load writes nothing (it gets no RAM at all).  mb_choose_ram_mb gives 0
  *     with a message or a size in [MB_RAM_MIN_MB, MB_RAM_MAX_MB].
  */
@@ -354,10 +355,23 @@ static void fz_multiboot(const u8 *d, size_t n)
 
 		FZ_CHECK(l.nr_segments >= 1 && l.nr_segments <= MB_SEGMENTS_MAX, "%u segments", l.nr_segments);
 		for (i = 0; i < l.nr_segments; i++) {
-			FZ_CHECK((u64)l.seg[i].paddr + l.seg[i].memsz <= ram_size &&
-				 l.seg[i].filesz <= l.seg[i].memsz &&
-				 l.seg[i].offset + l.seg[i].filesz <= p.kernel_size, "segment %u outside RAM or file", i);
-			entry_ok |= in_range(l.entry, l.seg[i].paddr, l.seg[i].memsz);
+			const struct mb_segment *s = &l.seg[i];
+
+			if (fz_trace)
+				fprintf(stderr, "segment %u: file [0x%llx, +0x%x) -> [0x%x, +0x%x)\n", i,
+					(unsigned long long)s->offset, s->filesz, s->paddr, s->memsz);
+			/*
+			 * Only file bytes must lie in the file: a segment with p_filesz 0
+			 * (BSS only) has no file image (System V ABI, "Program Header":
+			 * p_filesz "may be zero"), its p_offset names no byte and may be
+			 * anything, past the end of the file included (docs/multiboot.md
+			 * refuses "segment data past its end", check_elf() only that).
+			 */
+			FZ_CHECK((u64)s->paddr + s->memsz <= ram_size && s->filesz <= s->memsz &&
+				 (!s->filesz || (s->offset <= p.kernel_size &&
+						 s->filesz <= p.kernel_size - s->offset)),
+				 "segment %u outside RAM or file", i);
+			entry_ok |= in_range(l.entry, s->paddr, s->memsz);
 		}
 		FZ_CHECK(entry_ok, "entry 0x%x in no segment", l.entry);
 		FZ_CHECK((u64)l.info_gpa + l.info_size <= ram_size, "info area outside RAM");

@@ -5,7 +5,8 @@ format (described at the top of tests/fuzz/fuzz_<target>.c).
 
     tests/fuzz/seeds.py TARGET...     rewrite tests/fuzz/corpus/TARGET
 
-The seeds are committed; rerun this after a unit table grows."""
+The seeds are committed; rerun this after a unit table grows.  Files named
+finding-* are kept: the (minimised) inputs of the README's "Findings"."""
 import hashlib, os, re, sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -19,7 +20,8 @@ def write(target, seeds):
     d = os.path.join(ROOT, 'tests/fuzz/corpus', target)
     os.makedirs(d, exist_ok=True)
     for f in os.listdir(d):
-        os.unlink(os.path.join(d, f))
+        if not f.startswith('finding-'):
+            os.unlink(os.path.join(d, f))
     for name, data in seeds:
         safe = re.sub(r'[^A-Za-z0-9_.-]', '_', name)
         open(os.path.join(d, safe), 'wb').write(bytes(data))

@@ -623,6 +623,43 @@ TEST(multiboot_rejects_every_truncation)
 	}
 }
 
+/*
+ * From fuzz_input, crash-input-d81e7704: a PT_LOAD with p_filesz 0 (BSS
+ * only) whose p_offset lies past the end of the file.  The segment has no
+ * file image (System V ABI, "Program Header": p_filesz "may be zero"), so
+ * its p_offset names no byte and is not checked: the segment loads, zeroed.
+ * The second p_offset would overflow a pointer to the file: the loader must
+ * not form it (UBSan's pointer-overflow check here).
+ */
+TEST(multiboot_loads_bss_only_segment_with_offset_past_the_file)
+{
+	static const u64 offsets[] = { 0x100000, 1ULL << 63 };
+
+	for (unsigned k = 0; k < ARRAY_SIZE(offsets); k++) {
+		struct telf t = kernel64();
+		u8 *f = file_buf(), *ram = fresh_ram(), *copy;
+		size_t len;
+		struct mb_params p;
+		struct mb_layout l;
+		char err[256] = "";
+
+		t.nseg = 3;
+		t.seg[2] = (struct tseg){ .offset = offsets[k], .vaddr = 0xffffffff80105000ULL,
+					  .paddr = 0x105000, .filesz = 0, .memsz = 0x106 };
+		len = elf_build(&t, f);
+		copy = malloc(len);     /* exactly the file: ASan sees any read past it */
+		memcpy(copy, f, len);
+		p = params(copy, len);
+		CHECK_EQ(0, mb_load(&p, ram, RAM_SIZE, &l, err, sizeof(err)));
+		CHECK_EQ(3, l.nr_segments);
+		CHECK_EQ(0, l.seg[2].filesz);
+		CHECK_EQ(0x105106, l.kernel_end);
+		CHECK(all_bytes(ram + 0x105000, 0x106, 0));
+		CHECK(!memcmp(ram + 0x100000, f + 0x1000, 0x2000));
+		free(copy);
+	}
+}
+
 /* ---- HV.CFG: guest=, append=, module= ------------------------------------------------------ */
 
 TEST(multiboot_config_keys)

@@ -528,6 +528,64 @@ TEST(vpic_cascade_auto_eoi_keeps_the_next_slave_request)
 	CHECK_EQ(0, isr(&p, VPIC_SLAVE_CMD));
 }
 
+/*
+ * From fuzz_irqchip, crash-irqchip-706329d9 (minimised).  The guest names a
+ * slave on master IR0 as well (ICW3 0x47) and gives the slave ID 0, so an
+ * INTA of IR0 lets the slave answer: its IR1 goes in service and its INT
+ * falls.  The master's IR2 is wired to that INT whatever ICW3 says ("Cascade
+ * Mode": ICW3 only selects who answers on CAS2-0), so IR2 falls at once; it
+ * stayed high until the next port write or line change.
+ */
+TEST(vpic_slave_answering_another_master_input_still_drives_ir2)
+{
+	struct vpic p;
+
+	setup(&p);
+	wr(&p, VPIC_MASTER_CMD, VPIC_ICW1 | VPIC_ICW1_LTIM | VPIC_ICW1_IC4);
+	wr(&p, VPIC_MASTER_DATA, MBASE);
+	wr(&p, VPIC_MASTER_DATA, BIT(0) | BIT(1) | BIT(2) | BIT(6));
+	wr(&p, VPIC_SLAVE_CMD, VPIC_ICW1 | VPIC_ICW1_LTIM);
+	wr(&p, VPIC_SLAVE_DATA, SBASE);
+	wr(&p, VPIC_SLAVE_DATA, 0);                     /* slave ID 0 */
+	CHECK_EQ(VPIC_OK, vpic_set_line(&p, 9, true));
+	CHECK_EQ(VPIC_OK, vpic_set_line(&p, 0, true));
+	/* IR0 is the highest; ICW3 says it has a slave, and the slave with ID 0 answers. */
+	expect_ack(&p, SBASE + 1);
+	/* The slave's IR1 in service: its INT is low, and so is the master's IR2 input. */
+	CHECK_EQ(0, p.chip[0].lines & BIT(2));
+	CHECK_EQ(BIT(0), irr(&p, VPIC_MASTER_CMD));
+	CHECK_EQ(BIT(0), isr(&p, VPIC_MASTER_CMD));
+	CHECK_EQ(BIT(1), isr(&p, VPIC_SLAVE_CMD));
+}
+
+/*
+ * The same in edge mode, where the stale IR2 lost an interrupt: the slave's
+ * next request (IRQ 8, above the in-service IRQ 9) is a rising edge of its
+ * INT, which the master must latch on IR2.
+ */
+TEST(vpic_slave_answering_another_master_input_next_request_reaches_ir2)
+{
+	struct vpic p;
+
+	setup(&p);
+	wr(&p, VPIC_SLAVE_CMD, VPIC_ICW1 | VPIC_ICW1_IC4);
+	wr(&p, VPIC_SLAVE_DATA, SBASE);
+	wr(&p, VPIC_SLAVE_DATA, 0);                     /* slave ID 0 */
+	wr(&p, VPIC_SLAVE_DATA, VPIC_ICW4_UPM);
+	CHECK_EQ(VPIC_OK, vpic_set_line(&p, 9, true));
+	/* ICW1 drops the IR2 edge latched so far: IR2 is high with no request. */
+	wr(&p, VPIC_MASTER_CMD, VPIC_ICW1 | VPIC_ICW1_IC4);
+	wr(&p, VPIC_MASTER_DATA, MBASE);
+	wr(&p, VPIC_MASTER_DATA, BIT(0) | BIT(2));
+	wr(&p, VPIC_MASTER_DATA, VPIC_ICW4_UPM | VPIC_ICW4_AEOI);
+	pulse(&p, 0);
+	expect_ack(&p, SBASE + 1);
+	CHECK(!vpic_intr(&p));
+	CHECK_EQ(VPIC_OK, vpic_set_line(&p, 8, true));
+	CHECK(vpic_intr(&p));
+	CHECK_EQ(BIT(2), irr(&p, VPIC_MASTER_CMD));
+}
+
 /* ---- spurious ------------------------------------------------------------------------------ */
 
 TEST(vpic_spurious_master_irq7)
