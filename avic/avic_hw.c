@@ -314,20 +314,39 @@ const struct avic_reg_access *avic_reg_access_table(size_t *count)
 	return avic_reg_table;
 }
 
+/*
+ * The row of each 16-byte register slot of the page, as its index + 1 (0:
+ * in no row), so that a lookup on every emulated access is one load instead
+ * of a search of the rows.  Built from the table on the first lookup; two
+ * CPUs that build it at once store the same values (relaxed atomics), and
+ * the flag publishes it.
+ */
+_Static_assert(ARRAY_SIZE(avic_reg_table) < 255, "row numbers fit in a byte");
+static u8 avic_reg_slot_row[0x1000 / 16];
+static u32 avic_reg_slot_ready;
+
+static void avic_reg_slots_build(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(avic_reg_table); i++) {
+		const struct avic_reg_access *r = &avic_reg_table[i];
+
+		for (u32 k = 0; k < r->count && (r->offset >> 4) + k < ARRAY_SIZE(avic_reg_slot_row); k++)
+			if (!__atomic_load_n(&avic_reg_slot_row[(r->offset >> 4) + k], __ATOMIC_RELAXED))
+				__atomic_store_n(&avic_reg_slot_row[(r->offset >> 4) + k], (u8)(i + 1), __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&avic_reg_slot_ready, 1, __ATOMIC_RELEASE);
+}
+
 const struct avic_reg_access *avic_reg_access_lookup(u32 offset)
 {
-	size_t i;
+	u8 row;
 
 	if (offset >= 0x1000)
 		return NULL;
-	offset &= ~0xfu;
-	for (i = 0; i < ARRAY_SIZE(avic_reg_table); i++) {
-		const struct avic_reg_access *r = &avic_reg_table[i];
-
-		if (offset >= r->offset && offset < r->offset + 16u * r->count)
-			return r;
-	}
-	return NULL;
+	if (!__atomic_load_n(&avic_reg_slot_ready, __ATOMIC_ACQUIRE))
+		avic_reg_slots_build();
+	row = __atomic_load_n(&avic_reg_slot_row[offset >> 4], __ATOMIC_RELAXED);
+	return row ? &avic_reg_table[row - 1] : NULL;
 }
 
 enum avic_access_kind avic_access_kind(u32 offset, bool write, bool extlvt)
