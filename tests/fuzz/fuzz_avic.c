@@ -63,6 +63,7 @@
 
 #define FZ_NAME "fuzz_avic"
 #include "tests/fuzz/ref_x86.h"
+#include "tests/fuzz/fz_in.h"
 
 #define FZ_NVCPU        8
 #define FZ_NPAGES       10              /* 8 vCPU backing pages and 2 pages of no vCPU */
@@ -144,39 +145,6 @@ static struct {
 	int msrpm_mode;         /* 0 NULL (the policy), 1 all passed, 2 from the input */
 } vm;
 
-struct fz_in {
-	const u8 *p;
-	size_t n;
-};
-
-static u8 in_u8(struct fz_in *in)
-{
-	if (!in->n)
-		return 0;
-	in->n--;
-	return *in->p++;
-}
-
-static u16 in_u16(struct fz_in *in)
-{
-	u16 v = in_u8(in);
-
-	return v | (u16)(in_u8(in) << 8);
-}
-
-static u32 in_u32(struct fz_in *in)
-{
-	u32 v = in_u16(in);
-
-	return v | (u32)in_u16(in) << 16;
-}
-
-static u64 in_u64(struct fz_in *in)
-{
-	u64 v = in_u32(in);
-
-	return v | (u64)in_u32(in) << 32;
-}
 
 /* MAX_INDEX a vCPU's VMCB carries: xAVIC's VMRUN check allows <= 0xff. */
 static u32 fz_max(const struct fz_vcpu *v)

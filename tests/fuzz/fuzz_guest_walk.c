@@ -36,6 +36,7 @@
 
 #define FZ_NAME "fuzz_guest_walk"
 #include "tests/fuzz/ref_x86.h"
+#include "tests/fuzz/fz_in.h"
 
 #define FZ_PAGES        16
 #define FZ_RAM          (FZ_PAGES * PAGE_SIZE)
@@ -209,28 +210,6 @@ static int ref_walk(const struct guest_paging *p, u64 va, unsigned acc, u64 *gpa
 
 /* --- the input ------------------------------------------------------------ */
 
-struct fz_in {
-	const u8 *p;
-	size_t n;
-};
-
-static u8 in_u8(struct fz_in *in)
-{
-	if (!in->n)
-		return 0;
-	in->n--;
-	return *in->p++;
-}
-
-static u64 in_u64(struct fz_in *in)
-{
-	u64 v = 0;
-	unsigned i;
-
-	for (i = 0; i < 8; i++)
-		v |= (u64)in_u8(in) << (8 * i);
-	return v;
-}
 
 /* Writes the entries the reference walk of gva reads, from the input. */
 static void build_chain(const struct guest_paging *p, u64 va, bool pae, struct fz_in *in)

@@ -46,6 +46,7 @@
 
 #define FZ_NAME "fuzz_irqchip"
 #include "tests/fuzz/ref_x86.h"
+#include "tests/fuzz/fz_in.h"
 
 #define RTE_WR  ((0xffull << 56) | (0x1ffffull & ~0x5000ull))      /* 63:56, 16:0 without 12 and 14 */
 
@@ -56,27 +57,6 @@ static struct vpic fz_pic;
 static u8 fz_imr[2];
 static bool fz_imr_known[2];
 
-struct fz_in {
-	const u8 *p;
-	size_t n;
-};
-
-static u8 in_u8(struct fz_in *in)
-{
-	if (!in->n)
-		return 0;
-	in->n--;
-	return *in->p++;
-}
-
-static u32 in_u32(struct fz_in *in)
-{
-	u32 v = in_u8(in);
-
-	v |= (u32)in_u8(in) << 8;
-	v |= (u32)in_u8(in) << 16;
-	return v | (u32)in_u8(in) << 24;
-}
 
 /* --- IOAPIC --------------------------------------------------------------- */
 

@@ -35,6 +35,7 @@
  * no export, and a mutated copy can take its place (tests/fuzz/README.md).
  */
 #include "avic/vapic.c"
+#include "tests/fuzz/fz_in.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -161,39 +162,6 @@ fz_fail(int line, const char *fmt, ...)
 
 /* ---- input ---------------------------------------------------------------- */
 
-struct fz_in {
-	const u8 *p;
-	size_t n;
-};
-
-static u8 in_u8(struct fz_in *in)
-{
-	if (!in->n)
-		return 0;
-	in->n--;
-	return *in->p++;
-}
-
-static u16 in_u16(struct fz_in *in)
-{
-	u16 lo = in_u8(in);
-
-	return lo | (u16)(in_u8(in) << 8);
-}
-
-static u32 in_u32(struct fz_in *in)
-{
-	u32 lo = in_u16(in);
-
-	return lo | ((u32)in_u16(in) << 16);
-}
-
-static u64 in_u64(struct fz_in *in)
-{
-	u64 lo = in_u32(in);
-
-	return lo | ((u64)in_u32(in) << 32);
-}
 
 /* A value whose width the input picks: small values pass the x2APIC reserved-bit checks. */
 static u64 in_value(struct fz_in *in, u8 sel)
