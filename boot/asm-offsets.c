@@ -8,13 +8,8 @@
  * boot/'s, and nothing below boot/ includes boot/ headers (svm/ calls
  * nothing above it, docs/ARCHITECTURE.md).
  */
-#include <stddef.h>
 #include "boot/smp.h"
-
-#define OFFSET(sym, type, field) \
-	__asm__ volatile("\n@@OFFSET@@ " #sym " %0" ::"i"(offsetof(type, field)))
-#define CONSTANT(sym, val) \
-	__asm__ volatile("\n@@OFFSET@@ " #sym " %0" ::"i"(val))
+#include "lib/asm-offsets.h"
 
 void boot_asm_offsets(void);
 void boot_asm_offsets(void)

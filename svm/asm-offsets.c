@@ -3,14 +3,9 @@
  * Compiled with -S only; the Makefile turns each marker into a NASM %define
  * in build/gen/asm-offsets.inc.  Never write these numbers by hand.
  */
-#include <stddef.h>
 #include "svm/svm.h"
 #include "svm/vmcb.h"
-
-#define OFFSET(sym, type, field) \
-	__asm__ volatile("\n@@OFFSET@@ " #sym " %0" ::"i"(offsetof(type, field)))
-#define CONSTANT(sym, val) \
-	__asm__ volatile("\n@@OFFSET@@ " #sym " %0" ::"i"(val))
+#include "lib/asm-offsets.h"
 
 void asm_offsets(void);
 void asm_offsets(void)
