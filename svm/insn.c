@@ -108,16 +108,12 @@ int insn_length_for_exit(const u8 *bytes, unsigned avail, u64 exit_code, bool lo
 	if (avail > INSN_MAX_LEN)
 		avail = INSN_MAX_LEN;   /* bytes past 15 can never belong to it */
 	/*
-	 * The common case first: an 0F opcode with no prefix (CPUID, RDMSR,
-	 * WRMSR, VMMCALL, ...).  0F is neither a legacy prefix nor REX, so
-	 * this is exactly what the general path below answers for these
-	 * bytes, without its prefix scan.  INVLPG takes a ModRM: general path.
+	 * The common case: an unprefixed 0F opcode (CPUID, RDMSR, WRMSR,
+	 * VMMCALL, ...).  0F is neither a legacy prefix nor REX, so the scans
+	 * below would find nothing: go straight to the opcode.
 	 */
-	if (avail >= 3 && bytes[0] == 0x0f && exit_code != SVM_EXIT_INVLPG) {
-		if (bytes[1] != 0x01)
-			return op_0f_matches(exit_code, bytes[1]) ? 2 : -1;
-		return op_0f01_matches(exit_code, bytes[2]) ? 3 : -1;
-	}
+	if (avail && bytes[0] == 0x0f)
+		goto opcode;
 	while (i < avail && insn_is_legacy_prefix(bytes[i])) {
 		if (bytes[i] == 0xf3)
 			rep = true;
@@ -133,6 +129,7 @@ int insn_length_for_exit(const u8 *bytes, unsigned avail, u64 exit_code, bool lo
 	if (i >= avail)
 		return -1;
 
+opcode:
 	switch (bytes[i]) {
 	case 0xf4:
 		if (exit_code == SVM_EXIT_HLT)
